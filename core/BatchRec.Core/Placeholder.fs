@@ -1,0 +1,2 @@
+module BatchRec.Placeholder
+let x = 1
