@@ -1,0 +1,34 @@
+namespace BatchRec.Core.Nn
+
+open TorchSharp
+
+/// LightGCN (He et al., "LightGCN: Simplifying and Powering Graph Convolution Network for
+/// Recommendation", SIGIR 2020): no feature transforms, no non-linearities, only propagation.
+///
+///     E⁽⁰⁾ = [E_users; E_items]            learned, [U+I, d], Xavier-uniform per table (as RecBole)
+///     E⁽ᵏ⁺¹⁾ = Â E⁽ᵏ⁾                      Â = D^{-1/2} A D^{-1/2} (Normalize.symmetric), sparse [N, N]
+///     E = 1/(L+1) · Σ_{k=0..L} E⁽ᵏ⁾        [N, d]
+///     ŷ(u, i) = e_u · e_i
+///
+/// Arguments: dim d (default 64), layers L (default 3).
+[<RequireQualifiedAccess>]
+module LightGcn =
+    /// The layer-0 tables as trainable parameters: users [U, d], items [I, d].
+    /// Draws from TorchSharp's global generator: seed it (torch.manual_seed) first.
+    let init (device: torch.Device) (numUsers: int) (numItems: int) (dim: int) : Modules.Parameter * Modules.Parameter =
+        let make n =
+            use t = torch.empty([| int64 n; int64 dim |], dtype = torch.float32)
+            torch.nn.init.xavier_uniform_(t) |> ignore
+            new Modules.Parameter(t.``to``(device), true)
+        make numUsers, make numItems
+
+    /// Final embeddings E = mean of layers 0..L. adj: sparse [N, N]; users [U, d]; items [I, d] → [N, d].
+    /// Intermediates belong to the caller's dispose scope.
+    let embed (adj: torch.Tensor) (layers: int) (users: torch.Tensor) (items: torch.Tensor) : torch.Tensor =
+        let e0 = torch.cat([| users; items |], 0L) // [N, d]
+        let mutable cur = e0
+        let mutable acc = e0
+        for _ in 1 .. layers do
+            cur <- adj.mm cur // [N, d]
+            acc <- acc + cur
+        acc / float (layers + 1)

@@ -1,0 +1,38 @@
+namespace BatchRec.Core.Nn
+
+open TorchSharp
+open BatchRec.Core.Graph
+type Tensor = torch.Tensor
+
+/// Conversions between the core's arrays and TorchSharp tensors, and the device choice.
+[<RequireQualifiedAccess>]
+module Tensors =
+    /// The device for a preference: "cpu", "cuda" (fails if no CUDA device is visible) or "auto"
+    /// (CUDA when TorchSharp sees one, else CPU). Called once by the shell, then passed down.
+    let chooseDevice (preference: string) : torch.Device =
+        match preference with
+        | "cpu" -> torch.CPU
+        | "cuda" ->
+            if torch.cuda.is_available () then torch.CUDA
+            else invalidArg "preference" "train.device is 'cuda' but TorchSharp sees no CUDA device (is the CUDA libtorch package referenced? build with -p:TorchBackend=cuda)"
+        | "auto" -> if torch.cuda.is_available () then torch.CUDA else torch.CPU
+        | other -> invalidArg "preference" (sprintf "unknown device '%s' (auto, cpu, cuda)" other)
+
+    /// An int64 index tensor on `device`. Shape [n].
+    let indices (device: torch.Device) (xs: int[]) : Tensor =
+        torch.tensor(Array.map int64 xs, dtype = torch.int64, device = device)
+
+    /// A sparse COO float32 tensor [Rows, Cols] holding the CSR matrix `m`, coalesced, on `device`.
+    let sparse (device: torch.Device) (m: Csr) : Tensor =
+        let src, dst, v = Csr.toEdges m
+        use scope = torch.NewDisposeScope()
+        // CSR order is row-major with unique (row, col): already the coalesced COO order.
+        let idx = torch.tensor(Array.append (Array.map int64 src) (Array.map int64 dst), dtype = torch.int64).reshape(2L, int64 m.Nnz) // [2, nnz]
+        let vals = torch.tensor(v, dtype = torch.float32) // [nnz]
+        let t : Tensor = torch.sparse_coo_tensor(idx, vals, [| int64 m.Rows; int64 m.Cols |]).``to``(device)
+        t.MoveToOuterDisposeScope()
+
+    /// A dense float32 [rows, cols] tensor's values, row-major, copied to the CPU.
+    let toArray (t: Tensor) : float32[] =
+        use c = t.detach().cpu().contiguous()
+        c.data<float32>().ToArray()

@@ -1,2 +1,0 @@
-module BatchRec.Placeholder
-let x = 1
