@@ -6,7 +6,7 @@ open TorchSharp
 /// Recommendation", SIGIR 2020): no feature transforms, no non-linearities, only propagation.
 ///
 ///     E⁽⁰⁾ = [E_users; E_items]            learned, [U+I, d], Xavier-uniform per table (as RecBole)
-///     E⁽ᵏ⁺¹⁾ = Â E⁽ᵏ⁾                      Â = D^{-1/2} A D^{-1/2} (Normalize.symmetric), sparse [N, N]
+///     E⁽ᵏ⁺¹⁾ = Â E⁽ᵏ⁾                      Â = D^{-1/2} A D^{-1/2} (Normalize.symmetric), sparse [N, N] (SpMM)
 ///     E = 1/(L+1) · Σ_{k=0..L} E⁽ᵏ⁾        [N, d]
 ///     ŷ(u, i) = e_u · e_i
 ///
@@ -22,13 +22,13 @@ module LightGcn =
             new Modules.Parameter(t.``to``(device), true)
         make numUsers, make numItems
 
-    /// Final embeddings E = mean of layers 0..L. adj: sparse [N, N]; users [U, d]; items [I, d] → [N, d].
+    /// Final embeddings E = mean of layers 0..L. adj: Â [N, N]; users [U, d]; items [I, d] → [N, d].
     /// Intermediates belong to the caller's dispose scope.
-    let embed (adj: torch.Tensor) (layers: int) (users: torch.Tensor) (items: torch.Tensor) : torch.Tensor =
+    let embed (adj: Propagator) (layers: int) (users: torch.Tensor) (items: torch.Tensor) : torch.Tensor =
         let e0 = torch.cat([| users; items |], 0L) // [N, d]
         let mutable cur = e0
         let mutable acc = e0
         for _ in 1 .. layers do
-            cur <- adj.mm cur // [N, d]
+            cur <- adj.Apply cur // [N, d]
             acc <- acc + cur
         acc / float (layers + 1)

@@ -73,7 +73,7 @@ module Trainer =
         let posU, posI, _ = Csr.toEdges graphs.Train
         let adjCsr =
             Bipartite.adjacency numUsers numItems posU posI |> Normalize.symmetric
-        use adj = Tensors.sparse device adjCsr
+        use adj = Propagator.Create(device, adjCsr)
         let pUsers, pItems = LightGcn.init device numUsers numItems cfg.Model.Dim
         use pUsers = pUsers
         use pItems = pItems

@@ -1,0 +1,89 @@
+namespace BatchRec.Core.Nn
+
+#nowarn "9" // native pointers: the kernel reads and writes tensor memory in place
+
+open System
+open System.Numerics
+open System.Runtime.InteropServices
+open System.Threading.Tasks
+open Microsoft.FSharp.NativeInterop
+open TorchSharp
+open BatchRec.Core.Graph
+
+/// Sparse × dense products for graph propagation.
+///
+///     Y = Â X,   Y[r, :] = Σ_{p ∈ row r} Â_{r, col p} · X[col p, :]        Â: CSR [N, N], X: [N, d]
+///
+/// On the CPU a vectorised, multi-threaded CSR kernel runs over the tensors' memory (no copies); it beats
+/// libtorch's COO path about 3× here because the rows are already sorted and unique (no per-call coalesce).
+/// Â must be symmetric (it is for Normalize.symmetric of the bipartite adjacency), so the backward pass is
+/// the same product: ∂L/∂X = Âᵀ ∂L/∂Y = Â ∂L/∂Y. On CUDA the sparse COO tensor's mm (and its autograd) is used.
+[<RequireQualifiedAccess>]
+module SpMM =
+    let private address (t: torch.Tensor) : nativeint =
+        let span = t.bytes
+        use p = fixed span
+        NativePtr.toNativeInt p
+
+    /// Y = A X on the CPU for a CSR A [R, C] and a float32 X [C, d]; returns a new [R, d] tensor. O(nnz · d).
+    let multiply (a: Csr) (x: torch.Tensor) : torch.Tensor =
+        if x.dim () <> 2L || int x.shape.[0] <> a.Cols then
+            invalidArg "x" (sprintf "must be [%d, d], got %A" a.Cols x.shape)
+        let d = int x.shape.[1]
+        use xc = x.detach().contiguous() // [C, d]
+        let y = torch.empty([| int64 a.Rows; int64 d |], dtype = torch.float32) // [R, d]
+        let xPtr, yPtr = address xc, address y
+        let lanes = Vector<float32>.Count
+        let chunk = 512
+        Parallel.For(0, (a.Rows + chunk - 1) / chunk, fun c ->
+            let xs = NativePtr.ofNativeInt<float32> xPtr
+            let ys = NativePtr.ofNativeInt<float32> yPtr
+            for r in c * chunk .. (min a.Rows ((c + 1) * chunk)) - 1 do
+                let yrow = Span<float32>(NativePtr.toVoidPtr (NativePtr.add ys (r * d)), d)
+                yrow.Clear()
+                let yv = MemoryMarshal.Cast<float32, Vector<float32>> yrow
+                let tail = yv.Length * lanes
+                for p in a.RowPtr.[r] .. a.RowPtr.[r + 1] - 1 do
+                    let w = a.Values.[p]
+                    let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (a.ColIdx.[p] * d)), d)
+                    let xv = MemoryMarshal.Cast<float32, Vector<float32>> xrow
+                    for j in 0 .. yv.Length - 1 do
+                        yv.[j] <- yv.[j] + xv.[j] * w
+                    for j in tail .. d - 1 do
+                        yrow.[j] <- yrow.[j] + xrow.[j] * w)
+        |> ignore
+        y
+
+/// Holds the CSR operand so it travels through autograd's context as data, not as a tensor input.
+type internal CsrOperand(a: Csr) =
+    member _.Csr = a
+
+/// Autograd node for Y = Â X with a symmetric Â (backward: Â · grad).
+type internal SymmetricSpMMFunction() =
+    inherit torch.autograd.SingleTensorFunction<SymmetricSpMMFunction>()
+    override _.Name = "SymmetricSpMM"
+    override _.forward(ctx, vars) =
+        ctx.save_data("a", vars.[0])
+        SpMM.multiply (vars.[0] :?> CsrOperand).Csr (vars.[1] :?> torch.Tensor)
+    override _.backward(ctx, grad) =
+        let a = (ctx.get_data "a" :?> CsrOperand).Csr
+        Collections.Generic.List<torch.Tensor>([ Unchecked.defaultof<torch.Tensor>; SpMM.multiply a grad ]) // one gradient per input: none for the CSR operand
+
+/// A normalised adjacency ready to propagate on one device.
+[<Sealed>]
+type Propagator private (csr: Csr, sparse: torch.Tensor option) =
+    /// Â X, differentiable in X. X: [N, d] → [N, d]. Result belongs to the caller's dispose scope.
+    member _.Apply(x: torch.Tensor) : torch.Tensor =
+        match sparse with
+        | Some s -> s.mm x
+        | None -> SymmetricSpMMFunction.apply (CsrOperand csr, x)
+    member _.Csr = csr
+    interface IDisposable with
+        member _.Dispose() = sparse |> Option.iter (fun s -> s.Dispose())
+
+    /// For a symmetric Â (checked: throws ArgumentException naming `a` if not): the CPU kernel on CPU,
+    /// libtorch's sparse COO tensor elsewhere.
+    static member Create(device: torch.Device, a: Csr) =
+        if a.Rows <> a.Cols || Csr.transpose a <> a then invalidArg "a" "the adjacency must be square and symmetric"
+        if device.``type`` = DeviceType.CPU then new Propagator(a, None)
+        else new Propagator(a, Some(Tensors.sparse device a))
