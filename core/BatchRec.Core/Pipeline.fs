@@ -60,25 +60,28 @@ module Pipeline =
     let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onEpoch: Action<EpochReport>) (ct: CancellationToken) =
         Trainer.train cfg device graphs onEpoch.Invoke ct
 
-    let private withFactors (device: torch.Device) (m: TrainedModel) (f: torch.Tensor -> torch.Tensor -> 'a) =
+    let private factorTensors (device: torch.Device) (m: TrainedModel) =
         let nU = m.UserFactors.Length / m.Dim
         let nI = m.ItemFactors.Length / m.Dim
-        use _ng = torch.no_grad()
-        use scope = torch.NewDisposeScope()
-        let ue = torch.tensor(m.UserFactors, device = device).reshape(int64 nU, int64 m.Dim) // [U, d]
-        let ie = torch.tensor(m.ItemFactors, device = device).reshape(int64 nI, int64 m.Dim) // [I, d]
-        f ue ie
+        use u0 = torch.tensor(m.UserFactors, device = device)
+        use i0 = torch.tensor(m.ItemFactors, device = device)
+        u0.reshape(int64 nU, int64 m.Dim), i0.reshape(int64 nI, int64 m.Dim) // [U, d], [I, d]
 
     /// Full-ranking metrics on valid (train masked) and test (train and valid masked).
     let evaluate (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : MetricRecord list =
-        withFactors device m (fun ue ie ->
-            [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
-                  for v in Evaluation.evaluate ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk do
-                      yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value } ])
+        let ue, ie = factorTensors device m
+        use ue = ue
+        use ie = ie
+        [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
+              for v in Evaluation.evaluate ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk do
+                  yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value } ]
 
-    /// Top-K for every user over the items they have never interacted with, in user chunks.
-    /// `onChunk` receives each chunk in user order (stream it to the writer).
-    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (onChunk: Action<TopK>) : unit =
-        withFactors device m (fun ue ie ->
-            for chunk in Ranking.topK ue ie graphs.All cfg.Score.K cfg.Score.UserChunk do
-                onChunk.Invoke chunk)
+    /// Top-K for every user over the items they have never interacted with, lazily in user chunks of
+    /// `Score.UserChunk` (stream each to the writer). Holds the factor tensors until enumeration ends.
+    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<TopK> =
+        seq {
+            let ue, ie = factorTensors device m
+            use ue = ue
+            use ie = ie
+            yield! Ranking.topK ue ie graphs.All cfg.Score.K cfg.Score.UserChunk
+        }

@@ -144,7 +144,7 @@ let ``every user is scored over items they never interacted with`` () =
     let graphs = Pipeline.splitGraphs snap
     let m = Pipeline.train cfg torch.CPU graphs (Action<EpochReport>(ignore)) CancellationToken.None
     let seen = Collections.Generic.HashSet<int>()
-    Pipeline.score cfg torch.CPU graphs m (Action<TopK>(fun c ->
+    for c in Pipeline.score cfg torch.CPU graphs m do
         for b in 0 .. c.Users.Length - 1 do
             let u = c.Users.[b]
             Assert.True(seen.Add u)
@@ -153,5 +153,5 @@ let ``every user is scored over items they never interacted with`` () =
             Assert.Equal(5, items.Length)
             Assert.Equal(items.Length, (Array.distinct items).Length)
             Assert.All(items, fun i -> Assert.False(Csr.contains graphs.All u i))
-            Assert.True(scores |> Array.pairwise |> Array.forall (fun (a, b) -> a >= b))))
+            Assert.True(scores |> Array.pairwise |> Array.forall (fun (a, b) -> a >= b))
     Assert.Equal(snap.NumUsers, seen.Count)

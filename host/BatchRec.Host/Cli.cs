@@ -1,0 +1,77 @@
+using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Io;
+using BatchRec.Jobs.Orchestration;
+using Serilog;
+
+namespace BatchRec.Host;
+
+/// <summary>The command-line verbs: run, serve, import-movielens.</summary>
+public static class Cli
+{
+    public const string Usage = """
+        usage:
+          batchrec run --config FILE [--date YYYY-MM-DD]      one run of the nightly chain on embedded Hangfire, then exit
+          batchrec serve --config FILE [--urls URL]          Hangfire server + dashboard with the nightly schedule
+          batchrec import-movielens --source DIR --out DIR   convert a MovieLens release (CSV or .dat) to the input layout
+        """;
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var options = ParseOptions(args.Skip(1).ToArray());
+        switch (args[0])
+        {
+            case "run":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var date = options.GetValueOrDefault("date") ?? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+                Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
+                    config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
+                var outcome = await RunOnce.ExecuteAsync(config, date, ct);
+                if (outcome.Succeeded)
+                {
+                    Log.Information("Run {RunId} succeeded; outputs under {Output}", outcome.RunId, config.OutputDir);
+                    return 0;
+                }
+                Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
+                return 1;
+            }
+            case "serve":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                await Serve.RunAsync(config, options.GetValueOrDefault("urls") ?? "http://127.0.0.1:5080", ct);
+                return 0;
+            }
+            case "import-movielens":
+            {
+                var summary = await MovieLensImporter.ImportAsync(Required(options, "source"), Required(options, "out"), ct);
+                Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
+                    summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
+                return 0;
+            }
+            default:
+                Console.Error.WriteLine($"unknown command '{args[0]}'");
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"expected --name value pairs, got '{args[i]}'{Environment.NewLine}{Usage}");
+            result[args[i][2..]] = args[++i];
+        }
+        return result;
+    }
+
+    private static string Required(Dictionary<string, string> options, string name) =>
+        options.TryGetValue(name, out var v) ? v : throw new ArgumentException($"missing --{name}{Environment.NewLine}{Usage}");
+}

@@ -1,0 +1,74 @@
+using BatchRec.Core;
+using BatchRec.Jobs.Io;
+using BatchRec.Jobs.Store;
+using Hangfire;
+using Serilog;
+
+namespace BatchRec.Jobs.Stages;
+
+/// <summary>
+/// Reads the dataset folder's Parquet tables row group by row group, interns ids, builds the canonical snapshot
+/// with its train/valid/test split, and stores it in the run folder. Bad input fails here, before training,
+/// with the file, row and column named.
+/// </summary>
+[Queue("default")]
+public sealed class IngestJob(ILogger log)
+{
+    [JobDisplayName("ingest {0}")]
+    public Task RunAsync(string runDir, CancellationToken ct) =>
+        Stage.RunAsync(runDir, StageNames.Ingest, log, async (folder, config, _) =>
+        {
+            var files = DatasetReader.ListFiles(config.InputDir, Schema.Input.Interactions, required: true);
+            var itemFiles = DatasetReader.ListFiles(config.InputDir, Schema.Input.Items, required: false);
+            var users = new IdMapBuilder();
+            var items = new IdMapBuilder();
+            var u = new List<int>();
+            var i = new List<int>();
+            var ts = new List<long>();
+            var w = new List<float>();
+            IdKind? userKind = null, itemKind = null;
+            await foreach (var batch in DatasetReader.ReadInteractionsAsync(files, ct))
+            {
+                userKind ??= batch.UserIdKind;
+                itemKind ??= batch.ItemIdKind;
+                for (var k = 0; k < batch.UserIds.Length; k++)
+                {
+                    u.Add(users.Intern(batch.UserIds[k]));
+                    i.Add(items.Intern(batch.ItemIds[k]));
+                }
+                ts.AddRange(batch.Timestamps);
+                w.AddRange(batch.Weights);
+            }
+            if (u.Count == 0)
+                throw new InputFormatException(
+                    $"The interactions table under '{Path.Combine(config.InputDir, Schema.Input.Interactions)}' has no rows; nothing to train on.");
+
+            var (userMap, userRemap) = users.Freeze();
+            var (itemMap, itemRemap) = items.Freeze();
+            var catalogueItems = 0;
+            if (itemFiles.Count > 0)
+            {
+                var rows = await DatasetReader.ReadItemsAsync(itemFiles, ct);
+                catalogueItems = rows.ItemIds.Length;
+                var known = new HashSet<string>(rows.ItemIds, StringComparer.Ordinal);
+                var missing = itemMap.Ids.Count(id => !known.Contains(id));
+                if (missing > 0)
+                    log.Warning("{Missing} interacted items are not in the items table ({ItemFiles} files)", missing, itemFiles.Count);
+            }
+
+            var ua = u.Select(x => userRemap[x]).ToArray();
+            var ia = i.Select(x => itemRemap[x]).ToArray();
+            var snapshot = Pipeline.buildSnapshot(config.Config, userMap, itemMap, ua, ia, ts.ToArray(), w.ToArray());
+            var splits = snapshot.Splits;
+            var info = new SnapshotInfo(userKind!.Value, itemKind!.Value, u.Count, userMap.Count, itemMap.Count, catalogueItems,
+                splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), files);
+            await SnapshotStore.WriteAsync(folder.SnapshotDir, snapshot, info, ct);
+            log.Information("Ingested {Rows} interactions from {Files} files: {Users} users, {Items} items; split {Train}/{Valid}/{Test}",
+                info.InteractionsRead, files.Count, info.Users, info.Items, info.Train, info.Valid, info.Test);
+            return new Dictionary<string, object>
+            {
+                ["files"] = files.Count, ["interactions"] = info.InteractionsRead, ["users"] = info.Users, ["items"] = info.Items,
+                ["train"] = info.Train, ["valid"] = info.Valid, ["test"] = info.Test,
+            };
+        }, ct);
+}

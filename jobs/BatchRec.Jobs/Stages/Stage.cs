@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Runs;
+using Serilog;
+using Serilog.Context;
+
+namespace BatchRec.Jobs.Stages;
+
+/// <summary>The stage names, in chain order.</summary>
+public static class StageNames
+{
+    public const string Ingest = "ingest";
+    public const string Train = "train";
+    public const string Evaluate = "evaluate";
+    public const string Score = "score";
+    public const string Publish = "publish";
+    public static readonly IReadOnlyList<string> Chain = [Ingest, Train, Evaluate, Score, Publish];
+}
+
+/// <summary>Runs one stage body with the run's context: logging scope, timing, and the stage record.</summary>
+public static class Stage
+{
+    public delegate Task<Dictionary<string, object>> Body(RunFolder folder, LoadedConfig config, RunContext context);
+
+    public static async Task RunAsync(string runDir, string stage, ILogger log, Body body, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var folder = new RunFolder(runDir);
+        var context = folder.ReadContext();
+        using var runProp = LogContext.PushProperty("RunId", context.RunId);
+        using var stageProp = LogContext.PushProperty("Stage", stage);
+        var config = folder.LoadConfig();
+        var started = DateTimeOffset.UtcNow;
+        var sw = Stopwatch.StartNew();
+        log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
+        var details = await body(folder, config, context);
+        sw.Stop();
+        folder.WriteStage(new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details));
+        log.Information("Stage {Stage} of run {RunId} finished in {Seconds:F2} s", stage, context.RunId, sw.Elapsed.TotalSeconds);
+    }
+}

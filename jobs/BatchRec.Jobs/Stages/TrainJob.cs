@@ -1,0 +1,42 @@
+using BatchRec.Core;
+using BatchRec.Core.Train;
+using BatchRec.Jobs.Store;
+using Hangfire;
+using Serilog;
+
+namespace BatchRec.Jobs.Stages;
+
+/// <summary>Trains the configured model on the snapshot's train split (GPU when present) and stores its factors.</summary>
+[Queue("default")]
+public sealed class TrainJob(ILogger log)
+{
+    [JobDisplayName("train {0}")]
+    public Task RunAsync(string runDir, CancellationToken ct) =>
+        Stage.RunAsync(runDir, StageNames.Train, log, async (folder, config, _) =>
+        {
+            var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
+            var graphs = Pipeline.splitGraphs(snapshot);
+            var cfg = config.Config;
+            Pipeline.setThreads(cfg.Train.Threads);
+            var device = Pipeline.chooseDevice(cfg.Train.Device); // chosen once for this stage
+            log.Information("Training {Model} (dim {Dim}, {Layers} layers) on {Device} for at most {Epochs} epochs, batch {Batch}, lr {Lr}",
+                cfg.Model.Kind, cfg.Model.Dim, cfg.Model.Layers, device.type.ToString(), cfg.Train.MaxEpochs, cfg.Train.BatchSize, cfg.Train.LearningRate);
+            var metric = $"{cfg.Eval.StopMetric}@{cfg.Eval.StopK}";
+            var model = Pipeline.train(cfg, device, graphs, r =>
+            {
+                if (r.Valid is { } v)
+                    log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
+                        r.Epoch, r.Loss, r.Seconds, metric, v.Value, r.Improved ? " (best)" : "");
+                else
+                    log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s", r.Epoch, r.Loss, r.Seconds);
+            }, ct);
+            ModelStore.Write(folder.ModelDir, model);
+            log.Information("Trained {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
+                model.EpochsRun, model.SecondsPerEpoch, metric, model.BestValid, model.BestEpoch, model.StoppedEarly ? ", stopped early" : "");
+            return new Dictionary<string, object>
+            {
+                ["device"] = device.type.ToString(), ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
+                ["secondsPerEpoch"] = model.SecondsPerEpoch, ["bestValid"] = model.BestValid,
+            };
+        }, ct);
+}

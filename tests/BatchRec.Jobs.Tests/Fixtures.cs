@@ -1,0 +1,70 @@
+using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Io;
+
+namespace BatchRec.Jobs.Tests;
+
+/// <summary>A temporary folder removed after the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-test-" + Guid.NewGuid().ToString("N")[..10]);
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Tiny Parquet datasets with structure a recommender can learn: two taste groups of users, each liking half the items.</summary>
+public static class TinyDataset
+{
+    public const int Users = 30;
+    public const int Items = 24;
+
+    public static (long[] Users, long[] Items, long[] Timestamps, float[] Weights) Interactions()
+    {
+        var u = new List<long>(); var i = new List<long>(); var t = new List<long>(); var w = new List<float>();
+        for (var user = 0; user < Users; user++)
+            for (var item = 0; item < Items; item++)
+                if (item % 2 == user % 2 && (user * 7 + item * 3) % 4 != 0)
+                {
+                    u.Add(1000 + user); // ids are the input's ids, not indices
+                    i.Add(50 + item);
+                    t.Add(1_600_000_000L + user * 1000 + item);
+                    w.Add(1 + (user + item) % 5);
+                }
+        return (u.ToArray(), i.ToArray(), t.ToArray(), w.ToArray());
+    }
+
+    public static async Task<int> WriteAsync(string datasetDir, bool withTimestamp = true)
+    {
+        var (u, i, t, w) = Interactions();
+        Directory.CreateDirectory(Path.Combine(datasetDir, "interactions", "dt=2026-11-27"));
+        var cols = new List<KeyValuePair<string, Array>> { new("user_id", u), new("item_id", i), new("weight", w) };
+        if (withTimestamp) cols.Add(new("timestamp", t));
+        await ColumnarFile.WriteAsync(Path.Combine(datasetDir, "interactions", "dt=2026-11-27", "part-00000.parquet"), cols);
+        Directory.CreateDirectory(Path.Combine(datasetDir, "items"));
+        await ColumnarFile.WriteAsync(Path.Combine(datasetDir, "items", "items.parquet"),
+        [
+            new("item_id", Enumerable.Range(0, Items).Select(x => 50L + x).ToArray()),
+            new("title", Enumerable.Range(0, Items).Select(x => $"Item {x}").ToArray()),
+        ]);
+        return u.Length;
+    }
+
+    public static LoadedConfig Config(TempDir dir, string input, string extra = "")
+    {
+        var json = $$"""
+            {
+              "dataset": { "name": "tiny", "input": "{{input}}", "output": "out", "work": "work" },
+              "model": { "kind": "lightgcn", "dim": 16, "layers": 2 },
+              "train": { "maxEpochs": 30, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu" },
+              "score": { "k": 5, "userChunk": 7 },
+              "jobs": { "workers": 2, "retries": 0 }{{extra}}
+            }
+            """;
+        var path = dir.Sub("config.json");
+        File.WriteAllText(path, json);
+        return ConfigLoader.Load(path);
+    }
+}
