@@ -20,6 +20,7 @@ public sealed class PublishJob(ILogger log)
     public Task RunAsync(string runDir, CancellationToken ct) =>
         Stage.RunAsync(runDir, StageNames.Publish, log, async (folder, config, context) =>
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var model = ModelStore.ReadInfo(folder.ModelDir);
             var metrics = EvaluateJob.ReadMetrics(folder);
             var stagedMetrics = Path.Combine(folder.StagingDir, Schema.Output.Metrics);
@@ -39,6 +40,7 @@ public sealed class PublishJob(ILogger log)
 
             var manifest = Manifest.Build(folder, config, context, DateTimeOffset.UtcNow,
                 new Dictionary<string, string> { ["recommendations"] = recVersion, ["metrics"] = metricVersion });
+            manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
             Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
             Json.WriteAtomic(Path.Combine(config.OutputDir, Schema.Output.Manifests, Publisher.PartitionName(context.Date), context.RunId + ".json"), manifest);
             log.Information("Published run {RunId} for {Date}: {Recommendations} and {Metrics}", context.RunId, context.Date, recVersion, metricVersion);
