@@ -28,8 +28,6 @@ public sealed class DatasetReaderFacts : IDisposable
         return batches;
     }
 
-    private static void AssertStrings(string?[] expected, string?[] actual) => Assert.Equal<string?>(expected.AsEnumerable(), actual);
-
     private static InputFileInfo Info(string path) => new(path, new FileInfo(path).Length, 0, null, "");
 
     [Fact]
@@ -122,7 +120,7 @@ public sealed class DatasetReaderFacts : IDisposable
         Assert.Equal(["7", "8", "9"], batch.ItemIds);
         Assert.Equal([100L, 200, 300], batch.Timestamps);
         Assert.Equal([1f, 1f, 1f], batch.Weights);
-        AssertStrings([null, null, null], batch.EventTypes);
+        AssertEx.Strings([null, null, null], batch.EventTypes);
     }
 
     [Fact]
@@ -140,7 +138,7 @@ public sealed class DatasetReaderFacts : IDisposable
         Assert.Equal(["u1", "u2"], batch.UserIds);
         Assert.Equal(["i1", "i-2"], batch.ItemIds);
         Assert.Equal([0.5f, 2f], batch.Weights);
-        AssertStrings(["click", null], batch.EventTypes);
+        AssertEx.Strings(["click", null], batch.EventTypes);
     }
 
     [Fact]
@@ -316,8 +314,8 @@ public sealed class DatasetReaderFacts : IDisposable
 
         Assert.Equal(IdKind.Int64, items.ItemIdKind);
         Assert.Equal(["1", "2", "3", "4"], items.ItemIds);
-        AssertStrings(["One", null, "Three", "Four"], items.Titles);
-        AssertStrings([null, "two", null, null], items.Texts);
+        AssertEx.Strings(["One", null, "Three", "Four"], items.Titles);
+        AssertEx.Strings([null, "two", null, null], items.Texts);
         Assert.Equal([["Comedy", "Drama"], [], [], ["Noir"]], items.Tags);
     }
 
@@ -333,7 +331,7 @@ public sealed class DatasetReaderFacts : IDisposable
 
         Assert.Equal(IdKind.String, items.ItemIdKind);
         Assert.Equal([["Action", "Sci-Fi"], [], []], items.Tags);
-        AssertStrings([null, null, null], items.Titles);
+        AssertEx.Strings([null, null, null], items.Titles);
     }
 
     [Fact]
@@ -373,7 +371,7 @@ public sealed class DatasetReaderFacts : IDisposable
 
         Assert.Equal(IdKind.String, users.UserIdKind);
         Assert.Equal(["alice", "bob"], users.UserIds);
-        AssertStrings(["likes jazz", null], users.Texts);
+        AssertEx.Strings(["likes jazz", null], users.Texts);
     }
 
     [Fact]

@@ -90,3 +90,9 @@ internal static class TestParquet
         return reader.RowGroups.Select(g => g.RowCount).ToArray();
     }
 }
+
+internal static class AssertEx
+{
+    /// <summary>Element-wise equality of nullable strings (xunit's span overloads reject string? as T).</summary>
+    public static void Strings(string?[] expected, string?[] actual) => Xunit.Assert.Equal<string?>(expected.AsEnumerable(), actual);
+}
