@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace BatchRec.Jobs.Io;
+
+/// <summary>
+/// Reads the dataset folder layout: <c>&lt;root&gt;/&lt;table&gt;/**/*.parquet</c>, hive <c>dt=YYYY-MM-DD</c> folders allowed.
+/// Columns are checked by name and type before any value is read; every problem is an <see cref="InputFormatException"/>.
+/// </summary>
+public static class DatasetReader
+{
+    private const string IdTypes = "string, int64 or int32";
+    private const string PartitionKey = "dt=";
+
+    /// <summary>
+    /// Lists <c>&lt;datasetRoot&gt;/&lt;table&gt;/**/*.parquet</c> sorted by ordinal path; files and folders whose name starts
+    /// with '.' or '_' are ignored. Opens each file's footer for its row count and hashes its content.
+    /// </summary>
+    /// <exception cref="InputFormatException">
+    /// <paramref name="required"/> and the folder is missing or holds no .parquet file; a file is not Parquet;
+    /// a <c>dt=</c> folder does not hold a YYYY-MM-DD date.
+    /// </exception>
+    /// <returns>The files; empty when the folder is missing and not <paramref name="required"/>.</returns>
+    public static IReadOnlyList<InputFileInfo> ListFiles(string datasetRoot, string table, bool required)
+    {
+        ArgumentNullException.ThrowIfNull(datasetRoot);
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var folder = Path.GetFullPath(Path.Combine(datasetRoot, table));
+        if (!Directory.Exists(folder))
+        {
+            return required
+                ? throw InputFormatException.InFile(folder, $"required table folder '{table}' does not exist")
+                : [];
+        }
+
+        var paths = new List<string>();
+        Collect(folder, paths);
+        paths.Sort(StringComparer.Ordinal);
+        if (required && paths.Count == 0)
+            throw InputFormatException.InFile(folder, $"required table folder '{table}' holds no .parquet file");
+
+        return paths.Select(p => Describe(folder, p)).ToArray();
+    }
+
+    private static void Collect(string folder, List<string> paths)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            if (!Ignored(file) && file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
+                paths.Add(file);
+        }
+        foreach (var sub in Directory.EnumerateDirectories(folder))
+        {
+            if (!Ignored(sub))
+                Collect(sub, paths);
+        }
+    }
+
+    private static bool Ignored(string path) => Path.GetFileName(path) is var name && (name.StartsWith('.') || name.StartsWith('_'));
+
+    private static InputFileInfo Describe(string tableFolder, string path)
+    {
+        // ListFiles is synchronous; Task.Run keeps the footer read off any caller's synchronization context.
+        var rows = Task.Run(async () =>
+        {
+            await using var source = await ParquetSource.OpenAsync(path, CancellationToken.None).ConfigureAwait(false);
+            return source.Rows;
+        }).GetAwaiter().GetResult();
+
+        string sha;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+
+        return new InputFileInfo(path, new FileInfo(path).Length, rows, Partition(tableFolder, path), sha);
+    }
+
+    /// <summary>The value of the innermost <c>dt=</c> folder between the table folder and the file, or null.</summary>
+    private static string? Partition(string tableFolder, string path)
+    {
+        var relative = Path.GetRelativePath(tableFolder, Path.GetDirectoryName(path)!);
+        var segment = relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+                              .LastOrDefault(s => s.StartsWith(PartitionKey, StringComparison.Ordinal));
+        if (segment is null) return null;
+        var value = segment[PartitionKey.Length..];
+        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+            throw InputFormatException.InFile(path, $"partition folder '{segment}' does not hold a YYYY-MM-DD date");
+        return value;
+    }
+
+    /// <summary>
+    /// Streams interactions one row group at a time, so memory is bounded by one row group. Columns: user_id and item_id
+    /// (string, int64 or int32), timestamp (int64 or int32 epoch seconds, or a Parquet timestamp or date, converted to
+    /// epoch seconds; unspecified time zones are taken as UTC), optional weight (float, double, int32 or int64; absent or
+    /// null gives 1), optional event_type (string; absent gives null).
+    /// </summary>
+    /// <exception cref="InputFormatException">
+    /// A file is not Parquet; a required column is missing or a column has the wrong type (thrown before any batch of
+    /// that file); an id or timestamp is null (names the row); files disagree on id kinds (names both files).
+    /// </exception>
+    public static async IAsyncEnumerable<InteractionBatch> ReadInteractionsAsync(
+        IReadOnlyList<InputFileInfo> files, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var kinds = new KindAgreement();
+        foreach (var file in files)
+        {
+            await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
+            var userId = RequireId(source, Columns.UserId);
+            var itemId = RequireId(source, Columns.ItemId);
+            var timestamp = source.Require(Columns.Timestamp, "int64 epoch seconds or timestamp",
+                ColumnType.Int64, ColumnType.Int32, ColumnType.Timestamp);
+            var weight = source.Optional(Columns.Weight, "float, double, int32 or int64",
+                ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64);
+            var eventType = source.Optional(Columns.EventType, "string", ColumnType.String);
+            var userKind = kinds.Check(Columns.UserId, KindOf(userId), file.Path);
+            var itemKind = kinds.Check(Columns.ItemId, KindOf(itemId), file.Path);
+
+            foreach (var group in source.RowGroups())
+            {
+                ct.ThrowIfCancellationRequested();
+                if (group.Rows == 0) continue;
+                var users = await group.ReadIdsAsync(userId, ct).ConfigureAwait(false);
+                var items = await group.ReadIdsAsync(itemId, ct).ConfigureAwait(false);
+                var times = await group.ReadEpochSecondsAsync(timestamp, ct).ConfigureAwait(false);
+                var weights = weight is null ? Ones(group.Rows) : await group.ReadFloatsAsync(weight, 1f, ct).ConfigureAwait(false);
+                var events = eventType is null ? new string?[group.Rows] : await group.ReadStringsAsync(eventType, ct).ConfigureAwait(false);
+                yield return new InteractionBatch(file.Path, group.FirstRow, userKind, itemKind, users, items, times, weights, events);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads all items: item_id (string, int64 or int32), optional title and text (string), optional tags
+    /// (list&lt;string&gt;, or one string of '|'-joined tags; entries trimmed, empty ones dropped; absent gives empty arrays).
+    /// Rows are kept in file order, duplicates included. With no files: <see cref="IdKind.String"/> and no rows.
+    /// </summary>
+    /// <exception cref="InputFormatException">As for <see cref="ReadInteractionsAsync"/>.</exception>
+    public static async Task<ItemRows> ReadItemsAsync(IReadOnlyList<InputFileInfo> files, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var kinds = new KindAgreement();
+        var ids = new List<string>();
+        var titles = new List<string?>();
+        var texts = new List<string?>();
+        var tags = new List<string[]>();
+        IdKind? kind = null;
+        foreach (var file in files)
+        {
+            await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
+            var itemId = RequireId(source, Columns.ItemId);
+            var title = source.Optional(Columns.Title, "string", ColumnType.String);
+            var text = source.Optional(Columns.Text, "string", ColumnType.String);
+            var tagColumn = source.Optional(Columns.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
+            kind = kinds.Check(Columns.ItemId, KindOf(itemId), file.Path);
+
+            foreach (var group in source.RowGroups())
+            {
+                ct.ThrowIfCancellationRequested();
+                ids.AddRange(await group.ReadIdsAsync(itemId, ct).ConfigureAwait(false));
+                titles.AddRange(title is null ? new string?[group.Rows] : await group.ReadStringsAsync(title, ct).ConfigureAwait(false));
+                texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
+                tags.AddRange(await ReadTagsAsync(group, tagColumn, ct).ConfigureAwait(false));
+            }
+        }
+        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray());
+    }
+
+    /// <summary>
+    /// Reads all users: user_id (string, int64 or int32), optional text (string). With no files:
+    /// <see cref="IdKind.String"/> and no rows.
+    /// </summary>
+    /// <exception cref="InputFormatException">As for <see cref="ReadInteractionsAsync"/>.</exception>
+    public static async Task<UserRows> ReadUsersAsync(IReadOnlyList<InputFileInfo> files, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var kinds = new KindAgreement();
+        var ids = new List<string>();
+        var texts = new List<string?>();
+        IdKind? kind = null;
+        foreach (var file in files)
+        {
+            await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
+            var userId = RequireId(source, Columns.UserId);
+            var text = source.Optional(Columns.Text, "string", ColumnType.String);
+            kind = kinds.Check(Columns.UserId, KindOf(userId), file.Path);
+
+            foreach (var group in source.RowGroups())
+            {
+                ct.ThrowIfCancellationRequested();
+                ids.AddRange(await group.ReadIdsAsync(userId, ct).ConfigureAwait(false));
+                texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
+            }
+        }
+        return new UserRows(kind ?? IdKind.String, ids.ToArray(), texts.ToArray());
+    }
+
+    private static async Task<string[][]> ReadTagsAsync(ParquetSource.RowGroup group, SourceColumn? column, CancellationToken ct)
+    {
+        if (column is null)
+            return Enumerable.Repeat(Array.Empty<string>(), group.Rows).ToArray();
+        if (column.Type == ColumnType.StringList)
+            return Array.ConvertAll(await group.ReadStringListsAsync(column, ct).ConfigureAwait(false), CleanTags);
+        var joined = await group.ReadStringsAsync(column, ct).ConfigureAwait(false);
+        return Array.ConvertAll(joined, s => s is null ? [] : CleanTags(s.Split('|')));
+    }
+
+    private static string[] CleanTags(string[] tags) =>
+        tags.Select(t => t.Trim()).Where(t => t.Length > 0).ToArray();
+
+    private static SourceColumn RequireId(ParquetSource source, string name) =>
+        source.Require(name, IdTypes, ColumnType.String, ColumnType.Int64, ColumnType.Int32);
+
+    private static IdKind KindOf(SourceColumn id) => id.Type == ColumnType.String ? IdKind.String : IdKind.Int64;
+
+    private static float[] Ones(int n)
+    {
+        var ones = new float[n];
+        Array.Fill(ones, 1f);
+        return ones;
+    }
+
+    /// <summary>Remembers the id kind of each column and the file that set it; a later file must agree.</summary>
+    private sealed class KindAgreement
+    {
+        private readonly Dictionary<string, (IdKind Kind, string File)> _seen = new(StringComparer.Ordinal);
+
+        public IdKind Check(string column, IdKind kind, string file)
+        {
+            if (!_seen.TryGetValue(column, out var first))
+            {
+                _seen[column] = (kind, file);
+                return kind;
+            }
+            if (first.Kind != kind)
+                throw InputFormatException.InFile(file,
+                    $"ids are {Name(kind)} here but {Name(first.Kind)} in {first.File}; all files of a table must agree", column);
+            return kind;
+        }
+
+        private static string Name(IdKind kind) => kind == IdKind.String ? "strings" : "integers";
+    }
+}

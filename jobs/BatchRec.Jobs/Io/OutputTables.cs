@@ -1,0 +1,70 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace BatchRec.Jobs.Io;
+
+/// <summary>The small output tables. Metrics schema: run_id, model, split, metric (strings), k int32, value double.</summary>
+public static class OutputTables
+{
+    /// <summary>Writes all rows as one row group, through a temporary file renamed into place.</summary>
+    public static Task WriteMetricsAsync(string path, IReadOnlyList<MetricRow> rows, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(rows);
+        var runId = ParquetOutput.RequiredString(Columns.RunId);
+        var model = ParquetOutput.RequiredString(Columns.Model);
+        var split = ParquetOutput.RequiredString(Columns.Split);
+        var metric = ParquetOutput.RequiredString(Columns.Metric);
+        var k = new DataField<int>(Columns.K);
+        var value = new DataField<double>(Columns.Value);
+        var schema = new ParquetSchema(runId, model, split, metric, k, value);
+
+        return ParquetOutput.WriteAtomicallyAsync(path, async stream =>
+        {
+            await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+            if (rows.Count == 0) return;
+            using var group = writer.CreateRowGroup();
+            await WriteAsync(runId, r => r.RunId).ConfigureAwait(false);
+            await WriteAsync(model, r => r.Model).ConfigureAwait(false);
+            await WriteAsync(split, r => r.Split).ConfigureAwait(false);
+            await WriteAsync(metric, r => r.Metric).ConfigureAwait(false);
+            await group.WriteAsync<int>(k, rows.Select(r => r.K).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+            await group.WriteAsync<double>(value, rows.Select(r => r.Value).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+            group.CompleteValidate();
+
+            Task WriteAsync(DataField field, Func<MetricRow, string> select)
+            {
+                var values = rows.Select(select).ToArray();
+                return ParquetOutput.WriteStringsAsync(group, field, values, 0, values.Length, ct);
+            }
+        });
+    }
+
+    /// <summary>Reads a metrics table back, in file order.</summary>
+    /// <exception cref="InputFormatException">The file is not Parquet, or a column is missing, of the wrong type, or null.</exception>
+    public static async Task<IReadOnlyList<MetricRow>> ReadMetricsAsync(string path, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        await using var source = await ParquetSource.OpenAsync(path, ct).ConfigureAwait(false);
+        var runId = source.Require(Columns.RunId, "string", ColumnType.String);
+        var model = source.Require(Columns.Model, "string", ColumnType.String);
+        var split = source.Require(Columns.Split, "string", ColumnType.String);
+        var metric = source.Require(Columns.Metric, "string", ColumnType.String);
+        var k = source.Require(Columns.K, "int32", ColumnType.Int32);
+        var value = source.Require(Columns.Value, "double", ColumnType.Double);
+
+        var rows = new List<MetricRow>();
+        foreach (var group in source.RowGroups())
+        {
+            var runIds = await group.ReadRequiredStringsAsync(runId, ct).ConfigureAwait(false);
+            var models = await group.ReadRequiredStringsAsync(model, ct).ConfigureAwait(false);
+            var splits = await group.ReadRequiredStringsAsync(split, ct).ConfigureAwait(false);
+            var metrics = await group.ReadRequiredStringsAsync(metric, ct).ConfigureAwait(false);
+            var ks = await group.ReadRequiredAsync<int>(k, ct).ConfigureAwait(false);
+            var values = await group.ReadRequiredAsync<double>(value, ct).ConfigureAwait(false);
+            for (int i = 0; i < group.Rows; i++)
+                rows.Add(new MetricRow(runIds[i], models[i], splits[i], metrics[i], ks[i], values[i]));
+        }
+        return rows;
+    }
+}

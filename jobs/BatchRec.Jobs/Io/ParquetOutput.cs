@@ -1,0 +1,62 @@
+using System.Buffers;
+using Parquet;
+using Parquet.Schema;
+
+namespace BatchRec.Jobs.Io;
+
+/// <summary>Shared pieces of the Parquet writers: file creation, string columns, and write-then-rename.</summary>
+internal static class ParquetOutput
+{
+    /// <summary>Snappy, as the library defaults; set explicitly so output does not change with library defaults.</summary>
+    internal static readonly ParquetOptions WriteOptions = new() { CompressionMethod = CompressionMethod.Snappy };
+
+    /// <summary>A required (non-nullable) string field.</summary>
+    internal static DataField RequiredString(string name) => new DataField<string>(name, false);
+
+    /// <summary>
+    /// Writes <paramref name="count"/> non-null strings from <paramref name="offset"/> as the next column.
+    /// </summary>
+    internal static async Task WriteStringsAsync(ParquetRowGroupWriter group, DataField field, string[] values, int offset, int count, CancellationToken ct)
+    {
+        var chars = ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+                chars[i] = (values[offset + i] ?? throw new ArgumentException($"column '{field.Name}' row {offset + i} is null", nameof(values))).AsMemory();
+            await group.WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<ReadOnlyMemory<char>>.Shared.Return(chars, clearArray: true);
+        }
+    }
+
+    /// <summary>Writes one string repeated <paramref name="count"/> times as the next column (dictionary-encoded on disk).</summary>
+    internal static Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
+    {
+        var values = new string[count];
+        Array.Fill(values, value);
+        return WriteStringsAsync(group, field, values, 0, count, ct);
+    }
+
+    /// <summary>
+    /// Writes a file through a temporary sibling and renames it onto <paramref name="path"/> (creating the folder),
+    /// so readers never see a half-written file and a failure leaves any previous file in place.
+    /// </summary>
+    internal static async Task WriteAtomicallyAsync(string path, Func<Stream, Task> write)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = $"{full}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true))
+                await write(stream).ConfigureAwait(false);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using Parquet;
+using Parquet.Schema;
+
+namespace BatchRec.Jobs.Io;
+
+/// <summary>
+/// Writes the recommendations table, streaming one row group per <see cref="WriteAsync"/> call. Schema:
+/// user_id (int64 or string per kind), rank int32, item_id (int64 or string per kind), score float, model string,
+/// run_id string; all required. Dispose to finish the file (its footer is written then).
+/// </summary>
+public sealed class RecommendationWriter : IAsyncDisposable
+{
+    private readonly FileStream _stream;
+    private readonly ParquetWriter _writer;
+    private readonly IdKind _userIdKind;
+    private readonly IdKind _itemIdKind;
+    private readonly DataField _userId, _rank, _itemId, _score, _model, _runId;
+    private bool _disposed;
+
+    private RecommendationWriter(FileStream stream, ParquetWriter writer, IdKind userIdKind, IdKind itemIdKind, DataField[] fields)
+    {
+        _stream = stream;
+        _writer = writer;
+        _userIdKind = userIdKind;
+        _itemIdKind = itemIdKind;
+        (_userId, _rank, _itemId, _score, _model, _runId) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]);
+    }
+
+    /// <summary>Rows written so far.</summary>
+    public long Rows { get; private set; }
+
+    /// <summary>Creates (or replaces) the file at <paramref name="path"/>, creating its folder.</summary>
+    public static async Task<RecommendationWriter> CreateAsync(string path, IdKind userIdKind, IdKind itemIdKind, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        DataField[] fields =
+        [
+            IdField(Columns.UserId, userIdKind),
+            new DataField<int>(Columns.Rank),
+            IdField(Columns.ItemId, itemIdKind),
+            new DataField<float>(Columns.Score),
+            ParquetOutput.RequiredString(Columns.Model),
+            ParquetOutput.RequiredString(Columns.RunId),
+        ];
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
+        try
+        {
+            var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+            return new RecommendationWriter(stream, writer, userIdKind, itemIdKind, fields);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes one row group. Ids are given as strings and stored as int64 when their kind is <see cref="IdKind.Int64"/>.
+    /// An empty call writes nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">Arrays of different lengths, a null string, or an id that is not an int64.</exception>
+    public async Task WriteAsync(string[] userIds, int[] ranks, string[] itemIds, float[] scores, string model, string runId, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(userIds);
+        ArgumentNullException.ThrowIfNull(ranks);
+        ArgumentNullException.ThrowIfNull(itemIds);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(runId);
+        int n = userIds.Length;
+        if (ranks.Length != n || itemIds.Length != n || scores.Length != n)
+            throw new ArgumentException($"column lengths differ: {nameof(userIds)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemIds)} {itemIds.Length}, {nameof(scores)} {scores.Length}");
+        if (n == 0) return;
+
+        // Parse ids before starting the row group, so bad input leaves the file's row groups intact.
+        var userLongs = _userIdKind == IdKind.Int64 ? ParseIds(userIds, nameof(userIds)) : null;
+        var itemLongs = _itemIdKind == IdKind.Int64 ? ParseIds(itemIds, nameof(itemIds)) : null;
+
+        using (var group = _writer.CreateRowGroup())
+        {
+            await WriteIdsAsync(group, _userId, userIds, userLongs, ct).ConfigureAwait(false);
+            await group.WriteAsync<int>(_rank, ranks, cancellationToken: ct).ConfigureAwait(false);
+            await WriteIdsAsync(group, _itemId, itemIds, itemLongs, ct).ConfigureAwait(false);
+            await group.WriteAsync<float>(_score, scores, cancellationToken: ct).ConfigureAwait(false);
+            await ParquetOutput.WriteConstantAsync(group, _model, model, n, ct).ConfigureAwait(false);
+            await ParquetOutput.WriteConstantAsync(group, _runId, runId, n, ct).ConfigureAwait(false);
+            group.CompleteValidate();
+        }
+        Rows += n;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static DataField IdField(string name, IdKind kind) =>
+        kind == IdKind.Int64 ? new DataField<long>(name) : ParquetOutput.RequiredString(name);
+
+    private static Task WriteIdsAsync(ParquetRowGroupWriter group, DataField field, string[] ids, long[]? longs, CancellationToken ct) =>
+        longs is null
+            ? ParquetOutput.WriteStringsAsync(group, field, ids, 0, ids.Length, ct)
+            : group.WriteAsync<long>(field, longs, cancellationToken: ct);
+
+    private static long[] ParseIds(string[] ids, string parameter)
+    {
+        var result = new long[ids.Length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!long.TryParse(ids[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out result[i]))
+                throw new ArgumentException($"{parameter}[{i}] = '{ids[i]}' is not an int64 id", parameter);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,51 @@
+namespace BatchRec.Jobs.Io;
+
+/// <summary>How the ids of one column are stored: as 64-bit integers (int32 widens) or as strings.</summary>
+public enum IdKind
+{
+    Int64,
+    String,
+}
+
+/// <summary>
+/// One input file: path, size in bytes, row count from its footer, the hive partition value of a <c>dt=YYYY-MM-DD</c>
+/// folder in its path (null if none), and the SHA-256 (lower-case hex) of its content.
+/// </summary>
+public sealed record InputFileInfo(string Path, long Bytes, long Rows, string? Partition, string Sha256);
+
+/// <summary>
+/// One row group of an interactions file. Ids are given as strings whatever their kind (int64 ids in invariant
+/// decimal form); timestamps are Unix epoch seconds. <paramref name="FirstRow"/> is the 0-based row within
+/// <paramref name="File"/> of the batch's first row.
+/// </summary>
+public sealed record InteractionBatch(
+    string File,
+    long FirstRow,
+    IdKind UserIdKind,
+    IdKind ItemIdKind,
+    string[] UserIds,
+    string[] ItemIds,
+    long[] Timestamps,
+    float[] Weights,
+    string?[] EventTypes)
+{
+    public int Count => UserIds.Length;
+}
+
+/// <summary>All rows of the items table, column by column, in file order.</summary>
+public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags)
+{
+    public int Count => ItemIds.Length;
+}
+
+/// <summary>All rows of the users table, column by column, in file order.</summary>
+public sealed record UserRows(IdKind UserIdKind, string[] UserIds, string?[] Texts)
+{
+    public int Count => UserIds.Length;
+}
+
+/// <summary>One evaluation figure: metric@K of one model on one split of one run.</summary>
+public sealed record MetricRow(string RunId, string Model, string Split, string Metric, int K, double Value);
+
+/// <summary>What <see cref="MovieLensImporter"/> converted; <paramref name="Format"/> is "csv" or "dat".</summary>
+public sealed record ImportSummary(long Ratings, long Movies, long TagApplications, string Format);

@@ -1,0 +1,98 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace BatchRec.Jobs.Tests.Io;
+
+/// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-io-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>A path under this folder, its parent folders created.</summary>
+    public string File(params string[] parts)
+    {
+        var path = System.IO.Path.Combine([Path, .. parts]);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
+
+/// <summary>
+/// Writes Parquet fixtures straight through Parquet.Net, independently of the code under test. Each row group is one
+/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[] for flat fields,
+/// string?[]?[] (null list, null element allowed) for a list&lt;string&gt; field.
+/// </summary>
+internal static class TestParquet
+{
+    public static async Task WriteAsync(string path, Field[] fields, params Array[][] rowGroups)
+    {
+        var schema = new ParquetSchema(fields);
+        await using var stream = System.IO.File.Create(path);
+        await using var writer = await ParquetWriter.CreateAsync(schema, stream);
+        foreach (var columns in rowGroups)
+        {
+            using var group = writer.CreateRowGroup();
+            for (int c = 0; c < fields.Length; c++)
+                await WriteColumnAsync(group, fields[c], columns[c]);
+        }
+    }
+
+    private static Task WriteColumnAsync(ParquetRowGroupWriter group, Field field, Array values) => (field, values) switch
+    {
+        (ListField list, string?[]?[] rows) => WriteListAsync(group, (DataField)list.Item, rows),
+        (DataField f, long[] v) => group.WriteAsync<long>(f, v),
+        (DataField f, long?[] v) => group.WriteAsync<long>(f, v),
+        (DataField f, int[] v) => group.WriteAsync<int>(f, v),
+        (DataField f, float[] v) => group.WriteAsync<float>(f, v),
+        (DataField f, float?[] v) => group.WriteAsync<float>(f, v),
+        (DataField f, double[] v) => group.WriteAsync<double>(f, v),
+        (DataField f, DateTime[] v) => group.WriteAsync<DateTime>(f, v),
+        (DataField f, DateTime?[] v) => group.WriteAsync<DateTime>(f, v),
+        (DataField f, string?[] v) => group.WriteAsync(f, v),
+        _ => throw new ArgumentException($"no fixture writer for {field.Name} = {values.GetType().Name}"),
+    };
+
+    /// <summary>Levels of a nullable list of nullable strings: null list 0, empty list 1, null element 2, element 3.</summary>
+    private static Task WriteListAsync(ParquetRowGroupWriter group, DataField leaf, string?[]?[] rows)
+    {
+        var values = new List<ReadOnlyMemory<char>>();
+        var definitions = new List<int>();
+        var repetitions = new List<int>();
+        foreach (var row in rows)
+        {
+            if (row is null || row.Length == 0)
+            {
+                definitions.Add(row is null ? 0 : 1);
+                repetitions.Add(0);
+                continue;
+            }
+            for (int j = 0; j < row.Length; j++)
+            {
+                if (row[j] is { } s) values.Add(s.AsMemory());
+                definitions.Add(row[j] is null ? 2 : 3);
+                repetitions.Add(j == 0 ? 0 : 1);
+            }
+        }
+        return group.WriteAllPartsAsync<ReadOnlyMemory<char>>(leaf, values.ToArray(), definitions.ToArray(), repetitions.ToArray(), default);
+    }
+
+    /// <summary>Reads every row group's row count, to check how a file was cut.</summary>
+    public static async Task<long[]> RowGroupSizesAsync(string path)
+    {
+        await using var reader = await ParquetReader.CreateAsync(path);
+        return reader.RowGroups.Select(g => g.RowCount).ToArray();
+    }
+}
+
+internal static class AssertEx
+{
+    /// <summary>Element-wise equality of nullable strings (xunit's span overloads reject string? as T).</summary>
+    public static void Strings(string?[] expected, string?[] actual) => Xunit.Assert.Equal<string?>(expected.AsEnumerable(), actual);
+}
