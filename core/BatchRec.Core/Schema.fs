@@ -5,31 +5,56 @@ namespace BatchRec.Core
 module Schema =
     [<RequireQualifiedAccess>]
     module Input =
+        [<Literal>]
         let Interactions = "interactions"
+        [<Literal>]
         let Items = "items"
+        [<Literal>]
         let Users = "users"
+        [<Literal>]
         let UserId = "user_id"
+        [<Literal>]
         let ItemId = "item_id"
+        [<Literal>]
         let Timestamp = "timestamp"
+        [<Literal>]
         let Weight = "weight"
+        [<Literal>]
         let EventType = "event_type"
+        [<Literal>]
         let Title = "title"
+        [<Literal>]
         let Text = "text"
+        [<Literal>]
         let Tags = "tags"
 
     [<RequireQualifiedAccess>]
     module Output =
+        [<Literal>]
         let Recommendations = "recommendations"
+        [<Literal>]
         let Metrics = "metrics"
+        [<Literal>]
         let Manifests = "manifests"
+        [<Literal>]
         let SuccessMarker = "_SUCCESS"
+        [<Literal>]
         let UserId = "user_id"
+        [<Literal>]
         let Rank = "rank"
+        [<Literal>]
         let ItemId = "item_id"
+        [<Literal>]
         let Score = "score"
+        [<Literal>]
         let Model = "model"
+        [<Literal>]
         let RunId = "run_id"
+        [<Literal>]
         let Split = "split"
+        [<Literal>]
         let Metric = "metric"
+        [<Literal>]
         let K = "k"
+        [<Literal>]
         let Value = "value"

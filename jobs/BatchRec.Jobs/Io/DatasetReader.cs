@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -106,15 +107,15 @@ public static class DatasetReader
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
-            var userId = RequireId(source, Columns.UserId);
-            var itemId = RequireId(source, Columns.ItemId);
-            var timestamp = source.Require(Columns.Timestamp, "int64 epoch seconds or timestamp",
+            var userId = RequireId(source, Schema.Input.UserId);
+            var itemId = RequireId(source, Schema.Input.ItemId);
+            var timestamp = source.Require(Schema.Input.Timestamp, "int64 epoch seconds or timestamp",
                 ColumnType.Int64, ColumnType.Int32, ColumnType.Timestamp);
-            var weight = source.Optional(Columns.Weight, "float, double, int32 or int64",
+            var weight = source.Optional(Schema.Input.Weight, "float, double, int32 or int64",
                 ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64);
-            var eventType = source.Optional(Columns.EventType, "string", ColumnType.String);
-            var userKind = kinds.Check(Columns.UserId, KindOf(userId), file.Path);
-            var itemKind = kinds.Check(Columns.ItemId, KindOf(itemId), file.Path);
+            var eventType = source.Optional(Schema.Input.EventType, "string", ColumnType.String);
+            var userKind = kinds.Check(Schema.Input.UserId, KindOf(userId), file.Path);
+            var itemKind = kinds.Check(Schema.Input.ItemId, KindOf(itemId), file.Path);
 
             foreach (var group in source.RowGroups())
             {
@@ -148,11 +149,11 @@ public static class DatasetReader
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
-            var itemId = RequireId(source, Columns.ItemId);
-            var title = source.Optional(Columns.Title, "string", ColumnType.String);
-            var text = source.Optional(Columns.Text, "string", ColumnType.String);
-            var tagColumn = source.Optional(Columns.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
-            kind = kinds.Check(Columns.ItemId, KindOf(itemId), file.Path);
+            var itemId = RequireId(source, Schema.Input.ItemId);
+            var title = source.Optional(Schema.Input.Title, "string", ColumnType.String);
+            var text = source.Optional(Schema.Input.Text, "string", ColumnType.String);
+            var tagColumn = source.Optional(Schema.Input.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
+            kind = kinds.Check(Schema.Input.ItemId, KindOf(itemId), file.Path);
 
             foreach (var group in source.RowGroups())
             {
@@ -181,9 +182,9 @@ public static class DatasetReader
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
-            var userId = RequireId(source, Columns.UserId);
-            var text = source.Optional(Columns.Text, "string", ColumnType.String);
-            kind = kinds.Check(Columns.UserId, KindOf(userId), file.Path);
+            var userId = RequireId(source, Schema.Input.UserId);
+            var text = source.Optional(Schema.Input.Text, "string", ColumnType.String);
+            kind = kinds.Check(Schema.Input.UserId, KindOf(userId), file.Path);
 
             foreach (var group in source.RowGroups())
             {

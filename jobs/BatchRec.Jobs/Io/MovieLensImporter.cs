@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using System.Globalization;
 using Parquet;
 using Parquet.Schema;
@@ -57,8 +58,8 @@ public static class MovieLensImporter
         var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.import-{Guid.NewGuid():N}");
         try
         {
-            var itemsFile = Path.Combine(temp, Columns.ItemsTable, "part-00000.parquet");
-            var interactionsFile = Path.Combine(temp, Columns.InteractionsTable, "part-00000.parquet");
+            var itemsFile = Path.Combine(temp, Schema.Input.Items, "part-00000.parquet");
+            var interactionsFile = Path.Combine(temp, Schema.Input.Interactions, "part-00000.parquet");
             Directory.CreateDirectory(Path.GetDirectoryName(itemsFile)!);
             Directory.CreateDirectory(Path.GetDirectoryName(interactionsFile)!);
 
@@ -128,10 +129,10 @@ public static class MovieLensImporter
         }
         var texts = ids.Select(id => movieTags.TryGetValue(id, out var tags) ? string.Join(", ", tags) : null).ToArray();
 
-        var itemId = new DataField<long>(Columns.ItemId);
-        var title = new DataField<string>(Columns.Title);
-        var text = new DataField<string>(Columns.Text);
-        var tagList = new ListField(Columns.Tags, new DataField<string>(ListField.ElementName));
+        var itemId = new DataField<long>(Schema.Input.ItemId);
+        var title = new DataField<string>(Schema.Input.Title);
+        var text = new DataField<string>(Schema.Input.Text);
+        var tagList = new ListField(Schema.Input.Tags, new DataField<string>(ListField.ElementName));
         var tagLeaf = (DataField)tagList.Item;
         var schema = new ParquetSchema(itemId, title, text, tagList);
 
@@ -178,11 +179,11 @@ public static class MovieLensImporter
 
     private static async Task<long> WriteInteractionsAsync(string sourceDir, Format format, string path, int rowsPerGroup, CancellationToken ct)
     {
-        var userId = new DataField<long>(Columns.UserId);
-        var itemId = new DataField<long>(Columns.ItemId);
-        var timestamp = new DataField<long>(Columns.Timestamp);
-        var weight = new DataField<float>(Columns.Weight);
-        var eventType = ParquetOutput.RequiredString(Columns.EventType);
+        var userId = new DataField<long>(Schema.Input.UserId);
+        var itemId = new DataField<long>(Schema.Input.ItemId);
+        var timestamp = new DataField<long>(Schema.Input.Timestamp);
+        var weight = new DataField<float>(Schema.Input.Weight);
+        var eventType = ParquetOutput.RequiredString(Schema.Input.EventType);
         var schema = new ParquetSchema(userId, itemId, timestamp, weight, eventType);
 
         await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
@@ -236,7 +237,7 @@ public static class MovieLensImporter
             Directory.Move(temp, target);
             return;
         }
-        foreach (var table in new[] { Columns.InteractionsTable, Columns.ItemsTable })
+        foreach (var table in new[] { Schema.Input.Interactions, Schema.Input.Items })
         {
             var destination = Path.Combine(target, table);
             if (Directory.Exists(destination))

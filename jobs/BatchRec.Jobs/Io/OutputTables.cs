@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using Parquet;
 using Parquet.Schema;
 
@@ -11,12 +12,12 @@ public static class OutputTables
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(rows);
-        var runId = ParquetOutput.RequiredString(Columns.RunId);
-        var model = ParquetOutput.RequiredString(Columns.Model);
-        var split = ParquetOutput.RequiredString(Columns.Split);
-        var metric = ParquetOutput.RequiredString(Columns.Metric);
-        var k = new DataField<int>(Columns.K);
-        var value = new DataField<double>(Columns.Value);
+        var runId = ParquetOutput.RequiredString(Schema.Output.RunId);
+        var model = ParquetOutput.RequiredString(Schema.Output.Model);
+        var split = ParquetOutput.RequiredString(Schema.Output.Split);
+        var metric = ParquetOutput.RequiredString(Schema.Output.Metric);
+        var k = new DataField<int>(Schema.Output.K);
+        var value = new DataField<double>(Schema.Output.Value);
         var schema = new ParquetSchema(runId, model, split, metric, k, value);
 
         return ParquetOutput.WriteAtomicallyAsync(path, async stream =>
@@ -46,12 +47,12 @@ public static class OutputTables
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         await using var source = await ParquetSource.OpenAsync(path, ct).ConfigureAwait(false);
-        var runId = source.Require(Columns.RunId, "string", ColumnType.String);
-        var model = source.Require(Columns.Model, "string", ColumnType.String);
-        var split = source.Require(Columns.Split, "string", ColumnType.String);
-        var metric = source.Require(Columns.Metric, "string", ColumnType.String);
-        var k = source.Require(Columns.K, "int32", ColumnType.Int32);
-        var value = source.Require(Columns.Value, "double", ColumnType.Double);
+        var runId = source.Require(Schema.Output.RunId, "string", ColumnType.String);
+        var model = source.Require(Schema.Output.Model, "string", ColumnType.String);
+        var split = source.Require(Schema.Output.Split, "string", ColumnType.String);
+        var metric = source.Require(Schema.Output.Metric, "string", ColumnType.String);
+        var k = source.Require(Schema.Output.K, "int32", ColumnType.Int32);
+        var value = source.Require(Schema.Output.Value, "double", ColumnType.Double);
 
         var rows = new List<MetricRow>();
         foreach (var group in source.RowGroups())

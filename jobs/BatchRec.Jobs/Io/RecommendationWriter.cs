@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using System.Globalization;
 using Parquet;
 using Parquet.Schema;
@@ -36,12 +37,12 @@ public sealed class RecommendationWriter : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         DataField[] fields =
         [
-            IdField(Columns.UserId, userIdKind),
-            new DataField<int>(Columns.Rank),
-            IdField(Columns.ItemId, itemIdKind),
-            new DataField<float>(Columns.Score),
-            ParquetOutput.RequiredString(Columns.Model),
-            ParquetOutput.RequiredString(Columns.RunId),
+            IdField(Schema.Input.UserId, userIdKind),
+            new DataField<int>(Schema.Output.Rank),
+            IdField(Schema.Input.ItemId, itemIdKind),
+            new DataField<float>(Schema.Output.Score),
+            ParquetOutput.RequiredString(Schema.Output.Model),
+            ParquetOutput.RequiredString(Schema.Output.RunId),
         ];
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
