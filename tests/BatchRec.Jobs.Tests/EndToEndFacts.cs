@@ -80,7 +80,8 @@ public class EndToEndFacts
         Assert.Equal(rows, manifest.Rows["interactionsRead"]);
         Assert.Equal(TinyDataset.Users * 5, manifest.Rows["recommendations"]);
         Assert.Equal(["evaluate", "ingest", "publish", "score", "train"], manifest.StageSeconds.Keys.Order());
-        Assert.Single(manifest.Inputs);
+        Assert.Equal(2, manifest.Inputs.Count); // the interactions and the items file
+        Assert.Equal(TinyDataset.Items, manifest.Rows["catalogueItems"]);
         Assert.Equal(config.Sha256, manifest.ConfigSha256);
     }
 

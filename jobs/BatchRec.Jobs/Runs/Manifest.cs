@@ -37,6 +37,7 @@ public sealed record Manifest(
             ["users"] = snapshot.Users,
             ["items"] = snapshot.Items,
             ["catalogueItems"] = snapshot.CatalogueItems,
+            ["userProfiles"] = snapshot.UserProfiles,
             ["train"] = snapshot.Train,
             ["valid"] = snapshot.Valid,
             ["test"] = snapshot.Test,

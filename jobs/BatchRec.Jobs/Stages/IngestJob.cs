@@ -20,6 +20,7 @@ public sealed class IngestJob(ILogger log)
         {
             var files = DatasetReader.ListFiles(config.InputDir, Schema.Input.Interactions, required: true);
             var itemFiles = DatasetReader.ListFiles(config.InputDir, Schema.Input.Items, required: false);
+            var userFiles = DatasetReader.ListFiles(config.InputDir, Schema.Input.Users, required: false);
             var users = new IdMapBuilder();
             var items = new IdMapBuilder();
             var u = new List<int>();
@@ -43,6 +44,9 @@ public sealed class IngestJob(ILogger log)
                 throw new InputFormatException(
                     $"The interactions table under '{Path.Combine(config.InputDir, Schema.Input.Interactions)}' has no rows; nothing to train on.");
 
+            // The optional users table is checked here (schema, nulls) so a broken export fails before training;
+            // its text becomes user features in the model issue.
+            var userProfiles = userFiles.Count > 0 ? (await DatasetReader.ReadUsersAsync(userFiles, ct)).Count : 0;
             var (userMap, userRemap) = users.Freeze();
             var (itemMap, itemRemap) = items.Freeze();
             var catalogueItems = 0;
@@ -60,14 +64,14 @@ public sealed class IngestJob(ILogger log)
             var ia = i.Select(x => itemRemap[x]).ToArray();
             var snapshot = Pipeline.buildSnapshot(config.Config, userMap, itemMap, ua, ia, ts.ToArray(), w.ToArray());
             var splits = snapshot.Splits;
-            var info = new SnapshotInfo(userKind!.Value, itemKind!.Value, u.Count, userMap.Count, itemMap.Count, catalogueItems,
-                splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), files);
+            var info = new SnapshotInfo(userKind!.Value, itemKind!.Value, u.Count, userMap.Count, itemMap.Count, catalogueItems, userProfiles,
+                splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), [.. files, .. itemFiles, .. userFiles]);
             await SnapshotStore.WriteAsync(folder.SnapshotDir, snapshot, info, ct);
             log.Information("Ingested {Rows} interactions from {Files} files: {Users} users, {Items} items; split {Train}/{Valid}/{Test}",
                 info.InteractionsRead, files.Count, info.Users, info.Items, info.Train, info.Valid, info.Test);
             return new Dictionary<string, object>
             {
-                ["files"] = files.Count, ["interactions"] = info.InteractionsRead, ["users"] = info.Users, ["items"] = info.Items,
+                ["files"] = files.Count + itemFiles.Count + userFiles.Count, ["interactions"] = info.InteractionsRead, ["users"] = info.Users, ["items"] = info.Items,
                 ["train"] = info.Train, ["valid"] = info.Valid, ["test"] = info.Test,
             };
         }, ct);

@@ -11,6 +11,7 @@ public sealed record SnapshotInfo(
     int Users,
     int Items,
     int CatalogueItems,
+    int UserProfiles,
     int Train,
     int Valid,
     int Test,
