@@ -38,6 +38,8 @@ public static class Cli
                     return 0;
                 }
                 Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
+                if (!outcome.IsInputError && outcome.ErrorDetails is not null)
+                    Log.Error("Stage {Stage} failed with: {Details}", outcome.FailedStage, outcome.ErrorDetails);
                 return 1;
             }
             case "serve":

@@ -9,13 +9,23 @@ Log.Logger = (json
         : new LoggerConfiguration().WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}"))
     .MinimumLevel.Information()
     .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
-    .MinimumLevel.Override("Hangfire", Serilog.Events.LogEventLevel.Warning)
+    // Hangfire reports a failed job at Warning with its stack trace; BatchRec reports failures itself (Cli, dashboard)
+    .MinimumLevel.Override("Hangfire", Serilog.Events.LogEventLevel.Error)
     .Enrich.FromLogContext()
+    // an input error is reported once, by BatchRec, with the file and column; not again by Hangfire with a stack trace
+    .Filter.ByExcluding(e => e.Properties.TryGetValue("SourceContext", out var src) && src.ToString().StartsWith("\"Hangfire", StringComparison.Ordinal)
+                             && IsInputError(e.Exception))
     .CreateLogger();
 
 try
 {
     return await Cli.RunAsync(args);
+}
+catch (Exception e) when (e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException or ArgumentException)
+{
+    // the user's input or command line: the message says what to fix; a stack trace would only bury it
+    Log.Fatal("BatchRec stopped: {Message}", e.Message);
+    return 2;
 }
 catch (Exception e)
 {
@@ -26,3 +36,7 @@ finally
 {
     await Log.CloseAndFlushAsync();
 }
+
+static bool IsInputError(Exception? e) =>
+    e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException
+    || (e?.InnerException is { } inner && IsInputError(inner));

@@ -3,8 +3,28 @@ using Xunit;
 
 namespace BatchRec.Jobs.Tests;
 
+[Collection("hangfire")]
 public class CliFacts
 {
+    [Fact]
+    public async Task RunAsync_Returns1_WhenARunFails_AndPublishesNothing()
+    {
+        using var dir = new TempDir();
+        var config = TinyDataset.Config(dir, "missing-input");
+        Assert.Equal(1, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
+        Assert.False(Directory.Exists(Path.Combine(config.OutputDir, "recommendations")));
+    }
+
+    [Fact]
+    public async Task RunAsync_Returns0AndPublishes_WhenTheRunSucceeds()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }""");
+        Assert.Equal(0, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
+        Assert.True(File.Exists(Path.Combine(config.OutputDir, "recommendations", "dt=2026-01-02", "_SUCCESS")));
+    }
+
     [Fact]
     public async Task RunAsync_ReturnsUsageCode2_ForAnUnknownCommand() =>
         Assert.Equal(2, await Cli.RunAsync(["frobnicate"]));

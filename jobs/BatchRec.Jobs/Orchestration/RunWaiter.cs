@@ -6,7 +6,12 @@ using Hangfire.States;
 namespace BatchRec.Jobs.Orchestration;
 
 /// <summary>How a run ended.</summary>
-public sealed record RunOutcome(string RunId, bool Succeeded, string? FailedStage, string? Error);
+/// <summary>How a run ended. <see cref="ErrorType"/> and <see cref="ErrorDetails"/> (the stack trace) are set when a stage failed.</summary>
+public sealed record RunOutcome(string RunId, bool Succeeded, string? FailedStage, string? Error, string? ErrorType = null, string? ErrorDetails = null)
+{
+    /// <summary>Failures caused by the input or the config, where a stack trace tells the user nothing.</summary>
+    public bool IsInputError => ErrorType is "BatchRec.Jobs.Io.InputFormatException" or "BatchRec.Jobs.Configuration.ConfigException";
+}
 
 /// <summary>Waits for a run's chain of jobs to end: all succeeded, or one failed (the rest then never run).</summary>
 public static class RunWaiter
@@ -28,7 +33,8 @@ public static class RunWaiter
                 {
                     state!.Data.TryGetValue("ExceptionType", out var type);
                     state.Data.TryGetValue("ExceptionMessage", out var message);
-                    return new RunOutcome(context.RunId, false, stage, $"{type}: {message}");
+                    state.Data.TryGetValue("ExceptionDetails", out var details);
+                    return new RunOutcome(context.RunId, false, stage, $"{type}: {message}", type, details);
                 }
                 if (name == DeletedState.StateName)
                     return new RunOutcome(context.RunId, false, stage, "the job was deleted");
