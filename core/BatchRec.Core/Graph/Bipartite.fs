@@ -1,13 +1,7 @@
 namespace BatchRec.Core.Graph
 
-/// The user–item bipartite graph as one square adjacency over N = users + items nodes:
-/// node u (0 ≤ u < U) is a user, node U + i is item i.
-///
-///     A = [ 0    R ]      R ∈ {0,1}^{U×I}: 1 where the user interacted with the item (in training)
-///         [ Rᵀ   0 ]
 [<RequireQualifiedAccess>]
 module Bipartite =
-    /// The binary, symmetric adjacency A from (user, item) pairs; repeated pairs count once. O(E log E).
     let adjacency (numUsers: int) (numItems: int) (users: int[]) (items: int[]) : Csr =
         if users.Length <> items.Length then invalidArg "items" (sprintf "length %d differs from users length %d" items.Length users.Length)
         let n = numUsers + numItems
@@ -23,7 +17,6 @@ module Bipartite =
         let m = Csr.ofEdges n n src dst (Array.create (2 * e) 1.0f)
         { m with Values = Array.create m.Nnz 1.0f } // binarise repeated pairs
 
-    /// The user × item interaction matrix R (binary, repeated pairs once), rows = users. O(E log E).
     let userItems (numUsers: int) (numItems: int) (users: int[]) (items: int[]) : Csr =
         let m = Csr.ofEdges numUsers numItems users items (Array.create users.Length 1.0f)
         { m with Values = Array.create m.Nnz 1.0f }

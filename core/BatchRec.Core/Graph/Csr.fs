@@ -2,8 +2,6 @@ namespace BatchRec.Core.Graph
 
 open System
 
-/// Compressed sparse rows: row r's entries are ColIdx/Values[RowPtr[r] .. RowPtr[r+1]-1], columns ascending,
-/// no duplicate (row, col) pairs.
 type Csr =
     { Rows: int
       Cols: int
@@ -14,9 +12,6 @@ type Csr =
 
 [<RequireQualifiedAccess>]
 module Csr =
-    /// Builds a CSR matrix from COO edges; duplicate (row, col) edges are summed. O(nnz log nnz).
-    /// Throws ArgumentException (naming the parameter) for mismatched lengths or out-of-range indices.
-    /// evaluates to: (Csr.ofEdges 2 2 [|1;0;1|] [|0;1;0|] [|1f;2f;3f|]).Values = [| 2f; 4f |]
     let ofEdges (rows: int) (cols: int) (src: int[]) (dst: int[]) (values: float32[]) : Csr =
         if rows < 0 then invalidArg "rows" (sprintf "must be >= 0, got %d" rows)
         if cols < 0 then invalidArg "cols" (sprintf "must be >= 0, got %d" cols)
@@ -57,32 +52,26 @@ module Csr =
             rowPtr.[r + 1] <- colIdx.Count
         { Rows = rows; Cols = cols; RowPtr = rowPtr; ColIdx = colIdx.ToArray(); Values = vals.ToArray() }
 
-    /// The entries as COO arrays (src, dst, value), row-major, columns ascending. O(nnz).
     let toEdges (m: Csr) : int[] * int[] * float32[] =
         let src = Array.zeroCreate m.Nnz
         for r in 0 .. m.Rows - 1 do
             for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do src.[p] <- r
         src, Array.copy m.ColIdx, Array.copy m.Values
 
-    /// Number of stored entries in each row. O(rows).
     let rowCounts (m: Csr) = Array.init m.Rows (fun r -> m.RowPtr.[r + 1] - m.RowPtr.[r])
 
-    /// Sum of each row's values. O(nnz).
     let rowSums (m: Csr) =
         Array.init m.Rows (fun r ->
             let mutable s = 0.0f
             for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do s <- s + m.Values.[p]
             s)
 
-    /// Column indices of row r (ascending). O(degree).
     let row (m: Csr) (r: int) = Array.sub m.ColIdx m.RowPtr.[r] (m.RowPtr.[r + 1] - m.RowPtr.[r])
 
-    /// Whether (r, c) is stored. O(log degree).
     let contains (m: Csr) (r: int) (c: int) =
         let lo, hi = m.RowPtr.[r], m.RowPtr.[r + 1]
         hi > lo && Array.BinarySearch(m.ColIdx, lo, hi - lo, c) >= 0
 
-    /// Transpose. O(nnz log nnz).
     let transpose (m: Csr) =
         let src, dst, v = toEdges m
         ofEdges m.Cols m.Rows dst src v

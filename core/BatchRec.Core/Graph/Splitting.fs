@@ -3,13 +3,8 @@ namespace BatchRec.Core.Graph
 open System
 open BatchRec.Core
 
-/// RecBole's random-order ratio split ("RO", [0.8, 0.1, 0.1]) per user.
 [<RequireQualifiedAccess>]
 module Splitting =
-    /// How many of a user's n interactions go to (train, valid, test), RecBole's `_calcu_split_ids`:
-    /// valid and test get ⌊r·n⌋; then, test first, a split whose r·n lies strictly between 0 and 1 takes one
-    /// interaction from train, as long as train would keep more than one.
-    /// evaluates to: counts 0.1 0.1 25 = (21, 2, 2); counts 0.1 0.1 5 = (3, 1, 1); counts 0.1 0.1 2 = (1, 0, 1)
     let counts (valid: float) (test: float) (n: int) : int * int * int =
         if n < 0 then invalidArg "n" (sprintf "must be >= 0, got %d" n)
         let ratios = [| 1.0 - valid - test; valid; test |]
@@ -28,9 +23,6 @@ module Splitting =
                 i <- i + 1
         cnt.[0], cnt.[1], cnt.[2]
 
-    /// Assigns each interaction a split: each user's interactions (in the given order) are shuffled by one
-    /// System.Random(seed) stream, users in index order, then cut by `counts`. Deterministic for a given
-    /// input order and seed. O(E).
     let assign (valid: float) (test: float) (seed: int) (numUsers: int) (users: int[]) : Split[] =
         let byUser = Array.init numUsers (fun _ -> ResizeArray<int>())
         users |> Array.iteri (fun e u ->
