@@ -83,6 +83,7 @@ public class EndToEndFacts
         Assert.Equal(2, manifest.Inputs.Count); // the interactions and the items file
         Assert.Equal(TinyDataset.Items, manifest.Rows["catalogueItems"]);
         Assert.Equal(config.Sha256, manifest.ConfigSha256);
+        Assert.Equal(config.Config, manifest.EffectiveConfig);
     }
 
     [Fact]

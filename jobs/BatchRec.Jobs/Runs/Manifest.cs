@@ -6,7 +6,10 @@ using BatchRec.Jobs.Store;
 
 namespace BatchRec.Jobs.Runs;
 
-/// <summary>The run manifest: what went in, what came out, how long each stage took and how good the model is.</summary>
+/// <summary>
+/// The run manifest: what went in, what came out, how long each stage took and how good the model is.
+/// <c>Config</c> is the file as written (overrides only); <c>EffectiveConfig</c> is every setting the run used.
+/// </summary>
 public sealed record Manifest(
     string RunId,
     string Dataset,
@@ -18,6 +21,7 @@ public sealed record Manifest(
     string ConfigFile,
     string ConfigSha256,
     JsonElement Config,
+    Core.Config EffectiveConfig,
     string InputDir,
     IReadOnlyList<Io.InputFileInfo> Inputs,
     Dictionary<string, long> Rows,
@@ -46,7 +50,7 @@ public sealed record Manifest(
         using var doc = JsonDocument.Parse(config.Json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var version = typeof(Manifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         return new Manifest(context.RunId, context.Dataset, context.Date, context.Trigger, context.CreatedUtc, now, version,
-            config.FilePath, config.Sha256, doc.RootElement.Clone(), config.InputDir, snapshot.Inputs, rows,
+            config.FilePath, config.Sha256, doc.RootElement.Clone(), config.Config, config.InputDir, snapshot.Inputs, rows,
             stages.ToDictionary(s => s.Stage, s => s.Seconds), ModelStore.ReadInfo(folder.ModelDir),
             EvaluateJob.ReadMetrics(folder), outputs);
     }
