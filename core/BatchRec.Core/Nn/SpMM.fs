@@ -30,7 +30,9 @@ module SpMM =
         if x.dim () <> 2L || int x.shape.[0] <> a.Cols then
             invalidArg "x" (sprintf "must be [%d, d], got %A" a.Cols x.shape)
         let d = int x.shape.[1]
-        use xc = x.detach().contiguous() // [C, d]
+        // No dispose scope here: the backward pass runs on autograd's thread, outside the caller's scope.
+        use xd = x.detach()
+        use xc = xd.contiguous() // [C, d]
         let y = torch.empty([| int64 a.Rows; int64 d |], dtype = torch.float32) // [R, d]
         let xPtr, yPtr = address xc, address y
         let lanes = Vector<float32>.Count

@@ -22,7 +22,8 @@ module Tensors =
     let indices (device: torch.Device) (xs: int[]) : Tensor =
         torch.tensor(Array.map int64 xs, dtype = torch.int64, device = device)
 
-    /// A sparse COO float32 tensor [Rows, Cols] holding the CSR matrix `m`, coalesced, on `device`.
+    /// A sparse COO float32 tensor [Rows, Cols] holding the CSR matrix `m` on `device`. Its indices are in
+    /// coalesced order, but TorchSharp has no way to mark it so: libtorch coalesces it again when it needs to.
     let sparse (device: torch.Device) (m: Csr) : Tensor =
         let src, dst, v = Csr.toEdges m
         use scope = torch.NewDisposeScope()
@@ -34,5 +35,5 @@ module Tensors =
 
     /// A dense float32 [rows, cols] tensor's values, row-major, copied to the CPU.
     let toArray (t: Tensor) : float32[] =
-        use c = t.detach().cpu().contiguous()
-        c.data<float32>().ToArray()
+        use scope = torch.NewDisposeScope() // the detached, CPU and contiguous intermediates
+        t.detach().cpu().contiguous().data<float32>().ToArray()

@@ -1,5 +1,4 @@
 using BatchRec.Core;
-using BatchRec.Jobs.Store;
 using Hangfire;
 using Serilog;
 
@@ -15,10 +14,7 @@ public sealed class EvaluateJob(ILogger log)
     public Task RunAsync(string runDir, CancellationToken ct) =>
         Stage.RunAsync(runDir, StageNames.Evaluate, log, async (folder, config, _) =>
         {
-            var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
-            var graphs = Pipeline.splitGraphs(snapshot);
-            var model = ModelStore.Read(folder.ModelDir);
-            var device = Pipeline.chooseDevice(config.Config.Train.Device);
+            var (_, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var metrics = Pipeline.evaluate(config.Config, device, graphs, model).ToList();
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, MetricsFile), metrics);
             foreach (var m in metrics.Where(m => m.Split == "test"))

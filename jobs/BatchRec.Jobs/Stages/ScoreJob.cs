@@ -17,11 +17,8 @@ public sealed class ScoreJob(ILogger log)
     public Task RunAsync(string runDir, CancellationToken ct) =>
         Stage.RunAsync(runDir, StageNames.Score, log, async (folder, config, context) =>
         {
-            var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
+            var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
-            var graphs = Pipeline.splitGraphs(snapshot);
-            var model = ModelStore.Read(folder.ModelDir);
-            var device = Pipeline.chooseDevice(config.Config.Train.Device);
             var stagedDir = Path.Combine(folder.StagingDir, Schema.Output.Recommendations);
             if (Directory.Exists(stagedDir)) Directory.Delete(stagedDir, recursive: true); // a retried attempt starts clean
             Directory.CreateDirectory(stagedDir);
