@@ -12,10 +12,28 @@ type DatasetConfig =
       Work: string }
 
 type ModelConfig =
-    { /// lightgcn (the foundation's model).
+    { /// popularity | bpr-mf | lightgcn | gat | gat-text
       Kind: string
       Dim: int
-      Layers: int }
+      /// Propagation layers (lightgcn, gat, gat-text); bpr-mf and popularity ignore it.
+      Layers: int
+      /// Attention heads per GAT layer (their coefficients are averaged).
+      Heads: int
+      /// Attention (edge) dropout during GAT training.
+      Dropout: float
+      /// gat/gat-text: add item–attribute edges from items.tags (attribute nodes get their own embeddings).
+      Attributes: bool
+      /// User–item edge weight fed to the attention: one | weight | log1p (of the interaction's weight).
+      EdgeWeight: string
+      /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
+      FinalMlp: bool
+      /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
+      /// seed's formula reads literally (trains worse; see the README's ablation).
+      LayerMlp: bool
+      /// gat/gat-text: learned attention; false = fixed LightGCN weights on the same graph (ablation).
+      Attention: bool
+      /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
+      IdDropout: float }
 
 type TrainConfig =
     { MaxEpochs: int
@@ -36,7 +54,13 @@ type TrainConfig =
 type SplitConfig = { Valid: float; Test: float }
 
 type EvalConfig =
-    { Ks: int list
+    { /// standard (the split's valid/test) | cold-items (also hold out a seeded fraction of items entirely)
+      Mode: string
+      /// cold-items: fraction of items held out with all their interactions.
+      ColdFraction: float
+      /// cold-items: cut-offs of the cold ranking metrics.
+      ColdKs: int list
+      Ks: int list
       /// mrr | ndcg | recall | hit | precision, at StopK.
       StopMetric: string
       StopK: int
@@ -44,6 +68,16 @@ type EvalConfig =
       UserChunk: int }
 
 type ScoreConfig = { K: int; UserChunk: int }
+
+type TextConfig =
+    { /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
+      Encoder: string
+      /// Folder of the text-vector cache (Parquet keyed by hash of encoder name and text); "" = <work>/text-cache.
+      Cache: string
+      /// Sentences per encoder call.
+      BatchSize: int
+      /// Encode users.text into user features when a users table is given.
+      UserText: bool }
 
 type ScheduleConfig = { Cron: string; TimeZone: string }
 
@@ -66,6 +100,7 @@ type Config =
       Split: SplitConfig
       Eval: EvalConfig
       Score: ScoreConfig
+      Text: TextConfig
       Schedule: ScheduleConfig
       Storage: StorageConfig
       Jobs: JobsConfig }
@@ -82,18 +117,25 @@ module Config =
     /// patience 10 evaluations), top-20 output, nightly at 02:00 UTC, in-memory job storage.
     let Default =
         { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
-          Model = { Kind = "lightgcn"; Dim = 64; Layers = 3 }
+          Model =
+            { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
+              FinalMlp = true; LayerMlp = false; Attention = true; IdDropout = 0.1 }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
           Split = { Valid = 0.1; Test = 0.1 }
-          Eval = { Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048 }
+          Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048 }
           Score = { K = 20; UserChunk = 2048 }
+          Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage = { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; Schema = "batchrec" }
           Jobs = { Workers = 2; Retries = 0 } }
 
-    let private knownModels = set [ "lightgcn" ]
+    let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ]
+    /// Model kinds that use text features (the shell encodes text only for these).
+    let usesText (kind: string) = kind = "gat-text"
+    /// Model kinds whose graph has attribute nodes.
+    let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
 
     /// Checks ranges and enumerations; every problem is reported, not just the first.
@@ -108,6 +150,15 @@ module Config =
         check (knownModels.Contains c.Model.Kind) "model.kind" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownModels)) c.Model.Kind)
         check (c.Model.Dim > 0) "model.dim" (sprintf "must be > 0, got %d" c.Model.Dim)
         check (c.Model.Layers >= 0) "model.layers" (sprintf "must be >= 0, got %d" c.Model.Layers)
+        check (c.Model.Heads > 0) "model.heads" (sprintf "must be > 0, got %d" c.Model.Heads)
+        check (c.Model.Dropout >= 0.0 && c.Model.Dropout < 1.0) "model.dropout" (sprintf "must be in [0, 1), got %g" c.Model.Dropout)
+        check (c.Model.IdDropout >= 0.0 && c.Model.IdDropout < 1.0) "model.idDropout" (sprintf "must be in [0, 1), got %g" c.Model.IdDropout)
+        check (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ]) "model.edgeWeight" (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
+        check (c.Text.Encoder = "all-MiniLM-L6-v2") "text.encoder" (sprintf "must be all-MiniLM-L6-v2 (the encoder shipped), got '%s'" c.Text.Encoder)
+        check (c.Text.BatchSize > 0) "text.batchSize" (sprintf "must be > 0, got %d" c.Text.BatchSize)
+        check (List.contains c.Eval.Mode [ "standard"; "cold-items" ]) "eval.mode" (sprintf "must be standard or cold-items, got '%s'" c.Eval.Mode)
+        check (c.Eval.ColdFraction > 0.0 && c.Eval.ColdFraction < 1.0) "eval.coldFraction" (sprintf "must be in (0, 1), got %g" c.Eval.ColdFraction)
+        check (not c.Eval.ColdKs.IsEmpty && c.Eval.ColdKs |> List.forall (fun k -> k > 0)) "eval.coldKs" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.ColdKs)
         check (c.Train.MaxEpochs > 0) "train.maxEpochs" (sprintf "must be > 0, got %d" c.Train.MaxEpochs)
         check (c.Train.BatchSize > 0) "train.batchSize" (sprintf "must be > 0, got %d" c.Train.BatchSize)
         check (c.Train.LearningRate > 0.0) "train.learningRate" (sprintf "must be > 0, got %g" c.Train.LearningRate)
@@ -152,6 +203,14 @@ module Config =
                 | true, v -> v
                 | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
             | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
+        member _.Bool (key: string) (el: JsonElement) (dflt: bool) =
+            match el.ValueKind with
+            | JsonValueKind.True -> true
+            | JsonValueKind.False -> false
+            | _ -> errors.Add { Key = key; Message = sprintf "must be true or false, got %s" (el.GetRawText()) }; dflt
+        member _.IntList (key: string) (el: JsonElement) (dflt: int list) =
+            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> (if x.ValueKind = JsonValueKind.Number then (match x.TryGetInt32() with | true, v -> v | _ -> (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) else (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) ]
+            else errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; dflt
         member _.Float (key: string) (el: JsonElement) (dflt: float) =
             if el.ValueKind = JsonValueKind.Number then el.GetDouble()
             else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
@@ -172,7 +231,7 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "schedule"; "storage"; "jobs" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs" ] (fun key v ->
                 match key with
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
@@ -184,12 +243,20 @@ module Config =
                                         | "dataset.output" -> { d with Output = r.Str k e d.Output }
                                         | _ -> { d with Work = r.Str k e d.Work } })
                 | "model" ->
-                    r.Obj v key [ "kind"; "dim"; "layers" ] (fun k e ->
+                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout" ] (fun k e ->
                         let m = c.Model
                         c <- { c with Model =
                                         match k with
                                         | "model.kind" -> { m with Kind = r.Str k e m.Kind }
                                         | "model.dim" -> { m with Dim = r.Int k e m.Dim }
+                                        | "model.heads" -> { m with Heads = r.Int k e m.Heads }
+                                        | "model.dropout" -> { m with Dropout = r.Float k e m.Dropout }
+                                        | "model.attributes" -> { m with Attributes = r.Bool k e m.Attributes }
+                                        | "model.edgeWeight" -> { m with EdgeWeight = r.Str k e m.EdgeWeight }
+                                        | "model.finalMlp" -> { m with FinalMlp = r.Bool k e m.FinalMlp }
+                                        | "model.layerMlp" -> { m with LayerMlp = r.Bool k e m.LayerMlp }
+                                        | "model.attention" -> { m with Attention = r.Bool k e m.Attention }
+                                        | "model.idDropout" -> { m with IdDropout = r.Float k e m.IdDropout }
                                         | _ -> { m with Layers = r.Int k e m.Layers } })
                 | "train" ->
                     r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads" ] (fun k e ->
@@ -210,10 +277,13 @@ module Config =
                         let s = c.Split
                         c <- { c with Split = if k = "split.valid" then { s with Valid = r.Float k e s.Valid } else { s with Test = r.Float k e s.Test } })
                 | "eval" ->
-                    r.Obj v key [ "ks"; "stopMetric"; "stopK"; "userChunk" ] (fun k e ->
+                    r.Obj v key [ "mode"; "coldFraction"; "coldKs"; "ks"; "stopMetric"; "stopK"; "userChunk" ] (fun k e ->
                         let ev = c.Eval
                         c <- { c with Eval =
                                         match k with
+                                        | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
+                                        | "eval.coldFraction" -> { ev with ColdFraction = r.Float k e ev.ColdFraction }
+                                        | "eval.coldKs" -> { ev with ColdKs = r.IntList k e ev.ColdKs }
                                         | "eval.ks" ->
                                             if e.ValueKind = JsonValueKind.Array then
                                                 { ev with Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ] }
@@ -227,6 +297,15 @@ module Config =
                     r.Obj v key [ "k"; "userChunk" ] (fun k e ->
                         let s = c.Score
                         c <- { c with Score = if k = "score.k" then { s with K = r.Int k e s.K } else { s with UserChunk = r.Int k e s.UserChunk } })
+                | "text" ->
+                    r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText" ] (fun k e ->
+                        let t = c.Text
+                        c <- { c with Text =
+                                        match k with
+                                        | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
+                                        | "text.cache" -> { t with Cache = r.Str k e t.Cache }
+                                        | "text.batchSize" -> { t with BatchSize = r.Int k e t.BatchSize }
+                                        | _ -> { t with UserText = r.Bool k e t.UserText } })
                 | "schedule" ->
                     r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
                         let s = c.Schedule

@@ -73,6 +73,8 @@ type Split =
     | Train = 0uy
     | Valid = 1uy
     | Test = 2uy
+    /// eval.mode cold-items: an interaction of a held-out item (never trained on; ranked among held-out items).
+    | Cold = 3uy
 
 /// The interaction log in columnar form over dense indices: one array per column, all the same length.
 type Interactions =

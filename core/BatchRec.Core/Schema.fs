@@ -27,6 +27,9 @@ module Schema =
         let Text = "text"
         [<Literal>]
         let Tags = "tags"
+        /// Optional precomputed item vectors (list<float>), used instead of encoding the item's text.
+        [<Literal>]
+        let Embedding = "embedding"
 
     [<RequireQualifiedAccess>]
     module Output =
@@ -58,3 +61,11 @@ module Schema =
         let K = "k"
         [<Literal>]
         let Value = "value"
+        [<Literal>]
+        let ReasonItemId = "reason_item_id"
+        [<Literal>]
+        let ReasonKind = "reason_kind"
+        [<Literal>]
+        let ColdStart = "cold_start"
+        [<Literal>]
+        let Comparison = "comparison"

@@ -13,6 +13,10 @@ public static class Cli
           batchrec run --config FILE [--date YYYY-MM-DD]      one run of the nightly chain on embedded Hangfire, then exit
           batchrec serve --config FILE [--urls URL]          Hangfire server + dashboard with the nightly schedule
           batchrec import-movielens --source DIR --out DIR   convert a MovieLens release (CSV or .dat) to the input layout
+          batchrec compare --config FILE [--models LIST] [--seeds LIST] [--out DIR]
+                                                             train and evaluate several models on one snapshot and split;
+                                                             writes comparison.{parquet,csv,md} (default: all five models,
+                                                             the config's seed, DIR = <output>/comparison)
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
@@ -53,6 +57,22 @@ public static class Cli
                 var summary = await MovieLensImporter.ImportAsync(Required(options, "source"), Required(options, "out"), ct);
                 Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
                     summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
+                return 0;
+            }
+            case "compare":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var models = (options.GetValueOrDefault("models") ?? "popularity,bpr-mf,lightgcn,gat,gat-text")
+                    .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var seeds = options.TryGetValue("seeds", out var s)
+                    ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                        .Select(x => int.TryParse(x, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer"))
+                        .ToArray()
+                    : [config.Config.Train.Seed];
+                var outDir = Path.GetFullPath(options.GetValueOrDefault("out") ?? Path.Combine(config.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
+                var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, seeds, outDir, Log.Logger, ct);
+                Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
+                Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", models), string.Join(", ", seeds), outDir);
                 return 0;
             }
             default:

@@ -145,11 +145,15 @@ public static class DatasetReader
         var titles = new List<string?>();
         var texts = new List<string?>();
         var tags = new List<string[]>();
+        var embeddings = new List<float[]?>();
+        var anyEmbedding = false;
         IdKind? kind = null;
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var itemId = RequireId(source, Schema.Input.ItemId);
+            var embedding = source.Optional(Schema.Input.Embedding, "list<float> or list<double>", ColumnType.FloatList);
+            anyEmbedding |= embedding is not null;
             var title = source.Optional(Schema.Input.Title, "string", ColumnType.String);
             var text = source.Optional(Schema.Input.Text, "string", ColumnType.String);
             var tagColumn = source.Optional(Schema.Input.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
@@ -162,9 +166,11 @@ public static class DatasetReader
                 titles.AddRange(title is null ? new string?[group.Rows] : await group.ReadStringsAsync(title, ct).ConfigureAwait(false));
                 texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
                 tags.AddRange(await ReadTagsAsync(group, tagColumn, ct).ConfigureAwait(false));
+                embeddings.AddRange(embedding is null ? new float[]?[group.Rows] : await group.ReadFloatListsAsync(embedding, ct).ConfigureAwait(false));
             }
         }
-        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray());
+        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray(),
+            anyEmbedding ? embeddings.ToArray() : null);
     }
 
     /// <summary>

@@ -14,6 +14,8 @@ internal enum ColumnType
     Double,
     Timestamp,
     StringList,
+    /// <summary>list&lt;float&gt; or list&lt;double&gt; (vectors).</summary>
+    FloatList,
     Other,
 }
 
@@ -235,6 +237,47 @@ internal sealed class ParquetSource : IAsyncDisposable
             return result;
         }
 
+        /// <summary>Lists of floats (list&lt;float&gt; or list&lt;double&gt;): a null list reads as null; a null element throws naming its row.</summary>
+        public async Task<float[]?[]> ReadFloatListsAsync(SourceColumn column, CancellationToken ct)
+        {
+            if (column is not { Type: ColumnType.FloatList, Leaf: { } leaf }) throw Unexpected(column);
+            var count = group.GetMetadata(leaf)?.MetaData?.NumValues
+                        ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
+            var definitions = new int[count];
+            var repetitions = new int[count];
+            float[] values;
+            if (leaf.ClrType == typeof(double))
+            {
+                var doubles = new double[count];
+                await Guard(column, () => group.ReadRawAsync(leaf, doubles.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+                values = doubles.Select(d => (float)d).ToArray();
+            }
+            else
+            {
+                values = new float[count];
+                await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+            }
+            // A row with no present element (null or empty list) has no vector; null elements are dropped, so the
+            // vector comes out short and the caller's dimension check names the row.
+            var result = new float[]?[Rows];
+            var current = new List<float>();
+            int row = -1, next = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (repetitions[i] == 0)
+                {
+                    if (row >= 0) result[row] = current.Count == 0 ? null : current.ToArray();
+                    current.Clear();
+                    if (++row >= Rows) break;
+                }
+                if (definitions[i] == leaf.MaxDefinitionLevel) current.Add(values[next++]);
+            }
+            if (row >= 0 && row < Rows) result[row] = current.Count == 0 ? null : current.ToArray();
+            if (row + 1 != Rows)
+                throw InputFormatException.InFile(source.Path, $"list column holds {row + 1} rows, the row group {Rows}", column.Name);
+            return result;
+        }
+
         /// <summary>
         /// Reads a flat column: one value per row, and a null mask when the column is nullable and holds nulls.
         /// The raw read packs non-null values at the front; they are spread out in place, back to front.
@@ -318,6 +361,8 @@ internal sealed class ParquetSource : IAsyncDisposable
                 return (data, ColumnType.StringList); // legacy repeated primitive
             case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && IsString(item.ClrType):
                 return (item, ColumnType.StringList);
+            case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && (item.ClrType == typeof(float) || item.ClrType == typeof(double)):
+                return (item, ColumnType.FloatList);
             default:
                 return (null, ColumnType.Other);
         }

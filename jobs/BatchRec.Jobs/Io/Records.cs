@@ -32,8 +32,11 @@ public sealed record InteractionBatch(
     public int Count => UserIds.Length;
 }
 
-/// <summary>All rows of the items table, column by column, in file order.</summary>
-public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags)
+/// <summary>
+/// All rows of the items table, column by column, in file order. <paramref name="Embeddings"/>: the optional
+/// precomputed vectors of <c>items.embedding</c> (null when the column is absent; a null entry = no vector).
+/// </summary>
+public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null)
 {
     public int Count => ItemIds.Length;
 }

@@ -1,4 +1,5 @@
 using BatchRec.Core;
+using BatchRec.Jobs.Features;
 using BatchRec.Jobs.Io;
 using BatchRec.Jobs.Store;
 using Hangfire;
@@ -44,21 +45,31 @@ public sealed class IngestJob(ILogger log)
                 throw new InputFormatException(
                     $"The interactions table under '{Path.Combine(config.InputDir, Schema.Input.Interactions)}' has no rows; nothing to train on.");
 
-            // The optional users table is checked here (schema, nulls) so a broken export fails before training;
-            // its text becomes user features in the model issue.
-            var userProfiles = userFiles.Count > 0 ? (await DatasetReader.ReadUsersAsync(userFiles, ct)).Count : 0;
-            var (userMap, userRemap) = users.Freeze();
-            var (itemMap, itemRemap) = items.Freeze();
+            // Catalogue items join the item map even without interactions: models with text and attributes can
+            // recommend them (cold start).
+            var interactedItems = items.Count;
             var catalogueItems = 0;
+            ItemRows? itemRows = null;
             if (itemFiles.Count > 0)
             {
-                var rows = await DatasetReader.ReadItemsAsync(itemFiles, ct);
-                catalogueItems = rows.ItemIds.Length;
-                var known = new HashSet<string>(rows.ItemIds, StringComparer.Ordinal);
-                var missing = itemMap.Ids.Count(id => !known.Contains(id));
+                itemRows = await DatasetReader.ReadItemsAsync(itemFiles, ct);
+                if (itemKind is { } k && itemRows.Count > 0 && itemRows.ItemIdKind != k)
+                    throw new InputFormatException(
+                        $"{Schema.Input.Items}.{Schema.Input.ItemId} is {itemRows.ItemIdKind} but {Schema.Input.Interactions}.{Schema.Input.ItemId} is {k}; both tables must use the same id type");
+                catalogueItems = itemRows.ItemIds.Distinct(StringComparer.Ordinal).Count();
+                foreach (var id in itemRows.ItemIds) items.Intern(id);
+                var missing = items.Count - catalogueItems; // interacted items the table does not list
                 if (missing > 0)
                     log.Warning("{Missing} interacted items are not in the items table ({ItemFiles} files)", missing, itemFiles.Count);
+                if (items.Count > interactedItems)
+                    log.Information("{Cold} catalogue items have no interactions yet (cold start)", items.Count - interactedItems);
             }
+            // The optional users table: checked here (schema, nulls) so a broken export fails before training; its
+            // text becomes user features of gat-text.
+            var userRows = userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct) : null;
+            var userProfiles = userRows?.Count ?? 0;
+            var (userMap, userRemap) = users.Freeze();
+            var (itemMap, itemRemap) = items.Freeze();
 
             var ua = u.Select(x => userRemap[x]).ToArray();
             var ia = i.Select(x => itemRemap[x]).ToArray();
@@ -67,6 +78,7 @@ public sealed class IngestJob(ILogger log)
             var info = new SnapshotInfo(userKind!.Value, itemKind!.Value, u.Count, userMap.Count, itemMap.Count, catalogueItems, userProfiles,
                 splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), [.. files, .. itemFiles, .. userFiles]);
             await SnapshotStore.WriteAsync(folder.SnapshotDir, snapshot, info, ct);
+            await Catalogue.Align(itemMap, userMap, itemRows, userRows).WriteAsync(folder.SnapshotDir, ct);
             log.Information("Ingested {Rows} interactions from {Files} files: {Users} users, {Items} items; split {Train}/{Valid}/{Test}",
                 info.InteractionsRead, files.Count, info.Users, info.Items, info.Train, info.Valid, info.Test);
             return new Dictionary<string, object>
