@@ -198,7 +198,7 @@ public static class Ingestor
     }
 
     internal static string Reasons(Dictionary<string, long> byReason) =>
-        string.Join(", ", byReason.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
+        byReason.Count == 0 ? "none" : string.Join(", ", byReason.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
 
     private static (IdKind? User, IdKind? Item) AgreeOnKinds(IReadOnlyList<PartitionStats> stats)
     {
