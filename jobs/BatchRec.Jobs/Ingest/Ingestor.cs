@@ -49,6 +49,9 @@ public sealed record IngestResult(Snapshot? Snapshot, SnapshotInfo? Info, Ingest
 /// </summary>
 public static class Ingestor
 {
+    /// <summary>How long an ingest waits for another ingest of the same dataset to finish with the store.</summary>
+    public static readonly TimeSpan StoreLockTimeout = TimeSpan.FromHours(1);
+
     /// <summary>The store of a dataset: <c>&lt;work&gt;/ingest/&lt;dataset&gt;/interactions</c>.</summary>
     public static PartitionStore StoreOf(LoadedConfig config) =>
         new(Path.Combine(config.WorkDir, "ingest", config.DatasetName, Schema.Input.Interactions));
@@ -75,6 +78,7 @@ public static class Ingestor
                 $"no partition within ingest.windowDays = {cfg.Ingest.WindowDays} of {runDate:yyyy-MM-dd} (outside: {string.Join(", ", outside)})");
 
         var store = StoreOf(config);
+        using var storeLock = await store.LockAsync(StoreLockTimeout, ct).ConfigureAwait(false);
         var entries = new List<(StoredPartition Entry, bool Reused)>();
         foreach (var group in inWindow)
         {

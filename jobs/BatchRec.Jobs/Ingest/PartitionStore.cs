@@ -52,6 +52,33 @@ public sealed class PartitionStore(string root)
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>
+    /// Takes the store's lock (an exclusive lock on <c>&lt;root&gt;/.lock</c>, which also holds across processes), waiting
+    /// while another ingest of the dataset holds it, so that one run never prunes entries another is reading.
+    /// </summary>
+    /// <exception cref="TimeoutException">The lock was not free within <paramref name="timeout"/>.</exception>
+    public async Task<IDisposable> LockAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, ".lock");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < timeout)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new TimeoutException($"The ingest store '{Root}' stayed locked by another ingest of this dataset for {timeout}.", e);
+            }
+        }
+    }
+
     /// <summary>The folder name of a partition: <c>dt=D</c>, or <c>_unpartitioned</c> for files outside dt= folders.</summary>
     public static string FolderName(string? partition) => partition is null ? "_unpartitioned" : "dt=" + partition;
 

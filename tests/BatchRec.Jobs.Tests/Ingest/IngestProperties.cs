@@ -46,7 +46,15 @@ public sealed class IngestProperties
             var good = all.Where(r => !IsBad(r)).ToList();
             var distinct = good.Select(r => (r.User, r.Item, r.Time, r.Event ?? "")).Distinct().Count();
 
-            var result = await IngestAsync(Config(dir.Path, "\"maxBadFraction\": 1"), new DateOnly(2026, 11, 30));
+            var ingest = IngestAsync(Config(dir.Path, "\"maxBadFraction\": 1"), new DateOnly(2026, 11, 30));
+            if (distinct == 0)
+            {
+                // nothing to train on is a documented failure; its message still accounts for every row
+                var e = await Assert.ThrowsAsync<BatchRec.Jobs.Io.InputFormatException>(() => ingest);
+                Assert.Contains($"no good rows to train on: {all.Count} rows read, {all.Count - good.Count} quarantined", e.Message);
+                return true;
+            }
+            var result = await ingest;
 
             var l = result.Lineage;
             Assert.Equal(all.Count, l.Read);
@@ -56,7 +64,7 @@ public sealed class IngestProperties
             Assert.Equal(l.Quarantined, l.QuarantinedByReason.Values.Sum());
             Assert.Equal(distinct, l.Kept);
             Assert.All(l.Partitions, p => Assert.Equal(p.Stats.Read, p.Stats.Kept + p.Stats.Deduplicated + p.Stats.QuarantinedTotal));
-            if (distinct > 0) Assert.Equal(distinct, result.Snapshot!.Interactions.Count);
+            Assert.Equal(distinct, result.Snapshot!.Interactions.Count);
             return true;
         }).GetAwaiter().GetResult());
 

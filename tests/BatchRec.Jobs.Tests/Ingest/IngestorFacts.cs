@@ -219,6 +219,22 @@ public sealed class IngestorFacts : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_WaitsForAnotherIngestOfTheDataset_BeforeTouchingTheStore()
+    {
+        await WriteAsync(PartitionFile(_dir.Path, "2026-11-27"), [new("u1", "i1", T)]);
+        var config = Config(_dir.Path);
+        var held = await Ingestor.StoreOf(config).LockAsync(TimeSpan.FromSeconds(1), CancellationToken.None);
+
+        var run = IngestAsync(config);
+        await Task.Delay(700);
+        Assert.False(run.IsCompleted);
+        await Assert.ThrowsAsync<TimeoutException>(() => Ingestor.StoreOf(config).LockAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        held.Dispose();
+
+        Assert.Equal(1, (await run.WaitAsync(TimeSpan.FromSeconds(30))).Lineage.Kept);
+    }
+
+    [Fact]
     public async Task RunAsync_ReadsOnlyTheWindow_WhenWindowDaysIsSet()
     {
         await WriteAsync(PartitionFile(_dir.Path, "2026-11-26"), [new("old", "i1", T)]);
