@@ -106,11 +106,11 @@ public sealed class BadInputCorpusFacts
     private static Task<string> GoodAsync(string root, string dt = "2026-11-27") =>
         WriteAsync(PartitionFile(root, dt), Enumerable.Range(0, 50).Select(k => new Row("u" + (k % 7), "i" + k, T + k)).ToList(), rowGroupSize: 10);
 
-    public static TheoryData<string> BrokenFiles => ["zero-bytes", "truncated", "csv", "wrong-magic", "corrupt-footer", "tail-only"];
+    public static TheoryData<string> BrokenFiles => ["zero-bytes", "truncated", "csv", "wrong-magic", "corrupt-footer", "tail-only", "scrambled-pages"];
 
     [Theory]
     [MemberData(nameof(BrokenFiles))]
-    public async Task UnreadableFile_FailsNamingTheFile_AndStoresNothing(string how)
+    public async Task UnreadableFile_FailsNamingTheFile_AndLeavesNoStoreEntryForIt(string how)
     {
         using var dir = new TempDir();
         await GoodAsync(dir.Path, "2026-11-26");
@@ -124,7 +124,9 @@ public sealed class BadInputCorpusFacts
             "wrong-magic" => [.. "PAR0"u8.ToArray(), .. bytes[4..]],
             // the footer length (4 bytes before the closing magic) points before the file's start
             "corrupt-footer" => [.. bytes[..^8], .. BitConverter.GetBytes(int.MaxValue), .. "PAR1"u8.ToArray()],
-            _ => [.. "PAR1"u8.ToArray(), .. new byte[8], .. "PAR1"u8.ToArray()],
+            "tail-only" => [.. "PAR1"u8.ToArray(), .. new byte[8], .. "PAR1"u8.ToArray()],
+            // page headers and compressed data overwritten, footer intact
+            _ => [.. bytes[..4], .. Enumerable.Range(0, bytes.Length / 2 - 4).Select(k => (byte)(k * 131 % 251)), .. bytes[(bytes.Length / 2)..]],
         };
         await File.WriteAllBytesAsync(path, broken);
         var config = Config(dir.Path);
@@ -133,7 +135,9 @@ public sealed class BadInputCorpusFacts
 
         Assert.Contains(path, e.Message);
         Assert.Matches("empty|not a Parquet file|not a readable Parquet file|cannot", e.Message);
-        Assert.False(Directory.Exists(Ingestor.StoreOf(config).Root) && Directory.EnumerateFiles(Ingestor.StoreOf(config).Root, "rows.parquet", SearchOption.AllDirectories).Any());
+        // the broken partition leaves no entry (nor a temporary folder) in the store; a good one compacted before it may stay
+        var entry = Path.Combine(Ingestor.StoreOf(config).Root, "dt=2026-11-27");
+        Assert.False(Directory.Exists(entry) && Directory.EnumerateFileSystemEntries(entry).Any());
     }
 
     [Fact]
