@@ -127,3 +127,12 @@ let ``the ceiling is exceeded only by more than the fraction`` () =
     Assert.False(Ingest.exceedsCeiling 0.0 100L 0L)
     Assert.True(Ingest.exceedsCeiling 0.0 100L 1L)
     Assert.False(Ingest.exceedsCeiling 0.05 0L 0L)
+
+[<Property>]
+let ``id maps do not depend on arrival order, even for ids equal as numbers`` (picks: int list) (seed: int) =
+    // "7", "07", "+7" and "007" are distinct ids that parse to the same number
+    let pool = [| "7"; "07"; "+7"; "007"; "8"; "-1"; "0"; "00" |]
+    let ids = picks |> List.map (fun p -> pool.[abs (p % pool.Length)])
+    let rnd = Random(seed)
+    let shuffled = ids |> List.sortBy (fun _ -> rnd.Next())
+    (IdMap.ofIds shuffled).Ids = (IdMap.ofIds ids).Ids
