@@ -93,6 +93,22 @@ type JobsConfig =
       /// Automatic retries per stage (Hangfire AutomaticRetry).
       Retries: int }
 
+/// How the ingest stage validates, quarantines and windows the interaction log.
+type IngestConfig =
+    { /// Fail the run before training when a partition's quarantined rows exceed this fraction of its rows read.
+      MaxBadFraction: float
+      /// keep | quarantine: interactions whose item is not in the items table (when one is given).
+      UnknownItems: string
+      /// Sane range of event times, epoch seconds, inclusive; rows outside are quarantined.
+      MinTimestamp: int64
+      MaxTimestamp: int64
+      /// seconds | milliseconds: the unit of integer timestamp columns (Parquet timestamps carry their own).
+      TimestampUnit: string
+      /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
+      MaxIdLength: int
+      /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
+      WindowDays: int }
+
 type Config =
     { Dataset: DatasetConfig
       Model: ModelConfig
@@ -103,7 +119,8 @@ type Config =
       Text: TextConfig
       Schedule: ScheduleConfig
       Storage: StorageConfig
-      Jobs: JobsConfig }
+      Jobs: JobsConfig
+      Ingest: IngestConfig }
 
 /// One problem in a config: the dotted key and what is wrong, quoting the bad value.
 type ConfigError =
@@ -129,7 +146,10 @@ module Config =
           Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage = { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; Schema = "batchrec" }
-          Jobs = { Workers = 2; Retries = 0 } }
+          Jobs = { Workers = 2; Retries = 0 }
+          Ingest =
+            { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 } }
 
     let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ]
     /// Model kinds that use text features (the shell encodes text only for these).
@@ -180,6 +200,14 @@ module Config =
         check (List.contains c.Storage.Kind [ "memory"; "postgresql" ]) "storage.kind" (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
         check (c.Jobs.Workers > 0) "jobs.workers" (sprintf "must be > 0, got %d" c.Jobs.Workers)
         check (c.Jobs.Retries >= 0) "jobs.retries" (sprintf "must be >= 0, got %d" c.Jobs.Retries)
+        // ---- ingest ----
+        let ig = c.Ingest
+        check (ig.MaxBadFraction >= 0.0 && ig.MaxBadFraction <= 1.0) "ingest.maxBadFraction" (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
+        check (List.contains ig.UnknownItems [ "keep"; "quarantine" ]) "ingest.unknownItems" (sprintf "must be keep or quarantine, got '%s'" ig.UnknownItems)
+        check (ig.MinTimestamp <= ig.MaxTimestamp) "ingest.minTimestamp" (sprintf "must be <= ingest.maxTimestamp (%d), got %d" ig.MaxTimestamp ig.MinTimestamp)
+        check (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ]) "ingest.timestampUnit" (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
+        check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
+        check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -211,6 +239,10 @@ module Config =
         member _.IntList (key: string) (el: JsonElement) (dflt: int list) =
             if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> (if x.ValueKind = JsonValueKind.Number then (match x.TryGetInt32() with | true, v -> v | _ -> (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) else (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) ]
             else errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; dflt
+        member _.Int64 (key: string) (el: JsonElement) (dflt: int64) =
+            match el.ValueKind, (if el.ValueKind = JsonValueKind.Number then el.TryGetInt64() else (false, 0L)) with
+            | JsonValueKind.Number, (true, v) -> v
+            | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
         member _.Float (key: string) (el: JsonElement) (dflt: float) =
             if el.ValueKind = JsonValueKind.Number then el.GetDouble()
             else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
@@ -231,7 +263,7 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest" ] (fun key v ->
                 match key with
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
@@ -318,6 +350,18 @@ module Config =
                                         | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
                                         | "storage.connectionStringEnv" -> { s with ConnectionStringEnv = r.Str k e s.ConnectionStringEnv }
                                         | _ -> { s with Schema = r.Str k e s.Schema } })
+                | "ingest" ->
+                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays" ] (fun k e ->
+                        let g = c.Ingest
+                        c <- { c with Ingest =
+                                        match k with
+                                        | "ingest.maxBadFraction" -> { g with MaxBadFraction = r.Float k e g.MaxBadFraction }
+                                        | "ingest.unknownItems" -> { g with UnknownItems = r.Str k e g.UnknownItems }
+                                        | "ingest.minTimestamp" -> { g with MinTimestamp = r.Int64 k e g.MinTimestamp }
+                                        | "ingest.maxTimestamp" -> { g with MaxTimestamp = r.Int64 k e g.MaxTimestamp }
+                                        | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
+                                        | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
+                                        | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
                     r.Obj v key [ "workers"; "retries" ] (fun k e ->
                         let j = c.Jobs

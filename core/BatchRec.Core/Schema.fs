@@ -31,6 +31,32 @@ module Schema =
         [<Literal>]
         let Embedding = "embedding"
 
+    /// The quarantine table (ingest issue): bad input rows with their original values as strings.
+    [<RequireQualifiedAccess>]
+    module Quarantine =
+        [<Literal>]
+        let Table = "quarantine"
+        [<Literal>]
+        let UserId = "user_id"
+        [<Literal>]
+        let ItemId = "item_id"
+        [<Literal>]
+        let Timestamp = "timestamp"
+        [<Literal>]
+        let Weight = "weight"
+        [<Literal>]
+        let EventType = "event_type"
+        [<Literal>]
+        let SourceFile = "source_file"
+        [<Literal>]
+        let SourceRow = "source_row"
+        [<Literal>]
+        let Partition = "partition"
+        [<Literal>]
+        let Reason = "reason"
+        [<Literal>]
+        let RunId = "run_id"
+
     [<RequireQualifiedAccess>]
     module Output =
         [<Literal>]

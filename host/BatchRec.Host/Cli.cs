@@ -1,17 +1,21 @@
 using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Ingest;
 using BatchRec.Jobs.Io;
 using BatchRec.Jobs.Orchestration;
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Stages;
 using Serilog;
 
 namespace BatchRec.Host;
 
-/// <summary>The command-line verbs: run, serve, import-movielens.</summary>
+/// <summary>The command-line verbs: run, serve, ingest, import-movielens.</summary>
 public static class Cli
 {
     public const string Usage = """
         usage:
           batchrec run --config FILE [--date YYYY-MM-DD]      one run of the nightly chain on embedded Hangfire, then exit
           batchrec serve --config FILE [--urls URL]          Hangfire server + dashboard with the nightly schedule
+          batchrec ingest --config FILE [--date YYYY-MM-DD]   only the ingest stage, in this process (validation, quarantine, snapshot)
           batchrec import-movielens --source DIR --out DIR   convert a MovieLens release (CSV or .dat) to the input layout
           batchrec compare --config FILE [--models LIST] [--seeds LIST] [--out DIR]
                                                              train and evaluate several models on one snapshot and split;
@@ -50,6 +54,17 @@ public static class Cli
             {
                 var config = ConfigLoader.Load(Required(options, "config"));
                 await Serve.RunAsync(config, options.GetValueOrDefault("urls") ?? "http://127.0.0.1:5080", ct);
+                return 0;
+            }
+            case "ingest":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var date = options.GetValueOrDefault("date") ?? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+                var folder = RunFolder.Create(config, date, "cli-ingest", DateTimeOffset.UtcNow);
+                await new IngestJob(Log.Logger).RunAsync(folder.Path, ct);
+                var lineage = IngestLineage.TryRead(folder)!;
+                Log.Information("Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
+                    config.DatasetName, date, lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, folder.Path);
                 return 0;
             }
             case "import-movielens":

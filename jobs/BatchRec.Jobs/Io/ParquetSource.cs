@@ -149,6 +149,46 @@ internal sealed class ParquetSource : IAsyncDisposable
             _ => throw Unexpected(column),
         };
 
+        /// <summary>Ids as strings (int64 and int32 in invariant decimal form), null where the file has null.</summary>
+        public async Task<string?[]> ReadNullableIdsAsync(SourceColumn column, CancellationToken ct) => column.Type switch
+        {
+            ColumnType.String => await ReadStringsAsync(column, ct).ConfigureAwait(false),
+            ColumnType.Int64 => ToNullableStrings(await ReadAsync<long>(column, ct).ConfigureAwait(false)),
+            ColumnType.Int32 => ToNullableStrings(await ReadAsync<int>(column, ct).ConfigureAwait(false)),
+            _ => throw Unexpected(column),
+        };
+
+        /// <summary>
+        /// Times as stored, null where the file has null: the integers of an int64/int32 column (unit not applied), or
+        /// Unix epoch seconds of a timestamp/date column (unspecified kinds taken as UTC).
+        /// </summary>
+        public async Task<long?[]> ReadNullableTimesAsync(SourceColumn column, CancellationToken ct)
+        {
+            switch (column.Type)
+            {
+                case ColumnType.Int64: return Nullable(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v);
+                case ColumnType.Int32: return Nullable(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => (long)v);
+                case ColumnType.Timestamp: return Nullable(await ReadAsync<DateTime>(column, ct).ConfigureAwait(false), EpochSeconds);
+                default: throw Unexpected(column);
+            }
+        }
+
+        private static long?[] Nullable<T>((T[] Values, bool[]? Nulls) read, Func<T, long> convert)
+        {
+            var result = new long?[read.Values.Length];
+            for (int i = 0; i < result.Length; i++)
+                result[i] = read.Nulls?[i] == true ? null : convert(read.Values[i]);
+            return result;
+        }
+
+        private static string?[] ToNullableStrings<T>((T[] Values, bool[]? Nulls) read) where T : struct, IFormattable
+        {
+            var result = new string?[read.Values.Length];
+            for (int i = 0; i < result.Length; i++)
+                result[i] = read.Nulls?[i] == true ? null : read.Values[i].ToString(null, CultureInfo.InvariantCulture);
+            return result;
+        }
+
         /// <summary>Unix epoch seconds from int64/int32 seconds or a timestamp/date (unspecified kinds taken as UTC).</summary>
         public async Task<long[]> ReadEpochSecondsAsync(SourceColumn column, CancellationToken ct)
         {
