@@ -95,7 +95,7 @@ module GatLayer =
 ///     layer 0   users       x_u = e_u (+ P_u t_u when users.text is given)
 ///               items       x_i = m_i e_i + P t_i + F([m_i e_i ; P t_i])            (gat-text; gat: x_i = m_i e_i)
 ///               attributes  x_a = e_a
-///     layers    X⁽ᵏ⁺¹⁾ = GatLayer(X⁽ᵏ⁾)                                            (k = 0..L-1; attention from X⁽ᵏ⁾)
+///     layers    X⁽ᵏ⁺¹⁾ = A(α) X⁽ᵏ⁾,  α = GatLayer coefficients scored from X⁽⁰⁾     (k = 0..L-1)
 ///     combine   X̄ = 1/(L+1) Σ_k X⁽ᵏ⁾
 ///     final     h = X̄ + G([X⁽⁰⁾ ; 1/L Σ_{k≥1} X⁽ᵏ⁾])                              (the seed's MLP(concat(self, neighbourhood)))
 ///     score     ŷ(u, i) = ⟨h_u, h_i⟩
@@ -103,8 +103,11 @@ module GatLayer =
 /// e are learned id embeddings, t the frozen MiniLM vectors, P a learned projection, F and G two-layer MLPs whose
 /// last layer starts at zero (residual), m_i an id mask: 0 for items with no training interaction (their vector
 /// then comes from text and attribute edges alone: cold start), and during training also 0 with probability
-/// model.idDropout, so that text has to carry items on its own. With model.layerMlp (ablation only) every layer is
-/// X⁽ᵏ⁺¹⁾ = LeakyReLU([X⁽ᵏ⁾ ; GatLayer(X⁽ᵏ⁾)] W_k + b_k), the seed's formula read literally.
+/// model.idDropout, so that text has to carry items on its own. The attention is scored once per forward pass, from
+/// the layer-0 features (id and text), and shared by all L propagation steps: one attention instead of L costs a
+/// third on the sample's 3 layers (the attention is the expensive part on the CPU), and it ties the neighbour
+/// weights to what the nodes are (their ids and text) rather than to already-smoothed embeddings. With model.layerMlp (ablation only) every layer is
+/// X⁽ᵏ⁺¹⁾ = LeakyReLU([X⁽ᵏ⁾ ; A(α) X⁽ᵏ⁾] W_k + b_k), the seed's formula read literally.
 [<Sealed>]
 type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, features: NodeFeatures, useText: bool, warmItems: bool[]) =
     let d = cfg.Dim
@@ -113,7 +116,8 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     let edges = new EdgeSet(device, graph)
     let users, items = LightGcn.init device nU nI d
     let attrs = if nA > 0 then Some(Init.xavier device nA d) else None
-    let attn = [| for _ in 1 .. cfg.Layers -> Init.zeros device [| int64 d; int64 (2 * heads) |], Init.zeros device [| int64 heads |] |]
+    // one attention for all layers, scored from the layer-0 features (see the type's doc comment)
+    let attn = [| Init.zeros device [| int64 d; int64 (2 * heads) |], Init.zeros device [| int64 heads |] |]
     let layerMlps = if cfg.LayerMlp then [| for _ in 1 .. cfg.Layers -> Init.xavier device (2 * d) d, Init.zeros device [| int64 d |] |] else [||]
     let finalMlp = if cfg.FinalMlp && cfg.Layers > 0 then Some(new Mlp(device, 2 * d, d, d, true)) else None
     let hasText = useText && features.TextDim > 0
@@ -162,8 +166,8 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
     member _.TextProjection = textProj
 
-    /// Attention coefficients of layer `layer` for features x (for tests and explanations).
-    member _.Attention(layer: int, x: torch.Tensor) = GatLayer.attention edges (fst attn.[layer]) (snd attn.[layer]) x
+    /// Attention coefficients for features x (for tests and explanations).
+    member _.Attention(x: torch.Tensor) = GatLayer.attention edges (fst attn.[0]) (snd attn.[0]) x
 
     interface IRecModel with
         member _.Parameters = parameters
@@ -171,10 +175,10 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
             let x0 = this.Layer0 training
             let mutable cur = x0
             let mutable acc = x0
+            let alpha =
+                if cfg.Attention && cfg.Layers > 0 then GatLayer.coefficients edges (GatLayer.attention edges (fst attn.[0]) (snd attn.[0]) x0)
+                else edges.Prior.alias ()
             for l in 0 .. cfg.Layers - 1 do
-                let alpha =
-                    if cfg.Attention then GatLayer.coefficients edges (GatLayer.attention edges (fst attn.[l]) (snd attn.[l]) cur)
-                    else edges.Prior.alias ()
                 let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
                 let agg = edges.Propagate(alpha, cur)
                 let next =
