@@ -17,8 +17,8 @@ public sealed class EvaluateJob(ILogger log)
             var (_, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var metrics = Pipeline.evaluate(config.Config, device, graphs, model).ToList();
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, MetricsFile), metrics);
-            foreach (var m in metrics.Where(m => m.Split == "test"))
-                log.Information("test {Metric}@{K} = {Value:F4}", m.Metric, m.K, m.Value);
+            foreach (var m in metrics.Where(m => m.Split is "test" or "cold"))
+                log.Information("{Split} {Metric}@{K} = {Value:F4}", m.Split, m.Metric, m.K, m.Value);
             double Get(string split, string name, int k) =>
                 metrics.FirstOrDefault(m => m.Split == split && m.Metric == name && m.K == k)?.Value ?? double.NaN;
             return new Dictionary<string, object>
