@@ -138,7 +138,7 @@ module Config =
         { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
           Model =
             { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
-              FinalMlp = true; LayerMlp = false; Attention = true; IdDropout = 0.1; Fusion = "mlp" }
+              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add" }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
