@@ -21,7 +21,8 @@ try
 {
     return await Cli.RunAsync(args);
 }
-catch (Exception e) when (e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException or ArgumentException)
+catch (Exception e) when (e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException or ArgumentException
+                           or BatchRec.Jobs.Orchestration.StorageUnavailableException)
 {
     // the user's input or command line: the message says what to fix; a stack trace would only bury it
     Log.Fatal("BatchRec stopped: {Message}", e.Message);
