@@ -19,7 +19,7 @@ public static class HangfireSetup
     {
         ArgumentNullException.ThrowIfNull(config);
         var cfg = config.Config;
-        ReplaceRetryFilter();
+        UseBatchRecFilters();
         var storage = CreateStorage(config);
         services.AddHangfire(c => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -121,7 +121,7 @@ public static class HangfireSetup
     /// (<see cref="StagePolicyFilter"/>), so the global default is "no retry"; the stage filter runs after the
     /// jobs' attribute filters so its queue wins.
     /// </summary>
-    private static void ReplaceRetryFilter()
+    public static void UseBatchRecFilters()
     {
         foreach (var f in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute or StagePolicyFilter).ToList())
             GlobalJobFilters.Filters.Remove(f.Instance);
