@@ -152,3 +152,30 @@ public class OrchestrationFacts
         await serving;
     }
 }
+
+public class ShippedConfigFacts
+{
+    [Fact]
+    public void EveryConfigInTheRepository_ParsesAndValidates()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BatchRec.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var files = Directory.GetFiles(Path.Combine(root.FullName, "configs"), "*.json");
+        Assert.Contains(files, f => f.EndsWith("production.json", StringComparison.Ordinal));
+        foreach (var f in files) ConfigLoader.Load(f); // throws with every problem named
+        var gpu = ConfigLoader.Load(files.Single(f => f.EndsWith("production-gpu.json", StringComparison.Ordinal))).Config;
+        Assert.Equal(["gpu", "default"], gpu.Jobs.Queues);
+        Assert.Equal("gpu", Core.ConfigModule.stagePolicy(gpu, "train").Item3);
+    }
+
+    [Fact]
+    public void ScoreShardRanges_PartitionTheUsers()
+    {
+        foreach (var (users, shards) in new[] { (30, 4), (30, 6), (3, 5), (0, 2), (610, 8) })
+        {
+            var ranges = Enumerable.Range(0, shards).Select(s => ScoreShardJob.Range(users, s, shards)).ToList();
+            Assert.Equal(Enumerable.Range(0, users), ranges.SelectMany(r => Enumerable.Range(r.Start, r.Count)));
+        }
+    }
+}
