@@ -138,9 +138,16 @@ public class PostgresFacts(ITestOutputHelper output)
             Assert.Equal(runId, r.RunId);
             Assert.Contains("started no other run", r.Message);
         });
-        Assert.Single(RunLauncher.Runs(config));
+        Assert.Single(RunLauncher.Runs(config), f => f.ReadContext().Date == Date);
         // another date is another run
         Assert.True(launcher.Trigger(config, "2026-11-29", "test").Started);
+
+        // the nightly trigger says what happened in its result (shown on the job's page in the dashboard)
+        var today = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+        var todays = today == Date ? runId : launcher.Trigger(config, today, "test").RunId; // a run of today is going
+        var nightly = new NightlyJob(launcher).Start(config.FilePath);
+        Assert.Contains($"run {todays}", nightly);
+        Assert.Contains("the nightly trigger started no other run", nightly);
     }
 
     [Fact]

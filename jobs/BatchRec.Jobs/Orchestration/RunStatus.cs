@@ -33,7 +33,9 @@ public sealed record RunState(string State, string? FailedStage = null, string? 
         {
             if (id is null) continue; // not created yet (publish before every shard is done; jobs being enqueued)
             var state = connection.GetStateData(id);
-            switch (state?.Name)
+            if (state is null) // expired from the storage (deleted jobs expire after a day): the run cannot go on
+                return new RunState(Failed, stage, $"job {id} is no longer in the job storage (deleted or expired)");
+            switch (state.Name)
             {
                 case "Failed":
                     state.Data.TryGetValue("ExceptionType", out var type);
