@@ -18,8 +18,8 @@ public sealed class PgWorld : IDisposable
 
     public PgWorld() => Environment.SetEnvironmentVariable(EnvVar, Postgres.ConnectionString);
 
-    public LoadedConfig Config(string extra = "") => TinyDataset.Config(Dir, "input",
-        $$""", "storage": { "kind": "postgresql", "connectionStringEnv": "{{EnvVar}}", "schema": "{{Schema}}", "queuePollMs": 200, "invisibilityTimeoutSeconds": 8 }{{extra}}""");
+    public LoadedConfig Config(string extra = "", int invisibilityTimeoutSeconds = 8) => TinyDataset.Config(Dir, "input",
+        $$""", "storage": { "kind": "postgresql", "connectionStringEnv": "{{EnvVar}}", "schema": "{{Schema}}", "queuePollMs": 200, "invisibilityTimeoutSeconds": {{invisibilityTimeoutSeconds}} }{{extra}}""");
 
     public void Dispose()
     {
@@ -229,5 +229,20 @@ public class PostgresFacts(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(run.Folder.ShardsDir, $"{killedShard}.attempt-{survivor.Worker}")));
         await AssertEveryUserExactlyOnceAsync(config, outcome.RunId);
         Assert.Empty(sawPartial);
+    }
+
+    [Fact]
+    public async Task AJobLongerThanTheInvisibilityTimeout_IsNotHandedToAnotherWorker_WhileItsHostLives()
+    {
+        using var world = new PgWorld();
+        await TinyDataset.WriteAsync(world.Dir.Sub("input"));
+        // the shard takes 12 s, the invisibility timeout is 5 s: without the sliding timeout a second worker would take it
+        var config = world.Config(""", "jobs": { "workers": 3, "scoreShards": 1, "testShardDelayMs": 12000 }""", invisibilityTimeoutSeconds: 5);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // re-fetched every 5 s, the 12 s shard would never settle
+        var outcome = await RunOnce.ExecuteAsync(config, Date, cts.Token);
+        Assert.True(outcome.Succeeded, outcome.Error);
+        var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", outcome.RunId));
+        Assert.Single(Directory.GetFiles(folder.ShardsDir, "00000.attempt-*"));
+        await AssertEveryUserExactlyOnceAsync(config, outcome.RunId);
     }
 }
