@@ -38,6 +38,10 @@ public static class Postgres
             : null;
         if (bin is null)
             throw new InvalidOperationException("These tests need PostgreSQL: set BATCHREC_TEST_PG to a connection string, or install it (apt-get install -y postgresql); `bash .ci/run` does both.");
+        // clusters of earlier test processes that were stopped but not removed (no postmaster.pid): remove them
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "batchrec-test-pg-*"))
+            if (!File.Exists(Path.Combine(stale, "postmaster.pid")))
+                try { Run("rm", $"-rf {stale}"); } catch (InvalidOperationException) { }
         var dir = Path.Combine(Path.GetTempPath(), $"batchrec-test-pg-{Environment.ProcessId}");
         var port = FreePort();
         var asRoot = Environment.UserName == "root";
@@ -49,7 +53,7 @@ public static class Postgres
         Pg(Path.Combine(bin, "pg_ctl"), $"-D {dir} -l {dir}/server.log -w -o \"-c listen_addresses=127.0.0.1 -c port={port} -k {dir} -c max_connections=200\" start", asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            try { Pg(Path.Combine(bin, "pg_ctl"), $"-D {dir} -m immediate stop", asRoot); Directory.Delete(dir, recursive: true); }
+            try { Pg(Path.Combine(bin, "pg_ctl"), $"-D {dir} -m immediate stop", asRoot); Run("rm", $"-rf {dir}"); }
             catch (Exception e) when (e is IOException or InvalidOperationException) { }
         };
         return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true";
