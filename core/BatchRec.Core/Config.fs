@@ -12,10 +12,28 @@ type DatasetConfig =
       Work: string }
 
 type ModelConfig =
-    { /// lightgcn (the foundation's model).
+    { /// popularity | bpr-mf | lightgcn | gat | gat-text
       Kind: string
       Dim: int
-      Layers: int }
+      /// Propagation layers (lightgcn, gat, gat-text); bpr-mf and popularity ignore it.
+      Layers: int
+      /// Attention heads per GAT layer (their coefficients are averaged).
+      Heads: int
+      /// Attention (edge) dropout during GAT training.
+      Dropout: float
+      /// gat/gat-text: add item–attribute edges from items.tags (attribute nodes get their own embeddings).
+      Attributes: bool
+      /// User–item edge weight fed to the attention: one | weight | log1p (of the interaction's weight).
+      EdgeWeight: string
+      /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
+      FinalMlp: bool
+      /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
+      /// seed's formula reads literally (trains worse; see the README's ablation).
+      LayerMlp: bool
+      /// gat/gat-text: learned attention; false = fixed LightGCN weights on the same graph (ablation).
+      Attention: bool
+      /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
+      IdDropout: float }
 
 type TrainConfig =
     { MaxEpochs: int
@@ -36,7 +54,13 @@ type TrainConfig =
 type SplitConfig = { Valid: float; Test: float }
 
 type EvalConfig =
-    { Ks: int list
+    { /// standard (the split's valid/test) | cold-items (also hold out a seeded fraction of items entirely)
+      Mode: string
+      /// cold-items: fraction of items held out with all their interactions.
+      ColdFraction: float
+      /// cold-items: cut-offs of the cold ranking metrics.
+      ColdKs: int list
+      Ks: int list
       /// mrr | ndcg | recall | hit | precision, at StopK.
       StopMetric: string
       StopK: int
@@ -44,6 +68,16 @@ type EvalConfig =
       UserChunk: int }
 
 type ScoreConfig = { K: int; UserChunk: int }
+
+type TextConfig =
+    { /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
+      Encoder: string
+      /// Folder of the text-vector cache (Parquet keyed by hash of encoder name and text); "" = <work>/text-cache.
+      Cache: string
+      /// Sentences per encoder call.
+      BatchSize: int
+      /// Encode users.text into user features when a users table is given.
+      UserText: bool }
 
 type ScheduleConfig = { Cron: string; TimeZone: string }
 
@@ -97,6 +131,22 @@ type PublishConfig =
       /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
       Tolerance: float }
 
+/// How the ingest stage validates, quarantines and windows the interaction log.
+type IngestConfig =
+    { /// Fail the run before training when a partition's quarantined rows exceed this fraction of its rows read.
+      MaxBadFraction: float
+      /// keep | quarantine: interactions whose item is not in the items table (when one is given).
+      UnknownItems: string
+      /// Sane range of event times, epoch seconds, inclusive; rows outside are quarantined.
+      MinTimestamp: int64
+      MaxTimestamp: int64
+      /// seconds | milliseconds: the unit of integer timestamp columns (Parquet timestamps carry their own).
+      TimestampUnit: string
+      /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
+      MaxIdLength: int
+      /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
+      WindowDays: int }
+
 type Config =
     { Dataset: DatasetConfig
       Model: ModelConfig
@@ -104,11 +154,13 @@ type Config =
       Split: SplitConfig
       Eval: EvalConfig
       Score: ScoreConfig
+      Text: TextConfig
       Schedule: ScheduleConfig
       Storage: StorageConfig
       Jobs: JobsConfig
       Dashboard: DashboardConfig
-      Publish: PublishConfig }
+      Publish: PublishConfig
+      Ingest: IngestConfig }
 
 /// One problem in a config: the dotted key and what is wrong, quoting the bad value.
 type ConfigError =
@@ -122,13 +174,16 @@ module Config =
     /// patience 10 evaluations), top-20 output, nightly at 02:00 UTC, in-memory job storage.
     let Default =
         { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
-          Model = { Kind = "lightgcn"; Dim = 64; Layers = 3 }
+          Model =
+            { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
+              FinalMlp = true; LayerMlp = false; Attention = true; IdDropout = 0.1 }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
           Split = { Valid = 0.1; Test = 0.1 }
-          Eval = { Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048 }
+          Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048 }
           Score = { K = 20; UserChunk = 2048 }
+          Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage =
             { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; ConnectionStringFile = ""; Schema = "batchrec"
@@ -139,7 +194,10 @@ module Config =
                 Map [ for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] -> s, { Retries = None; BackoffSeconds = 30; Queue = "default" } ]
               ScoreShards = 4; BackfillConcurrency = 2; TestShardDelayMs = 0 }
           Dashboard = { ReadOnly = false; Username = ""; PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD" }
-          Publish = { ChampionCheck = true; Tolerance = 0.01 } }
+          Publish = { ChampionCheck = true; Tolerance = 0.01 }
+          Ingest =
+            { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 } }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
     let stageNames = [ "ingest"; "train"; "evaluate"; "score"; "publish" ]
@@ -151,7 +209,11 @@ module Config =
 
     let private isQueueName (q: string) = q <> "" && q |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
-    let private knownModels = set [ "lightgcn" ]
+    let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ]
+    /// Model kinds that use text features (the shell encodes text only for these).
+    let usesText (kind: string) = kind = "gat-text"
+    /// Model kinds whose graph has attribute nodes.
+    let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
 
     /// Checks ranges and enumerations; every problem is reported, not just the first.
@@ -166,6 +228,15 @@ module Config =
         check (knownModels.Contains c.Model.Kind) "model.kind" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownModels)) c.Model.Kind)
         check (c.Model.Dim > 0) "model.dim" (sprintf "must be > 0, got %d" c.Model.Dim)
         check (c.Model.Layers >= 0) "model.layers" (sprintf "must be >= 0, got %d" c.Model.Layers)
+        check (c.Model.Heads > 0) "model.heads" (sprintf "must be > 0, got %d" c.Model.Heads)
+        check (c.Model.Dropout >= 0.0 && c.Model.Dropout < 1.0) "model.dropout" (sprintf "must be in [0, 1), got %g" c.Model.Dropout)
+        check (c.Model.IdDropout >= 0.0 && c.Model.IdDropout < 1.0) "model.idDropout" (sprintf "must be in [0, 1), got %g" c.Model.IdDropout)
+        check (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ]) "model.edgeWeight" (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
+        check (c.Text.Encoder = "all-MiniLM-L6-v2") "text.encoder" (sprintf "must be all-MiniLM-L6-v2 (the encoder shipped), got '%s'" c.Text.Encoder)
+        check (c.Text.BatchSize > 0) "text.batchSize" (sprintf "must be > 0, got %d" c.Text.BatchSize)
+        check (List.contains c.Eval.Mode [ "standard"; "cold-items" ]) "eval.mode" (sprintf "must be standard or cold-items, got '%s'" c.Eval.Mode)
+        check (c.Eval.ColdFraction > 0.0 && c.Eval.ColdFraction < 1.0) "eval.coldFraction" (sprintf "must be in (0, 1), got %g" c.Eval.ColdFraction)
+        check (not c.Eval.ColdKs.IsEmpty && c.Eval.ColdKs |> List.forall (fun k -> k > 0)) "eval.coldKs" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.ColdKs)
         check (c.Train.MaxEpochs > 0) "train.maxEpochs" (sprintf "must be > 0, got %d" c.Train.MaxEpochs)
         check (c.Train.BatchSize > 0) "train.batchSize" (sprintf "must be > 0, got %d" c.Train.BatchSize)
         check (c.Train.LearningRate > 0.0) "train.learningRate" (sprintf "must be > 0, got %g" c.Train.LearningRate)
@@ -207,6 +278,14 @@ module Config =
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
         check (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks) "publish.championCheck"
             (sprintf "compares NDCG@10, so eval.ks must include 10, got %A" c.Eval.Ks)
+        // ---- ingest ----
+        let ig = c.Ingest
+        check (ig.MaxBadFraction >= 0.0 && ig.MaxBadFraction <= 1.0) "ingest.maxBadFraction" (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
+        check (List.contains ig.UnknownItems [ "keep"; "quarantine" ]) "ingest.unknownItems" (sprintf "must be keep or quarantine, got '%s'" ig.UnknownItems)
+        check (ig.MinTimestamp <= ig.MaxTimestamp) "ingest.minTimestamp" (sprintf "must be <= ingest.maxTimestamp (%d), got %d" ig.MaxTimestamp ig.MinTimestamp)
+        check (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ]) "ingest.timestampUnit" (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
+        check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
+        check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -230,14 +309,21 @@ module Config =
                 | true, v -> v
                 | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
             | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
-        member _.Float (key: string) (el: JsonElement) (dflt: float) =
-            if el.ValueKind = JsonValueKind.Number then el.GetDouble()
-            else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
         member _.Bool (key: string) (el: JsonElement) (dflt: bool) =
             match el.ValueKind with
             | JsonValueKind.True -> true
             | JsonValueKind.False -> false
             | _ -> errors.Add { Key = key; Message = sprintf "must be true or false, got %s" (el.GetRawText()) }; dflt
+        member _.IntList (key: string) (el: JsonElement) (dflt: int list) =
+            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> (if x.ValueKind = JsonValueKind.Number then (match x.TryGetInt32() with | true, v -> v | _ -> (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) else (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) ]
+            else errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; dflt
+        member _.Int64 (key: string) (el: JsonElement) (dflt: int64) =
+            match el.ValueKind, (if el.ValueKind = JsonValueKind.Number then el.TryGetInt64() else (false, 0L)) with
+            | JsonValueKind.Number, (true, v) -> v
+            | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
+        member _.Float (key: string) (el: JsonElement) (dflt: float) =
+            if el.ValueKind = JsonValueKind.Number then el.GetDouble()
+            else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
         member this.Strs (key: string) (el: JsonElement) (dflt: string list) =
             if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> this.Str key x "" ]
             else errors.Add { Key = key; Message = sprintf "must be an array of strings, got %s" (el.GetRawText()) }; dflt
@@ -258,7 +344,7 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "schedule"; "storage"; "jobs"; "dashboard"; "publish" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish" ] (fun key v ->
                 match key with
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
@@ -270,12 +356,20 @@ module Config =
                                         | "dataset.output" -> { d with Output = r.Str k e d.Output }
                                         | _ -> { d with Work = r.Str k e d.Work } })
                 | "model" ->
-                    r.Obj v key [ "kind"; "dim"; "layers" ] (fun k e ->
+                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout" ] (fun k e ->
                         let m = c.Model
                         c <- { c with Model =
                                         match k with
                                         | "model.kind" -> { m with Kind = r.Str k e m.Kind }
                                         | "model.dim" -> { m with Dim = r.Int k e m.Dim }
+                                        | "model.heads" -> { m with Heads = r.Int k e m.Heads }
+                                        | "model.dropout" -> { m with Dropout = r.Float k e m.Dropout }
+                                        | "model.attributes" -> { m with Attributes = r.Bool k e m.Attributes }
+                                        | "model.edgeWeight" -> { m with EdgeWeight = r.Str k e m.EdgeWeight }
+                                        | "model.finalMlp" -> { m with FinalMlp = r.Bool k e m.FinalMlp }
+                                        | "model.layerMlp" -> { m with LayerMlp = r.Bool k e m.LayerMlp }
+                                        | "model.attention" -> { m with Attention = r.Bool k e m.Attention }
+                                        | "model.idDropout" -> { m with IdDropout = r.Float k e m.IdDropout }
                                         | _ -> { m with Layers = r.Int k e m.Layers } })
                 | "train" ->
                     r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads" ] (fun k e ->
@@ -296,10 +390,13 @@ module Config =
                         let s = c.Split
                         c <- { c with Split = if k = "split.valid" then { s with Valid = r.Float k e s.Valid } else { s with Test = r.Float k e s.Test } })
                 | "eval" ->
-                    r.Obj v key [ "ks"; "stopMetric"; "stopK"; "userChunk" ] (fun k e ->
+                    r.Obj v key [ "mode"; "coldFraction"; "coldKs"; "ks"; "stopMetric"; "stopK"; "userChunk" ] (fun k e ->
                         let ev = c.Eval
                         c <- { c with Eval =
                                         match k with
+                                        | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
+                                        | "eval.coldFraction" -> { ev with ColdFraction = r.Float k e ev.ColdFraction }
+                                        | "eval.coldKs" -> { ev with ColdKs = r.IntList k e ev.ColdKs }
                                         | "eval.ks" ->
                                             if e.ValueKind = JsonValueKind.Array then
                                                 { ev with Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ] }
@@ -313,6 +410,15 @@ module Config =
                     r.Obj v key [ "k"; "userChunk" ] (fun k e ->
                         let s = c.Score
                         c <- { c with Score = if k = "score.k" then { s with K = r.Int k e s.K } else { s with UserChunk = r.Int k e s.UserChunk } })
+                | "text" ->
+                    r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText" ] (fun k e ->
+                        let t = c.Text
+                        c <- { c with Text =
+                                        match k with
+                                        | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
+                                        | "text.cache" -> { t with Cache = r.Str k e t.Cache }
+                                        | "text.batchSize" -> { t with BatchSize = r.Int k e t.BatchSize }
+                                        | _ -> { t with UserText = r.Bool k e t.UserText } })
                 | "schedule" ->
                     r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
                         let s = c.Schedule
@@ -342,6 +448,18 @@ module Config =
                         c <- { c with Publish =
                                         if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
                                         else { p with Tolerance = r.Float k e p.Tolerance } })
+                | "ingest" ->
+                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays" ] (fun k e ->
+                        let g = c.Ingest
+                        c <- { c with Ingest =
+                                        match k with
+                                        | "ingest.maxBadFraction" -> { g with MaxBadFraction = r.Float k e g.MaxBadFraction }
+                                        | "ingest.unknownItems" -> { g with UnknownItems = r.Str k e g.UnknownItems }
+                                        | "ingest.minTimestamp" -> { g with MinTimestamp = r.Int64 k e g.MinTimestamp }
+                                        | "ingest.maxTimestamp" -> { g with MaxTimestamp = r.Int64 k e g.MaxTimestamp }
+                                        | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
+                                        | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
+                                        | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
                     r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->
                         let j = c.Jobs

@@ -53,7 +53,12 @@ type IdMapBuilder() =
         let ids = order.ToArray()
         let allInt = ids |> Array.forall (fun s -> fst (Int64.TryParse(s, Globalization.NumberStyles.AllowLeadingSign, Globalization.CultureInfo.InvariantCulture)))
         let sorted =
-            if allInt then ids |> Array.sortBy (fun s -> Int64.Parse(s, Globalization.CultureInfo.InvariantCulture))
+            if allInt then
+                // ids equal as numbers ("7", "07", "+7") are ordered ordinally, so the order never depends on arrival
+                let keys = ids |> Array.map (fun s -> Int64.Parse(s, Globalization.NumberStyles.AllowLeadingSign, Globalization.CultureInfo.InvariantCulture))
+                let order = Array.init ids.Length id
+                Array.Sort(order, Comparison(fun a b -> match compare keys.[a] keys.[b] with 0 -> String.CompareOrdinal(ids.[a], ids.[b]) | c -> c))
+                order |> Array.map (fun k -> ids.[k])
             else Array.sortWith (fun (a: string) b -> String.CompareOrdinal(a, b)) ids
         let map = IdMap.OfCanonical sorted
         let remap = ids |> Array.map (fun id -> map.IndexOrMinusOne id)
@@ -73,6 +78,8 @@ type Split =
     | Train = 0uy
     | Valid = 1uy
     | Test = 2uy
+    /// eval.mode cold-items: an interaction of a held-out item (never trained on; ranked among held-out items).
+    | Cold = 3uy
 
 /// The interaction log in columnar form over dense indices: one array per column, all the same length.
 type Interactions =

@@ -11,6 +11,9 @@ open BatchRec.Core.Train
 /// One metric of one split, as the metrics table stores it.
 type MetricRecord = { Split: string; Metric: string; K: int; Value: float }
 
+/// A block of top-K lists with each row's reason item (index into the item map, -1 = none).
+type ScoredBlock = { TopK: TopK; Reasons: int[] }
+
 /// The narrow facade the C# jobs call: pure transformations from arrays to arrays, the device passed in.
 [<RequireQualifiedAccess>]
 module Pipeline =
@@ -45,7 +48,10 @@ module Pipeline =
         { UserIds = userIds
           ItemIds = itemIds
           Interactions = inter
-          Splits = Splitting.assign cfg.Split.Valid cfg.Split.Test cfg.Train.Seed userIds.Count inter.Users }
+          Splits =
+            if cfg.Eval.Mode = "cold-items" then
+                Splitting.assignWithColdItems cfg.Split.Valid cfg.Split.Test cfg.Train.Seed userIds.Count itemIds.Count cfg.Eval.ColdFraction inter.Users inter.Items
+            else Splitting.assign cfg.Split.Valid cfg.Split.Test cfg.Train.Seed userIds.Count inter.Users }
 
     /// Snapshot from stored columns (the split already assigned).
     let restoreSnapshot (userIds: IdMap) (itemIds: IdMap) (users: int[]) (items: int[]) (timestamps: int64[]) (weights: float32[]) (splits: byte[]) : Snapshot =
@@ -56,9 +62,16 @@ module Pipeline =
 
     let splitGraphs (s: Snapshot) = SplitGraphs.ofSnapshot s
 
-    /// Trains the configured model; `onEpoch` receives each epoch's report.
-    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onEpoch: Action<EpochReport>) (ct: CancellationToken) =
-        Trainer.train cfg device graphs onEpoch.Invoke ct
+    /// Trains the configured model; `onEpoch` receives each epoch's report. `features` (text, attributes) are
+    /// used by gat and gat-text; NodeFeatures.none otherwise.
+    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: Action<EpochReport>) (ct: CancellationToken) =
+        Trainer.train cfg device graphs features onEpoch.Invoke ct
+
+    /// Items with no training interaction: their embeddings come from text and attributes only (cold start).
+    let coldItems (graphs: SplitGraphs) : bool[] =
+        let warm = Array.zeroCreate graphs.Train.Cols
+        for i in graphs.Train.ColIdx do warm.[i] <- true
+        warm |> Array.map not
 
     let private factorTensors (device: torch.Device) (m: TrainedModel) =
         let nU = m.UserFactors.Length / m.Dim
@@ -67,29 +80,97 @@ module Pipeline =
         use i0 = torch.tensor(m.ItemFactors, device = device)
         u0.reshape(int64 nU, int64 m.Dim), i0.reshape(int64 nI, int64 m.Dim) // [U, d], [I, d]
 
-    /// Full-ranking metrics on valid (train masked) and test (train and valid masked).
+    /// The held-out items (ascending) and the cold interactions as a user × held-out-index CSR.
+    let private coldTruth (graphs: SplitGraphs) =
+        let held = [| for i in 0 .. graphs.HeldOut.Length - 1 do if graphs.HeldOut.[i] then yield i |]
+        let local = Array.create graphs.HeldOut.Length -1
+        held |> Array.iteri (fun k i -> local.[i] <- k)
+        let u, i, _ = Csr.toEdges graphs.Cold
+        held, Bipartite.userItems graphs.Cold.Rows held.Length u (i |> Array.map (fun x -> local.[x]))
+
+    /// eval.mode cold-items: each user with interactions on held-out items ranks the held-out items only (none
+    /// of them was trained on); metrics at ColdKs over those interactions. Empty when nothing is held out.
+    let private evaluateCold (cfg: Config) (ue: torch.Tensor) (ie: torch.Tensor) (graphs: SplitGraphs) : MetricRecord list =
+        if graphs.Cold.Nnz = 0 then []
+        else
+            let held, truth = coldTruth graphs
+            use idx = Tensors.indices ie.device held
+            use sub = ie.index_select(0L, idx) // [H, d]
+            let none = Csr.ofEdges graphs.Cold.Rows held.Length [||] [||] [||]
+            [ for v in Evaluation.evaluate ue sub none truth cfg.Eval.ColdKs cfg.Eval.UserChunk ->
+                  { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
+
+    /// Full-ranking metrics on valid (train masked) and test (train and valid masked); in cold-items mode also
+    /// the "cold" split (evaluateCold).
     let evaluate (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : MetricRecord list =
         let ue, ie = factorTensors device m
         use ue = ue
         use ie = ie
         [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
               for v in Evaluation.evaluate ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk do
-                  yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value } ]
+                  yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value }
+          yield! evaluateCold cfg ue ie graphs ]
+
+    /// Reference points for the cold split: "random" (the expected Recall and NDCG of a uniformly random ranking
+    /// of the held-out items, exact) and "tag-popularity" (held-out items ranked by the mean training popularity of
+    /// their attributes, where an attribute's popularity is the number of training interactions on items carrying
+    /// it). Model name first. Empty when nothing is held out.
+    let coldBaselines (cfg: Config) (graphs: SplitGraphs) (features: NodeFeatures) : (string * MetricRecord) list =
+        if graphs.Cold.Nnz = 0 then []
+        else
+            let held, truth = coldTruth graphs
+            let m = float held.Length
+            let users = [| for u in 0 .. truth.Rows - 1 do if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then yield u |]
+            let random =
+                [ for k in cfg.Eval.ColdKs do
+                      let kk = min k held.Length
+                      let recall = float kk / m
+                      let ndcg =
+                          users |> Array.averageBy (fun u ->
+                              let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
+                              let dcg = Seq.sum (seq { for r in 1 .. kk -> (float nRel / m) / Math.Log2(float r + 1.0) })
+                              let idcg = Seq.sum (seq { for r in 1 .. min nRel kk -> 1.0 / Math.Log2(float r + 1.0) })
+                              dcg / idcg)
+                      yield "random", { Split = "cold"; Metric = "recall"; K = k; Value = recall }
+                      yield "random", { Split = "cold"; Metric = "ndcg"; K = k; Value = ndcg } ]
+            let attrPop = Array.zeroCreate<float> features.ItemAttributes.Cols
+            let itemCount = Array.zeroCreate<float> graphs.Train.Cols
+            for i in graphs.Train.ColIdx do itemCount.[i] <- itemCount.[i] + 1.0
+            let ia = features.ItemAttributes
+            for i in 0 .. ia.Rows - 1 do
+                for p in ia.RowPtr.[i] .. ia.RowPtr.[i + 1] - 1 do attrPop.[ia.ColIdx.[p]] <- attrPop.[ia.ColIdx.[p]] + itemCount.[i]
+            let score =
+                held |> Array.map (fun i ->
+                    let n = ia.RowPtr.[i + 1] - ia.RowPtr.[i]
+                    if n = 0 then 0.0f
+                    else float32 ((seq { for p in ia.RowPtr.[i] .. ia.RowPtr.[i + 1] - 1 -> attrPop.[ia.ColIdx.[p]] } |> Seq.sum) / float n))
+            use ue = torch.ones([| int64 graphs.Cold.Rows; 1L |], dtype = torch.float32)
+            use ie = torch.tensor(score).reshape(int64 held.Length, 1L)
+            let none = Csr.ofEdges graphs.Cold.Rows held.Length [||] [||] [||]
+            let tagPop =
+                [ for v in Evaluation.evaluate ue ie none truth cfg.Eval.ColdKs cfg.Eval.UserChunk ->
+                      "tag-popularity", { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
+            random @ tagPop
 
     /// Top-K for every user over the items they have never interacted with, lazily in user chunks of
-    /// `Score.UserChunk` (stream each to the writer). Holds the factor tensors until enumeration ends.
-    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<TopK> =
+    /// `Score.UserChunk` (stream each to the writer), each row with its reason item (Explain.reasons over the
+    /// user's whole history; -1 for popularity, whose 1-dim factors carry no similarity). Holds the factor
+    /// tensors until enumeration ends.
+    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
         seq {
             let ue, ie = factorTensors device m
             use ue = ue
             use ie = ie
-            yield! Ranking.topK ue ie graphs.All cfg.Score.K cfg.Score.UserChunk
+            let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
+            for block in Ranking.topK ue ie graphs.All cfg.Score.K cfg.Score.UserChunk do
+                let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
+                yield { TopK = block; Reasons = reasons }
         }
 
     /// `score` restricted to the users [start, start+count) (one scoring shard), in user chunks of
-    /// `Score.UserChunk`, lazily. Concatenating the ranges of a partition of 0..users-1 gives `score`'s rows.
-    /// Throws ArgumentException when the range is not inside 0..users.
-    let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<TopK> =
+    /// `Score.UserChunk`, lazily, each row with its reason item as in `score`. Concatenating the ranges of a
+    /// partition of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
+    let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
         let numUsers = m.UserFactors.Length / m.Dim
         if start < 0 || count < 0 || start + count > numUsers then
             invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
@@ -97,9 +178,12 @@ module Pipeline =
             let ue, ie = factorTensors device m
             use ue = ue
             use ie = ie
+            let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
             let chunk = cfg.Score.UserChunk
             for s in start .. chunk .. start + count - 1 do
-                yield Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
+                let block = Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
+                let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
+                yield { TopK = block; Reasons = reasons }
         }
 
     /// The model's factors re-indexed for another snapshot: row r of the result is row `userRows.[r]` (`itemRows.[r]`)

@@ -27,6 +27,35 @@ module Schema =
         let Text = "text"
         [<Literal>]
         let Tags = "tags"
+        /// Optional precomputed item vectors (list<float>), used instead of encoding the item's text.
+        [<Literal>]
+        let Embedding = "embedding"
+
+    /// The quarantine table (ingest issue): bad input rows with their original values as strings.
+    [<RequireQualifiedAccess>]
+    module Quarantine =
+        [<Literal>]
+        let Table = "quarantine"
+        [<Literal>]
+        let UserId = "user_id"
+        [<Literal>]
+        let ItemId = "item_id"
+        [<Literal>]
+        let Timestamp = "timestamp"
+        [<Literal>]
+        let Weight = "weight"
+        [<Literal>]
+        let EventType = "event_type"
+        [<Literal>]
+        let SourceFile = "source_file"
+        [<Literal>]
+        let SourceRow = "source_row"
+        [<Literal>]
+        let Partition = "partition"
+        [<Literal>]
+        let Reason = "reason"
+        [<Literal>]
+        let RunId = "run_id"
 
     [<RequireQualifiedAccess>]
     module Output =
@@ -58,3 +87,11 @@ module Schema =
         let K = "k"
         [<Literal>]
         let Value = "value"
+        [<Literal>]
+        let ReasonItemId = "reason_item_id"
+        [<Literal>]
+        let ReasonKind = "reason_kind"
+        [<Literal>]
+        let ColdStart = "cold_start"
+        [<Literal>]
+        let Comparison = "comparison"

@@ -1,18 +1,26 @@
 using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Ingest;
 using BatchRec.Jobs.Io;
 using BatchRec.Jobs.Orchestration;
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Stages;
 using Serilog;
 
 namespace BatchRec.Host;
 
-/// <summary>The command-line verbs: run, serve, import-movielens.</summary>
+/// <summary>The command-line verbs: run, serve, ingest, import-movielens.</summary>
 public static class Cli
 {
     public const string Usage = """
         usage:
           batchrec run --config FILE [--date YYYY-MM-DD]      one run of the nightly chain on embedded Hangfire, then exit
           batchrec serve --config FILE [--urls URL]          Hangfire server + dashboard with the nightly schedule
+          batchrec ingest --config FILE [--date YYYY-MM-DD]   only the ingest stage, in this process (validation, quarantine, snapshot)
           batchrec import-movielens --source DIR --out DIR   convert a MovieLens release (CSV or .dat) to the input layout
+          batchrec compare --config FILE [--models LIST] [--seeds LIST] [--out DIR]
+                                                             train and evaluate several models on one snapshot and split;
+                                                             writes comparison.{parquet,csv,md} (default: all five models,
+                                                             the config's seed, DIR = <output>/comparison)
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
@@ -54,11 +62,38 @@ public static class Cli
                 await Serve.RunAsync(config, options.GetValueOrDefault("urls") ?? "http://127.0.0.1:5080", ct);
                 return 0;
             }
+            case "ingest":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var date = options.GetValueOrDefault("date") ?? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+                var folder = RunFolder.Create(config, date, "cli-ingest", DateTimeOffset.UtcNow);
+                await new IngestJob(Log.Logger).RunAsync(folder.Path, ct);
+                var lineage = IngestLineage.TryRead(folder)!;
+                Log.Information("Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
+                    config.DatasetName, date, lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, folder.Path);
+                return 0;
+            }
             case "import-movielens":
             {
                 var summary = await MovieLensImporter.ImportAsync(Required(options, "source"), Required(options, "out"), ct);
                 Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
                     summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
+                return 0;
+            }
+            case "compare":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var models = (options.GetValueOrDefault("models") ?? "popularity,bpr-mf,lightgcn,gat,gat-text")
+                    .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var seeds = options.TryGetValue("seeds", out var s)
+                    ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                        .Select(x => int.TryParse(x, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer"))
+                        .ToArray()
+                    : [config.Config.Train.Seed];
+                var outDir = Path.GetFullPath(options.GetValueOrDefault("out") ?? Path.Combine(config.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
+                var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, seeds, outDir, Log.Logger, ct);
+                Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
+                Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", models), string.Join(", ", seeds), outDir);
                 return 0;
             }
             default:

@@ -94,3 +94,30 @@ let ``bad orchestration keys are named with their value`` () =
             Assert.Contains("'a;b'", t2)
             Assert.Contains("publish.tolerance: must be >= 0, got -0.1", t2)
             Assert.Contains("publish.championCheck: compares NDCG@10, so eval.ks must include 10", t2)
+
+[<Fact>]
+let ``the ingest section overrides and validates its keys`` () =
+    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7 } }""" with
+    | Ok c ->
+        Assert.Equal({ MaxBadFraction = 0.2; UnknownItems = "quarantine"; MinTimestamp = 1_000_000_000L; MaxTimestamp = 5_000_000_000L
+                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7 }, c.Ingest)
+        Assert.Equal(Config.Default.Train, c.Train)
+    | Error e -> failwithf "%A" e
+    match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        // the unknown key is reported first (parse), the range errors once the keys are known (validate)
+        Assert.Equal<string list>([ "ingest.ceiling" ], errs |> List.map _.Key)
+    match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8 } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Equal<string list>(
+            [ "ingest.maxBadFraction"; "ingest.unknownItems"; "ingest.minTimestamp"; "ingest.timestampUnit"; "ingest.maxIdLength"; "ingest.windowDays" ],
+            errs |> List.map _.Key)
+        Assert.Contains("got 1.5", text)
+        Assert.Contains("'drop'", text)
+        Assert.Contains("'ns'", text)
+    match Config.parse """{ "ingest": { "maxTimestamp": "2100" } }""" with
+    | Error [ e ] -> Assert.Equal("ingest.maxTimestamp", e.Key); Assert.Contains("\"2100\"", e.Message)
+    | other -> failwithf "unexpected %A" other

@@ -117,7 +117,7 @@ let ``LightGCN smoke: training lowers the loss, learns the groups and is reprodu
     let graphs = Pipeline.splitGraphs snap
     let run () =
         let losses = ResizeArray<float>()
-        let m = Pipeline.train cfg torch.CPU graphs (Action<EpochReport>(fun r -> losses.Add r.Loss)) CancellationToken.None
+        let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(fun r -> losses.Add r.Loss)) CancellationToken.None
         m, losses
     let m1, l1 = run ()
     let m2, _ = run ()
@@ -134,7 +134,7 @@ let ``training honours cancellation`` () =
     use cts = new CancellationTokenSource()
     cts.Cancel()
     Assert.ThrowsAny<OperationCanceledException>(fun () ->
-        Pipeline.train cfg torch.CPU (Pipeline.splitGraphs snap) (Action<EpochReport>(ignore)) cts.Token |> ignore)
+        Pipeline.train cfg torch.CPU (Pipeline.splitGraphs snap) (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) cts.Token |> ignore)
     |> ignore
 
 [<Fact>]
@@ -142,9 +142,10 @@ let ``every user is scored over items they never interacted with`` () =
     let cfg0, snap = tinySnapshot ()
     let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 5; Device = "cpu" }; Score = { K = 5; UserChunk = 7 } }
     let graphs = Pipeline.splitGraphs snap
-    let m = Pipeline.train cfg torch.CPU graphs (Action<EpochReport>(ignore)) CancellationToken.None
+    let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
     let seen = Collections.Generic.HashSet<int>()
-    for c in Pipeline.score cfg torch.CPU graphs m do
+    for scored in Pipeline.score cfg torch.CPU graphs m do
+        let c = scored.TopK
         for b in 0 .. c.Users.Length - 1 do
             let u = c.Users.[b]
             Assert.True(seen.Add u)
@@ -154,4 +155,15 @@ let ``every user is scored over items they never interacted with`` () =
             Assert.Equal(items.Length, (Array.distinct items).Length)
             Assert.All(items, fun i -> Assert.False(Csr.contains graphs.All u i))
             Assert.True(scores |> Array.pairwise |> Array.forall (fun (a, b) -> a >= b))
+            // every row is explained by an item of the user's own history
+            for p in c.Offsets.[b] .. c.Offsets.[b + 1] - 1 do
+                Assert.True(Csr.contains graphs.All u scored.Reasons.[p], sprintf "reason %d of user %d" scored.Reasons.[p] u)
     Assert.Equal(snap.NumUsers, seen.Count)
+
+[<Fact>]
+let ``toArray copies views, transposes and empty tensors in row-major order`` () =
+    use scope = torch.NewDisposeScope()
+    let t = torch.arange(12L, dtype = torch.float32).reshape(3L, 4L)
+    Assert.Equal<float32[]>([| 4f; 5f; 6f; 7f; 8f; 9f; 10f; 11f |], Tensors.toArray (t.narrow(0L, 1L, 2L)))
+    Assert.Equal<float32[]>([| 1f; 5f; 9f; 2f; 6f; 10f |], Tensors.toArray (t.t().narrow(0L, 1L, 2L)))
+    Assert.Equal<float32[]>([||], Tensors.toArray (t.narrow(0L, 0L, 0L)))

@@ -5,6 +5,7 @@ open System.Threading
 open Xunit
 open TorchSharp
 open BatchRec.Core
+open BatchRec.Core.Graph
 open BatchRec.Core.Eval
 open BatchRec.Core.Train
 
@@ -13,9 +14,10 @@ let ``shards of the user range together give exactly the rows of a full scoring`
     let cfg0, snap = NnFacts.tinySnapshot ()
     let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 3; Device = "cpu" }; Score = { K = 4; UserChunk = 3 } }
     let graphs = Pipeline.splitGraphs snap
-    let m = Pipeline.train cfg torch.CPU graphs (Action<EpochReport>(ignore)) CancellationToken.None
-    let rows (blocks: seq<TopK>) =
-        [ for c in blocks do
+    let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
+    let rows (blocks: seq<ScoredBlock>) =
+        [ for sb in blocks do
+              let c = sb.TopK
               for b in 0 .. c.Users.Length - 1 do
                   for p in c.Offsets.[b] .. c.Offsets.[b + 1] - 1 -> c.Users.[b], c.Items.[p], c.Scores.[p] ]
     let full = rows (Pipeline.score cfg torch.CPU graphs m)
@@ -37,5 +39,5 @@ let ``a range outside the users is an argument error`` () =
     let cfg0, snap = NnFacts.tinySnapshot ()
     let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 1; Device = "cpu" } }
     let graphs = Pipeline.splitGraphs snap
-    let m = Pipeline.train cfg torch.CPU graphs (Action<EpochReport>(ignore)) CancellationToken.None
+    let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
     Assert.Throws<ArgumentException>(fun () -> Pipeline.scoreRange cfg torch.CPU graphs m 35 10 |> Seq.length |> ignore) |> ignore

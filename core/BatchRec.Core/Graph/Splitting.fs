@@ -44,3 +44,30 @@ module Splitting =
                     elif k < nTrain + nValid then Split.Valid
                     else Split.Test
         result
+
+    let holdOutItems (fraction: float) (seed: int) (numItems: int) (items: int[]) : bool[] =
+        if fraction < 0.0 || fraction >= 1.0 then invalidArg "fraction" (sprintf "must be in [0, 1), got %g" fraction)
+        let seen = Array.zeroCreate numItems
+        for i in items do
+            if i < 0 || i >= numItems then invalidArg "items" (sprintf "item %d outside 0..%d" i (numItems - 1))
+            seen.[i] <- true
+        let candidates = [| for i in 0 .. numItems - 1 do if seen.[i] then yield i |]
+        let rng = Random(seed)
+        for k in candidates.Length - 1 .. -1 .. 1 do
+            let j = rng.Next(k + 1)
+            let t = candidates.[k]
+            candidates.[k] <- candidates.[j]
+            candidates.[j] <- t
+        let take = int (Math.Round(fraction * float candidates.Length))
+        let held = Array.zeroCreate numItems
+        for k in 0 .. take - 1 do held.[candidates.[k]] <- true
+        held
+
+    let assignWithColdItems (valid: float) (test: float) (seed: int) (numUsers: int) (numItems: int) (fraction: float) (users: int[]) (items: int[]) : Split[] =
+        if items.Length <> users.Length then invalidArg "items" "users and items must have the same length"
+        let held = holdOutItems fraction seed numItems items
+        let keep = [| for e in 0 .. users.Length - 1 do if not held.[items.[e]] then yield e |]
+        let sub = assign valid test seed numUsers (keep |> Array.map (fun e -> users.[e]))
+        let result = Array.create users.Length Split.Cold
+        keep |> Array.iteri (fun k e -> result.[e] <- sub.[k])
+        result

@@ -15,3 +15,12 @@ module Splitting =
     /// System.Random(seed) stream, users in index order, then cut by `counts`. Deterministic for a given input
     /// order and seed. O(E). Throws ArgumentException naming `users` for a user outside 0..numUsers-1.
     val assign: valid: float -> test: float -> seed: int -> numUsers: int -> users: int[] -> Split[]
+
+    /// eval.mode cold-items: which items are held out. The items with at least one interaction, in index order,
+    /// are shuffled by System.Random(seed) and the first round(fraction · count) are held out. O(I + E).
+    /// Throws ArgumentException naming `fraction` outside [0, 1) or `items` for an index outside 0..numItems-1.
+    val holdOutItems: fraction: float -> seed: int -> numItems: int -> items: int[] -> bool[]
+
+    /// Every interaction of a held-out item (holdOutItems) is Split.Cold; the others are split by `assign` as if
+    /// the held-out items' interactions did not exist. O(I + E).
+    val assignWithColdItems: valid: float -> test: float -> seed: int -> numUsers: int -> numItems: int -> fraction: float -> users: int[] -> items: int[] -> Split[]

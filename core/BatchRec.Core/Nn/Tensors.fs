@@ -33,7 +33,11 @@ module Tensors =
         let t : Tensor = torch.sparse_coo_tensor(idx, vals, [| int64 m.Rows; int64 m.Cols |]).``to``(device)
         t.MoveToOuterDisposeScope()
 
-    /// A dense float32 [rows, cols] tensor's values, row-major, copied to the CPU.
+    /// A float32 tensor's values in row-major order, copied to the CPU. Reads the contiguous storage as one
+    /// span (TorchSharp's element accessor is far slower).
     let toArray (t: Tensor) : float32[] =
+        if t.numel () = 0L then [||] else
         use scope = torch.NewDisposeScope() // the detached, CPU and contiguous intermediates
-        t.detach().cpu().contiguous().data<float32>().ToArray()
+        let c = t.detach().cpu().contiguous()
+        let c = if c.dtype = torch.float32 then c else c.to_type(torch.float32)
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float32>(System.Span<byte>.op_Implicit(c.bytes)).ToArray()

@@ -30,55 +30,89 @@ type TrainedModel =
       StoppedEarly: bool
       SecondsPerEpoch: float }
 
-/// The per-user item sets derived from a snapshot's split (user × item CSRs, binary).
+/// The per-user item sets derived from a snapshot's split (user × item CSRs, binary unless said otherwise).
 type SplitGraphs =
     { Train: Csr
+      /// Train with each pair's raw interaction weights summed (the GAT's edge weights).
+      TrainWeighted: Csr
       Valid: Csr
       Test: Csr
       /// train ∪ valid: what test ranking excludes.
       TrainValid: Csr
-      /// everything the user interacted with: what scoring excludes.
-      All: Csr }
+      /// everything the user interacted with (held-out cold items included): what scoring excludes.
+      All: Csr
+      /// eval.mode cold-items: the held-out items' interactions (empty otherwise).
+      Cold: Csr
+      /// eval.mode cold-items: which items are held out (all false otherwise).
+      HeldOut: bool[] }
 
 [<RequireQualifiedAccess>]
 module SplitGraphs =
     /// O(E log E).
     let ofSnapshot (s: Snapshot) : SplitGraphs =
+        let idx (keep: Split -> bool) = [| for e in 0 .. s.Interactions.Count - 1 do if keep s.Splits.[e] then yield e |]
         let pick (keep: Split -> bool) =
-            let idx = [| for e in 0 .. s.Interactions.Count - 1 do if keep s.Splits.[e] then yield e |]
+            let idx = idx keep
             Bipartite.userItems s.NumUsers s.NumItems (idx |> Array.map (fun e -> s.Interactions.Users.[e])) (idx |> Array.map (fun e -> s.Interactions.Items.[e]))
+        let trainIdx = idx (fun x -> x = Split.Train)
+        let heldOut = Array.zeroCreate s.NumItems
+        for e in 0 .. s.Interactions.Count - 1 do
+            if s.Splits.[e] = Split.Cold then heldOut.[s.Interactions.Items.[e]] <- true
         { Train = pick (fun x -> x = Split.Train)
+          TrainWeighted =
+            Csr.ofEdges s.NumUsers s.NumItems (trainIdx |> Array.map (fun e -> s.Interactions.Users.[e]))
+                (trainIdx |> Array.map (fun e -> s.Interactions.Items.[e])) (trainIdx |> Array.map (fun e -> s.Interactions.Weights.[e]))
           Valid = pick (fun x -> x = Split.Valid)
           Test = pick (fun x -> x = Split.Test)
-          TrainValid = pick (fun x -> x <> Split.Test)
-          All = pick (fun _ -> true) }
+          TrainValid = pick (fun x -> x = Split.Train || x = Split.Valid)
+          All = pick (fun _ -> true)
+          Cold = pick (fun x -> x = Split.Cold)
+          HeldOut = heldOut }
 
-/// BPR training of LightGCN with RecBole's loss, full-graph propagation per batch and early stopping.
+/// BPR training with RecBole's loss, full-graph propagation per batch and early stopping, for every trainable
+/// model kind (bpr-mf, lightgcn, gat, gat-text); popularity is counted, not trained.
 ///
-///     L = −mean_b log σ(ŷ(u,i⁺) − ŷ(u,i⁻)) + λ · (‖E⁰_u‖ + ‖E⁰_{i⁺}‖ + ‖E⁰_{i⁻}‖) / B
+///     L = −mean_b log σ(ŷ(u,i⁺) − ŷ(u,i⁻)) + λ · (‖e_u‖ + ‖e_{i⁺}‖ + ‖e_{i⁻}‖) / B
 ///
-/// (RecBole's EmbLoss without the power: Frobenius norms of the batch's layer-0 rows, divided by the batch
-/// size B.) One uniform negative per positive per epoch from items the user has not trained on; Adam.
+/// (RecBole's EmbLoss without the power: Frobenius norms of the batch's rows of the learned id tables, divided by
+/// the batch size B.) One uniform negative per positive per epoch from items the user has not trained on; Adam.
 /// Every `EvalEvery` epochs the validation metric (`StopMetric@StopK`, train items masked) is computed;
 /// training stops after `Patience` evaluations without improvement and returns the best evaluation's
 /// embeddings.
 [<RequireQualifiedAccess>]
 module Trainer =
-    let private epochLoop (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onEpoch: EpochReport -> unit) (ct: CancellationToken) =
+    /// The model of `cfg.Model.Kind` for these graphs. Draws its initialisation from TorchSharp's global
+    /// generator: seed it first. The returned disposables (graph operands) must outlive the model's use.
+    let createModel (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) : IRecModel * IDisposable list =
+        let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
+        let m = cfg.Model
+        match m.Kind with
+        | "lightgcn" ->
+            let posU, posI, _ = Csr.toEdges graphs.Train
+            let adj = Propagator.Create(device, Bipartite.adjacency numUsers numItems posU posI |> Normalize.symmetric)
+            new LightGcnModel(device, Some adj, numUsers, numItems, m.Dim, m.Layers) :> IRecModel, [ adj :> IDisposable ]
+        | "bpr-mf" -> new LightGcnModel(device, None, numUsers, numItems, m.Dim, 0) :> IRecModel, []
+        | "gat" | "gat-text" ->
+            let u, i, w = Csr.toEdges graphs.TrainWeighted
+            let attrs = if Config.usesAttributes m then features.ItemAttributes else Csr.ofEdges numItems 0 [||] [||] [||]
+            let graph = HeteroGraph.build numUsers numItems u i w m.EdgeWeight attrs
+            let warm = Array.zeroCreate numItems
+            for it in i do warm.[it] <- true
+            new GatModel(device, m, graph, features, (m.Kind = "gat-text"), warm) :> IRecModel, []
+        | other -> invalidArg "cfg" (sprintf "model.kind '%s' is not trainable" other)
+
+    let private epochLoop (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) =
         let t = cfg.Train
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
         torch.manual_seed (int64 t.Seed) |> ignore
         let rng = Random(t.Seed)
         // training positives: (user, item) of the train CSR
         let posU, posI, _ = Csr.toEdges graphs.Train
-        let adjCsr =
-            Bipartite.adjacency numUsers numItems posU posI |> Normalize.symmetric
-        use adj = Propagator.Create(device, adjCsr)
-        let pUsers, pItems = LightGcn.init device numUsers numItems cfg.Model.Dim
-        use pUsers = pUsers
-        use pItems = pItems
-        use opt = torch.optim.Adam([| pUsers; pItems |], lr = t.LearningRate)
-        let mutable best : torch.Tensor option = None // [N, d], detached
+        let model, owned = createModel cfg device graphs features
+        use _model = model
+        use _owned = { new IDisposable with member _.Dispose() = for d in owned do d.Dispose() }
+        use opt = torch.optim.Adam(model.Parameters, lr = t.LearningRate)
+        let mutable best : torch.Tensor option = None // [U+I, d], detached
         let mutable bestValid = Double.NegativeInfinity
         let mutable bestEpoch = 0
         let mutable badEvals = 0
@@ -87,6 +121,11 @@ module Trainer =
         let mutable totalSeconds = 0.0
         let n = posU.Length
         let order = Array.init n id
+        let inference () =
+            use _ng = torch.no_grad()
+            use scope = torch.NewDisposeScope()
+            let ue, ie = model.Forward false
+            torch.cat([| ue; ie |], 0L).detach().MoveToOuterDisposeScope() // [U+I, d]
         try
             while not stop && epoch < t.MaxEpochs do
                 ct.ThrowIfCancellationRequested()
@@ -112,14 +151,14 @@ module Trainer =
                         let u = Tensors.indices device (keep |> Array.map (fun b -> us.[b]))
                         let p = Tensors.indices device (keep |> Array.map (fun b -> ps.[b]))
                         let ng = Tensors.indices device (keep |> Array.map (fun b -> ns.[b]))
-                        let all = LightGcn.embed adj cfg.Model.Layers pUsers pItems // [N, d]
-                        let eu = all.index_select(0L, u) // [B, d]
-                        let ep = all.index_select(0L, p + int64 numUsers)
-                        let en = all.index_select(0L, ng + int64 numUsers)
+                        let ue, ie = model.Forward true // [U, d], [I, d]
+                        let eu = ue.index_select(0L, u) // [B, d]
+                        let ep = ie.index_select(0L, p)
+                        let en = ie.index_select(0L, ng)
                         let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
                         let bpr = -(torch.nn.functional.logsigmoid diff).mean()
                         let reg =
-                            (pUsers.index_select(0L, u).norm() + pItems.index_select(0L, p).norm() + pItems.index_select(0L, ng).norm())
+                            (model.IdUsers.index_select(0L, u).norm() + model.IdItems.index_select(0L, p).norm() + model.IdItems.index_select(0L, ng).norm())
                             / float keep.Length
                         let loss = bpr + reg * t.L2
                         opt.zero_grad()
@@ -132,12 +171,11 @@ module Trainer =
                 let mutable valid = None
                 let mutable improved = false
                 if epoch % t.EvalEvery = 0 || epoch = t.MaxEpochs then
-                    use _ng = torch.no_grad()
-                    use scope = torch.NewDisposeScope()
-                    let all = (LightGcn.embed adj cfg.Model.Layers pUsers pItems).MoveToOuterDisposeScope() // [N, d], kept if best
-                    let ue = all.narrow(0L, 0L, int64 numUsers)
-                    let ie = all.narrow(0L, int64 numUsers, int64 numItems)
+                    let all = inference () // kept if best
                     let v =
+                        use _ng = torch.no_grad()
+                        use ue = all.narrow(0L, 0L, int64 numUsers)
+                        use ie = all.narrow(0L, int64 numUsers, int64 numItems)
                         Evaluation.evaluate ue ie graphs.Train graphs.Valid [ cfg.Eval.StopK ] cfg.Eval.UserChunk
                         |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
                     valid <- Some v.Value
@@ -156,10 +194,7 @@ module Trainer =
             let final =
                 match best with
                 | Some b -> b
-                | None ->
-                    use _ng = torch.no_grad()
-                    use scope = torch.NewDisposeScope()
-                    (LightGcn.embed adj cfg.Model.Layers pUsers pItems).MoveToOuterDisposeScope()
+                | None -> inference ()
             best <- Some final
             use ue = final.narrow(0L, 0L, int64 numUsers)
             use ie = final.narrow(0L, int64 numUsers, int64 numItems)
@@ -175,9 +210,24 @@ module Trainer =
         finally
             best |> Option.iter (fun b -> b.Dispose())
 
+    /// Popularity: every user gets the items with the most training interactions (as 1-dim factors: user 1,
+    /// item = its training count, so ranking and scoring need no special case).
+    let popularity (cfg: Config) (graphs: SplitGraphs) : TrainedModel =
+        let counts = Array.zeroCreate<float32> graphs.Train.Cols
+        for i in graphs.Train.ColIdx do counts.[i] <- counts.[i] + 1.0f
+        { Kind = cfg.Model.Kind
+          Dim = 1
+          UserFactors = Array.create graphs.Train.Rows 1.0f
+          ItemFactors = counts
+          BestEpoch = 0
+          EpochsRun = 0
+          BestValid = 0.0
+          StoppedEarly = false
+          SecondsPerEpoch = 0.0 }
+
     /// Trains the configured model on the snapshot's train split. Deterministic for a config and seed on
     /// one device. Throws OperationCanceledException when `ct` is cancelled (checked per batch).
-    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =
+    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =
         match cfg.Model.Kind with
-        | "lightgcn" -> epochLoop cfg device graphs onEpoch ct
-        | other -> invalidArg "cfg" (sprintf "model.kind '%s' is not trainable" other)
+        | "popularity" -> popularity cfg graphs
+        | _ -> epochLoop cfg device graphs features onEpoch ct

@@ -16,6 +16,12 @@ public sealed record LoadedConfig(
     string WorkDir)
 {
     public string DatasetName => Config.Dataset.Name;
+
+    /// <summary>The text-vector cache folder: text.cache resolved against the config file's folder, default &lt;work&gt;/text-cache.</summary>
+    public string TextCacheDir =>
+        Config.Text.Cache == ""
+            ? Path.Combine(WorkDir, "text-cache")
+            : Path.GetFullPath(Path.IsPathRooted(Config.Text.Cache) ? Config.Text.Cache : Path.Combine(Path.GetDirectoryName(FilePath)!, Config.Text.Cache));
 }
 
 /// <summary>Thrown when a config file is missing, unreadable or invalid; the message lists every problem.</summary>

@@ -107,6 +107,63 @@ public static class DatasetReader
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
+            var c = InteractionColumns.Of(source, kinds);
+            foreach (var group in source.RowGroups())
+            {
+                ct.ThrowIfCancellationRequested();
+                if (group.Rows == 0) continue;
+                var users = await group.ReadIdsAsync(c.UserId, ct).ConfigureAwait(false);
+                var items = await group.ReadIdsAsync(c.ItemId, ct).ConfigureAwait(false);
+                var times = await group.ReadEpochSecondsAsync(c.Timestamp, ct).ConfigureAwait(false);
+                var (weights, events) = await c.ReadWeightsAndEventsAsync(group, ct).ConfigureAwait(false);
+                yield return new InteractionBatch(file.Path, group.FirstRow, c.UserKind, c.ItemKind, users, items, times, weights, events);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Streams interactions one row group at a time as stored, nulls kept, for row validation: the schema is checked as
+    /// in <see cref="ReadInteractionsAsync"/> (before any batch of a file), values are not. Integer timestamps are
+    /// returned unconverted (the configured unit applies); Parquet timestamps as epoch seconds. Columns of the file
+    /// that the contract does not name are listed in each batch's <see cref="InteractionRowBatch.ExtraColumns"/>.
+    /// </summary>
+    /// <exception cref="InputFormatException">
+    /// A file is not Parquet or cannot be decoded; a required column is missing or a column has the wrong type; files
+    /// disagree on id kinds (names both files).
+    /// </exception>
+    public static async IAsyncEnumerable<InteractionRowBatch> ReadInteractionRowsAsync(
+        IReadOnlyList<InputFileInfo> files, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var kinds = new KindAgreement();
+        foreach (var file in files)
+        {
+            await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
+            var c = InteractionColumns.Of(source, kinds);
+            var extra = source.AllColumns().Select(x => x.Name).Where(n => !InteractionColumns.Known.Contains(n)).ToArray();
+            foreach (var group in source.RowGroups())
+            {
+                ct.ThrowIfCancellationRequested();
+                if (group.Rows == 0) continue;
+                var users = await group.ReadNullableIdsAsync(c.UserId, ct).ConfigureAwait(false);
+                var items = await group.ReadNullableIdsAsync(c.ItemId, ct).ConfigureAwait(false);
+                var times = await group.ReadNullableTimesAsync(c.Timestamp, ct).ConfigureAwait(false);
+                var (weights, events) = await c.ReadWeightsAndEventsAsync(group, ct).ConfigureAwait(false);
+                yield return new InteractionRowBatch(file.Path, group.FirstRow, c.UserKind, c.ItemKind, users, items, times,
+                    c.Timestamp.Type == ColumnType.Timestamp, weights, events, extra);
+            }
+        }
+    }
+
+    /// <summary>The interactions columns of one file, checked by name and type.</summary>
+    private sealed record InteractionColumns(SourceColumn UserId, SourceColumn ItemId, SourceColumn Timestamp, SourceColumn? Weight,
+        SourceColumn? EventType, IdKind UserKind, IdKind ItemKind)
+    {
+        public static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+            { Schema.Input.UserId, Schema.Input.ItemId, Schema.Input.Timestamp, Schema.Input.Weight, Schema.Input.EventType };
+
+        public static InteractionColumns Of(ParquetSource source, KindAgreement kinds)
+        {
             var userId = RequireId(source, Schema.Input.UserId);
             var itemId = RequireId(source, Schema.Input.ItemId);
             var timestamp = source.Require(Schema.Input.Timestamp, "int64 epoch seconds or timestamp",
@@ -114,20 +171,15 @@ public static class DatasetReader
             var weight = source.Optional(Schema.Input.Weight, "float, double, int32 or int64",
                 ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64);
             var eventType = source.Optional(Schema.Input.EventType, "string", ColumnType.String);
-            var userKind = kinds.Check(Schema.Input.UserId, KindOf(userId), file.Path);
-            var itemKind = kinds.Check(Schema.Input.ItemId, KindOf(itemId), file.Path);
+            return new InteractionColumns(userId, itemId, timestamp, weight, eventType,
+                kinds.Check(Schema.Input.UserId, KindOf(userId), source.Path), kinds.Check(Schema.Input.ItemId, KindOf(itemId), source.Path));
+        }
 
-            foreach (var group in source.RowGroups())
-            {
-                ct.ThrowIfCancellationRequested();
-                if (group.Rows == 0) continue;
-                var users = await group.ReadIdsAsync(userId, ct).ConfigureAwait(false);
-                var items = await group.ReadIdsAsync(itemId, ct).ConfigureAwait(false);
-                var times = await group.ReadEpochSecondsAsync(timestamp, ct).ConfigureAwait(false);
-                var weights = weight is null ? Ones(group.Rows) : await group.ReadFloatsAsync(weight, 1f, ct).ConfigureAwait(false);
-                var events = eventType is null ? new string?[group.Rows] : await group.ReadStringsAsync(eventType, ct).ConfigureAwait(false);
-                yield return new InteractionBatch(file.Path, group.FirstRow, userKind, itemKind, users, items, times, weights, events);
-            }
+        public async Task<(float[] Weights, string?[] Events)> ReadWeightsAndEventsAsync(ParquetSource.RowGroup group, CancellationToken ct)
+        {
+            var weights = Weight is null ? Ones(group.Rows) : await group.ReadFloatsAsync(Weight, 1f, ct).ConfigureAwait(false);
+            var events = EventType is null ? new string?[group.Rows] : await group.ReadStringsAsync(EventType, ct).ConfigureAwait(false);
+            return (weights, events);
         }
     }
 
@@ -145,11 +197,15 @@ public static class DatasetReader
         var titles = new List<string?>();
         var texts = new List<string?>();
         var tags = new List<string[]>();
+        var embeddings = new List<float[]?>();
+        var anyEmbedding = false;
         IdKind? kind = null;
         foreach (var file in files)
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var itemId = RequireId(source, Schema.Input.ItemId);
+            var embedding = source.Optional(Schema.Input.Embedding, "list<float> or list<double>", ColumnType.FloatList);
+            anyEmbedding |= embedding is not null;
             var title = source.Optional(Schema.Input.Title, "string", ColumnType.String);
             var text = source.Optional(Schema.Input.Text, "string", ColumnType.String);
             var tagColumn = source.Optional(Schema.Input.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
@@ -162,9 +218,11 @@ public static class DatasetReader
                 titles.AddRange(title is null ? new string?[group.Rows] : await group.ReadStringsAsync(title, ct).ConfigureAwait(false));
                 texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
                 tags.AddRange(await ReadTagsAsync(group, tagColumn, ct).ConfigureAwait(false));
+                embeddings.AddRange(embedding is null ? new float[]?[group.Rows] : await group.ReadFloatListsAsync(embedding, ct).ConfigureAwait(false));
             }
         }
-        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray());
+        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray(),
+            anyEmbedding ? embeddings.ToArray() : null);
     }
 
     /// <summary>

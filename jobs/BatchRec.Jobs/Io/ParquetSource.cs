@@ -14,6 +14,8 @@ internal enum ColumnType
     Double,
     Timestamp,
     StringList,
+    /// <summary>list&lt;float&gt; or list&lt;double&gt; (vectors).</summary>
+    FloatList,
     Other,
 }
 
@@ -147,6 +149,46 @@ internal sealed class ParquetSource : IAsyncDisposable
             _ => throw Unexpected(column),
         };
 
+        /// <summary>Ids as strings (int64 and int32 in invariant decimal form), null where the file has null.</summary>
+        public async Task<string?[]> ReadNullableIdsAsync(SourceColumn column, CancellationToken ct) => column.Type switch
+        {
+            ColumnType.String => await ReadStringsAsync(column, ct).ConfigureAwait(false),
+            ColumnType.Int64 => ToNullableStrings(await ReadAsync<long>(column, ct).ConfigureAwait(false)),
+            ColumnType.Int32 => ToNullableStrings(await ReadAsync<int>(column, ct).ConfigureAwait(false)),
+            _ => throw Unexpected(column),
+        };
+
+        /// <summary>
+        /// Times as stored, null where the file has null: the integers of an int64/int32 column (unit not applied), or
+        /// Unix epoch seconds of a timestamp/date column (unspecified kinds taken as UTC).
+        /// </summary>
+        public async Task<long?[]> ReadNullableTimesAsync(SourceColumn column, CancellationToken ct)
+        {
+            switch (column.Type)
+            {
+                case ColumnType.Int64: return Nullable(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v);
+                case ColumnType.Int32: return Nullable(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => (long)v);
+                case ColumnType.Timestamp: return Nullable(await ReadAsync<DateTime>(column, ct).ConfigureAwait(false), EpochSeconds);
+                default: throw Unexpected(column);
+            }
+        }
+
+        private static long?[] Nullable<T>((T[] Values, bool[]? Nulls) read, Func<T, long> convert)
+        {
+            var result = new long?[read.Values.Length];
+            for (int i = 0; i < result.Length; i++)
+                result[i] = read.Nulls?[i] == true ? null : convert(read.Values[i]);
+            return result;
+        }
+
+        private static string?[] ToNullableStrings<T>((T[] Values, bool[]? Nulls) read) where T : struct, IFormattable
+        {
+            var result = new string?[read.Values.Length];
+            for (int i = 0; i < result.Length; i++)
+                result[i] = read.Nulls?[i] == true ? null : read.Values[i].ToString(null, CultureInfo.InvariantCulture);
+            return result;
+        }
+
         /// <summary>Unix epoch seconds from int64/int32 seconds or a timestamp/date (unspecified kinds taken as UTC).</summary>
         public async Task<long[]> ReadEpochSecondsAsync(SourceColumn column, CancellationToken ct)
         {
@@ -235,6 +277,47 @@ internal sealed class ParquetSource : IAsyncDisposable
             return result;
         }
 
+        /// <summary>Lists of floats (list&lt;float&gt; or list&lt;double&gt;): a null list reads as null; a null element throws naming its row.</summary>
+        public async Task<float[]?[]> ReadFloatListsAsync(SourceColumn column, CancellationToken ct)
+        {
+            if (column is not { Type: ColumnType.FloatList, Leaf: { } leaf }) throw Unexpected(column);
+            var count = group.GetMetadata(leaf)?.MetaData?.NumValues
+                        ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
+            var definitions = new int[count];
+            var repetitions = new int[count];
+            float[] values;
+            if (leaf.ClrType == typeof(double))
+            {
+                var doubles = new double[count];
+                await Guard(column, () => group.ReadRawAsync(leaf, doubles.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+                values = doubles.Select(d => (float)d).ToArray();
+            }
+            else
+            {
+                values = new float[count];
+                await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+            }
+            // A row with no present element (null or empty list) has no vector; null elements are dropped, so the
+            // vector comes out short and the caller's dimension check names the row.
+            var result = new float[]?[Rows];
+            var current = new List<float>();
+            int row = -1, next = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (repetitions[i] == 0)
+                {
+                    if (row >= 0) result[row] = current.Count == 0 ? null : current.ToArray();
+                    current.Clear();
+                    if (++row >= Rows) break;
+                }
+                if (definitions[i] == leaf.MaxDefinitionLevel) current.Add(values[next++]);
+            }
+            if (row >= 0 && row < Rows) result[row] = current.Count == 0 ? null : current.ToArray();
+            if (row + 1 != Rows)
+                throw InputFormatException.InFile(source.Path, $"list column holds {row + 1} rows, the row group {Rows}", column.Name);
+            return result;
+        }
+
         /// <summary>
         /// Reads a flat column: one value per row, and a null mask when the column is nullable and holds nulls.
         /// The raw read packs non-null values at the front; they are spread out in place, back to front.
@@ -318,6 +401,8 @@ internal sealed class ParquetSource : IAsyncDisposable
                 return (data, ColumnType.StringList); // legacy repeated primitive
             case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && IsString(item.ClrType):
                 return (item, ColumnType.StringList);
+            case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && (item.ClrType == typeof(float) || item.ClrType == typeof(double)):
+                return (item, ColumnType.FloatList);
             default:
                 return (null, ColumnType.Other);
         }

@@ -32,8 +32,33 @@ public sealed record InteractionBatch(
     public int Count => UserIds.Length;
 }
 
-/// <summary>All rows of the items table, column by column, in file order.</summary>
-public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags)
+/// <summary>
+/// One row group of an interactions file as stored, nulls kept, before row validation. <paramref name="Times"/> are the
+/// integers of an integer timestamp column (the configured unit not yet applied) or, when
+/// <paramref name="TimesAreEpochSeconds"/>, epoch seconds of a Parquet timestamp column. A null weight reads as 1.
+/// <paramref name="ExtraColumns"/> are the file's columns the input contract does not name (ignored).
+/// </summary>
+public sealed record InteractionRowBatch(
+    string File,
+    long FirstRow,
+    IdKind UserIdKind,
+    IdKind ItemIdKind,
+    string?[] UserIds,
+    string?[] ItemIds,
+    long?[] Times,
+    bool TimesAreEpochSeconds,
+    float[] Weights,
+    string?[] EventTypes,
+    string[] ExtraColumns)
+{
+    public int Count => UserIds.Length;
+}
+
+/// <summary>
+/// All rows of the items table, column by column, in file order. <paramref name="Embeddings"/>: the optional
+/// precomputed vectors of <c>items.embedding</c> (null when the column is absent; a null entry = no vector).
+/// </summary>
+public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null)
 {
     public int Count => ItemIds.Length;
 }

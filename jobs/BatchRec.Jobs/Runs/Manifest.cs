@@ -28,7 +28,8 @@ public sealed record Manifest(
     Dictionary<string, double> StageSeconds,
     ModelStore.ModelInfo Model,
     IReadOnlyList<Core.MetricRecord> Metrics,
-    Dictionary<string, string> Outputs)
+    Dictionary<string, string> Outputs,
+    Ingest.IngestLineage? Ingest)
 {
     public static Manifest Build(RunFolder folder, LoadedConfig config, RunContext context, DateTimeOffset now, Dictionary<string, string> outputs)
     {
@@ -47,11 +48,18 @@ public sealed record Manifest(
             ["test"] = snapshot.Test,
             ["recommendations"] = scoreRows is JsonElement e ? e.GetInt64() : Convert.ToInt64(scoreRows ?? 0L),
         };
+        var ingest = BatchRec.Jobs.Ingest.IngestLineage.TryRead(folder);
+        if (ingest is not null)
+        {
+            rows["interactionsKept"] = ingest.Kept;
+            rows["interactionsDeduplicated"] = ingest.Deduplicated;
+            rows["interactionsQuarantined"] = ingest.Quarantined;
+        }
         using var doc = JsonDocument.Parse(config.Json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var version = typeof(Manifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         return new Manifest(context.RunId, context.Dataset, context.Date, context.Trigger, context.CreatedUtc, now, version,
             config.FilePath, config.Sha256, doc.RootElement.Clone(), config.Config, config.InputDir, snapshot.Inputs, rows,
             stages.ToDictionary(s => s.Stage, s => s.Seconds), ModelStore.ReadInfo(folder.ModelDir),
-            EvaluateJob.ReadMetrics(folder), outputs);
+            EvaluateJob.ReadMetrics(folder), outputs, ingest);
     }
 }

@@ -57,6 +57,15 @@ public static class Json
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>Writes text to a temporary file beside <paramref name="path"/>, then renames it into place.</summary>
+    public static void WriteTextAtomic(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var tmp = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
+    }
+
     public static T Read<T>(string path) =>
         JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
         ?? throw new InvalidDataException($"'{path}' holds no JSON value.");

@@ -1,5 +1,9 @@
+using System.Globalization;
 using BatchRec.Core;
+using BatchRec.Jobs.Ingest;
 using BatchRec.Jobs.Io;
+using BatchRec.Jobs.Publishing;
+using BatchRec.Jobs.Runs;
 using BatchRec.Jobs.Store;
 using Hangfire;
 using Serilog;
@@ -7,72 +11,70 @@ using Serilog;
 namespace BatchRec.Jobs.Stages;
 
 /// <summary>
-/// Reads the dataset folder's Parquet tables row group by row group, interns ids, builds the canonical snapshot
-/// with its train/valid/test split, and stores it in the run folder. Bad input fails here, before training,
-/// with the file, row and column named.
+/// Ingests the dataset folder (see <see cref="Ingestor"/>): validates every row, quarantines bad ones, compacts new
+/// partitions into the dataset's store, builds the canonical snapshot with its train/valid/test split and stores it in
+/// the run folder. Publishes this run's quarantine partition, then fails before training when unreadable input, a wrong
+/// schema or a partition over the bad-row ceiling is found, naming the file (and row, column or partition).
 /// </summary>
 [Queue("default")]
 public sealed class IngestJob(ILogger log)
 {
     [JobDisplayName("ingest {0}")]
     public Task RunAsync(string runDir, CancellationToken ct) =>
-        Stage.RunAsync(runDir, StageNames.Ingest, log, async (folder, config, _) =>
+        Stage.RunAsync(runDir, StageNames.Ingest, log, async (folder, config, context) =>
         {
-            var files = DatasetReader.ListFiles(config.InputDir, Schema.Input.Interactions, required: true);
-            var itemFiles = DatasetReader.ListFiles(config.InputDir, Schema.Input.Items, required: false);
-            var userFiles = DatasetReader.ListFiles(config.InputDir, Schema.Input.Users, required: false);
-            var users = new IdMapBuilder();
-            var items = new IdMapBuilder();
-            var u = new List<int>();
-            var i = new List<int>();
-            var ts = new List<long>();
-            var w = new List<float>();
-            IdKind? userKind = null, itemKind = null;
-            await foreach (var batch in DatasetReader.ReadInteractionsAsync(files, ct))
+            var date = DateOnly.ParseExact(context.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var scratch = Path.Combine(folder.StagingDir, "ingest-quarantine");
+            var result = await Ingestor.RunAsync(config, date, scratch, ct);
+            var quarantineVersion = await PublishQuarantineAsync(config.OutputDir, context, result.QuarantineFiles, ct);
+            var lineage = result.Lineage with { QuarantineVersion = quarantineVersion };
+            Json.WriteAtomic(IngestLineage.PathIn(folder), lineage);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+
+            foreach (var p in lineage.Partitions)
             {
-                userKind ??= batch.UserIdKind;
-                itemKind ??= batch.ItemIdKind;
-                for (var k = 0; k < batch.UserIds.Length; k++)
-                {
-                    u.Add(users.Intern(batch.UserIds[k]));
-                    i.Add(items.Intern(batch.ItemIds[k]));
-                }
-                ts.AddRange(batch.Timestamps);
-                w.AddRange(batch.Weights);
+                log.Information("Partition {Partition}: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined ({Reasons}){Reused}",
+                    PartitionStore.FolderName(p.Stats.Partition), p.Stats.Read, p.Stats.Kept, p.Stats.Deduplicated, p.Stats.QuarantinedTotal + p.ItemUnknown,
+                    Ingestor.Reasons(p.Stats.Quarantined), p.Reused ? " (unchanged; stored compaction reused)" : "");
+                foreach (var (file, columns) in p.Stats.ExtraColumns)
+                    log.Information("Ignored columns of {File}: {Columns}", file, string.Join(", ", columns));
             }
-            if (u.Count == 0)
+            if (lineage.CeilingViolations.Count > 0)
                 throw new InputFormatException(
-                    $"The interactions table under '{Path.Combine(config.InputDir, Schema.Input.Interactions)}' has no rows; nothing to train on.");
+                    $"Too many bad rows; nothing is trained or published. {string.Join("; ", lineage.CeilingViolations)}. The bad rows are in {quarantineVersion}.");
 
-            // The optional users table is checked here (schema, nulls) so a broken export fails before training;
-            // its text becomes user features in the model issue.
-            var userProfiles = userFiles.Count > 0 ? (await DatasetReader.ReadUsersAsync(userFiles, ct)).Count : 0;
-            var (userMap, userRemap) = users.Freeze();
-            var (itemMap, itemRemap) = items.Freeze();
-            var catalogueItems = 0;
-            if (itemFiles.Count > 0)
-            {
-                var rows = await DatasetReader.ReadItemsAsync(itemFiles, ct);
-                catalogueItems = rows.ItemIds.Length;
-                var known = new HashSet<string>(rows.ItemIds, StringComparer.Ordinal);
-                var missing = itemMap.Ids.Count(id => !known.Contains(id));
-                if (missing > 0)
-                    log.Warning("{Missing} interacted items are not in the items table ({ItemFiles} files)", missing, itemFiles.Count);
-            }
-
-            var ua = u.Select(x => userRemap[x]).ToArray();
-            var ia = i.Select(x => itemRemap[x]).ToArray();
-            var snapshot = Pipeline.buildSnapshot(config.Config, userMap, itemMap, ua, ia, ts.ToArray(), w.ToArray());
-            var splits = snapshot.Splits;
-            var info = new SnapshotInfo(userKind!.Value, itemKind!.Value, u.Count, userMap.Count, itemMap.Count, catalogueItems, userProfiles,
-                splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), [.. files, .. itemFiles, .. userFiles]);
-            await SnapshotStore.WriteAsync(folder.SnapshotDir, snapshot, info, ct);
-            log.Information("Ingested {Rows} interactions from {Files} files: {Users} users, {Items} items; split {Train}/{Valid}/{Test}",
-                info.InteractionsRead, files.Count, info.Users, info.Items, info.Train, info.Valid, info.Test);
+            var info = result.Info!;
+            await SnapshotStore.WriteAsync(folder.SnapshotDir, result.Snapshot!, info, ct);
+            await result.Catalogue!.WriteAsync(folder.SnapshotDir, ct);
+            var cold = info.Items - result.Snapshot!.Interactions.Items.Distinct().Count();
+            if (cold > 0) log.Information("{Cold} catalogue items have no interactions yet (cold start)", cold);
+            log.Information("Ingested {Read} interactions: {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; {Users} users, {Items} items; split {Train}/{Valid}/{Test}",
+                lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, info.Users, info.Items, info.Train, info.Valid, info.Test);
             return new Dictionary<string, object>
             {
-                ["files"] = files.Count + itemFiles.Count + userFiles.Count, ["interactions"] = info.InteractionsRead, ["users"] = info.Users, ["items"] = info.Items,
+                ["files"] = info.Inputs.Count, ["interactions"] = info.InteractionsRead, ["kept"] = lineage.Kept, ["deduplicated"] = lineage.Deduplicated,
+                ["quarantined"] = lineage.Quarantined, ["users"] = info.Users, ["items"] = info.Items,
                 ["train"] = info.Train, ["valid"] = info.Valid, ["test"] = info.Test,
             };
         }, ct);
+
+    /// <summary>
+    /// Publishes <c>quarantine/dt=D</c> like the other tables (an immutable version folder with <c>_SUCCESS</c>, one link
+    /// swapped by rename): the partitions' quarantine files, or one empty file when no row was bad. Returns the version folder.
+    /// </summary>
+    private static async Task<string> PublishQuarantineAsync(string outputDir, RunContext context, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+    {
+        var table = Path.Combine(outputDir, Schema.Quarantine.Table);
+        var staged = Path.Combine(table, ".staging", context.RunId);
+        if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
+        Directory.CreateDirectory(staged);
+        foreach (var (name, path) in files)
+            File.Copy(path, Path.Combine(staged, name));
+        if (files.Count == 0)
+        {
+            await using var empty = await QuarantineWriter.CreateAsync(Path.Combine(staged, "part-00000.parquet"), ct);
+            await empty.CompleteAsync();
+        }
+        return Publisher.PublishPartition(table, context.Date, staged, context.RunId);
+    }
 }

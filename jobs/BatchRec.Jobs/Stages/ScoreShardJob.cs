@@ -36,21 +36,26 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
                 await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
             var part = Path.Combine(folder.StagingDir, Schema.Output.Recommendations, $"part-{RunFolder.ShardName(shard)}.parquet");
-            long rows = 0;
+            long rows = 0, coldRows = 0;
             var shortLists = 0;
             if (count > 0)
             {
                 Directory.CreateDirectory(folder.ShardTmpDir);
                 var tmp = Path.Combine(folder.ShardTmpDir, $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet");
+                var cold = Pipeline.coldItems(graphs);
+                var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
                 await using (var writer = await RecommendationWriter.CreateAsync(tmp, info.UserIdKind, info.ItemIdKind, ct))
                 {
-                    foreach (var chunk in Pipeline.scoreRange(config.Config, device, graphs, model, start, count))
+                    foreach (var scored in Pipeline.scoreRange(config.Config, device, graphs, model, start, count))
                     {
                         ct.ThrowIfCancellationRequested(); // between chunks
+                        var chunk = scored.TopK;
                         var n = chunk.Items.Length;
                         var userIds = new string[n];
                         var itemIds = new string[n];
                         var ranks = new int[n];
+                        var reasons = new string?[n];
+                        var coldStart = new bool[n];
                         for (var b = 0; b < chunk.Users.Length; b++)
                         {
                             var uid = snapshot.UserIds.Id(chunk.Users[b]);
@@ -60,9 +65,12 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
                                 userIds[p] = uid;
                                 itemIds[p] = snapshot.ItemIds.Id(chunk.Items[p]);
                                 ranks[p] = p - chunk.Offsets[b] + 1;
+                                reasons[p] = scored.Reasons[p] >= 0 ? snapshot.ItemIds.Id(scored.Reasons[p]) : null;
+                                coldStart[p] = cold[chunk.Items[p]];
+                                if (coldStart[p]) coldRows++;
                             }
                         }
-                        if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, model.Kind, context.RunId, ct);
+                        if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, context.RunId, ct);
                         rows += n;
                     }
                 }
@@ -74,7 +82,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             log.Information("Shard {Shard}/{Shards} scored users [{Start}, {End}) into {Rows} rows on {Worker}", shard, shards, start, start + count, rows, worker);
             return new Dictionary<string, object>
             {
-                ["shard"] = shard, ["users"] = count, ["rows"] = rows, ["shortLists"] = shortLists, ["worker"] = worker, ["part"] = count > 0 ? Path.GetFileName(part) : "",
+                ["shard"] = shard, ["users"] = count, ["rows"] = rows, ["shortLists"] = shortLists, ["coldStartRows"] = coldRows, ["worker"] = worker, ["part"] = count > 0 ? Path.GetFileName(part) : "",
             };
         }, ct, recordShard: shard);
         EnqueuePublishWhenAllShardsDone(new RunFolder(runDir), shards);

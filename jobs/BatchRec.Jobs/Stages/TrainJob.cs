@@ -1,5 +1,6 @@
 using BatchRec.Core;
 using BatchRec.Core.Train;
+using BatchRec.Jobs.Features;
 using BatchRec.Jobs.Store;
 using Hangfire;
 using Serilog;
@@ -21,7 +22,13 @@ public sealed class TrainJob(ILogger log)
             log.Information("Training {Model} (dim {Dim}, {Layers} layers) on {Device} for at most {Epochs} epochs, batch {Batch}, lr {Lr}",
                 cfg.Model.Kind, cfg.Model.Dim, cfg.Model.Layers, device.type.ToString(), cfg.Train.MaxEpochs, cfg.Train.BatchSize, cfg.Train.LearningRate);
             var metric = $"{cfg.Eval.StopMetric}@{cfg.Eval.StopK}";
-            var model = Pipeline.train(cfg, device, graphs, r =>
+            var catalogue = await Catalogue.ReadAsync(folder.SnapshotDir, ct);
+            var (features, featureStats) = await FeatureBuilder.BuildAsync(cfg, config.TextCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
+            if (featureStats.Source != "none")
+                log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded}, cache hits {Hits}",
+                    featureStats.Attributes, featureStats.ItemsWithText, featureStats.UsersWithText, featureStats.Source,
+                    (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
+            var model = Pipeline.train(cfg, device, graphs, features, r =>
             {
                 if (r.Valid is { } v)
                     log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
@@ -36,6 +43,9 @@ public sealed class TrainJob(ILogger log)
             {
                 ["device"] = device.type.ToString(), ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
                 ["secondsPerEpoch"] = model.SecondsPerEpoch, ["bestValid"] = model.BestValid,
+                ["attributes"] = featureStats.Attributes, ["itemsWithText"] = featureStats.ItemsWithText, ["usersWithText"] = featureStats.UsersWithText,
+                ["textSource"] = featureStats.Source, ["textsEncoded"] = (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0),
+                ["textCacheHits"] = (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0),
             };
         }, ct);
 }

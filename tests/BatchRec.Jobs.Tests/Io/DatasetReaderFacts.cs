@@ -280,6 +280,71 @@ public sealed class DatasetReaderFacts : IDisposable
     }
 
     [Fact]
+    public async Task ReadInteractionRowsAsync_KeepsNullsInPlace_AndReturnsIntegerTimesUnconverted()
+    {
+        var path = _dir.File("rows.parquet");
+        await TestParquet.WriteAsync(path,
+            [new DataField<long?>("user_id"), new DataField<string>("item_id"), new DataField<long?>("timestamp"), new DataField<double?>("weight"),
+             new DataField<string>("event_type"), new DataField<string>("referrer")],
+            [new long?[] { 1, null }, new[] { "a", null }, new long?[] { 1_700_000_000_123, null }, new double?[] { double.NaN, null },
+             new[] { "click", null }, new[] { "x", "y" }],
+            [new long?[] { 3 }, new[] { "" }, new long?[] { -4 }, new double?[] { 2 }, new string?[] { null }, new[] { "z" }]);
+
+        var batches = new List<InteractionRowBatch>();
+        await foreach (var b in DatasetReader.ReadInteractionRowsAsync([Info(path)]))
+            batches.Add(b);
+
+        Assert.Equal([0L, 2], batches.Select(b => b.FirstRow));
+        AssertEx.Strings(["1", null], batches[0].UserIds);
+        AssertEx.Strings(["a", null], batches[0].ItemIds);
+        Assert.Equal([1_700_000_000_123L, null], batches[0].Times);
+        Assert.False(batches[0].TimesAreEpochSeconds);
+        Assert.True(float.IsNaN(batches[0].Weights[0]));
+        Assert.Equal(1f, batches[0].Weights[1]); // a null weight reads as 1
+        AssertEx.Strings(["click", null], batches[0].EventTypes);
+        Assert.Equal(["referrer"], batches[0].ExtraColumns);
+        AssertEx.Strings([""], batches[1].ItemIds);
+        Assert.Equal([-4L], batches[1].Times);
+    }
+
+    [Fact]
+    public async Task ReadInteractionRowsAsync_GivesEpochSeconds_WhenTimestampIsParquetTimestamp()
+    {
+        var path = _dir.File("ts.parquet");
+        await TestParquet.WriteAsync(path,
+            [new DataField<string>("user_id"), new DataField<string>("item_id"), new DataField<DateTime?>("timestamp")],
+            [new[] { "u", "v" }, new[] { "i", "j" }, new DateTime?[] { new DateTime(2020, 9, 13, 12, 26, 40, DateTimeKind.Utc), null }]);
+
+        var batch = Assert.Single(await ToListAsync(DatasetReader.ReadInteractionRowsAsync([Info(path)])));
+
+        Assert.True(batch.TimesAreEpochSeconds);
+        Assert.Equal([1_600_000_000L, null], batch.Times);
+    }
+
+    [Fact]
+    public async Task ReadInteractionRowsAsync_ThrowsNamingFileColumnExpectedAndFound_WhenTimestampIsString()
+    {
+        var path = _dir.File("bad-ts.parquet");
+        await TestParquet.WriteAsync(path,
+            [new DataField<string>("user_id"), new DataField<string>("item_id"), new DataField<string>("timestamp")],
+            [new[] { "u" }, new[] { "i" }, new[] { "2026-11-27" }]);
+
+        var e = await Assert.ThrowsAsync<InputFormatException>(() => ToListAsync(DatasetReader.ReadInteractionRowsAsync([Info(path)])));
+
+        Assert.Contains(path, e.Message);
+        Assert.Equal("timestamp", e.Column);
+        Assert.Contains("expected int64 epoch seconds or timestamp, found string", e.Message);
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+            list.Add(item);
+        return list;
+    }
+
+    [Fact]
     public async Task ReadInteractionsAsync_ThrowsNamingBothFiles_WhenIdKindsDisagree()
     {
         var ints = await WriteInteractionsAsync(["a.parquet"], [1], [2], [3]);

@@ -26,7 +26,7 @@ internal sealed class TempDir : IDisposable
 
 /// <summary>
 /// Writes Parquet fixtures straight through Parquet.Net, independently of the code under test. Each row group is one
-/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[] for flat fields,
+/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[] for flat fields,
 /// string?[]?[] (null list, null element allowed) for a list&lt;string&gt; field.
 /// </summary>
 internal static class TestParquet
@@ -50,6 +50,9 @@ internal static class TestParquet
         (DataField f, long[] v) => group.WriteAsync<long>(f, v),
         (DataField f, long?[] v) => group.WriteAsync<long>(f, v),
         (DataField f, int[] v) => group.WriteAsync<int>(f, v),
+        (DataField f, int?[] v) => group.WriteAsync<int>(f, v),
+        (DataField f, bool[] v) => group.WriteAsync<bool>(f, v),
+        (DataField f, double?[] v) => group.WriteAsync<double>(f, v),
         (DataField f, float[] v) => group.WriteAsync<float>(f, v),
         (DataField f, float?[] v) => group.WriteAsync<float>(f, v),
         (DataField f, double[] v) => group.WriteAsync<double>(f, v),

@@ -1,0 +1,290 @@
+namespace BatchRec.Core.Nn
+
+#nowarn "9" // native pointers: the kernels read and write tensor memory in place
+
+open System
+open System.Numerics
+open System.Runtime.InteropServices
+open System.Threading.Tasks
+open Microsoft.FSharp.NativeInterop
+open TorchSharp
+open BatchRec.Core.Graph
+
+/// A CSR pattern with a symmetric structure (values travel separately), and each entry's mirror position.
+type internal PatternOperand(m: Csr, transpose: int[]) =
+    member _.Csr = m
+    member _.Transpose = transpose
+
+/// Y = A(v) X for a CSR pattern with per-entry values v that carry gradients (attention coefficients).
+///
+///     forward   Y[r, :]  = Σ_{p ∈ row r} v[p] · X[col p, :]
+///     backward  ∂v[p]    = ⟨∂Y[row p, :], X[col p, :]⟩
+///               ∂X[c, :] = Σ_{p : col p = c} v[p] · ∂Y[row p, :] = Σ_{q ∈ row c} v[T q] · ∂Y[col q, :]
+///
+/// where T is the mirror-position map (the pattern is symmetric, so row c of the pattern lists exactly the rows
+/// that have an entry in column c). CPU: vectorised Parallel.For kernels over tensor memory, O(nnz · d) each.
+[<RequireQualifiedAccess>]
+module WeightedSpMM =
+    let private address (t: torch.Tensor) : nativeint =
+        let span = t.bytes
+        use p = fixed span
+        NativePtr.toNativeInt p
+
+    let private chunk = 256
+
+    /// ⟨a, b⟩ over equal-length spans, vectorised.
+    let private dot (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>) : float32 =
+        let av = MemoryMarshal.Cast<float32, Vector<float32>> a
+        let bv = MemoryMarshal.Cast<float32, Vector<float32>> b
+        let mutable acc = Vector<float32>.Zero
+        for j in 0 .. av.Length - 1 do
+            acc <- acc + av.[j] * bv.[j]
+        let mutable s = Vector.Dot(acc, Vector<float32>.One)
+        for j in av.Length * Vector<float32>.Count .. a.Length - 1 do
+            s <- s + a.[j] * b.[j]
+        s
+
+    /// Y[r] = Σ_{p ∈ row r} v[perm p] · X[col p] (perm = None: identity). v [nnz], X [N, d] → Y [N, d].
+    let internal multiply (m: Csr) (perm: int[] option) (v: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
+        let d = int x.shape.[1]
+        use xd = x.detach()
+        use xc = xd.contiguous()
+        use vd = v.detach()
+        use vc = vd.contiguous()
+        let y = torch.empty([| int64 m.Rows; int64 d |], dtype = torch.float32)
+        let xPtr, yPtr, vPtr = address xc, address y, address vc
+        let lanes = Vector<float32>.Count
+        Parallel.For(0, (m.Rows + chunk - 1) / chunk, fun c ->
+            let xs = NativePtr.ofNativeInt<float32> xPtr
+            let ys = NativePtr.ofNativeInt<float32> yPtr
+            let vs = NativePtr.ofNativeInt<float32> vPtr
+            for r in c * chunk .. (min m.Rows ((c + 1) * chunk)) - 1 do
+                let yrow = Span<float32>(NativePtr.toVoidPtr (NativePtr.add ys (r * d)), d)
+                yrow.Clear()
+                let yv = MemoryMarshal.Cast<float32, Vector<float32>> yrow
+                let tail = yv.Length * lanes
+                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    let w = NativePtr.get vs (match perm with Some t -> t.[p] | None -> p)
+                    let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (m.ColIdx.[p] * d)), d)
+                    let xv = MemoryMarshal.Cast<float32, Vector<float32>> xrow
+                    for j in 0 .. yv.Length - 1 do
+                        yv.[j] <- yv.[j] + xv.[j] * w
+                    for j in tail .. d - 1 do
+                        yrow.[j] <- yrow.[j] + xrow.[j] * w)
+        |> ignore
+        y
+
+    /// g[p] = ⟨gy[row p], x[col p]⟩ for every entry. → [nnz].
+    let internal edgeDots (m: Csr) (gy: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
+        let d = int x.shape.[1]
+        use xd = x.detach()
+        use xc = xd.contiguous()
+        use gd = gy.detach()
+        use gc = gd.contiguous()
+        let g = torch.empty([| int64 m.Nnz |], dtype = torch.float32)
+        let xPtr, gyPtr, gPtr = address xc, address gc, address g
+        Parallel.For(0, (m.Rows + chunk - 1) / chunk, fun c ->
+            let xs = NativePtr.ofNativeInt<float32> xPtr
+            let gys = NativePtr.ofNativeInt<float32> gyPtr
+            let gs = NativePtr.ofNativeInt<float32> gPtr
+            for r in c * chunk .. (min m.Rows ((c + 1) * chunk)) - 1 do
+                let grow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add gys (r * d)), d)
+                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (m.ColIdx.[p] * d)), d)
+                    NativePtr.set gs p (dot grow xrow))
+        |> ignore
+        g
+
+/// Autograd node for WeightedSpMM on the CPU: inputs (pattern operand, values [nnz], X [N, d]).
+type internal WeightedSpMMFunction() =
+    inherit torch.autograd.SingleTensorFunction<WeightedSpMMFunction>()
+    override _.Name = "WeightedSpMM"
+    override _.forward(ctx, vars) =
+        let op = vars.[0] :?> PatternOperand
+        let v = vars.[1] :?> torch.Tensor
+        let x = vars.[2] :?> torch.Tensor
+        ctx.save_data("op", op)
+        ctx.save_for_backward(Collections.Generic.List<torch.Tensor>([ v; x ]))
+        WeightedSpMM.multiply op.Csr None v x
+    override _.backward(ctx, grad) =
+        let op = ctx.get_data "op" :?> PatternOperand
+        let saved = ctx.get_saved_variables ()
+        let v, x = saved.[0], saved.[1]
+        let gv = WeightedSpMM.edgeDots op.Csr grad x
+        let gx = WeightedSpMM.multiply op.Csr (Some op.Transpose) v grad
+        Collections.Generic.List<torch.Tensor>([ Unchecked.defaultof<torch.Tensor>; gv; gx ])
+
+/// The fused attention of GatLayer on the CPU, as one autograd node. For entry p = (r → col p), head k:
+///
+///     pre[p,k] = s[r,k] + t[col p,k] + c[k] · w[p]
+///     z[p,k]   = LeakyReLU_0.2(pre[p,k]) + logPrior[p]
+///     a[p,k]   = softmax of z[·,k] over row r's entries (shifted by the row max)
+///
+/// backward, from ∂a:  ∂z = a ⊙ (∂a − Σ_row a ⊙ ∂a);  ∂pre = ∂z · (pre > 0 ? 1 : 0.2);
+///     ∂s[r,k] = Σ_{p ∈ row r} ∂pre[p,k];  ∂t[j,k] = Σ_{q ∈ row j} ∂pre[T q,k] (mirror positions);  ∂c[k] = Σ_p ∂pre[p,k] w[p]
+/// O(nnz · H) each way, parallel over rows.
+[<RequireQualifiedAccess>]
+module internal AttentionKernel =
+    let private floats (t: torch.Tensor) = Tensors.toArray t
+
+    let forward (m: Csr) (w: float32[]) (logPrior: float32[]) (s: torch.Tensor) (t: torch.Tensor) (c: torch.Tensor) : float32[] =
+        let h = int s.shape.[1]
+        let sv, tv, cv = floats s, floats t, floats c
+        let a = Array.zeroCreate (m.Nnz * h)
+        Parallel.For(0, m.Rows, fun r ->
+            let p0, p1 = m.RowPtr.[r], m.RowPtr.[r + 1]
+            if p1 > p0 then
+                for k in 0 .. h - 1 do
+                    let mutable mx = Single.NegativeInfinity
+                    for p in p0 .. p1 - 1 do
+                        let pre = sv.[r * h + k] + tv.[m.ColIdx.[p] * h + k] + cv.[k] * w.[p]
+                        let z = (if pre > 0.0f then pre else 0.2f * pre) + logPrior.[p]
+                        a.[p * h + k] <- z
+                        if z > mx then mx <- z
+                    let mutable sum = 0.0f
+                    for p in p0 .. p1 - 1 do
+                        let e = exp (a.[p * h + k] - mx)
+                        a.[p * h + k] <- e
+                        sum <- sum + e
+                    for p in p0 .. p1 - 1 do
+                        a.[p * h + k] <- a.[p * h + k] / sum) |> ignore
+        a
+
+    /// (∂s, ∂t, ∂c) as arrays [N·H], [N·H], [H].
+    let backward (m: Csr) (transpose: int[]) (w: float32[]) (s: float32[]) (t: float32[]) (c: float32[]) (a: float32[]) (ga: float32[]) (h: int) =
+        let gpre = Array.zeroCreate (m.Nnz * h)
+        let gs = Array.zeroCreate (m.Rows * h)
+        let gcRows = Array.zeroCreate (m.Rows * h)
+        Parallel.For(0, m.Rows, fun r ->
+            let p0, p1 = m.RowPtr.[r], m.RowPtr.[r + 1]
+            for k in 0 .. h - 1 do
+                let mutable dot = 0.0f
+                for p in p0 .. p1 - 1 do dot <- dot + a.[p * h + k] * ga.[p * h + k]
+                let mutable rowSum = 0.0f
+                let mutable cSum = 0.0f
+                for p in p0 .. p1 - 1 do
+                    let gz = a.[p * h + k] * (ga.[p * h + k] - dot)
+                    let pre = s.[r * h + k] + t.[m.ColIdx.[p] * h + k] + c.[k] * w.[p]
+                    let g = if pre > 0.0f then gz else 0.2f * gz
+                    gpre.[p * h + k] <- g
+                    rowSum <- rowSum + g
+                    cSum <- cSum + g * w.[p]
+                gs.[r * h + k] <- rowSum
+                gcRows.[r * h + k] <- cSum) |> ignore
+        let gt = Array.zeroCreate (m.Rows * h)
+        Parallel.For(0, m.Rows, fun j ->
+            for k in 0 .. h - 1 do
+                let mutable acc = 0.0f
+                for q in m.RowPtr.[j] .. m.RowPtr.[j + 1] - 1 do acc <- acc + gpre.[transpose.[q] * h + k]
+                gt.[j * h + k] <- acc) |> ignore
+        let gc = Array.init h (fun k -> Seq.sum (seq { for r in 0 .. m.Rows - 1 -> gcRows.[r * h + k] }))
+        gs, gt, gc
+
+/// Holds what the attention node needs besides its tensor inputs.
+type internal AttentionOperand(m: Csr, transpose: int[], weight: float32[], logPrior: float32[]) =
+    member _.Csr = m
+    member _.Transpose = transpose
+    member _.Weight = weight
+    member _.LogPrior = logPrior
+
+/// Autograd node for AttentionKernel: inputs (operand, s [N, H], t [N, H], c [H]) → a [nnz, H].
+type internal AttentionFunction() =
+    inherit torch.autograd.SingleTensorFunction<AttentionFunction>()
+    override _.Name = "GatAttention"
+    override _.forward(ctx, vars) =
+        let op = vars.[0] :?> AttentionOperand
+        let s = vars.[1] :?> torch.Tensor
+        let t = vars.[2] :?> torch.Tensor
+        let c = vars.[3] :?> torch.Tensor
+        let a = AttentionKernel.forward op.Csr op.Weight op.LogPrior s t c
+        let out = torch.tensor(a, dtype = torch.float32).reshape(int64 op.Csr.Nnz, s.shape.[1])
+        ctx.save_data("op", op)
+        ctx.save_for_backward(Collections.Generic.List<torch.Tensor>([ s; t; c; out ]))
+        out
+    override _.backward(ctx, grad) =
+        let op = ctx.get_data "op" :?> AttentionOperand
+        let saved = ctx.get_saved_variables ()
+        let floats (x: torch.Tensor) = Tensors.toArray x
+        let s, t, c, a = saved.[0], saved.[1], saved.[2], saved.[3]
+        let h = int s.shape.[1]
+        let gs, gt, gc = AttentionKernel.backward op.Csr op.Transpose op.Weight (floats s) (floats t) (floats c) (floats a) (floats grad) h
+        let n = int64 op.Csr.Rows
+        Collections.Generic.List<torch.Tensor>(
+            [ Unchecked.defaultof<torch.Tensor>
+              torch.tensor(gs).reshape(n, int64 h)
+              torch.tensor(gt).reshape(n, int64 h)
+              torch.tensor(gc) ])
+
+/// A HeteroGraph's pattern on one device, ready for attention: entry rows/cols as index tensors, the prior Â,
+/// the edge weights, and the product Y = A(v) X.
+[<Sealed>]
+type EdgeSet(device: torch.Device, g: HeteroGraph) =
+    let src, dst, prior = Csr.toEdges g.Norm
+    let rows = Tensors.indices device src
+    let cols = Tensors.indices device dst
+    let rowScale = Csr.rowSums g.Norm
+    let logPrior = torch.tensor(prior |> Array.map (fun p -> float32 (Math.Log(float (max p 1e-30f)))), device = device)
+    let priorT = torch.tensor(prior, device = device)
+    let scale = torch.tensor(src |> Array.map (fun r -> rowScale.[r]), device = device)
+    let weight = torch.tensor(g.EdgeWeight, device = device)
+    let op = PatternOperand(g.Norm, g.Transpose)
+    let attnOp = AttentionOperand(g.Norm, g.Transpose, g.EdgeWeight, prior |> Array.map (fun p -> float32 (Math.Log(float (max p 1e-30f)))))
+    let onCpu = device.``type`` = DeviceType.CPU
+    member _.Graph = g
+    member _.Nodes = g.Nodes
+    member _.Nnz = g.Norm.Nnz
+    /// Source (row) node of each entry, [nnz] int64.
+    member _.Rows = rows
+    /// Target (column) node of each entry, [nnz] int64.
+    member _.Cols = cols
+    /// log Â per entry, [nnz].
+    member _.LogPrior = logPrior
+    /// Â per entry, [nnz].
+    member _.Prior = priorT
+    /// Σ_j Â_rj of each entry's row r, [nnz].
+    member _.RowScale = scale
+    /// The edge weight w per entry, [nnz].
+    member _.Weight = weight
+    /// Y = A(v) X, differentiable in v and X. v [nnz], X [N, d] → [N, d]. Result in the caller's dispose scope.
+    member _.Propagate(v: torch.Tensor, x: torch.Tensor) : torch.Tensor =
+        if onCpu then WeightedSpMMFunction.apply (op, v, x)
+        else
+            // any other device: gather–scale–scatter with libtorch's own autograd
+            use scope = torch.NewDisposeScope()
+            let msg = x.index_select(0L, cols) * v.unsqueeze(1L) // [nnz, d]
+            let y = torch.zeros([| int64 g.Nodes; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, (1.0).ToScalar())
+            y.MoveToOuterDisposeScope()
+    /// GatLayer's attention a [nnz, H] from per-node scores s, t [N, H] and edge-weight coefficients c [H]:
+    /// a = row-softmax(LeakyReLU(s[row] + t[col] + c·w) + log Â). Differentiable in s, t and c.
+    member this.Attention(s: torch.Tensor, t: torch.Tensor, c: torch.Tensor) : torch.Tensor =
+        if onCpu then AttentionFunction.apply (attnOp, s, t, c)
+        else
+            use scope = torch.NewDisposeScope()
+            let z =
+                torch.nn.functional.leaky_relu(s.index_select(0L, rows) + t.index_select(0L, cols) + weight.unsqueeze(1L) * c.unsqueeze(0L), 0.2)
+                + logPrior.unsqueeze(1L)
+            (this.RowSoftmax z).MoveToOuterDisposeScope()
+    /// Softmax of logits z [nnz, H] over each row's entries (each node's neighbourhood): every non-empty row's
+    /// coefficients sum to 1 per head. Differentiable; shifts by the row max for stability.
+    member _.RowSoftmax(z: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let h = z.shape.[1]
+        // per-row maxima of the detached logits (CSR rows are contiguous entry ranges)
+        let zs = Tensors.toArray z // [nnz × H] row-major
+        let hh = int h
+        let m = g.Norm
+        let mx = Array.zeroCreate (g.Nodes * hh)
+        Parallel.For(0, m.Rows, fun r ->
+            for k in 0 .. hh - 1 do
+                let mutable best = Single.NegativeInfinity
+                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    best <- max best zs.[p * hh + k]
+                mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
+        let mx = torch.tensor(mx, device = z.device).reshape(int64 g.Nodes, h) // [N, H]
+        let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
+        let sums = torch.zeros([| int64 g.Nodes; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [N, H]
+        let a = ez / sums.index_select(0L, rows)
+        a.MoveToOuterDisposeScope()
+    interface IDisposable with
+        member _.Dispose() =
+            for t in [ rows; cols; logPrior; priorT; scale; weight ] do t.Dispose()

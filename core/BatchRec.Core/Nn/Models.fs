@@ -1,0 +1,200 @@
+namespace BatchRec.Core.Nn
+
+open System
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+
+/// A trainable recommender: parameters, and a full-graph forward pass giving every user's and item's final
+/// embedding (score = dot product).
+type IRecModel =
+    inherit IDisposable
+    abstract Parameters: Modules.Parameter[]
+    /// Final embeddings: users [U, d], items [I, d]. `training` switches dropout on. Intermediates belong to the
+    /// caller's dispose scope.
+    abstract Forward: training: bool -> torch.Tensor * torch.Tensor
+    /// The learned id tables (layer-0 rows that RecBole's EmbLoss penalises): users [U, d], items [I, d].
+    abstract IdUsers: torch.Tensor
+    abstract IdItems: torch.Tensor
+
+[<RequireQualifiedAccess>]
+module internal Init =
+    let xavier (device: torch.Device) (rows: int) (cols: int) =
+        use t = torch.empty([| int64 rows; int64 cols |], dtype = torch.float32)
+        torch.nn.init.xavier_uniform_(t) |> ignore
+        new Modules.Parameter(t.``to``(device), true)
+    let zeros (device: torch.Device) (shape: int64[]) =
+        new Modules.Parameter(torch.zeros(shape, dtype = torch.float32, device = device), true)
+
+/// Two-layer perceptron x ↦ LeakyReLU(x W₁ + b₁) W₂ + b₂. With zeroLast, W₂ and b₂ start at zero, so a residual
+/// `h + MLP(·)` starts as the identity and only moves away when the data asks for it.
+[<Sealed>]
+type Mlp(device: torch.Device, inDim: int, hidden: int, outDim: int, zeroLast: bool) =
+    let w1 = Init.xavier device inDim hidden
+    let b1 = Init.zeros device [| int64 hidden |]
+    let w2 = if zeroLast then Init.zeros device [| int64 hidden; int64 outDim |] else Init.xavier device hidden outDim
+    let b2 = Init.zeros device [| int64 outDim |]
+    member _.Parameters = [| w1; b1; w2; b2 |]
+    /// [n, inDim] → [n, outDim].
+    member _.Apply(x: torch.Tensor) = torch.nn.functional.leaky_relu(x.mm(w1) + b1, 0.2).mm(w2) + b2
+    interface IDisposable with
+        member _.Dispose() = for p in [ w1; b1; w2; b2 ] do p.Dispose()
+
+/// LightGCN (layers ≥ 1) and BPR-MF (layers = 0: the id tables are the embeddings).
+[<Sealed>]
+type LightGcnModel(device: torch.Device, adj: Propagator option, numUsers: int, numItems: int, dim: int, layers: int) =
+    let users, items = LightGcn.init device numUsers numItems dim
+    interface IRecModel with
+        member _.Parameters = [| users; items |]
+        member _.Forward(_training) =
+            match adj with
+            | Some a when layers > 0 ->
+                let all = LightGcn.embed a layers users items
+                all.narrow(0L, 0L, int64 numUsers), all.narrow(0L, int64 numUsers, int64 numItems)
+            | _ -> users.alias (), items.alias ()
+        member _.IdUsers = users
+        member _.IdItems = items
+    interface IDisposable with
+        member _.Dispose() = users.Dispose(); items.Dispose()
+
+/// One attention-weighted propagation step (the GAT layer without a per-layer transform).
+///
+/// For each stored edge p = (i → j) of the user–item–attribute graph (i aggregates from its neighbour j), head h:
+///
+///     z_p^h = LeakyReLU_0.2( ⟨x_i, a_src^h⟩ + ⟨x_j, a_dst^h⟩ + c^h · w_ij ) + log Â_ij
+///     a_p^h = exp(z_p^h) / Σ_{q ∈ N(i)} exp(z_q^h)                       (softmax over i's neighbourhood: Σ_j a_ij^h = 1)
+///     α_ij  = (Σ_{j'} Â_ij') · (1/H) Σ_h a_ij^h                           (heads averaged, scaled to LightGCN's row mass)
+///     y_i   = Σ_{j ∈ N(i)} α_ij x_j
+///
+/// Â = D^{-1/2} A D^{-1/2} is LightGCN's normalised adjacency and w_ij the edge weight (model.edgeWeight). The
+/// seed's formula scores neighbours from both endpoints and the edge weight and normalises with a softmax; we keep
+/// that and add log Â as a prior inside the softmax and the row-mass rescale, so that with a_src = a_dst = 0 and
+/// c = 0 (the initialisation) α = Â exactly: the layer starts as LightGCN's propagation and attention can only
+/// re-distribute each node's mass among its neighbours. Without the prior a softmax is a plain mean over
+/// neighbours, which drops LightGCN's degree normalisation (and its 1/√deg damping of popular neighbours) and
+/// trained worse. Heads are averaged (as GAT's output layer does) rather than concatenated, so the product stays
+/// one sparse-dense multiply. No weight matrix, no non-linearity on x: per-layer transforms hurt collaborative
+/// filtering (LightGCN paper; the README's ablation).
+[<RequireQualifiedAccess>]
+module GatLayer =
+    /// Attention coefficients a [nnz, H] for node features x [N, d], attention vectors wa [d, 2H] (a_src | a_dst)
+    /// and edge-weight coefficients c [H].
+    let attention (edges: EdgeSet) (wa: torch.Tensor) (c: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let h = c.shape.[0]
+        let st = x.mm(wa) // [N, 2H]
+        let s = st.narrow(1L, 0L, h)
+        let t = st.narrow(1L, h, h)
+        (edges.Attention(s, t, c)).MoveToOuterDisposeScope()
+
+    /// Propagation coefficients α [nnz] from attention a [nnz, H].
+    let coefficients (edges: EdgeSet) (a: torch.Tensor) : torch.Tensor = a.mean([| 1L |]) * edges.RowScale
+
+/// The seed's model: GAT over the user–item–attribute graph, optionally fused with language-model text.
+///
+///     layer 0   users       x_u = e_u (+ P_u t_u when users.text is given)
+///               items       x_i = m_i e_i + P t_i + F([m_i e_i ; P t_i])            (gat-text; gat: x_i = m_i e_i)
+///               attributes  x_a = e_a
+///     layers    X⁽ᵏ⁺¹⁾ = GatLayer(X⁽ᵏ⁾)                                            (k = 0..L-1; attention from X⁽ᵏ⁾)
+///     combine   X̄ = 1/(L+1) Σ_k X⁽ᵏ⁾
+///     final     h = X̄ + G([X⁽⁰⁾ ; 1/L Σ_{k≥1} X⁽ᵏ⁾])                              (the seed's MLP(concat(self, neighbourhood)))
+///     score     ŷ(u, i) = ⟨h_u, h_i⟩
+///
+/// e are learned id embeddings, t the frozen MiniLM vectors, P a learned projection, F and G two-layer MLPs whose
+/// last layer starts at zero (residual), m_i an id mask: 0 for items with no training interaction (their vector
+/// then comes from text and attribute edges alone: cold start), and during training also 0 with probability
+/// model.idDropout, so that text has to carry items on its own. With model.layerMlp (ablation only) every layer is
+/// X⁽ᵏ⁺¹⁾ = LeakyReLU([X⁽ᵏ⁾ ; GatLayer(X⁽ᵏ⁾)] W_k + b_k), the seed's formula read literally.
+[<Sealed>]
+type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, features: NodeFeatures, useText: bool, warmItems: bool[]) =
+    let d = cfg.Dim
+    let nU, nI, nA = graph.NumUsers, graph.NumItems, graph.NumAttributes
+    let heads = cfg.Heads
+    let edges = new EdgeSet(device, graph)
+    let users, items = LightGcn.init device nU nI d
+    let attrs = if nA > 0 then Some(Init.xavier device nA d) else None
+    let attn = [| for _ in 1 .. cfg.Layers -> Init.zeros device [| int64 d; int64 (2 * heads) |], Init.zeros device [| int64 heads |] |]
+    let layerMlps = if cfg.LayerMlp then [| for _ in 1 .. cfg.Layers -> Init.xavier device (2 * d) d, Init.zeros device [| int64 d |] |] else [||]
+    let finalMlp = if cfg.FinalMlp && cfg.Layers > 0 then Some(new Mlp(device, 2 * d, d, d, true)) else None
+    let hasText = useText && features.TextDim > 0
+    let itemText = if hasText then Some(torch.tensor(features.ItemText, device = device).reshape(int64 nI, int64 features.TextDim)) else None
+    let textProj = if hasText then Some(Init.xavier device features.TextDim d) else None
+    let fusion = if hasText then Some(new Mlp(device, 2 * d, d, d, true)) else None
+    let userTextOn = hasText && features.UserHasText |> Array.exists id
+    let userText =
+        if userTextOn then Some(torch.tensor(features.UserText, device = device).reshape(int64 nU, int64 features.TextDim)) else None
+    let userHas = if userTextOn then Some(torch.tensor(features.UserHasText |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L)) else None
+    let userProj = if userTextOn then Some(Init.xavier device features.TextDim d) else None
+    let warm = torch.tensor(warmItems |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L) // [I, 1]
+    let parameters =
+        [| yield users; yield items
+           yield! Option.toArray attrs
+           for (a, c) in attn do yield a; yield c
+           for (w, b) in layerMlps do yield w; yield b
+           yield! finalMlp |> Option.map (fun m -> m.Parameters) |> Option.defaultValue [||]
+           yield! Option.toArray textProj
+           yield! fusion |> Option.map (fun m -> m.Parameters) |> Option.defaultValue [||]
+           yield! Option.toArray userProj |]
+
+    /// Layer-0 features X⁽⁰⁾ [N, d].
+    member private _.Layer0(training: bool) =
+        let mask =
+            if training && cfg.IdDropout > 0.0 && hasText then
+                warm * torch.rand([| int64 nI; 1L |], device = device).ge(torch.tensor(float32 cfg.IdDropout, device = device)).to_type(torch.float32)
+            else warm
+        let idItems = items * mask
+        let xItems =
+            match itemText, textProj, fusion with
+            | Some t, Some p, Some f ->
+                let pt = t.mm(p) // [I, d]
+                idItems + pt + f.Apply(torch.cat([| idItems; pt |], 1L))
+            | _ -> idItems
+        let xUsers =
+            match userText, userProj, userHas with
+            | Some t, Some p, Some h -> users + t.mm(p) * h
+            | _ -> users :> torch.Tensor
+        match attrs with
+        | Some a -> torch.cat([| xUsers; xItems; a |], 0L)
+        | None -> torch.cat([| xUsers; xItems |], 0L)
+
+    member _.Edges = edges
+
+    /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
+    member _.TextProjection = textProj
+
+    /// Attention coefficients of layer `layer` for features x (for tests and explanations).
+    member _.Attention(layer: int, x: torch.Tensor) = GatLayer.attention edges (fst attn.[layer]) (snd attn.[layer]) x
+
+    interface IRecModel with
+        member _.Parameters = parameters
+        member this.Forward(training) =
+            let x0 = this.Layer0 training
+            let mutable cur = x0
+            let mutable acc = x0
+            for l in 0 .. cfg.Layers - 1 do
+                let alpha =
+                    if cfg.Attention then GatLayer.coefficients edges (GatLayer.attention edges (fst attn.[l]) (snd attn.[l]) cur)
+                    else edges.Prior.alias ()
+                let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
+                let agg = edges.Propagate(alpha, cur)
+                let next =
+                    if cfg.LayerMlp then
+                        let w, b = layerMlps.[l]
+                        torch.nn.functional.leaky_relu(torch.cat([| cur; agg |], 1L).mm(w) + b, 0.2)
+                    else agg
+                acc <- acc + next
+                cur <- next
+            let mean = acc / float (cfg.Layers + 1)
+            let h =
+                match finalMlp with
+                | Some g -> mean + g.Apply(torch.cat([| x0; (acc - x0) / float cfg.Layers |], 1L))
+                | None -> mean
+            h.narrow(0L, 0L, int64 nU), h.narrow(0L, int64 nU, int64 nI)
+        member _.IdUsers = users
+        member _.IdItems = items
+    interface IDisposable with
+        member _.Dispose() =
+            (edges :> IDisposable).Dispose()
+            for p in parameters do p.Dispose()
+            for t in [ itemText; userText; userHas ] do t |> Option.iter (fun t -> t.Dispose())
+            warm.Dispose()
