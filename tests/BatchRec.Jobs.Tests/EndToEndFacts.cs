@@ -32,7 +32,10 @@ public class EndToEndFacts
         await using (var reader = await ParquetReader.CreateAsync(recFile))
         {
             var fields = reader.Schema.DataFields.ToDictionary(f => f.Name, f => f.ClrType);
-            Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id"], reader.Schema.DataFields.Select(f => f.Name));
+            Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id", "reason_item_id", "reason_kind", "cold_start"], reader.Schema.DataFields.Select(f => f.Name));
+            Assert.Equal(typeof(long), fields["reason_item_id"]);
+            Assert.True(reader.Schema.DataFields.Single(f => f.Name == "reason_item_id").IsNullable);
+            Assert.Equal(typeof(bool), fields["cold_start"]);
             Assert.Equal(typeof(long), fields["user_id"]);
             Assert.Equal(typeof(int), fields["rank"]);
             Assert.Equal(typeof(long), fields["item_id"]);
@@ -49,6 +52,8 @@ public class EndToEndFacts
         var scores = (float[])recs["score"];
         Assert.All((string[])recs["model"], m => Assert.Equal("lightgcn", m));
         Assert.All((string[])recs["run_id"], r => Assert.Equal(outcome.RunId, r));
+        Assert.All((string[])recs["reason_kind"], k => Assert.Equal("embedding-cosine", k));
+        var reasons = (long[])recs["reason_item_id"];
 
         var (iu, ii, _, _) = TinyDataset.Interactions();
         var seen = iu.Zip(ii).ToHashSet();
@@ -59,6 +64,7 @@ public class EndToEndFacts
             Assert.Equal(Enumerable.Range(1, 5), idx.Select(r => ranks[r]));              // ranks 1..K ascending
             Assert.Equal(5, idx.Select(r => items[r]).Distinct().Count());               // K distinct items
             Assert.All(idx, r => Assert.DoesNotContain((user, items[r]), seen));         // never an interacted item
+            Assert.All(idx, r => Assert.Contains((user, reasons[r]), seen));             // explained by the user's own history
             Assert.All(idx, r => Assert.InRange(items[r], 50, 50 + TinyDataset.Items - 1));
             for (var k = 1; k < idx.Length; k++) Assert.True(scores[idx[k - 1]] >= scores[idx[k]]); // non-increasing
         }

@@ -9,7 +9,7 @@ namespace BatchRec.Jobs.Io;
 /// </summary>
 public static class ColumnarFile
 {
-    private static readonly Type[] ElementTypes = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(string), typeof(byte)];
+    private static readonly Type[] ElementTypes = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(string), typeof(byte), typeof(bool)];
 
     /// <summary>
     /// Writes the columns in the given order, in row groups of <paramref name="rowGroupSize"/> rows, through a temporary
@@ -57,7 +57,7 @@ public static class ColumnarFile
         {
             var type = columns[c] is { Leaf: { MaxRepetitionLevel: 0 } leaf } ? ElementType(leaf.ClrType) : null;
             arrays[c] = type is null
-                ? throw InputFormatException.InFile(path, $"wrong type: expected int32, int64, float, double, uint8 or string, found {columns[c].Found}", columns[c].Name)
+                ? throw InputFormatException.InFile(path, $"wrong type: expected int32, int64, float, double, uint8, boolean or string, found {columns[c].Found}", columns[c].Name)
                 : Array.CreateInstance(type, rows);
         }
 
@@ -72,6 +72,7 @@ public static class ColumnarFile
                     float[] => await group.ReadRequiredAsync<float>(columns[c], ct).ConfigureAwait(false),
                     double[] => await group.ReadRequiredAsync<double>(columns[c], ct).ConfigureAwait(false),
                     byte[] => await group.ReadRequiredAsync<byte>(columns[c], ct).ConfigureAwait(false),
+                    bool[] => await group.ReadRequiredAsync<bool>(columns[c], ct).ConfigureAwait(false),
                     _ => await group.ReadRequiredStringsAsync(columns[c], ct).ConfigureAwait(false),
                 };
                 Array.Copy(values, 0, arrays[c], group.FirstRow, group.Rows);
@@ -102,7 +103,7 @@ public static class ColumnarFile
             ArgumentNullException.ThrowIfNull(array, $"{nameof(columns)}['{name}']");
             var element = array.GetType().GetElementType();
             if (array.Rank != 1 || element is null || Array.IndexOf(ElementTypes, element) < 0)
-                throw new ArgumentException($"column '{name}' is a {array.GetType().Name}; expected int[], long[], float[], double[], string[] or byte[]", nameof(columns));
+                throw new ArgumentException($"column '{name}' is a {array.GetType().Name}; expected int[], long[], float[], double[], string[], byte[] or bool[]", nameof(columns));
             if (rows >= 0 && array.Length != rows)
                 throw new ArgumentException($"column '{name}' has {array.Length} rows, column '{columns[0].Key}' {rows}", nameof(columns));
             rows = array.Length;
@@ -121,6 +122,7 @@ public static class ColumnarFile
             float[] a => group.WriteAsync<float>(field, a.AsMemory(offset, count), cancellationToken: ct),
             double[] a => group.WriteAsync<double>(field, a.AsMemory(offset, count), cancellationToken: ct),
             byte[] a => group.WriteAsync<byte>(field, a.AsMemory(offset, count), cancellationToken: ct),
+            bool[] a => group.WriteAsync<bool>(field, a.AsMemory(offset, count), cancellationToken: ct),
             string[] a => ParquetOutput.WriteStringsAsync(group, field, a, offset, count, ct),
             _ => throw new ArgumentException($"unsupported column type {array.GetType().Name}", nameof(array)),
         };

@@ -70,12 +70,9 @@ public sealed class RecommendationWriter : IAsyncDisposable
     /// An empty call writes nothing.
     /// </summary>
     /// <exception cref="ArgumentException">Arrays of different lengths, a null string, or an id that is not an int64.</exception>
-    public Task WriteAsync(string[] userIds, int[] ranks, string[] itemIds, float[] scores, string model, string runId, CancellationToken ct = default) =>
-        WriteAsync(userIds, ranks, itemIds, scores, new string?[userIds.Length], "none", new bool[userIds.Length], model, runId, ct);
-
     /// <summary>
     /// Writes one row group with explanations: <paramref name="reasonIds"/> (null = no reason), how they were chosen,
-    /// and each row's cold-start flag.
+    /// and each row's cold-start flag. An empty call writes nothing.
     /// </summary>
     public async Task WriteAsync(string[] userIds, int[] ranks, string[] itemIds, float[] scores, string?[] reasonIds, string reasonKind, bool[] coldStart,
         string model, string runId, CancellationToken ct = default)

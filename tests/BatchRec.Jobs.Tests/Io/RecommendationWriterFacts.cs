@@ -17,22 +17,24 @@ public sealed class RecommendationWriterFacts : IDisposable
 
         await using (var writer = await RecommendationWriter.CreateAsync(path, IdKind.Int64, IdKind.Int64))
         {
-            await writer.WriteAsync(["1", "1"], [1, 2], ["10", "11"], [0.9f, 0.8f], "lightgcn", "run-1");
-            await writer.WriteAsync(["-2"], [1], ["12"], [0.5f], "lightgcn", "run-1");
-            await writer.WriteAsync([], [], [], [], "lightgcn", "run-1");
+            await writer.WriteAsync(["1", "1"], [1, 2], ["10", "11"], [0.9f, 0.8f], ["3", "4"], "embedding-cosine", [false, true], "lightgcn", "run-1");
+            await writer.WriteAsync(["-2"], [1], ["12"], [0.5f], ["5"], "embedding-cosine", [false], "lightgcn", "run-1");
+            await writer.WriteAsync([], [], [], [], [], "embedding-cosine", [], "lightgcn", "run-1");
             Assert.Equal(3, writer.Rows);
         }
         var read = await ColumnarFile.ReadAsync(path);
 
         var sizes = await TestParquet.RowGroupSizesAsync(path);
         Assert.Equal([2L, 1], sizes);
-        Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id"], read.Keys);
+        Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id", "reason_item_id", "reason_kind", "cold_start"], read.Keys);
         Assert.Equal([1L, 1, -2], Assert.IsType<long[]>(read["user_id"]));
         Assert.Equal([1, 2, 1], Assert.IsType<int[]>(read["rank"]));
         Assert.Equal([10L, 11, 12], Assert.IsType<long[]>(read["item_id"]));
         Assert.Equal([0.9f, 0.8f, 0.5f], Assert.IsType<float[]>(read["score"]));
         Assert.Equal(["lightgcn", "lightgcn", "lightgcn"], Assert.IsType<string[]>(read["model"]));
         Assert.Equal(["run-1", "run-1", "run-1"], Assert.IsType<string[]>(read["run_id"]));
+        Assert.Equal([3L, 4, 5], Assert.IsType<long[]>(read["reason_item_id"]));
+        Assert.Equal([false, true, false], Assert.IsType<bool[]>(read["cold_start"]));
     }
 
     [Fact]
@@ -41,7 +43,7 @@ public sealed class RecommendationWriterFacts : IDisposable
         var path = _dir.File("recommendations.parquet");
 
         await using (var writer = await RecommendationWriter.CreateAsync(path, IdKind.String, IdKind.Int64))
-            await writer.WriteAsync(["alice", "007"], [1, 1], ["5", "6"], [1f, 2f], "pop", "r");
+            await writer.WriteAsync(["alice", "007"], [1, 1], ["5", "6"], [1f, 2f], ["1", "2"], "embedding-cosine", [false, false], "pop", "r");
         var read = await ColumnarFile.ReadAsync(path);
 
         Assert.Equal(["alice", "007"], Assert.IsType<string[]>(read["user_id"]));
@@ -53,7 +55,7 @@ public sealed class RecommendationWriterFacts : IDisposable
     {
         await using var writer = await RecommendationWriter.CreateAsync(_dir.File("r.parquet"), IdKind.Int64, IdKind.Int64);
 
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(["1"], [1], ["x7"], [1f], "m", "r"));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(["1"], [1], ["x7"], [1f], ["1"], "none", [false], "m", "r"));
 
         Assert.Contains("'x7'", e.Message);
     }
@@ -63,7 +65,7 @@ public sealed class RecommendationWriterFacts : IDisposable
     {
         await using var writer = await RecommendationWriter.CreateAsync(_dir.File("r.parquet"), IdKind.String, IdKind.String);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(["a", "b"], [1], ["c", "d"], [1f, 2f], "m", "r"));
+        await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(["a", "b"], [1], ["c", "d"], [1f, 2f], ["c", "c"], "none", [false, false], "m", "r"));
     }
 
     [Fact]
@@ -75,6 +77,6 @@ public sealed class RecommendationWriterFacts : IDisposable
 
         await using var reader = await ParquetReader.CreateAsync(path);
         Assert.Equal(0, reader.RowGroupCount);
-        Assert.Equal(6, reader.Schema.Fields.Count);
+        Assert.Equal(9, reader.Schema.Fields.Count);
     }
 }

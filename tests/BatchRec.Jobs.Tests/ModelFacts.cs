@@ -1,0 +1,147 @@
+using System.Text.Json;
+using BatchRec.Jobs.Features;
+using BatchRec.Jobs.Io;
+using BatchRec.Jobs.Orchestration;
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Store;
+using Parquet.Serialization;
+using Serilog;
+using Xunit;
+
+namespace BatchRec.Jobs.Tests;
+
+/// <summary>Items of the tiny fixture with vectors of their own (the items.embedding input).</summary>
+public sealed class EmbeddedItem
+{
+#pragma warning disable IDE1006 // the property names are the column names
+    public long item_id { get; set; }
+    public string title { get; set; } = "";
+    public float[]? embedding { get; set; }
+#pragma warning restore IDE1006
+}
+
+/// <summary>The language-model text features, the GAT models through the whole chain, and cold start.</summary>
+[Collection("hangfire")]
+public class ModelFacts
+{
+    private const string Date = "2026-11-28";
+    private static readonly ILogger Quiet = new LoggerConfiguration().CreateLogger();
+
+    private static double Cosine(float[] a, float[] b) =>
+        a.Zip(b).Sum(p => (double)p.First * p.Second) / Math.Sqrt(a.Sum(x => (double)x * x) * b.Sum(x => (double)x * x));
+
+    [Fact]
+    public async Task TextEncoder_EncodesWithMiniLm_AndACacheHitReencodesNothing()
+    {
+        using var dir = new TempDir();
+        var texts = new[] { "space movie", "science fiction film", "cooking recipe", "space movie" };
+        var first = new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet);
+        var (v1, s1) = await first.EncodeAsync(texts, CancellationToken.None);
+        Assert.Equal((4, 3, 0, 3), (s1.Texts, s1.Distinct, s1.CacheHits, s1.Encoded));
+        Assert.All(v1, v => Assert.Equal(TextEncoder.Dim, v.Length));
+        Assert.InRange(Math.Sqrt(v1[0].Sum(x => (double)x * x)), 0.99, 1.01); // unit norm
+        Assert.True(Cosine(v1[0], v1[1]) > Cosine(v1[0], v1[2]) + 0.3, "a real sentence encoder puts the two film phrases together");
+        Assert.Equal(v1[0], v1[3]);
+
+        // a new process (new encoder object) reads the cache: nothing is encoded again, the vectors are identical
+        var (v2, s2) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(texts, CancellationToken.None);
+        Assert.Equal((3, 0), (s2.CacheHits, s2.Encoded));
+        for (var k = 0; k < texts.Length; k++) Assert.Equal(v1[k], v2[k]);
+
+        // one changed text: exactly one encoding
+        var (_, s3) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(["space movie", "space movies"], CancellationToken.None);
+        Assert.Equal((1, 1), (s3.CacheHits, s3.Encoded));
+        Assert.NotEqual(TextEncoder.Key("all-MiniLM-L6-v2", "x"), TextEncoder.Key("other-encoder", "x"));
+    }
+
+    [Fact]
+    public void ItemText_IsTitleTagsAndText_AndLeavesUserTextOutForHeldOutItems()
+    {
+        var row = new CatalogueRow { Title = "Heat (1995)", Tags = ["Action", " Crime "], Text = "heist, Al Pacino" };
+        Assert.Equal("Heat (1995). Action, Crime. heist, Al Pacino", FeatureBuilder.ItemText(row, catalogueOnly: false));
+        Assert.Equal("Heat (1995). Action, Crime", FeatureBuilder.ItemText(row, catalogueOnly: true));
+        Assert.Equal("", FeatureBuilder.ItemText(new CatalogueRow(), catalogueOnly: false));
+    }
+
+    /// <summary>The tiny fixture with genre-like tags (the taste group) and one catalogue item nobody has touched.</summary>
+    private static async Task WriteTaggedAsync(string input)
+    {
+        await TinyDataset.WriteAsync(input);
+        var n = TinyDataset.Items + 1;
+        await ColumnarFile.WriteAsync(Path.Combine(input, "items", "items.parquet"),
+        [
+            new("item_id", Enumerable.Range(0, n).Select(x => 50L + x).ToArray()),
+            new("title", Enumerable.Range(0, n).Select(x => x == TinyDataset.Items ? "A brand new item" : $"Item {x}").ToArray()),
+            new("tags", Enumerable.Range(0, n).Select(x => x % 2 == 0 ? "even|shared" : "odd|shared").ToArray()),
+        ]);
+    }
+
+    private static Dictionary<string, JsonElement> Details(LoadedDir run, string stage) =>
+        new RunFolder(run.Path).ReadStages().Single(s => s.Stage == stage).Details.ToDictionary(kv => kv.Key, kv => (JsonElement)kv.Value);
+
+    private sealed record LoadedDir(string Path);
+
+    [Fact]
+    public async Task GatText_RunsTheChain_RecommendsACatalogueOnlyItemFromItsText_AndReusesTheTextCache()
+    {
+        using var dir = new TempDir();
+        await WriteTaggedAsync(dir.Sub("input"));
+        var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2, "idDropout": 0.2 }""");
+
+        var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
+        Assert.True(outcome.Succeeded, outcome.Error);
+        var run = new LoadedDir(Path.Combine(config.WorkDir, "runs", outcome.RunId));
+        var train = Details(run, "train");
+        Assert.Equal(TinyDataset.Items + 1, train["itemsWithText"].GetInt32());
+        Assert.Equal(TinyDataset.Items + 1, train["textsEncoded"].GetInt32());
+        Assert.Equal(3, train["attributes"].GetInt32()); // even, odd, shared
+
+        // the untouched item is in the model with an embedding made of its text and tags
+        var snapshot = await SnapshotStore.ReadAsync(new RunFolder(run.Path).SnapshotDir, CancellationToken.None);
+        var model = ModelStore.Read(new RunFolder(run.Path).ModelDir);
+        var newItem = snapshot.ItemIds.IndexOrMinusOne((50 + TinyDataset.Items).ToString());
+        Assert.True(newItem >= 0, "catalogue-only items join the item map");
+        Assert.Contains(model.ItemFactors.Skip(newItem * model.Dim).Take(model.Dim), x => x != 0f);
+
+        var recDir = Path.Combine(config.OutputDir, "recommendations", "dt=" + Date);
+        var recs = await ColumnarFile.ReadAsync(Assert.Single(Directory.GetFiles(recDir, "*.parquet")));
+        var items = (long[])recs["item_id"];
+        var cold = (bool[])recs["cold_start"];
+        for (var r = 0; r < items.Length; r++) Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);
+        Assert.Contains(true, cold); // every user of the even group lacks few even items: the new even item reaches some top-5 lists
+
+        // the next night: unchanged texts are never encoded again
+        var again = await RunOnce.ExecuteAsync(config, "2026-11-29", CancellationToken.None);
+        Assert.True(again.Succeeded, again.Error);
+        var train2 = Details(new LoadedDir(Path.Combine(config.WorkDir, "runs", again.RunId)), "train");
+        Assert.Equal(0, train2["textsEncoded"].GetInt32());
+        Assert.Equal(TinyDataset.Items + 1, train2["textCacheHits"].GetInt32());
+    }
+
+    [Fact]
+    public async Task PrecomputedEmbeddings_ReplaceTheEncoder_AndABadVectorNamesItsItem()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        var rows = Enumerable.Range(0, TinyDataset.Items)
+            .Select(x => new EmbeddedItem { item_id = 50 + x, title = $"Item {x}", embedding = x == 3 ? null : [x % 2, 1 - x % 2, 0.5f, x / 24f] }).ToList();
+        var itemsFile = Path.Combine(dir.Sub("input"), "items", "items.parquet");
+        await ParquetSerializer.SerializeAsync(rows, itemsFile);
+        var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2 }""");
+
+        var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
+        Assert.True(outcome.Succeeded, outcome.Error);
+        var train = Details(new LoadedDir(Path.Combine(config.WorkDir, "runs", outcome.RunId)), "train");
+        Assert.Equal("items.embedding", train["textSource"].GetString());
+        Assert.Equal(TinyDataset.Items - 1, train["itemsWithText"].GetInt32()); // item 3 has no vector
+        Assert.Equal(0, train["textsEncoded"].GetInt32());
+
+        rows[5].embedding = [1f, 2f];
+        await ParquetSerializer.SerializeAsync(rows, itemsFile);
+        var bad = await RunOnce.ExecuteAsync(config, "2026-11-29", CancellationToken.None);
+        Assert.False(bad.Succeeded);
+        Assert.True(bad.IsInputError, bad.Error);
+        Assert.Contains("item '55'", bad.Error);
+        Assert.Contains("2-dim", bad.Error);
+    }
+}
