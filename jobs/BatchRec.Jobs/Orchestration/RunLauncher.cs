@@ -104,9 +104,9 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
     private static readonly string[][] OutputsBefore =
     [
         [], // ingest
-        ["snapshot", "stages/ingest.json"], // train
-        ["snapshot", "stages/ingest.json", "model", "stages/train.json"], // evaluate
-        ["snapshot", "stages/ingest.json", "model", "stages/train.json", "eval", "stages/evaluate.json"], // score
+        ["snapshot", "ingest.json", "stages/ingest.json"], // train (ingest.json: the ingest lineage the manifest carries)
+        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json"], // evaluate
+        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json", "eval", "stages/evaluate.json"], // score
     ];
 
     private static RunFolder FindSource(LoadedConfig config, string date, string fromStage, string? reuseRunId)
