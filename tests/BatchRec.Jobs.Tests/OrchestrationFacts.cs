@@ -179,3 +179,44 @@ public class ShippedConfigFacts
         }
     }
 }
+
+[Collection("hangfire")]
+public class SignalFacts
+{
+    [Fact]
+    public async Task Run_StopsOnSigterm_CancellingTheStageInsteadOfWaitingForIt()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        // a training budget far beyond the test: only cancellation can end it
+        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 1000000, "evalEvery": 1000, "patience": 1000, "device": "cpu" }""");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "batchrec.dll"), "run", "--config", config.FilePath, "--date", "2026-11-28"])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            while (!output.ToString().Contains("Stage train of run", StringComparison.Ordinal)) // training has started
+            {
+                Assert.False(p.HasExited, output.ToString());
+                await Task.Delay(100, cts.Token);
+            }
+            await Task.Delay(1000, cts.Token);
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                await kill.WaitForExitAsync(cts.Token);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await p.WaitForExitAsync(deadline.Token);
+            Assert.Equal(130, p.ExitCode);
+            Assert.False(Directory.Exists(Path.Combine(config.OutputDir, "recommendations")));
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+    }
+}
