@@ -31,3 +31,8 @@ type Arbs =
             return { NumUsers = numUsers; Users = perm }
         }
         |> Arb.fromGen
+
+/// TorchSharp's global generator (torch.manual_seed) is process-wide: tests that seed and draw from it must not
+/// interleave, so the assembly's tests run one at a time.
+[<assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)>]
+do ()

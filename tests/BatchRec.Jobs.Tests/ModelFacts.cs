@@ -145,3 +145,37 @@ public class ModelFacts
         Assert.Contains("2-dim", bad.Error);
     }
 }
+
+/// <summary>The compare command: one snapshot and split, every model × seed, one table in three formats.</summary>
+[Collection("hangfire")]
+public class ComparisonFacts
+{
+    [Fact]
+    public async Task Compare_TrainsEveryModelAndSeedOnOneSplit_AndWritesTheTable()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 10, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu", "seed": 7 }""");
+        var outDir = dir.Sub("cmp");
+        string[] models = ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"];
+
+        var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, [1, 2], outDir, new Serilog.LoggerConfiguration().CreateLogger(), CancellationToken.None);
+
+        foreach (var m in models)
+            foreach (var seed in new[] { 1, 2 })
+                Assert.Contains(rows, r => r.Model == m && r.Seed == seed && r.Split == "test" && r.Metric == "ndcg" && r.K == 10);
+        // same split for every model and seed: popularity (no randomness in training) gives identical figures
+        var pop = rows.Where(r => r.Model == "popularity" && r.Split == "test").GroupBy(r => r.Seed).Select(g => g.Sum(r => r.Value)).ToList();
+        Assert.Equal(pop[0], pop[1]);
+        var lightgcn = rows.Where(r => r.Model == "lightgcn" && r.Split == "test" && r.Metric == "recall" && r.K == 10).Average(r => r.Value);
+        var popularity = rows.Where(r => r.Model == "popularity" && r.Split == "test" && r.Metric == "recall" && r.K == 10).Average(r => r.Value);
+        Assert.True(lightgcn > popularity, $"the fixture's taste groups are learnable: lightgcn {lightgcn} vs popularity {popularity}");
+
+        var parquet = await Parquet.Serialization.ParquetSerializer.DeserializeAsync<BatchRec.Jobs.Compare.ComparisonRow>(Path.Combine(outDir, "comparison.parquet"));
+        Assert.Equal(rows.Count, parquet.Data.Count);
+        Assert.Equal(rows.Count + 1, File.ReadAllLines(Path.Combine(outDir, "comparison.csv")).Length);
+        var md = File.ReadAllLines(Path.Combine(outDir, "comparison.md"));
+        Assert.Equal(2 + models.Length, md.Length); // header, rule, one row per model
+        Assert.StartsWith("| gat-text | 2 |", md[^1]);
+    }
+}

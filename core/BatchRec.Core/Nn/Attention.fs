@@ -217,8 +217,10 @@ type internal AttentionFunction() =
 
 /// A HeteroGraph's pattern on one device, ready for attention: entry rows/cols as index tensors, the prior Â,
 /// the edge weights, and the product Y = A(v) X.
+/// `kernels`: use the CPU kernels (only possible on the CPU); otherwise libtorch's own operations, which run on
+/// any device (what CUDA uses).
 [<Sealed>]
-type EdgeSet(device: torch.Device, g: HeteroGraph) =
+type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
     let src, dst, prior = Csr.toEdges g.Norm
     let rows = Tensors.indices device src
     let cols = Tensors.indices device dst
@@ -229,7 +231,9 @@ type EdgeSet(device: torch.Device, g: HeteroGraph) =
     let weight = torch.tensor(g.EdgeWeight, device = device)
     let op = PatternOperand(g.Norm, g.Transpose)
     let attnOp = AttentionOperand(g.Norm, g.Transpose, g.EdgeWeight, prior |> Array.map (fun p -> float32 (Math.Log(float (max p 1e-30f)))))
-    let onCpu = device.``type`` = DeviceType.CPU
+    let onCpu = kernels && device.``type`` = DeviceType.CPU
+    /// The CPU kernels on the CPU, libtorch operations elsewhere.
+    new(device: torch.Device, g: HeteroGraph) = new EdgeSet(device, g, true)
     member _.Graph = g
     member _.Nodes = g.Nodes
     member _.Nnz = g.Norm.Nnz

@@ -13,9 +13,13 @@ type IRecModel =
     /// Final embeddings: users [U, d], items [I, d]. `training` switches dropout on. Intermediates belong to the
     /// caller's dispose scope.
     abstract Forward: training: bool -> torch.Tensor * torch.Tensor
-    /// The learned id tables (layer-0 rows that RecBole's EmbLoss penalises): users [U, d], items [I, d].
+    /// The learned id tables: users [U, d], items [I, d].
     abstract IdUsers: torch.Tensor
     abstract IdItems: torch.Tensor
+    /// The layer-0 features of the last Forward (users [U, d], items [I, d]): the rows RecBole's EmbLoss
+    /// penalises. For LightGCN and BPR-MF the id tables; for the GAT the fused id + text features, so the text
+    /// path is regularised like the ids.
+    abstract Layer0: torch.Tensor * torch.Tensor
 
 [<RequireQualifiedAccess>]
 module internal Init =
@@ -54,6 +58,7 @@ type LightGcnModel(device: torch.Device, adj: Propagator option, numUsers: int, 
             | _ -> users.alias (), items.alias ()
         member _.IdUsers = users
         member _.IdItems = items
+        member _.Layer0 = (users :> torch.Tensor), (items :> torch.Tensor)
     interface IDisposable with
         member _.Dispose() = users.Dispose(); items.Dispose()
 
@@ -93,9 +98,10 @@ module GatLayer =
 /// The seed's model: GAT over the user–item–attribute graph, optionally fused with language-model text.
 ///
 ///     layer 0   users       x_u = e_u (+ P_u t_u when users.text is given)
-///               items       x_i = m_i e_i + P t_i + F([m_i e_i ; P t_i])            (gat-text; gat: x_i = m_i e_i)
+///               items       x_i = m_i e_i + P t_i + F([m_i e_i ; P t_i])            (gat-text, model.fusion mlp;
+///                                                                                  add: without F; gat: x_i = m_i e_i)
 ///               attributes  x_a = e_a
-///     layers    X⁽ᵏ⁺¹⁾ = GatLayer(X⁽ᵏ⁾)                                            (k = 0..L-1; attention from X⁽ᵏ⁾)
+///     layers    X⁽ᵏ⁺¹⁾ = A(α) X⁽ᵏ⁾,  α = GatLayer coefficients scored from X⁽⁰⁾     (k = 0..L-1)
 ///     combine   X̄ = 1/(L+1) Σ_k X⁽ᵏ⁾
 ///     final     h = X̄ + G([X⁽⁰⁾ ; 1/L Σ_{k≥1} X⁽ᵏ⁾])                              (the seed's MLP(concat(self, neighbourhood)))
 ///     score     ŷ(u, i) = ⟨h_u, h_i⟩
@@ -103,8 +109,11 @@ module GatLayer =
 /// e are learned id embeddings, t the frozen MiniLM vectors, P a learned projection, F and G two-layer MLPs whose
 /// last layer starts at zero (residual), m_i an id mask: 0 for items with no training interaction (their vector
 /// then comes from text and attribute edges alone: cold start), and during training also 0 with probability
-/// model.idDropout, so that text has to carry items on its own. With model.layerMlp (ablation only) every layer is
-/// X⁽ᵏ⁺¹⁾ = LeakyReLU([X⁽ᵏ⁾ ; GatLayer(X⁽ᵏ⁾)] W_k + b_k), the seed's formula read literally.
+/// model.idDropout, so that text has to carry items on its own. The attention is scored once per forward pass, from
+/// the layer-0 features (id and text), and shared by all L propagation steps: one attention instead of L costs a
+/// third on the sample's 3 layers (the attention is the expensive part on the CPU), and it ties the neighbour
+/// weights to what the nodes are (their ids and text) rather than to already-smoothed embeddings. With model.layerMlp (ablation only) every layer is
+/// X⁽ᵏ⁺¹⁾ = LeakyReLU([X⁽ᵏ⁾ ; A(α) X⁽ᵏ⁾] W_k + b_k), the seed's formula read literally.
 [<Sealed>]
 type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, features: NodeFeatures, useText: bool, warmItems: bool[]) =
     let d = cfg.Dim
@@ -113,18 +122,20 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     let edges = new EdgeSet(device, graph)
     let users, items = LightGcn.init device nU nI d
     let attrs = if nA > 0 then Some(Init.xavier device nA d) else None
-    let attn = [| for _ in 1 .. cfg.Layers -> Init.zeros device [| int64 d; int64 (2 * heads) |], Init.zeros device [| int64 heads |] |]
+    // one attention for all layers, scored from the layer-0 features (see the type's doc comment)
+    let attn = [| Init.zeros device [| int64 d; int64 (2 * heads) |], Init.zeros device [| int64 heads |] |]
     let layerMlps = if cfg.LayerMlp then [| for _ in 1 .. cfg.Layers -> Init.xavier device (2 * d) d, Init.zeros device [| int64 d |] |] else [||]
     let finalMlp = if cfg.FinalMlp && cfg.Layers > 0 then Some(new Mlp(device, 2 * d, d, d, true)) else None
     let hasText = useText && features.TextDim > 0
     let itemText = if hasText then Some(torch.tensor(features.ItemText, device = device).reshape(int64 nI, int64 features.TextDim)) else None
     let textProj = if hasText then Some(Init.xavier device features.TextDim d) else None
-    let fusion = if hasText then Some(new Mlp(device, 2 * d, d, d, true)) else None
+    let fusion = if hasText && cfg.Fusion = "mlp" then Some(new Mlp(device, 2 * d, d, d, true)) else None
     let userTextOn = hasText && features.UserHasText |> Array.exists id
     let userText =
         if userTextOn then Some(torch.tensor(features.UserText, device = device).reshape(int64 nU, int64 features.TextDim)) else None
     let userHas = if userTextOn then Some(torch.tensor(features.UserHasText |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L)) else None
     let userProj = if userTextOn then Some(Init.xavier device features.TextDim d) else None
+    let mutable lastLayer0 : torch.Tensor option = None
     let warm = torch.tensor(warmItems |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L) // [I, 1]
     let parameters =
         [| yield users; yield items
@@ -137,7 +148,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
            yield! Option.toArray userProj |]
 
     /// Layer-0 features X⁽⁰⁾ [N, d].
-    member private _.Layer0(training: bool) =
+    member private _.Features0(training: bool) =
         let mask =
             if training && cfg.IdDropout > 0.0 && hasText then
                 warm * torch.rand([| int64 nI; 1L |], device = device).ge(torch.tensor(float32 cfg.IdDropout, device = device)).to_type(torch.float32)
@@ -148,6 +159,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
             | Some t, Some p, Some f ->
                 let pt = t.mm(p) // [I, d]
                 idItems + pt + f.Apply(torch.cat([| idItems; pt |], 1L))
+            | Some t, Some p, None -> idItems + t.mm(p)
             | _ -> idItems
         let xUsers =
             match userText, userProj, userHas with
@@ -162,19 +174,20 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
     member _.TextProjection = textProj
 
-    /// Attention coefficients of layer `layer` for features x (for tests and explanations).
-    member _.Attention(layer: int, x: torch.Tensor) = GatLayer.attention edges (fst attn.[layer]) (snd attn.[layer]) x
+    /// Attention coefficients for features x (for tests and explanations).
+    member _.Attention(x: torch.Tensor) = GatLayer.attention edges (fst attn.[0]) (snd attn.[0]) x
 
     interface IRecModel with
         member _.Parameters = parameters
         member this.Forward(training) =
-            let x0 = this.Layer0 training
+            let x0 = this.Features0 training
+            lastLayer0 <- Some x0 // belongs to the caller's scope, like every intermediate
             let mutable cur = x0
             let mutable acc = x0
+            let alpha =
+                if cfg.Attention && cfg.Layers > 0 then GatLayer.coefficients edges (GatLayer.attention edges (fst attn.[0]) (snd attn.[0]) x0)
+                else edges.Prior.alias ()
             for l in 0 .. cfg.Layers - 1 do
-                let alpha =
-                    if cfg.Attention then GatLayer.coefficients edges (GatLayer.attention edges (fst attn.[l]) (snd attn.[l]) cur)
-                    else edges.Prior.alias ()
                 let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
                 let agg = edges.Propagate(alpha, cur)
                 let next =
@@ -192,6 +205,10 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
             h.narrow(0L, 0L, int64 nU), h.narrow(0L, int64 nU, int64 nI)
         member _.IdUsers = users
         member _.IdItems = items
+        member _.Layer0 =
+            match lastLayer0 with
+            | Some x0 -> x0.narrow(0L, 0L, int64 nU), x0.narrow(0L, int64 nU, int64 nI)
+            | None -> invalidOp "Layer0 is known after a Forward pass"
     interface IDisposable with
         member _.Dispose() =
             (edges :> IDisposable).Dispose()

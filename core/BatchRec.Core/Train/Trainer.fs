@@ -74,8 +74,8 @@ module SplitGraphs =
 ///
 ///     L = −mean_b log σ(ŷ(u,i⁺) − ŷ(u,i⁻)) + λ · (‖e_u‖ + ‖e_{i⁺}‖ + ‖e_{i⁻}‖) / B
 ///
-/// (RecBole's EmbLoss without the power: Frobenius norms of the batch's rows of the learned id tables, divided by
-/// the batch size B.) One uniform negative per positive per epoch from items the user has not trained on; Adam.
+/// (RecBole's EmbLoss without the power: Frobenius norms of the batch's rows of the layer-0 features, divided by
+/// the batch size B: the id tables for LightGCN and BPR-MF, the fused id + text features for the GAT.) One uniform negative per positive per epoch from items the user has not trained on; Adam.
 /// Every `EvalEvery` epochs the validation metric (`StopMetric@StopK`, train items masked) is computed;
 /// training stops after `Patience` evaluations without improvement and returns the best evaluation's
 /// embeddings.
@@ -157,8 +157,9 @@ module Trainer =
                         let en = ie.index_select(0L, ng)
                         let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
                         let bpr = -(torch.nn.functional.logsigmoid diff).mean()
+                        let l0u, l0i = model.Layer0
                         let reg =
-                            (model.IdUsers.index_select(0L, u).norm() + model.IdItems.index_select(0L, p).norm() + model.IdItems.index_select(0L, ng).norm())
+                            (l0u.index_select(0L, u).norm() + l0i.index_select(0L, p).norm() + l0i.index_select(0L, ng).norm())
                             / float keep.Length
                         let loss = bpr + reg * t.L2
                         opt.zero_grad()

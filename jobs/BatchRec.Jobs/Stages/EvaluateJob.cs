@@ -29,8 +29,8 @@ public sealed class EvaluateJob(ILogger log)
                 if (decision.Publish) log.Information("Champion check passed: {Reason}", decision.Reason);
                 else log.Warning("Champion check failed, the run will be rejected: {Reason}", decision.Reason);
             }
-            foreach (var m in metrics.Where(m => m.Split == "test"))
-                log.Information("test {Metric}@{K} = {Value:F4}", m.Metric, m.K, m.Value);
+            foreach (var m in metrics.Where(m => m.Split is "test" or "cold"))
+                log.Information("{Split} {Metric}@{K} = {Value:F4}", m.Split, m.Metric, m.K, m.Value);
             double Get(string split, string name, int k) =>
                 metrics.FirstOrDefault(m => m.Split == split && m.Metric == name && m.K == k)?.Value ?? double.NaN;
             return new Dictionary<string, object>
