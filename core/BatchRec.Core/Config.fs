@@ -88,12 +88,50 @@ type StorageConfig =
       Kind: string
       /// Name of the environment variable holding the PostgreSQL connection string.
       ConnectionStringEnv: string
-      Schema: string }
+      /// A file (outside the repository) holding the connection string, read when the variable is unset; "" = none.
+      ConnectionStringFile: string
+      Schema: string
+      /// Seconds after which a job fetched by a worker that stopped refreshing it (a dead process) is given to
+      /// another worker. The timeout slides: a live worker keeps refreshing it, so long stages are not re-queued.
+      InvisibilityTimeoutSeconds: int
+      /// How often idle workers poll the queues, in milliseconds.
+      QueuePollMs: int }
+
+/// Retry policy and queue of one stage; `Retries = None` takes `jobs.retries`.
+type StagePolicy =
+    { Retries: int option
+      BackoffSeconds: int
+      Queue: string }
 
 type JobsConfig =
     { Workers: int
-      /// Automatic retries per stage (Hangfire AutomaticRetry).
-      Retries: int }
+      /// Automatic retries per stage (the default of every stage's policy).
+      Retries: int
+      /// Queues this host's workers listen to, in priority order (e.g. ["gpu"; "default"] on a GPU host).
+      Queues: string list
+      /// Per-stage policy, keyed by stage name (ingest, train, evaluate, score, publish).
+      Stages: Map<string, StagePolicy>
+      /// Scoring is split into this many user shards, each a job any worker may take.
+      ScoreShards: int
+      /// Runs of one dataset a backfill keeps in flight at once.
+      BackfillConcurrency: int
+      /// TEST HOOK: each scoring shard waits this many milliseconds before writing (0 in production). It makes
+      /// "a process dies in the middle of a shard" reproducible in tests.
+      TestShardDelayMs: int }
+
+type DashboardConfig =
+    { /// Read-only dashboard: no reruns, deletes or requeues from the UI.
+      ReadOnly: bool
+      /// Basic-auth user required when the dashboard listens on a non-loopback address; "" = none.
+      Username: string
+      /// Environment variable holding that user's password (never the password itself).
+      PasswordEnv: string }
+
+type PublishConfig =
+    { /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
+      ChampionCheck: bool
+      /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
+      Tolerance: float }
 
 /// How the ingest stage validates, quarantines and windows the interaction log.
 type IngestConfig =
@@ -122,6 +160,8 @@ type Config =
       Schedule: ScheduleConfig
       Storage: StorageConfig
       Jobs: JobsConfig
+      Dashboard: DashboardConfig
+      Publish: PublishConfig
       Ingest: IngestConfig }
 
 /// One problem in a config: the dotted key and what is wrong, quoting the bad value.
@@ -147,11 +187,29 @@ module Config =
           Score = { K = 20; UserChunk = 2048 }
           Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
-          Storage = { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; Schema = "batchrec" }
-          Jobs = { Workers = 2; Retries = 0 }
+          Storage =
+            { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; ConnectionStringFile = ""; Schema = "batchrec"
+              InvisibilityTimeoutSeconds = 300; QueuePollMs = 1000 }
+          Jobs =
+            { Workers = 2; Retries = 0; Queues = [ "default" ]
+              Stages =
+                Map [ for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] -> s, { Retries = None; BackoffSeconds = 30; Queue = "default" } ]
+              ScoreShards = 4; BackfillConcurrency = 2; TestShardDelayMs = 0 }
+          Dashboard = { ReadOnly = false; Username = ""; PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD" }
+          Publish = { ChampionCheck = true; Tolerance = 0.01 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
               TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 } }
+
+    /// The stage names that `jobs.stages` accepts, in chain order.
+    let stageNames = [ "ingest"; "train"; "evaluate"; "score"; "publish" ]
+
+    /// The effective policy of a stage: its own retries, else `jobs.retries`.
+    let stagePolicy (c: Config) (stage: string) : int * int * string =
+        let p = c.Jobs.Stages |> Map.tryFind stage |> Option.defaultValue { Retries = None; BackoffSeconds = 30; Queue = "default" }
+        (defaultArg p.Retries c.Jobs.Retries, p.BackoffSeconds, p.Queue)
+
+    let private isQueueName (q: string) = q <> "" && q |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
     let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ]
     /// Model kinds that use text features (the shell encodes text only for these).
@@ -203,6 +261,26 @@ module Config =
         check (List.contains c.Storage.Kind [ "memory"; "postgresql" ]) "storage.kind" (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
         check (c.Jobs.Workers > 0) "jobs.workers" (sprintf "must be > 0, got %d" c.Jobs.Workers)
         check (c.Jobs.Retries >= 0) "jobs.retries" (sprintf "must be >= 0, got %d" c.Jobs.Retries)
+        check (not c.Jobs.Queues.IsEmpty && c.Jobs.Queues |> List.forall isQueueName) "jobs.queues"
+            (sprintf "must be a non-empty list of lower-case names (a-z, 0-9, '_', '-'), got [%s]" (String.Join(", ", c.Jobs.Queues)))
+        for KeyValue(stage, p) in c.Jobs.Stages do
+            match p.Retries with
+            | Some r -> check (r >= 0) (sprintf "jobs.stages.%s.retries" stage) (sprintf "must be >= 0, got %d" r)
+            | None -> ()
+            check (p.BackoffSeconds >= 0) (sprintf "jobs.stages.%s.backoffSeconds" stage) (sprintf "must be >= 0, got %d" p.BackoffSeconds)
+            check (isQueueName p.Queue) (sprintf "jobs.stages.%s.queue" stage) (sprintf "must be a lower-case name (a-z, 0-9, '_', '-'), got '%s'" p.Queue)
+        check (c.Jobs.ScoreShards > 0) "jobs.scoreShards" (sprintf "must be > 0, got %d" c.Jobs.ScoreShards)
+        check (c.Jobs.BackfillConcurrency > 0) "jobs.backfillConcurrency" (sprintf "must be > 0, got %d" c.Jobs.BackfillConcurrency)
+        check (c.Jobs.TestShardDelayMs >= 0) "jobs.testShardDelayMs" (sprintf "must be >= 0, got %d" c.Jobs.TestShardDelayMs)
+        check (c.Storage.InvisibilityTimeoutSeconds >= 5) "storage.invisibilityTimeoutSeconds" (sprintf "must be >= 5, got %d" c.Storage.InvisibilityTimeoutSeconds)
+        check (c.Storage.QueuePollMs >= 50) "storage.queuePollMs" (sprintf "must be >= 50, got %d" c.Storage.QueuePollMs)
+        check (c.Storage.ConnectionStringEnv <> "") "storage.connectionStringEnv" "must not be empty"
+        check (c.Storage.Schema <> "" && c.Storage.Schema |> Seq.forall (fun ch -> Char.IsAsciiLetterOrDigit ch || ch = '_'))
+            "storage.schema" (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
+        check (c.Dashboard.PasswordEnv <> "") "dashboard.passwordEnv" "must not be empty"
+        check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
+        check (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks) "publish.championCheck"
+            (sprintf "compares NDCG@10, so eval.ks must include 10, got %A" c.Eval.Ks)
         // ---- ingest ----
         let ig = c.Ingest
         check (ig.MaxBadFraction >= 0.0 && ig.MaxBadFraction <= 1.0) "ingest.maxBadFraction" (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
@@ -249,6 +327,9 @@ module Config =
         member _.Float (key: string) (el: JsonElement) (dflt: float) =
             if el.ValueKind = JsonValueKind.Number then el.GetDouble()
             else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
+        member this.Strs (key: string) (el: JsonElement) (dflt: string list) =
+            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> this.Str key x "" ]
+            else errors.Add { Key = key; Message = sprintf "must be an array of strings, got %s" (el.GetRawText()) }; dflt
 
     /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`,
     /// then validates. Unknown keys and wrongly typed values are errors naming the dotted key.
@@ -266,7 +347,7 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish" ] (fun key v ->
                 match key with
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
@@ -347,13 +428,30 @@ module Config =
                         let s = c.Schedule
                         c <- { c with Schedule = if k = "schedule.cron" then { s with Cron = r.Str k e s.Cron } else { s with TimeZone = r.Str k e s.TimeZone } })
                 | "storage" ->
-                    r.Obj v key [ "kind"; "connectionStringEnv"; "schema" ] (fun k e ->
+                    r.Obj v key [ "kind"; "connectionStringEnv"; "connectionStringFile"; "schema"; "invisibilityTimeoutSeconds"; "queuePollMs" ] (fun k e ->
                         let s = c.Storage
                         c <- { c with Storage =
                                         match k with
                                         | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
                                         | "storage.connectionStringEnv" -> { s with ConnectionStringEnv = r.Str k e s.ConnectionStringEnv }
+                                        | "storage.connectionStringFile" -> { s with ConnectionStringFile = r.Str k e s.ConnectionStringFile }
+                                        | "storage.invisibilityTimeoutSeconds" -> { s with InvisibilityTimeoutSeconds = r.Int k e s.InvisibilityTimeoutSeconds }
+                                        | "storage.queuePollMs" -> { s with QueuePollMs = r.Int k e s.QueuePollMs }
                                         | _ -> { s with Schema = r.Str k e s.Schema } })
+                | "dashboard" ->
+                    r.Obj v key [ "readOnly"; "username"; "passwordEnv" ] (fun k e ->
+                        let d = c.Dashboard
+                        c <- { c with Dashboard =
+                                        match k with
+                                        | "dashboard.readOnly" -> { d with ReadOnly = r.Bool k e d.ReadOnly }
+                                        | "dashboard.username" -> { d with Username = r.Str k e d.Username }
+                                        | _ -> { d with PasswordEnv = r.Str k e d.PasswordEnv } })
+                | "publish" ->
+                    r.Obj v key [ "championCheck"; "tolerance" ] (fun k e ->
+                        let p = c.Publish
+                        c <- { c with Publish =
+                                        if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
+                                        else { p with Tolerance = r.Float k e p.Tolerance } })
                 | "ingest" ->
                     r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays" ] (fun k e ->
                         let g = c.Ingest
@@ -367,9 +465,29 @@ module Config =
                                         | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
                                         | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
-                    r.Obj v key [ "workers"; "retries" ] (fun k e ->
+                    r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->
                         let j = c.Jobs
-                        c <- { c with Jobs = if k = "jobs.workers" then { j with Workers = r.Int k e j.Workers } else { j with Retries = r.Int k e j.Retries } }))
+                        match k with
+                        | "jobs.stages" ->
+                            r.Obj e k stageNames (fun sk se ->
+                                let name = sk.Substring(k.Length + 1)
+                                r.Obj se sk [ "retries"; "backoffSeconds"; "queue" ] (fun pk pe ->
+                                    let p = c.Jobs.Stages.[name]
+                                    let p =
+                                        match pk.Substring(sk.Length + 1) with
+                                        | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
+                                        | "backoffSeconds" -> { p with BackoffSeconds = r.Int pk pe p.BackoffSeconds }
+                                        | _ -> { p with Queue = r.Str pk pe p.Queue }
+                                    c <- { c with Jobs = { c.Jobs with Stages = c.Jobs.Stages.Add(name, p) } }))
+                        | _ ->
+                            c <- { c with Jobs =
+                                            match k with
+                                            | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
+                                            | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
+                                            | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
+                                            | "jobs.scoreShards" -> { j with ScoreShards = r.Int k e j.ScoreShards }
+                                            | "jobs.backfillConcurrency" -> { j with BackfillConcurrency = r.Int k e j.BackfillConcurrency }
+                                            | _ -> { j with TestShardDelayMs = r.Int k e j.TestShardDelayMs } }))
             if errors.Count > 0 then Error(List.ofSeq errors) else validate c
 
     /// `parseOver Default`.

@@ -166,3 +166,35 @@ module Pipeline =
                 let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
                 yield { TopK = block; Reasons = reasons }
         }
+
+    /// `score` restricted to the users [start, start+count) (one scoring shard), in user chunks of
+    /// `Score.UserChunk`, lazily, each row with its reason item as in `score`. Concatenating the ranges of a
+    /// partition of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
+    let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
+        let numUsers = m.UserFactors.Length / m.Dim
+        if start < 0 || count < 0 || start + count > numUsers then
+            invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
+        seq {
+            let ue, ie = factorTensors device m
+            use ue = ue
+            use ie = ie
+            let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
+            let chunk = cfg.Score.UserChunk
+            for s in start .. chunk .. start + count - 1 do
+                let block = Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
+                let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
+                yield { TopK = block; Reasons = reasons }
+        }
+
+    /// The model's factors re-indexed for another snapshot: row r of the result is row `userRows.[r]` (`itemRows.[r]`)
+    /// of `m`, or zeros where that is -1 (an id the model never saw). Used to evaluate a previous model on a new
+    /// run's data. O((U + I)·dim). Throws ArgumentException for a row index outside the model.
+    let remapFactors (m: TrainedModel) (userRows: int[]) (itemRows: int[]) : TrainedModel =
+        let take (src: float32[]) (rows: int[]) (name: string) =
+            let n = src.Length / m.Dim
+            let dst = Array.zeroCreate (rows.Length * m.Dim)
+            rows |> Array.iteri (fun r s ->
+                if s >= n || s < -1 then invalidArg name (sprintf "row %d is outside 0..%d" s (n - 1))
+                if s >= 0 then Array.blit src (s * m.Dim) dst (r * m.Dim) m.Dim)
+            dst
+        { m with UserFactors = take m.UserFactors userRows "userRows"; ItemFactors = take m.ItemFactors itemRows "itemRows" }

@@ -40,6 +40,12 @@ public static class Cli
                 Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
                     config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
                 var outcome = await RunOnce.ExecuteAsync(config, date, ct);
+                if (outcome.Succeeded && outcome.State == RunState.Rejected)
+                {
+                    Log.Warning("Run {RunId} was rejected by the champion check; the previous outputs under {Output} stay published (see its outcome.json)",
+                        outcome.RunId, config.OutputDir);
+                    return 0;
+                }
                 if (outcome.Succeeded)
                 {
                     Log.Information("Run {RunId} succeeded; outputs under {Output}", outcome.RunId, config.OutputDir);

@@ -17,11 +17,23 @@ Log.Logger = (json
                              && IsInputError(e.Exception))
     .CreateLogger();
 
+// SIGTERM / Ctrl+C cancel the command: `run` stops waiting, its embedded server stops and the running stage is
+// cancelled (training checks between batches, scoring between user chunks); `serve` shuts down gracefully.
+using var stopping = new CancellationTokenSource();
+void Stop(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; stopping.Cancel(); }
+using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
 try
 {
-    return await Cli.RunAsync(args);
+    return await Cli.RunAsync(args, stopping.Token);
 }
-catch (Exception e) when (e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException or ArgumentException)
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    Log.Warning("BatchRec stopped on request before the command finished");
+    return 130;
+}
+catch (Exception e) when (e is BatchRec.Jobs.Configuration.ConfigException or BatchRec.Jobs.Io.InputFormatException or ArgumentException
+                           or BatchRec.Jobs.Orchestration.StorageUnavailableException)
 {
     // the user's input or command line: the message says what to fix; a stack trace would only bury it
     Log.Fatal("BatchRec stopped: {Message}", e.Message);

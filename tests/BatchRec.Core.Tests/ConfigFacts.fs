@@ -43,6 +43,59 @@ let ``invalid JSON is an error, not an exception`` () =
     | other -> failwithf "unexpected %A" other
 
 [<Fact>]
+let ``orchestration keys parse: queues, per-stage policies, shards, storage, dashboard, publish`` () =
+    let json =
+        """{ "jobs": { "retries": 2, "queues": ["gpu", "default"], "scoreShards": 6, "backfillConcurrency": 3,
+                      "stages": { "train": { "retries": 1, "backoffSeconds": 5, "queue": "gpu" } } },
+             "storage": { "kind": "postgresql", "connectionStringFile": "/etc/batchrec/pg", "invisibilityTimeoutSeconds": 60, "queuePollMs": 200 },
+             "dashboard": { "readOnly": true, "username": "ops" },
+             "publish": { "tolerance": 0.02, "championCheck": false } }"""
+    match Config.parse json with
+    | Ok c ->
+        Assert.Equal<string list>([ "gpu"; "default" ], c.Jobs.Queues)
+        Assert.Equal((1, 5, "gpu"), Config.stagePolicy c "train")
+        Assert.Equal((2, 30, "default"), Config.stagePolicy c "score") // jobs.retries is every stage's default
+        Assert.Equal(6, c.Jobs.ScoreShards)
+        Assert.Equal(3, c.Jobs.BackfillConcurrency)
+        Assert.Equal("/etc/batchrec/pg", c.Storage.ConnectionStringFile)
+        Assert.Equal(60, c.Storage.InvisibilityTimeoutSeconds)
+        Assert.Equal(200, c.Storage.QueuePollMs)
+        Assert.True(c.Dashboard.ReadOnly)
+        Assert.Equal("ops", c.Dashboard.Username)
+        Assert.Equal(0.02, c.Publish.Tolerance)
+        Assert.False(c.Publish.ChampionCheck)
+    | Error e -> failwithf "%A" e
+
+[<Fact>]
+let ``bad orchestration keys are named with their value`` () =
+    let json =
+        """{ "jobs": { "queues": ["GPU"], "scoreShards": 0, "stages": { "trian": {}, "score": { "retries": -1, "queue": "" } } },
+             "storage": { "invisibilityTimeoutSeconds": 1, "schema": "a;b" },
+             "dashboard": { "readOnly": "yes" },
+             "publish": { "tolerance": -0.1 }, "eval": { "ks": [ 5 ] } }"""
+    match Config.parse json with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("jobs.stages.trian: unknown key", text)
+        Assert.Contains("dashboard.readOnly: must be true or false, got \"yes\"", text)
+        // type errors stop before range checks; fix them and the range errors appear
+        match Config.parse (json.Replace("\"trian\": {}, ", "").Replace("\"yes\"", "true")) with
+        | Ok _ -> failwith "expected errors"
+        | Error errs2 ->
+            let t2 = errs2 |> List.map string |> String.concat "\n"
+            Assert.Contains("jobs.queues: must be a non-empty list of lower-case names", t2)
+            Assert.Contains("GPU", t2)
+            Assert.Contains("jobs.scoreShards: must be > 0, got 0", t2)
+            Assert.Contains("jobs.stages.score.retries: must be >= 0, got -1", t2)
+            Assert.Contains("jobs.stages.score.queue", t2)
+            Assert.Contains("storage.invisibilityTimeoutSeconds: must be >= 5, got 1", t2)
+            Assert.Contains("storage.schema", t2)
+            Assert.Contains("'a;b'", t2)
+            Assert.Contains("publish.tolerance: must be >= 0, got -0.1", t2)
+            Assert.Contains("publish.championCheck: compares NDCG@10, so eval.ks must include 10", t2)
+
+[<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
     match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7 } }""" with
     | Ok c ->

@@ -68,3 +68,23 @@ public static class TinyDataset
         return ConfigLoader.Load(path);
     }
 }
+
+/// <summary>A published partition read as a consumer would: every Parquet part in the folder, concatenated in name order.</summary>
+public static class Partition
+{
+    public static async Task<Dictionary<string, Array>> ReadAsync(string dir)
+    {
+        var parts = Directory.GetFiles(dir, "*.parquet").Order(StringComparer.Ordinal).ToList();
+        if (parts.Count == 0) throw new FileNotFoundException($"No Parquet part in '{dir}'.");
+        var tables = new List<IReadOnlyDictionary<string, Array>>();
+        foreach (var p in parts) tables.Add(await ColumnarFile.ReadAsync(p));
+        return tables[0].Keys.ToDictionary(k => k, k =>
+        {
+            var type = tables[0][k].GetType().GetElementType()!;
+            var all = Array.CreateInstance(type, tables.Sum(t => t[k].Length));
+            var at = 0;
+            foreach (var t in tables) { Array.Copy(t[k], 0, all, at, t[k].Length); at += t[k].Length; }
+            return all;
+        });
+    }
+}

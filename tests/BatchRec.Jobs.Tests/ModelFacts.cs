@@ -104,7 +104,7 @@ public class ModelFacts
         Assert.Contains(model.ItemFactors.Skip(newItem * model.Dim).Take(model.Dim), x => x != 0f);
 
         var recDir = Path.Combine(config.OutputDir, "recommendations", "dt=" + Date);
-        var recs = await ColumnarFile.ReadAsync(Assert.Single(Directory.GetFiles(recDir, "*.parquet")));
+        var recs = await Partition.ReadAsync(recDir); // one part per scoring shard
         var items = (long[])recs["item_id"];
         var cold = (bool[])recs["cold_start"];
         for (var r = 0; r < items.Length; r++) Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);

@@ -6,27 +6,141 @@ using Serilog;
 
 namespace BatchRec.Jobs.Orchestration;
 
-/// <summary>Starts a run: creates its folder and enqueues ingest → train → evaluate → score → publish as continuations.</summary>
-public sealed class RunLauncher(IBackgroundJobClient client, ILogger log)
+/// <summary>What a trigger did: started <see cref="Folder"/>'s run, or found that run already going for the date.</summary>
+public sealed record LaunchResult(RunFolder Folder, bool Started, string Message)
 {
-    public RunFolder Trigger(LoadedConfig config, string date, string trigger)
+    public string RunId => Folder.ReadContext().RunId;
+}
+
+/// <summary>
+/// Starts a run keyed by (dataset, date): creates its folder and enqueues ingest → train → evaluate → N scoring shards
+/// as continuations (the last shard to finish enqueues publish). Under a lock held in the job storage (so across every
+/// host on the database) it first looks for a run of the same dataset and date that is still going; if there is one,
+/// nothing new starts and the result says which run it is.
+/// </summary>
+public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage, ILogger log)
+{
+    private const string ActiveRunsHash = "batchrec:active-runs";
+
+    public LaunchResult Trigger(LoadedConfig config, string date, string trigger, string fromStage = StageNames.Ingest, string? reuseRunId = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", out _))
             throw new ArgumentException($"Run date must be YYYY-MM-DD, got '{date}'.", nameof(date));
+        var first = StageNames.Chain.ToList().IndexOf(fromStage);
+        if (first < 0 || fromStage == StageNames.Publish)
+            throw new ArgumentException($"A run can start from ingest, train, evaluate or score, got '{fromStage}'.", nameof(fromStage));
+        var key = $"{config.DatasetName}|{date}";
+        using var connection = storage.GetConnection();
+        using var launchLock = connection.AcquireDistributedLock($"batchrec:launch:{key}", TimeSpan.FromMinutes(1));
+        var active = connection.GetAllEntriesFromHash(ActiveRunsHash)?.GetValueOrDefault(key);
+        if (active is not null && Directory.Exists(active))
+        {
+            var existing = new RunFolder(active);
+            var state = RunState.Of(connection, existing);
+            if (state.IsActive)
+            {
+                var message = $"run {existing.ReadContext().RunId} of {config.DatasetName} for {date} is still {state.State}; the {trigger} trigger started no other run";
+                log.Warning("Duplicate trigger ignored: {Message}", message);
+                return new LaunchResult(existing, false, message);
+            }
+        }
+
+        RunFolder? source = null;
+        if (first > 0)
+        {
+            source = FindSource(config, date, fromStage, reuseRunId);
+            log.Information("Rerun from {Stage} reuses the outputs of run {Source}", fromStage, source.ReadContext().RunId);
+        }
         var folder = RunFolder.Create(config, date, trigger, DateTimeOffset.UtcNow);
+        var shards = config.Config.Jobs.ScoreShards;
+        var context = folder.ReadContext() with { Shards = shards, FirstStage = fromStage, ReusedRun = source?.ReadContext().RunId };
+        if (source is not null) CopyEarlierOutputs(source, folder, first);
+        folder.WriteContext(context);
+
         var dir = folder.Path;
         var ids = new Dictionary<string, string>();
+        string? previous = null;
+        string Next<T>(System.Linq.Expressions.Expression<Func<T, Task>> call) =>
+            previous is null ? client.Enqueue(call) : client.ContinueJobWith(previous, call);
         // Each stage waits for the previous one to succeed; a failed stage leaves the rest awaiting (nothing published).
-        ids[StageNames.Ingest] = client.Enqueue<IngestJob>(j => j.RunAsync(dir, CancellationToken.None));
-        ids[StageNames.Train] = client.ContinueJobWith<TrainJob>(ids[StageNames.Ingest], j => j.RunAsync(dir, CancellationToken.None));
-        ids[StageNames.Evaluate] = client.ContinueJobWith<EvaluateJob>(ids[StageNames.Train], j => j.RunAsync(dir, CancellationToken.None));
-        ids[StageNames.Score] = client.ContinueJobWith<ScoreJob>(ids[StageNames.Evaluate], j => j.RunAsync(dir, CancellationToken.None));
-        ids[StageNames.Publish] = client.ContinueJobWith<PublishJob>(ids[StageNames.Score], j => j.RunAsync(dir, CancellationToken.None));
-        var context = folder.ReadContext();
-        folder.WriteContext(context with { JobIds = ids });
-        log.Information("Run {RunId} for {Dataset} {Date} enqueued ({Trigger}): jobs {JobIds}", context.RunId, config.DatasetName, date, trigger, ids);
-        return folder;
+        if (first <= 0) previous = ids[StageNames.Ingest] = Next<IngestJob>(j => j.RunAsync(dir, CancellationToken.None));
+        if (first <= 1) previous = ids[StageNames.Train] = Next<TrainJob>(j => j.RunAsync(dir, CancellationToken.None));
+        if (first <= 2) previous = ids[StageNames.Evaluate] = Next<EvaluateJob>(j => j.RunAsync(dir, CancellationToken.None));
+        var afterEvaluate = previous;
+        for (var i = 0; i < shards; i++)
+        {
+            var shard = i;
+            ids[$"{StageNames.Score}/{shard}"] = afterEvaluate is null
+                ? client.Enqueue<ScoreShardJob>(j => j.RunAsync(dir, shard, shards, CancellationToken.None))
+                : client.ContinueJobWith<ScoreShardJob>(afterEvaluate, j => j.RunAsync(dir, shard, shards, CancellationToken.None));
+        }
+        folder.WriteContext(folder.ReadContext() with { JobIds = ids });
+        using (var tx = connection.CreateWriteTransaction())
+        {
+            tx.SetRangeInHash(ActiveRunsHash, [new(key, folder.Path)]);
+            tx.Commit();
+        }
+        log.Information("Run {RunId} for {Dataset} {Date} enqueued ({Trigger}, from {Stage}, {Shards} scoring shards): jobs {JobIds}",
+            context.RunId, config.DatasetName, date, trigger, fromStage, shards, ids);
+        return new LaunchResult(folder, true, $"run {context.RunId} started");
+    }
+
+    /// <summary>The runs of a config's dataset, newest first.</summary>
+    public static IReadOnlyList<RunFolder> Runs(LoadedConfig config)
+    {
+        var root = Path.Combine(config.WorkDir, "runs");
+        if (!Directory.Exists(root)) return [];
+        return Directory.GetDirectories(root)
+            .Select(d => new RunFolder(d))
+            .Where(f => File.Exists(f.RunJson))
+            .Select(f => (Folder: f, Context: f.ReadContext()))
+            .Where(x => x.Context.Dataset == config.DatasetName)
+            .OrderByDescending(x => x.Context.CreatedUtc)
+            .Select(x => x.Folder)
+            .ToList();
+    }
+
+    private static readonly string[][] OutputsBefore =
+    [
+        [], // ingest
+        ["snapshot", "ingest.json", "stages/ingest.json"], // train (ingest.json: the ingest lineage the manifest carries)
+        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json"], // evaluate
+        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json", "eval", "stages/evaluate.json"], // score
+    ];
+
+    private static RunFolder FindSource(LoadedConfig config, string date, string fromStage, string? reuseRunId)
+    {
+        var first = StageNames.Chain.ToList().IndexOf(fromStage);
+        bool HasOutputs(RunFolder f) => OutputsBefore[first].All(p => File.Exists(Path.Combine(f.Path, p)) || Directory.Exists(Path.Combine(f.Path, p)));
+        var candidates = Runs(config).Where(f => reuseRunId is null ? f.ReadContext().Date == date : f.ReadContext().RunId == reuseRunId).ToList();
+        return candidates.FirstOrDefault(HasOutputs)
+            ?? throw new ArgumentException(reuseRunId is null
+                ? $"No earlier run of {config.DatasetName} for {date} has the outputs a rerun from '{fromStage}' needs ({string.Join(", ", OutputsBefore[first])})."
+                : $"Run '{reuseRunId}' of {config.DatasetName} does not exist or lacks the outputs a rerun from '{fromStage}' needs.");
+    }
+
+    private static void CopyEarlierOutputs(RunFolder source, RunFolder target, int first)
+    {
+        foreach (var rel in OutputsBefore[first])
+        {
+            var from = Path.Combine(source.Path, rel);
+            var to = Path.Combine(target.Path, rel);
+            if (File.Exists(from))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(from, to, overwrite: true);
+            }
+            else
+            {
+                foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+                {
+                    var dest = Path.Combine(to, Path.GetRelativePath(from, file));
+                    Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+                    File.Copy(file, dest, overwrite: true);
+                }
+            }
+        }
     }
 }
 
@@ -40,6 +154,46 @@ public sealed class NightlyJob(RunLauncher launcher)
         var config = ConfigLoader.Load(configPath);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
         var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime).ToString("yyyy-MM-dd");
-        return launcher.Trigger(config, date, "nightly").ReadContext().RunId;
+        return launcher.Trigger(config, date, "nightly").Message; // shown as the job's result in the dashboard
+    }
+
+    /// <summary>A run for a given date (the dashboard's "trigger now" and "rerun date"), optionally from a later stage.</summary>
+    [JobDisplayName("rerun {1} from {2}")]
+    [AutomaticRetry(Attempts = 0)]
+    public string Rerun(string configPath, string date, string fromStage, string? reuseRunId) =>
+        launcher.Trigger(ConfigLoader.Load(configPath), date, "dashboard", fromStage, reuseRunId).Message;
+}
+
+/// <summary>
+/// Backfill: one run per date of a range, oldest first, with at most <c>jobs.backfillConcurrency</c> of its runs going
+/// at once (it waits, checking cancellation, before starting the next). Dates whose run is already going are skipped.
+/// </summary>
+public sealed class BackfillJob(RunLauncher launcher, JobStorage storage, ILogger log)
+{
+    [JobDisplayName("backfill {1} to {2}")]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task<string> RunAsync(string configPath, string from, string to, CancellationToken ct)
+    {
+        var config = ConfigLoader.Load(configPath);
+        if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", out var start) || !DateOnly.TryParseExact(to, "yyyy-MM-dd", out var end) || end < start)
+            throw new ArgumentException($"Backfill needs from <= to as YYYY-MM-DD, got '{from}' and '{to}'.");
+        if (end.DayNumber - start.DayNumber > 366)
+            throw new ArgumentException($"Backfill of more than 366 days refused ({from} to {to}).");
+        var limit = config.Config.Jobs.BackfillConcurrency;
+        var mine = new List<RunFolder>();
+        var started = 0;
+        for (var d = start; d <= end; d = d.AddDays(1))
+        {
+            while (true)
+            {
+                using (var connection = storage.GetConnection())
+                    if (mine.Count(f => RunState.Of(connection, f).IsActive) < limit) break;
+                await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            }
+            var result = launcher.Trigger(config, d.ToString("yyyy-MM-dd"), "backfill");
+            if (result.Started) { mine.Add(result.Folder); started++; }
+        }
+        log.Information("Backfill {From}..{To} of {Dataset}: {Started} runs started", from, to, config.DatasetName, started);
+        return $"{started} runs started for {from}..{to}";
     }
 }

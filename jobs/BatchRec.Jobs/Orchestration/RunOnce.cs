@@ -21,9 +21,10 @@ public static class RunOnce
         await host.StartAsync(ct);
         try
         {
-            var folder = host.Services.GetRequiredService<RunLauncher>().Trigger(config, date, "cli");
+            var launch = host.Services.GetRequiredService<RunLauncher>().Trigger(config, date, "cli");
+            if (!launch.Started) Log.Warning("{Message}; waiting for that run instead", launch.Message);
             var storage = host.Services.GetRequiredService<JobStorage>();
-            return await RunWaiter.WaitAsync(storage, folder, TimeSpan.FromMilliseconds(200), ct);
+            return await RunWaiter.WaitAsync(storage, launch.Folder, TimeSpan.FromMilliseconds(200), ct);
         }
         finally
         {

@@ -13,7 +13,22 @@ public sealed record RunContext(
     string ConfigFile)
 {
     public Dictionary<string, string> JobIds { get; init; } = new();
+    /// <summary>Number of scoring shards; their job ids are <c>JobIds["score/N"]</c>.</summary>
+    public int Shards { get; init; } = 1;
+    /// <summary>For a rerun from a stage: the run whose earlier stages' outputs this run reuses.</summary>
+    public string? ReusedRun { get; init; }
+    /// <summary>The first stage this run executes (ingest unless it reuses another run's outputs).</summary>
+    public string FirstStage { get; init; } = "ingest";
 }
+
+/// <summary>How a run ended, written by the publish stage. Rejected runs keep the previous recommendations.</summary>
+public sealed record RunOutcomeRecord(string State, double? ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason);
+
+/// <summary>The evaluate stage's comparison of the new model with the published one, on the new run's validation split.</summary>
+public sealed record ChampionDecision(bool Publish, double ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason);
+
+/// <summary>The dataset's published model: <c>&lt;work&gt;/champion.json</c>.</summary>
+public sealed record ChampionRecord(string RunId, string RunDir, string Date, double ValidNdcg10, DateTimeOffset PublishedUtc);
 
 /// <summary>How long a stage took and what it counted. Stored as stages/&lt;stage&gt;.json.</summary>
 public sealed record StageRecord(

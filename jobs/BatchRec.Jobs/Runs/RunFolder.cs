@@ -24,8 +24,27 @@ public sealed class RunFolder
     public string EvalDir => Combine("eval");
     public string StagingDir => Combine("staging");
     public string StagesDir => Combine("stages");
+    /// <summary>One record per scoring shard (<c>NNNNN.json</c>) and one marker per attempt (<c>NNNNN.attempt-HOST-PID</c>).</summary>
+    public string ShardsDir => Combine("stages", "shards");
+    /// <summary>Where a shard writes its part before renaming it into the staging folder (a killed attempt leaves its file here).</summary>
+    public string ShardTmpDir => Combine("shard-tmp");
+    /// <summary>The evaluate stage's champion/challenger decision.</summary>
+    public string DecisionJson => Combine("eval", "decision.json");
+    /// <summary>How the run ended: published or rejected (written by the publish stage).</summary>
+    public string OutcomeJson => Combine("outcome.json");
+    /// <summary>The id of the publish job, written by the shard that found every shard done.</summary>
+    public string PublishJobIdFile => Combine("publish.jobid");
 
-    private string Combine(string name) => System.IO.Path.Combine(Path, name);
+    private string Combine(params string[] names) => System.IO.Path.Combine([Path, .. names]);
+
+    public static string ShardName(int shard) => shard.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+    public void WriteShard(int shard, StageRecord record) => Json.WriteAtomic(System.IO.Path.Combine(ShardsDir, ShardName(shard) + ".json"), record);
+    public StageRecord? ReadShard(int shard)
+    {
+        var p = System.IO.Path.Combine(ShardsDir, ShardName(shard) + ".json");
+        return File.Exists(p) ? Json.Read<StageRecord>(p) : null;
+    }
+    public string? ReadPublishJobId() => File.Exists(PublishJobIdFile) ? File.ReadAllText(PublishJobIdFile).Trim() : null;
 
     public RunContext ReadContext() => Json.Read<RunContext>(RunJson);
     public void WriteContext(RunContext context) => Json.WriteAtomic(RunJson, context);
@@ -47,6 +66,7 @@ public sealed class RunFolder
     /// <summary>Creates the folder for a new run with its context and a copy of the config.</summary>
     public static RunFolder Create(LoadedConfig config, string date, string trigger, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var runId = $"{config.DatasetName}-{date}-{now:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
         var folder = new RunFolder(System.IO.Path.Combine(config.WorkDir, "runs", runId));
         Directory.CreateDirectory(folder.Path);

@@ -4,8 +4,12 @@ using Serilog;
 
 namespace BatchRec.Jobs.Stages;
 
-/// <summary>Full-ranking evaluation of the trained model on the validation and test splits.</summary>
-[Queue("default")]
+/// <summary>
+/// Full-ranking evaluation of the trained model on the validation and test splits, then champion/challenger: the
+/// published (champion) model's factors, re-indexed to this run's users and items (ids it never saw get zero vectors),
+/// are evaluated on this run's validation split; the run may publish only if its validation NDCG@10 is not below the
+/// champion's by more than <c>publish.tolerance</c>. The decision is written for the later stages.
+/// </summary>
 public sealed class EvaluateJob(ILogger log)
 {
     public const string MetricsFile = "metrics.json";
@@ -17,6 +21,14 @@ public sealed class EvaluateJob(ILogger log)
             var (_, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var metrics = Pipeline.evaluate(config.Config, device, graphs, model).ToList();
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, MetricsFile), metrics);
+            if (config.Config.Publish.ChampionCheck)
+            {
+                var challenger = metrics.First(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10).Value;
+                var decision = await DecideAsync(folder, config, challenger, ct);
+                Runs.Json.WriteAtomic(folder.DecisionJson, decision);
+                if (decision.Publish) log.Information("Champion check passed: {Reason}", decision.Reason);
+                else log.Warning("Champion check failed, the run will be rejected: {Reason}", decision.Reason);
+            }
             foreach (var m in metrics.Where(m => m.Split is "test" or "cold"))
                 log.Information("{Split} {Metric}@{K} = {Value:F4}", m.Split, m.Metric, m.K, m.Value);
             double Get(string split, string name, int k) =>
@@ -27,6 +39,39 @@ public sealed class EvaluateJob(ILogger log)
                 ["validMrr@10"] = Get("valid", "mrr", 10),
             };
         }, ct);
+
+    /// <summary>The dataset's champion pointer, under the work folder.</summary>
+    public static string ChampionPath(Configuration.LoadedConfig config) => Path.Combine(config.WorkDir, "champion.json");
+
+    /// <summary>The decision, or null when the champion check is off.</summary>
+    public static Runs.ChampionDecision? ReadDecision(Runs.RunFolder folder) =>
+        File.Exists(folder.DecisionJson) ? Runs.Json.Read<Runs.ChampionDecision>(folder.DecisionJson) : null;
+
+    private async Task<Runs.ChampionDecision> DecideAsync(Runs.RunFolder folder, Configuration.LoadedConfig config, double challenger, CancellationToken ct)
+    {
+        var tolerance = config.Config.Publish.Tolerance;
+        var path = ChampionPath(config);
+        if (!File.Exists(path))
+            return new(true, challenger, null, null, tolerance, $"no published model yet; NDCG@10 {challenger:F4}");
+        var champion = Runs.Json.Read<Runs.ChampionRecord>(path);
+        var championFolder = new Runs.RunFolder(champion.RunDir);
+        if (!File.Exists(Path.Combine(championFolder.ModelDir, "factors.bin")) || !Directory.Exists(championFolder.SnapshotDir))
+        {
+            log.Warning("The champion run {RunId}'s model or snapshot is gone ({Dir}); the new run is published without comparison", champion.RunId, champion.RunDir);
+            return new(true, challenger, null, champion.RunId, tolerance, $"champion {champion.RunId}'s model is no longer stored");
+        }
+        var (snapshot, graphs, _, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
+        var old = await Store.SnapshotStore.ReadAsync(championFolder.SnapshotDir, ct);
+        var oldModel = Store.ModelStore.Read(championFolder.ModelDir);
+        var userRows = snapshot.UserIds.Ids.Select(old.UserIds.IndexOrMinusOne).ToArray();
+        var itemRows = snapshot.ItemIds.Ids.Select(old.ItemIds.IndexOrMinusOne).ToArray();
+        var remapped = Pipeline.remapFactors(oldModel, userRows, itemRows);
+        var championNdcg = Pipeline.evaluate(config.Config, device, graphs, remapped)
+            .First(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10).Value;
+        var publish = challenger >= championNdcg - tolerance;
+        var reason = $"validation NDCG@10 {challenger:F4} (new) vs {championNdcg:F4} (champion {champion.RunId}), tolerance {tolerance:G}";
+        return new(publish, challenger, championNdcg, champion.RunId, tolerance, reason);
+    }
 
     public static IReadOnlyList<MetricRecord> ReadMetrics(Runs.RunFolder folder) =>
         Runs.Json.Read<List<MetricRecord>>(Path.Combine(folder.EvalDir, MetricsFile));

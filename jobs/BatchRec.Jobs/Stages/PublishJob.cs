@@ -11,9 +11,10 @@ namespace BatchRec.Jobs.Stages;
 /// <summary>
 /// Makes the run's outputs visible: writes the metrics partition, swaps the recommendations and metrics partitions of
 /// the run's date to the new versions (see <see cref="Publisher"/>), then writes the run manifest. Safe to retry:
-/// a partition this run already published is re-linked, not rewritten.
+/// a partition this run already published is re-linked, not rewritten. It first checks that every scoring shard
+/// recorded its rows and that each part holds exactly those rows; a run the evaluate stage rejected (champion/challenger)
+/// publishes nothing and keeps the previous recommendations. A published run becomes the dataset's champion.
 /// </summary>
-[Queue("default")]
 public sealed class PublishJob(ILogger log)
 {
     [JobDisplayName("publish {0}")]
@@ -21,6 +22,14 @@ public sealed class PublishJob(ILogger log)
         Stage.RunAsync(runDir, StageNames.Publish, log, async (folder, config, context) =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            await CheckShardsAsync(folder, context, ct);
+            var decision = EvaluateJob.ReadDecision(folder);
+            if (decision is { Publish: false })
+            {
+                Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("rejected", decision.ChallengerNdcg10, decision.ChampionNdcg10, decision.ChampionRun, decision.Tolerance, decision.Reason));
+                log.Warning("Run {RunId} rejected, nothing published; the previous recommendations stay: {Reason}", context.RunId, decision.Reason);
+                return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
+            }
             var model = ModelStore.ReadInfo(folder.ModelDir);
             var metrics = EvaluateJob.ReadMetrics(folder);
             var stagedMetrics = Path.Combine(folder.StagingDir, Schema.Output.Metrics);
@@ -43,9 +52,51 @@ public sealed class PublishJob(ILogger log)
             manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
             Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
             Json.WriteAtomic(Path.Combine(config.OutputDir, Schema.Output.Manifests, Publisher.PartitionName(context.Date), context.RunId + ".json"), manifest);
+            var ndcg = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value;
+            Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("published", decision?.ChallengerNdcg10 ?? ndcg, decision?.ChampionNdcg10, decision?.ChampionRun,
+                config.Config.Publish.Tolerance, decision?.Reason ?? "champion check off"));
+            if (ndcg is { } v)
+                Json.WriteAtomic(EvaluateJob.ChampionPath(config), new ChampionRecord(context.RunId, folder.Path, context.Date, v, DateTimeOffset.UtcNow));
             log.Information("Published run {RunId} for {Date}: {Recommendations} and {Metrics}", context.RunId, context.Date, recVersion, metricVersion);
-            return new Dictionary<string, object> { ["recommendations"] = recVersion, ["metrics"] = metricVersion };
+            return new Dictionary<string, object> { ["state"] = "published", ["recommendations"] = recVersion, ["metrics"] = metricVersion };
         }, ct);
+
+    /// <summary>
+    /// Every shard recorded, every part holding the rows its shard recorded; then one "score" stage record for the
+    /// manifest (wall time from the first shard's start to the last one's end, rows and users summed, the workers).
+    /// </summary>
+    private static async Task CheckShardsAsync(RunFolder folder, RunContext context, CancellationToken ct)
+    {
+        var records = new List<StageRecord>();
+        for (var i = 0; i < context.Shards; i++)
+            records.Add(folder.ReadShard(i) ?? throw new InvalidOperationException($"Scoring shard {i} of run {context.RunId} has not finished; nothing is published."));
+        static long Num(object? o) => o is System.Text.Json.JsonElement e ? e.GetInt64() : Convert.ToInt64(o ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+        long rows = 0, users = 0;
+        var staged = Path.Combine(folder.StagingDir, Schema.Output.Recommendations);
+        for (var i = 0; i < records.Count; i++)
+        {
+            var expected = Num(records[i].Details.GetValueOrDefault("rows"));
+            var part = Path.Combine(staged, $"part-{RunFolder.ShardName(i)}.parquet");
+            if (expected > 0 && Directory.Exists(staged)) // a retried publish has already moved the staged parts
+            {
+                if (!File.Exists(part)) throw new InvalidOperationException($"Scoring shard {i} recorded {expected} rows but its part '{part}' is missing.");
+                long actual = 0;
+                await using (var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct))
+                    for (var g = 0; g < reader.RowGroupCount; g++)
+                        actual += reader.OpenRowGroupReader(g).RowCount;
+                if (actual != expected) throw new InvalidOperationException($"Scoring shard {i}'s part '{part}' holds {actual} rows, its record says {expected}.");
+            }
+            rows += expected;
+            users += Num(records[i].Details.GetValueOrDefault("users"));
+        }
+        var started = records.Min(r => r.StartedUtc);
+        var finished = records.Max(r => r.FinishedUtc);
+        folder.WriteStage(new StageRecord(StageNames.Score, started, finished, (finished - started).TotalSeconds, new Dictionary<string, object>
+        {
+            ["shards"] = records.Count, ["users"] = users, ["rows"] = rows,
+            ["workers"] = records.Select(r => r.Details.GetValueOrDefault("worker")?.ToString() ?? "").Distinct().Order().ToList(),
+        }));
+    }
 
     private static bool AlreadyPublished(string table, RunContext context) =>
         Directory.Exists(Path.Combine(table, ".versions", Publisher.PartitionName(context.Date), context.RunId));

@@ -22,7 +22,8 @@ public static class Stage
 {
     public delegate Task<Dictionary<string, object>> Body(RunFolder folder, LoadedConfig config, RunContext context);
 
-    public static async Task RunAsync(string runDir, string stage, ILogger log, Body body, CancellationToken ct)
+    /// <summary>Runs <paramref name="body"/>; its record goes to <c>stages/&lt;stage&gt;.json</c>, or for a scoring shard (<paramref name="recordShard"/>) to <c>stages/shards/NNNNN.json</c>.</summary>
+    public static async Task RunAsync(string runDir, string stage, ILogger log, Body body, CancellationToken ct, int? recordShard = null)
     {
         ct.ThrowIfCancellationRequested();
         var folder = new RunFolder(runDir);
@@ -35,7 +36,9 @@ public static class Stage
         log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
         var details = await body(folder, config, context);
         sw.Stop();
-        folder.WriteStage(new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details));
+        var record = new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details);
+        if (recordShard is { } shard) folder.WriteShard(shard, record);
+        else folder.WriteStage(record);
         log.Information("Stage {Stage} of run {RunId} finished in {Seconds:F2} s", stage, context.RunId, sw.Elapsed.TotalSeconds);
     }
 }

@@ -8,7 +8,6 @@ using Serilog;
 namespace BatchRec.Jobs.Stages;
 
 /// <summary>Trains the configured model on the snapshot's train split (GPU when present) and stores its factors.</summary>
-[Queue("default")]
 public sealed class TrainJob(ILogger log)
 {
     [JobDisplayName("train {0}")]

@@ -1,0 +1,54 @@
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Stages;
+using Hangfire.Storage;
+
+namespace BatchRec.Jobs.Orchestration;
+
+/// <summary>Where a run stands, from its folder (outcome) and its jobs' states in the job storage.</summary>
+public sealed record RunState(string State, string? FailedStage = null, string? Error = null, string? ErrorType = null, string? ErrorDetails = null)
+{
+    public const string Published = "published", Rejected = "rejected", Failed = "failed", Running = "running", Waiting = "waiting";
+    /// <summary>Still going: a new trigger for the same dataset and date must not start another run.</summary>
+    public bool IsActive => State is Running or Waiting;
+
+    public static RunState Of(IStorageConnection connection, RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(folder);
+        if (File.Exists(folder.OutcomeJson))
+            return new RunState(Json.Read<RunOutcomeRecord>(folder.OutcomeJson).State);
+        var context = folder.ReadContext();
+        var jobs = new List<(string Stage, string? Id)>();
+        foreach (var stage in StageNames.Chain)
+        {
+            if (stage == StageNames.Score)
+                for (var i = 0; i < context.Shards; i++) jobs.Add((StageNames.Score, context.JobIds.GetValueOrDefault($"{StageNames.Score}/{i}")));
+            else if (stage == StageNames.Publish)
+                jobs.Add((stage, context.JobIds.GetValueOrDefault(stage) ?? folder.ReadPublishJobId()));
+            else if (context.JobIds.TryGetValue(stage, out var id))
+                jobs.Add((stage, id));
+        }
+        var running = false;
+        foreach (var (stage, id) in jobs)
+        {
+            if (id is null) continue; // not created yet (publish before every shard is done; jobs being enqueued)
+            var state = connection.GetStateData(id);
+            if (state is null) // expired from the storage (deleted jobs expire after a day): the run cannot go on
+                return new RunState(Failed, stage, $"job {id} is no longer in the job storage (deleted or expired)");
+            switch (state.Name)
+            {
+                case "Failed":
+                    state.Data.TryGetValue("ExceptionType", out var type);
+                    state.Data.TryGetValue("ExceptionMessage", out var message);
+                    state.Data.TryGetValue("ExceptionDetails", out var details);
+                    return new RunState(Failed, stage, $"{type}: {message}", type, details);
+                case "Deleted":
+                    return new RunState(Failed, stage, "the job was deleted");
+                case "Processing":
+                    running = true;
+                    break;
+            }
+        }
+        return new RunState(running ? Running : Waiting);
+    }
+}

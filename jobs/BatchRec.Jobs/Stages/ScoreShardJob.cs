@@ -1,0 +1,120 @@
+using BatchRec.Core;
+using BatchRec.Jobs.Io;
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Store;
+using Hangfire;
+using Serilog;
+
+namespace BatchRec.Jobs.Stages;
+
+/// <summary>
+/// One scoring shard: top-K for the users [shard·⌈U/N⌉, …) over the items each has not interacted with, chunk by
+/// chunk (never users × items). The part is written to a temporary file outside the staged partition, then renamed to
+/// <c>staging/recommendations/part-NNNNN.parquet</c>, so a retried or re-queued shard replaces its own part and a
+/// killed attempt leaves nothing in the partition. The shard that finds every shard done enqueues the publish job.
+/// Nothing here is visible to consumers until publish.
+/// </summary>
+public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJobClient client)
+{
+    [JobDisplayName("score {0} shard {1}/{2}")]
+    public async Task RunAsync(string runDir, int shard, int shards, CancellationToken ct)
+    {
+        await Stage.RunAsync(runDir, StageNames.Score, log, async (folder, config, context) =>
+        {
+            Directory.CreateDirectory(folder.ShardsDir);
+            var worker = $"{Environment.MachineName}-{Environment.ProcessId}";
+            await File.WriteAllTextAsync(Path.Combine(folder.ShardsDir, $"{RunFolder.ShardName(shard)}.attempt-{worker}"), DateTimeOffset.UtcNow.ToString("O"), ct);
+            var decision = EvaluateJob.ReadDecision(folder);
+            if (decision is { Publish: false })
+            {
+                log.Information("Shard {Shard}/{Shards} skipped: the run is rejected ({Reason})", shard, shards, decision.Reason);
+                return new Dictionary<string, object> { ["shard"] = shard, ["users"] = 0, ["rows"] = 0L, ["worker"] = worker, ["skipped"] = true };
+            }
+            var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
+            var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+            var (start, count) = Range(snapshot.UserIds.Count, shard, shards);
+            if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
+                await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
+            var part = Path.Combine(folder.StagingDir, Schema.Output.Recommendations, $"part-{RunFolder.ShardName(shard)}.parquet");
+            long rows = 0, coldRows = 0;
+            var shortLists = 0;
+            if (count > 0)
+            {
+                Directory.CreateDirectory(folder.ShardTmpDir);
+                var tmp = Path.Combine(folder.ShardTmpDir, $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet");
+                var cold = Pipeline.coldItems(graphs);
+                var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
+                await using (var writer = await RecommendationWriter.CreateAsync(tmp, info.UserIdKind, info.ItemIdKind, ct))
+                {
+                    foreach (var scored in Pipeline.scoreRange(config.Config, device, graphs, model, start, count))
+                    {
+                        ct.ThrowIfCancellationRequested(); // between chunks
+                        var chunk = scored.TopK;
+                        var n = chunk.Items.Length;
+                        var userIds = new string[n];
+                        var itemIds = new string[n];
+                        var ranks = new int[n];
+                        var reasons = new string?[n];
+                        var coldStart = new bool[n];
+                        for (var b = 0; b < chunk.Users.Length; b++)
+                        {
+                            var uid = snapshot.UserIds.Id(chunk.Users[b]);
+                            if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Config.Score.K) shortLists++;
+                            for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
+                            {
+                                userIds[p] = uid;
+                                itemIds[p] = snapshot.ItemIds.Id(chunk.Items[p]);
+                                ranks[p] = p - chunk.Offsets[b] + 1;
+                                reasons[p] = scored.Reasons[p] >= 0 ? snapshot.ItemIds.Id(scored.Reasons[p]) : null;
+                                coldStart[p] = cold[chunk.Items[p]];
+                                if (coldStart[p]) coldRows++;
+                            }
+                        }
+                        if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, context.RunId, ct);
+                        rows += n;
+                    }
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+                File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
+            }
+            if (shortLists > 0)
+                log.Warning("{Users} users have fewer than {K} items left that they have not interacted with", shortLists, config.Config.Score.K);
+            log.Information("Shard {Shard}/{Shards} scored users [{Start}, {End}) into {Rows} rows on {Worker}", shard, shards, start, start + count, rows, worker);
+            return new Dictionary<string, object>
+            {
+                ["shard"] = shard, ["users"] = count, ["rows"] = rows, ["shortLists"] = shortLists, ["coldStartRows"] = coldRows, ["worker"] = worker, ["part"] = count > 0 ? Path.GetFileName(part) : "",
+            };
+        }, ct, recordShard: shard);
+        EnqueuePublishWhenAllShardsDone(new RunFolder(runDir), shards);
+    }
+
+    /// <summary>Users [start, start+count) of shard <paramref name="shard"/> of <paramref name="shards"/>: ⌈U/N⌉ each, the last ones shorter or empty.</summary>
+    public static (int Start, int Count) Range(int users, int shard, int shards)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shards);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        var size = (users + shards - 1) / shards;
+        var start = Math.Min(users, shard * size);
+        return (start, Math.Min(size, users - start));
+    }
+
+    /// <summary>
+    /// Under a storage-wide lock (held across processes), the shard that sees every shard's record enqueues the
+    /// publish job once and records its id in the run folder.
+    /// </summary>
+    private void EnqueuePublishWhenAllShardsDone(RunFolder folder, int shards)
+    {
+        var context = folder.ReadContext();
+        using var connection = storage.GetConnection();
+        using var publishLock = connection.AcquireDistributedLock($"batchrec:publish:{context.RunId}", TimeSpan.FromMinutes(1));
+        if (folder.ReadPublishJobId() is not null) return;
+        for (var i = 0; i < shards; i++)
+            if (folder.ReadShard(i) is null) return;
+        var dir = folder.Path;
+        var id = client.Enqueue<PublishJob>(j => j.RunAsync(dir, CancellationToken.None));
+        File.WriteAllText(folder.PublishJobIdFile + ".tmp", id);
+        File.Move(folder.PublishJobIdFile + ".tmp", folder.PublishJobIdFile, overwrite: true);
+        log.Information("All {Shards} shards of run {RunId} are done; publish job {JobId} enqueued", shards, context.RunId, id);
+    }
+}

@@ -1,0 +1,43 @@
+module BatchRec.Core.Tests.ScoreRangeFacts
+
+open System
+open System.Threading
+open Xunit
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+open BatchRec.Core.Eval
+open BatchRec.Core.Train
+
+[<Fact>]
+let ``shards of the user range together give exactly the rows of a full scoring`` () =
+    let cfg0, snap = NnFacts.tinySnapshot ()
+    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 3; Device = "cpu" }; Score = { K = 4; UserChunk = 3 } }
+    let graphs = Pipeline.splitGraphs snap
+    let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
+    let rows (blocks: seq<ScoredBlock>) =
+        [ for sb in blocks do
+              let c = sb.TopK
+              for b in 0 .. c.Users.Length - 1 do
+                  for p in c.Offsets.[b] .. c.Offsets.[b + 1] - 1 -> c.Users.[b], c.Items.[p], c.Scores.[p] ]
+    let full = rows (Pipeline.score cfg torch.CPU graphs m)
+    // 40 users in uneven shards: [0,13) [13,26) [26,39) [39,40), and an empty one
+    let sharded =
+        [ for start, count in [ 0, 13; 13, 13; 26, 13; 39, 1; 40, 0 ] do
+              yield! rows (Pipeline.scoreRange cfg torch.CPU graphs m start count) ]
+    Assert.Equal(snap.NumUsers * 4, full.Length)
+    // same users, in order, each once; same rows up to float rounding (the matrix blocks differ, so the last bits may)
+    Assert.Equal<int list>(full |> List.map (fun (u, _, _) -> u), sharded |> List.map (fun (u, _, _) -> u))
+    for (u, i, s), (u2, i2, s2) in List.zip full sharded do
+        Assert.Equal(u, u2)
+        Assert.True(abs (s - s2) < 1e-5f, sprintf "user %d: score %g vs %g" u s s2)
+        // an item may swap only with an equal-scored neighbour
+        if i <> i2 then Assert.Contains((u, i2), full |> List.filter (fun (_, _, x) -> abs (x - s) < 1e-5f) |> List.map (fun (a, b, _) -> a, b))
+
+[<Fact>]
+let ``a range outside the users is an argument error`` () =
+    let cfg0, snap = NnFacts.tinySnapshot ()
+    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 1; Device = "cpu" } }
+    let graphs = Pipeline.splitGraphs snap
+    let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
+    Assert.Throws<ArgumentException>(fun () -> Pipeline.scoreRange cfg torch.CPU graphs m 35 10 |> Seq.length |> ignore) |> ignore
