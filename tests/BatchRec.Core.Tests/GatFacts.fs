@@ -123,7 +123,7 @@ let ``sparse GAT layer and its gradients agree with the dense reference`` () =
 let ``at initialisation the GAT propagates exactly like LightGCN`` () =
     use scope = torch.NewDisposeScope()
     let users, items = [| 0; 0; 1; 2; 2; 3 |], [| 0; 1; 1; 0; 2; 2 |]
-    let cfg = { Config.Default.Model with Kind = "gat"; Dim = 4; Layers = 3; Attributes = false; FinalMlp = true }
+    let cfg = { Config.Default.Model with Kind = "gat"; Dim = 4; Layers = 3; Attributes = false; FinalMlp = true; Attention = true }
     let g = HeteroGraph.build 4 3 users items (Array.create 6 1f) "one" (Csr.ofEdges 3 0 [||] [||] [||])
     torch.manual_seed 3L |> ignore
     use gat = new GatModel(torch.CPU, cfg, g, NodeFeatures.none 4 3, false, Array.create 3 true)
@@ -149,7 +149,7 @@ let ``gradient flows to the text projection and the fusion`` () =
             ItemHasText = Array.create nI true
             ItemAttributes = attrs
             AttributeNames = [| "tag" |] }
-    let cfg = { Config.Default.Model with Kind = "gat-text"; Dim = 4; Layers = 2; IdDropout = 0.0 }
+    let cfg = { Config.Default.Model with Kind = "gat-text"; Dim = 4; Layers = 2; IdDropout = 0.0; Attention = true; Fusion = "mlp"; FinalMlp = true }
     torch.manual_seed 1L |> ignore
     use model = new GatModel(torch.CPU, cfg, g, features, true, [| true; true; true; false |])
     let ue, ie = (model :> IRecModel).Forward true
