@@ -197,7 +197,7 @@ type internal AttentionFunction() =
         let t = vars.[2] :?> torch.Tensor
         let c = vars.[3] :?> torch.Tensor
         let a = AttentionKernel.forward op.Csr op.Weight op.LogPrior s t c
-        let out = torch.tensor(a, dtype = torch.float32).reshape(int64 op.Csr.Nnz, s.shape.[1])
+        let out = torch.tensor(a, ReadOnlySpan<int64>([| int64 op.Csr.Nnz; s.shape.[1] |]))
         ctx.save_data("op", op)
         ctx.save_for_backward(Collections.Generic.List<torch.Tensor>([ s; t; c; out ]))
         out
@@ -211,8 +211,8 @@ type internal AttentionFunction() =
         let n = int64 op.Csr.Rows
         Collections.Generic.List<torch.Tensor>(
             [ Unchecked.defaultof<torch.Tensor>
-              torch.tensor(gs).reshape(n, int64 h)
-              torch.tensor(gt).reshape(n, int64 h)
+              torch.tensor(gs, ReadOnlySpan<int64>([| n; int64 h |]))
+              torch.tensor(gt, ReadOnlySpan<int64>([| n; int64 h |]))
               torch.tensor(gc) ])
 
 /// A HeteroGraph's pattern on one device, ready for attention: entry rows/cols as index tensors, the prior Â,
