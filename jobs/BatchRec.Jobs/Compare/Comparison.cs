@@ -29,7 +29,7 @@ public sealed class ComparisonRow
 /// <summary>
 /// The `compare` command: one ingest (one snapshot, one split), then every requested model trained and evaluated
 /// with every requested seed under the same protocol, and one comparison table written as Parquet, CSV and
-/// Markdown (means over seeds) into the output folder, each file replaced atomically.
+/// Markdown (means over seeds) into the output folder, each file replaced atomically after every model × seed.
 /// </summary>
 public static class Comparison
 {
@@ -68,6 +68,7 @@ public static class Comparison
                         Model = model, Seed = seed, Split = m.Split, Metric = m.Metric, K = m.K, Value = m.Value,
                         Epochs = trained.EpochsRun, BestEpoch = trained.BestEpoch, SecondsPerEpoch = trained.SecondsPerEpoch,
                     });
+                await WriteAsync(outDir, rows, ct); // after every model × seed: a long comparison stopped half-way keeps what it measured
                 var ndcg = rows.LastOrDefault(r => r.Model == model && r.Seed == seed && r.Split == "test" && r.Metric == "ndcg" && r.K == 10);
                 log.Information("Comparison: {Model} seed {Seed}: test ndcg@10 {Ndcg:F4} after {Epochs} epochs (best {Best}, {PerEpoch:F2} s/epoch)",
                     model, seed, ndcg?.Value ?? double.NaN, trained.EpochsRun, trained.BestEpoch, trained.SecondsPerEpoch);
