@@ -35,8 +35,9 @@ public static class FeatureBuilder
         var numItems = catalogue.Items.Count;
         var numUsers = catalogue.Users.Count;
         var (attributes, names) = NodeFeaturesModule.attributesOfTags(catalogue.Items.Select(r => r.Tags.ToArray()).ToArray()).ToValueTuple();
-        if (!ConfigModule.usesText(config.Model.Kind) && !ConfigModule.usesAttributes(config.Model))
+        if (!ConfigModule.usesText(config.Model.Kind))
         {
+            // attributes only (gat), or nothing: no text is encoded
             var none = NodeFeaturesModule.none(numUsers, numItems);
             var f = new NodeFeatures(0, [], none.ItemHasText, [], none.UserHasText, attributes, names);
             return (f, new FeatureStats(names.Length, 0, 0, "none", null, null));
