@@ -174,8 +174,6 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
     member _.TextProjection = textProj
 
-    /// Attention coefficients for features x (for tests and explanations).
-    member _.Attention(x: torch.Tensor) = GatLayer.attention edges (fst attn.[0]) (snd attn.[0]) x
 
     interface IRecModel with
         member _.Parameters = parameters

@@ -41,7 +41,7 @@ public static class Comparison
         if (models.Count == 0) throw new ArgumentException("--models must name at least one model");
         if (seeds.Count == 0) throw new ArgumentException("--seeds must name at least one seed");
         // validate every model name before spending time on ingest
-        var configs = models.ToDictionary(m => m, m => Override(config.Config, "{\"model\":{\"kind\":\"" + m + "\"}}"));
+        var configs = models.ToDictionary(m => m, m => Override(config.Config, "{\"model\":{\"kind\":" + System.Text.Json.JsonSerializer.Serialize(m) + "}}"));
         var folder = RunFolder.Create(config, DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd"), "compare", DateTimeOffset.UtcNow);
         await new IngestJob(log).RunAsync(folder.Path, ct);
         var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
