@@ -25,11 +25,6 @@ type internal PatternOperand(m: Csr, transpose: int[]) =
 /// that have an entry in column c). CPU: vectorised Parallel.For kernels over tensor memory, O(nnz · d) each.
 [<RequireQualifiedAccess>]
 module WeightedSpMM =
-    let private address (t: torch.Tensor) : nativeint =
-        let span = t.bytes
-        use p = fixed span
-        NativePtr.toNativeInt p
-
     let private chunk = 256
 
     /// ⟨a, b⟩ over equal-length spans, vectorised.
@@ -46,33 +41,7 @@ module WeightedSpMM =
 
     /// Y[r] = Σ_{p ∈ row r} v[perm p] · X[col p] (perm = None: identity). v [nnz], X [N, d] → Y [N, d].
     let internal multiply (m: Csr) (perm: int[] option) (v: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
-        let d = int x.shape.[1]
-        use xd = x.detach()
-        use xc = xd.contiguous()
-        use vd = v.detach()
-        use vc = vd.contiguous()
-        let y = torch.empty([| int64 m.Rows; int64 d |], dtype = torch.float32)
-        let xPtr, yPtr, vPtr = address xc, address y, address vc
-        let lanes = Vector<float32>.Count
-        Parallel.For(0, (m.Rows + chunk - 1) / chunk, fun c ->
-            let xs = NativePtr.ofNativeInt<float32> xPtr
-            let ys = NativePtr.ofNativeInt<float32> yPtr
-            let vs = NativePtr.ofNativeInt<float32> vPtr
-            for r in c * chunk .. (min m.Rows ((c + 1) * chunk)) - 1 do
-                let yrow = Span<float32>(NativePtr.toVoidPtr (NativePtr.add ys (r * d)), d)
-                yrow.Clear()
-                let yv = MemoryMarshal.Cast<float32, Vector<float32>> yrow
-                let tail = yv.Length * lanes
-                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
-                    let w = NativePtr.get vs (match perm with Some t -> t.[p] | None -> p)
-                    let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (m.ColIdx.[p] * d)), d)
-                    let xv = MemoryMarshal.Cast<float32, Vector<float32>> xrow
-                    for j in 0 .. yv.Length - 1 do
-                        yv.[j] <- yv.[j] + xv.[j] * w
-                    for j in tail .. d - 1 do
-                        yrow.[j] <- yrow.[j] + xrow.[j] * w)
-        |> ignore
-        y
+        SpMM.multiplyValues m (Tensors.toArray v) perm x
 
     /// g[p] = ⟨gy[row p], x[col p]⟩ for every entry. → [nnz].
     let internal edgeDots (m: Csr) (gy: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
@@ -82,7 +51,7 @@ module WeightedSpMM =
         use gd = gy.detach()
         use gc = gd.contiguous()
         let g = torch.empty([| int64 m.Nnz |], dtype = torch.float32)
-        let xPtr, gyPtr, gPtr = address xc, address gc, address g
+        let xPtr, gyPtr, gPtr = SpMM.address xc, SpMM.address gc, SpMM.address g
         Parallel.For(0, (m.Rows + chunk - 1) / chunk, fun c ->
             let xs = NativePtr.ofNativeInt<float32> xPtr
             let gys = NativePtr.ofNativeInt<float32> gyPtr

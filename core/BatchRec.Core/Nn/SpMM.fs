@@ -20,13 +20,15 @@ open BatchRec.Core.Graph
 /// the same product: ∂L/∂X = Âᵀ ∂L/∂Y = Â ∂L/∂Y. On CUDA the sparse COO tensor's mm (and its autograd) is used.
 [<RequireQualifiedAccess>]
 module SpMM =
-    let private address (t: torch.Tensor) : nativeint =
+    /// The address of a CPU tensor's first element (the tensor must stay alive and contiguous while it is used).
+    let internal address (t: torch.Tensor) : nativeint =
         let span = t.bytes
         use p = fixed span
         NativePtr.toNativeInt p
 
-    /// Y = A X on the CPU for a CSR A [R, C] and a float32 X [C, d]; returns a new [R, d] tensor. O(nnz · d).
-    let multiply (a: Csr) (x: torch.Tensor) : torch.Tensor =
+    /// Y[r] = Σ_{p ∈ row r} values[perm p] · X[col p] on the CPU, for the pattern of a CSR A [R, C] with the given
+    /// per-entry values (perm = None: values[p]); X float32 [C, d]; returns a new [R, d] tensor. O(nnz · d).
+    let internal multiplyValues (a: Csr) (values: float32[]) (perm: int[] option) (x: torch.Tensor) : torch.Tensor =
         if x.dim () <> 2L || int x.shape.[0] <> a.Cols then
             invalidArg "x" (sprintf "must be [%d, d], got %A" a.Cols x.shape)
         let d = int x.shape.[1]
@@ -46,7 +48,7 @@ module SpMM =
                 let yv = MemoryMarshal.Cast<float32, Vector<float32>> yrow
                 let tail = yv.Length * lanes
                 for p in a.RowPtr.[r] .. a.RowPtr.[r + 1] - 1 do
-                    let w = a.Values.[p]
+                    let w = values.[match perm with Some t -> t.[p] | None -> p]
                     let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (a.ColIdx.[p] * d)), d)
                     let xv = MemoryMarshal.Cast<float32, Vector<float32>> xrow
                     for j in 0 .. yv.Length - 1 do
@@ -55,6 +57,9 @@ module SpMM =
                         yrow.[j] <- yrow.[j] + xrow.[j] * w)
         |> ignore
         y
+
+    /// Y = A X on the CPU for a CSR A [R, C] and a float32 X [C, d]; returns a new [R, d] tensor. O(nnz · d).
+    let multiply (a: Csr) (x: torch.Tensor) : torch.Tensor = multiplyValues a a.Values None x
 
 /// Holds the CSR operand so it travels through autograd's context as data, not as a tensor input.
 type internal CsrOperand(a: Csr) =
