@@ -1,43 +1,71 @@
 namespace BatchRec.Core.Eval
 
 open System
+open System.Numerics
+open System.Runtime.InteropServices
 open System.Threading.Tasks
 open BatchRec.Core.Graph
+open BatchRec.Core.Nn
 
 /// "Because you interacted with X": for each recommended item, the item of the user's history whose final
 /// embedding is most similar to it (cosine similarity of the trained item embeddings, the same vectors the
 /// score is a dot product of). Ties go to the lower item index.
 [<RequireQualifiedAccess>]
 module Explain =
-    /// Row-normalised copy of item factors [I × d] (zero rows stay zero).
+    /// Row-normalised copy of item factors [I × d] (zero rows stay zero). Rows in parallel blocks, vectorised dots.
     let normalise (itemFactors: float32[]) (dim: int) : float32[] =
         let n = itemFactors.Length / dim
         let out = Array.zeroCreate itemFactors.Length
-        Parallel.For(0, n, fun i ->
-            let mutable s = 0.0f
-            for j in 0 .. dim - 1 do s <- s + itemFactors.[i * dim + j] * itemFactors.[i * dim + j]
-            let inv = if s > 0.0f then 1.0f / sqrt s else 0.0f
-            for j in 0 .. dim - 1 do out.[i * dim + j] <- itemFactors.[i * dim + j] * inv) |> ignore
+        let block = 1024
+        Parallel.For(0, (n + block - 1) / block, fun c ->
+            for i in c * block .. (min n ((c + 1) * block)) - 1 do
+                let row = ReadOnlySpan<float32>(itemFactors, i * dim, dim)
+                let s = SpMM.dot row row
+                let inv = if s > 0.0f then 1.0f / sqrt s else 0.0f
+                for j in 0 .. dim - 1 do out.[i * dim + j] <- itemFactors.[i * dim + j] * inv) |> ignore
         out
 
     /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
     /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).
+    ///
+    /// Per user, the recommended rows are transposed into a d × k' block (k' = k rounded up to whole SIMD vectors),
+    /// so that one history row updates k' similarities at once: s[0..k') += h[j] · Rᵀ[j, 0..k') for j < d, with no
+    /// horizontal sums; the best similarity and its item are then kept per lane with a vector compare. A history
+    /// item replaces the best so far only when strictly more similar, so ties keep the earlier item in the user's
+    /// (ascending) history.
     let reasons (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let result = Array.create block.Items.Length -1
+        let lanes = Vector<float32>.Count
         Parallel.For(0, block.Users.Length, fun b ->
             let u = block.Users.[b]
             let h0, h1 = history.RowPtr.[u], history.RowPtr.[u + 1]
-            for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 do
-                let i = block.Items.[p]
-                let mutable best = -1
-                let mutable bestSim = Single.NegativeInfinity
+            let p0, p1 = block.Offsets.[b], block.Offsets.[b + 1]
+            let k = p1 - p0
+            if k > 0 && h1 > h0 then
+                let nv = (k + lanes - 1) / lanes
+                let kp = nv * lanes
+                let rt = Array.zeroCreate<float32> (dim * kp) // Rᵀ, padded lanes zero
+                for p in p0 .. p1 - 1 do
+                    let src = block.Items.[p] * dim
+                    for j in 0 .. dim - 1 do rt.[j * kp + (p - p0)] <- unit.[src + j]
+                let rtv = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt))
+                let acc = Array.zeroCreate<Vector<float32>> nv
+                let best = Array.create nv (Vector<float32>(Single.NegativeInfinity))
+                let bestItem = Array.create nv (Vector<int>(-1))
                 for q in h0 .. h1 - 1 do
                     let h = history.ColIdx.[q]
-                    let mutable s = 0.0f
-                    let ri, rh = i * dim, h * dim
-                    for j in 0 .. dim - 1 do s <- s + unit.[ri + j] * unit.[rh + j]
-                    if s > bestSim then
-                        bestSim <- s
-                        best <- h
-                result.[p] <- best) |> ignore
+                    let hrow = h * dim
+                    for v in 0 .. nv - 1 do acc.[v] <- Vector<float32>.Zero
+                    for j in 0 .. dim - 1 do
+                        let x = Vector<float32>(unit.[hrow + j])
+                        let o = j * nv
+                        for v in 0 .. nv - 1 do acc.[v] <- acc.[v] + x * rtv.[o + v]
+                    let hv = Vector<int>(h)
+                    for v in 0 .. nv - 1 do
+                        let better = Vector.GreaterThan(acc.[v], best.[v])
+                        best.[v] <- Vector.ConditionalSelect(better, acc.[v], best.[v])
+                        bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
+                for p in p0 .. p1 - 1 do
+                    let l = p - p0
+                    result.[p] <- bestItem.[l / lanes].[l % lanes]) |> ignore
         result

@@ -27,18 +27,6 @@ type internal PatternOperand(m: Csr, transpose: int[]) =
 module WeightedSpMM =
     let private chunk = 256
 
-    /// ⟨a, b⟩ over equal-length spans, vectorised.
-    let private dot (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>) : float32 =
-        let av = MemoryMarshal.Cast<float32, Vector<float32>> a
-        let bv = MemoryMarshal.Cast<float32, Vector<float32>> b
-        let mutable acc = Vector<float32>.Zero
-        for j in 0 .. av.Length - 1 do
-            acc <- acc + av.[j] * bv.[j]
-        let mutable s = Vector.Dot(acc, Vector<float32>.One)
-        for j in av.Length * Vector<float32>.Count .. a.Length - 1 do
-            s <- s + a.[j] * b.[j]
-        s
-
     /// Y[r] = Σ_{p ∈ row r} v[perm p] · X[col p] (perm = None: identity). v [nnz], X [N, d] → Y [N, d].
     let internal multiply (m: Csr) (perm: int[] option) (v: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
         SpMM.multiplyValues m (Tensors.toArray v) perm x
@@ -60,7 +48,7 @@ module WeightedSpMM =
                 let grow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add gys (r * d)), d)
                 for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
                     let xrow = ReadOnlySpan<float32>(NativePtr.toVoidPtr (NativePtr.add xs (m.ColIdx.[p] * d)), d)
-                    NativePtr.set gs p (dot grow xrow))
+                    NativePtr.set gs p (SpMM.dot grow xrow))
         |> ignore
         g
 

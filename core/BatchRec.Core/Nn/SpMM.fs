@@ -26,6 +26,18 @@ module SpMM =
         use p = fixed span
         NativePtr.toNativeInt p
 
+    /// ⟨a, b⟩ over equal-length spans, vectorised.
+    let internal dot (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>) : float32 =
+        let av = MemoryMarshal.Cast<float32, Vector<float32>> a
+        let bv = MemoryMarshal.Cast<float32, Vector<float32>> b
+        let mutable acc = Vector<float32>.Zero
+        for j in 0 .. av.Length - 1 do
+            acc <- acc + av.[j] * bv.[j]
+        let mutable s = Vector.Dot(acc, Vector<float32>.One)
+        for j in av.Length * Vector<float32>.Count .. a.Length - 1 do
+            s <- s + a.[j] * b.[j]
+        s
+
     /// Y[r] = Σ_{p ∈ row r} values[perm p] · X[col p] on the CPU, for the pattern of a CSR A [R, C] with the given
     /// per-entry values (perm = None: values[p]); X float32 [C, d]; returns a new [R, d] tensor. O(nnz · d).
     let internal multiplyValues (a: Csr) (values: float32[]) (perm: int[] option) (x: torch.Tensor) : torch.Tensor =

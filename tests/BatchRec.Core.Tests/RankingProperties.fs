@@ -1,0 +1,113 @@
+/// The scoring hot path (issue 6): the CPU's one-pass masked top-K selection, the vectorised reasons kernel and the
+/// evaluation user sample, each against a plain reference.
+module BatchRec.Core.Tests.RankingProperties
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+open BatchRec.Core.Eval
+
+/// Random factors (continuous values, so ties are improbable) and a random exclusion pattern.
+type RankCase = { Users: int; Items: int; Dim: int; K: int; U: float32[]; I: float32[]; ExU: int[]; ExI: int[] }
+
+type RankArbs =
+    static member RankCase() =
+        gen {
+            let! users = Gen.choose (1, 9)
+            let! items = Gen.choose (1, 70) // crosses several SIMD vectors and tails
+            let! dim = Gen.choose (1, 20)
+            let! k = Gen.choose (1, 25)
+            let floats n = Gen.arrayOfLength n (Gen.choose (-100000, 100000) |> Gen.map (fun x -> float32 x / 1000.0f))
+            let! u = floats (users * dim)
+            let! i = floats (items * dim)
+            let! n = Gen.choose (0, users * items)
+            let! exU = Gen.arrayOfLength n (Gen.choose (0, users - 1))
+            let! exI = Gen.arrayOfLength n (Gen.choose (0, items - 1))
+            return { Users = users; Items = items; Dim = dim; K = k; U = u; I = i; ExU = exU; ExI = exI }
+        }
+        |> Arb.fromGen
+
+let private tensors (c: RankCase) =
+    torch.tensor(c.U).reshape(int64 c.Users, int64 c.Dim), torch.tensor(c.I).reshape(int64 c.Items, int64 c.Dim)
+
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 200)>]
+let ``the CPU top-K selection gives the same lists as masking and libtorch's topk`` (c: RankCase) =
+    use scope = torch.NewDisposeScope()
+    let ue, ie = tensors c
+    let exclude = Bipartite.userItems c.Users c.Items c.ExU c.ExI
+    let users = Array.init c.Users id |> Array.rev // any order of users
+    let cpu = Ranking.topKUsers ue ie exclude c.K users
+    let reference = Ranking.topKUsersTorch ue ie exclude c.K users
+    cpu.Users = reference.Users && cpu.Offsets = reference.Offsets && cpu.Items = reference.Items
+    && Array.forall2 (fun (a: float32) b -> abs (a - b) <= 1e-4f * (1.0f + abs b)) cpu.Scores reference.Scores
+
+[<Fact>]
+let ``equal scores keep the lower item first, and NaN scores are never selected`` () =
+    use scope = torch.NewDisposeScope()
+    // 1 user, 1-dim factors: items 0..19 score 1, 2, 1, 2, ...; item 5 scores NaN
+    let ue = torch.ones([| 1L; 1L |])
+    let vals = Array.init 20 (fun i -> if i = 5 then Single.NaN elif i % 2 = 0 then 1.0f else 2.0f)
+    let ie = torch.tensor(vals).reshape(20L, 1L)
+    let none = Csr.ofEdges 1 20 [||] [||] [||]
+    let top = Ranking.topKUsers ue ie none 12 [| 0 |]
+    // the nine 2s (odd items except 5), then the 1s in index order
+    Assert.Equal<int[]>([| 1; 3; 7; 9; 11; 13; 15; 17; 19; 0; 2; 4 |], top.Items)
+
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 100)>]
+let ``reasons are the most cosine-similar history item (float64 reference, clear winners only)`` (c: RankCase) =
+    // history = the exclusion pattern; recommendations = the top-K block
+    use scope = torch.NewDisposeScope()
+    let ue, ie = tensors c
+    let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
+    let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
+    let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
+    let unit = Explain.normalise c.I c.Dim
+    let reasons = Explain.reasons unit c.Dim history block
+    let cos i h = Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float unit.[i * c.Dim + j] * float unit.[h * c.Dim + j] })
+    [ for b in 0 .. block.Users.Length - 1 do
+          let u = block.Users.[b]
+          let hist = [ for q in history.RowPtr.[u] .. history.RowPtr.[u + 1] - 1 -> history.ColIdx.[q] ]
+          for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 do
+              let i = block.Items.[p]
+              match hist with
+              | [] -> yield reasons.[p] = -1
+              | _ ->
+                  let sims = hist |> List.map (fun h -> h, cos i h) |> List.sortByDescending snd
+                  let best, s = sims.Head
+                  // where the runner-up is within float32 rounding, either may win
+                  let clear = sims.Length = 1 || s - snd sims.[1] > 1e-4
+                  yield (if clear then reasons.[p] = best else List.contains reasons.[p] hist) ]
+    |> List.forall id
+
+[<Property>]
+let ``the evaluation sample is a fixed, ascending subset of the users with truth`` (pairs: (byte * byte) list) (max: byte) =
+    let users = pairs |> List.map (fun (u, _) -> int u % 50) |> Array.ofList
+    let items = pairs |> List.map (fun (_, i) -> int i % 30) |> Array.ofList
+    let truth = Bipartite.userItems 50 30 users items
+    let all = [| for u in 0 .. 49 do if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then yield u |]
+    let maxUsers = int max % 60
+    let s = Evaluation.sampleUsers truth maxUsers
+    let expectedLength = if maxUsers = 0 then all.Length else min maxUsers all.Length
+    s.Length = expectedLength
+    && s = Array.sort (Array.distinct s)
+    && s |> Array.forall (fun u -> Array.contains u all)
+    && s = Evaluation.sampleUsers truth maxUsers
+
+[<Fact>]
+let ``evaluating a sample of all users equals the full evaluation, and a smaller sample ranks only its users`` () =
+    use scope = torch.NewDisposeScope()
+    let rng = Random(7)
+    let ue = torch.tensor(Array.init (30 * 4) (fun _ -> float32 (rng.NextDouble()))).reshape(30L, 4L)
+    let ie = torch.tensor(Array.init (25 * 4) (fun _ -> float32 (rng.NextDouble()))).reshape(25L, 4L)
+    let truth = Bipartite.userItems 30 25 (Array.init 60 (fun e -> e % 30)) (Array.init 60 (fun e -> (e * 7) % 25))
+    let none = Csr.ofEdges 30 25 [||] [||] [||]
+    let full = Evaluation.evaluate ue ie none truth [ 5 ] 4
+    Assert.Equal<MetricValue list>(full, Evaluation.evaluateSample ue ie none truth [ 5 ] 4 30)
+    let sample = Evaluation.sampleUsers truth 10
+    let byHand = Evaluation.evaluateUsers ue ie none truth [ 5 ] 3 sample
+    Assert.Equal<MetricValue list>(byHand, Evaluation.evaluateSample ue ie none truth [ 5 ] 4 10)
