@@ -67,7 +67,11 @@ type EvalConfig =
       StopMetric: string
       StopK: int
       /// Users per chunk of the full-ranking score matrix.
-      UserChunk: int }
+      UserChunk: int
+      /// Evaluate (validation during training, valid and test in the evaluate stage) on a fixed-seed uniform sample
+      /// of at most this many users of each split; 0 = every user. For large datasets, where full ranking of every
+      /// user costs as much as scoring them all.
+      MaxUsers: int }
 
 type ScoreConfig = { K: int; UserChunk: int }
 
@@ -162,7 +166,10 @@ type Config =
       Jobs: JobsConfig
       Dashboard: DashboardConfig
       Publish: PublishConfig
-      Ingest: IngestConfig }
+      Ingest: IngestConfig
+      /// `batchrec compare` only: per-model overrides of this config (raw JSON objects keyed by model kind), e.g.
+      /// a model's own learning rate. The run chain ignores them.
+      Compare: Map<string, string> }
 
 /// One problem in a config: the dotted key and what is wrong, quoting the bad value.
 type ConfigError =
@@ -183,7 +190,7 @@ module Config =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
           Split = { Valid = 0.1; Test = 0.1 }
-          Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048 }
+          Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
           Score = { K = 20; UserChunk = 2048 }
           Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
@@ -199,7 +206,8 @@ module Config =
           Publish = { ChampionCheck = true; Tolerance = 0.01 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
-              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 } }
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 }
+          Compare = Map.empty }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
     let stageNames = [ "ingest"; "train"; "evaluate"; "score"; "publish" ]
@@ -254,6 +262,7 @@ module Config =
         check (knownMetrics.Contains c.Eval.StopMetric) "eval.stopMetric" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownMetrics)) c.Eval.StopMetric)
         check (c.Eval.StopK > 0) "eval.stopK" (sprintf "must be > 0, got %d" c.Eval.StopK)
         check (c.Eval.UserChunk > 0) "eval.userChunk" (sprintf "must be > 0, got %d" c.Eval.UserChunk)
+        check (c.Eval.MaxUsers >= 0) "eval.maxUsers" (sprintf "must be >= 0 (0 = every user), got %d" c.Eval.MaxUsers)
         check (c.Score.K > 0) "score.k" (sprintf "must be > 0, got %d" c.Score.K)
         check (c.Score.UserChunk > 0) "score.userChunk" (sprintf "must be > 0, got %d" c.Score.UserChunk)
         check (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length |> fun n -> n = 5 || n = 6)
@@ -333,7 +342,7 @@ module Config =
 
     /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`,
     /// then validates. Unknown keys and wrongly typed values are errors naming the dotted key.
-    let parseOver (baseConfig: Config) (json: string) : Result<Config, ConfigError list> =
+    let rec parseOver (baseConfig: Config) (json: string) : Result<Config, ConfigError list> =
         let errors = Collections.Generic.List<ConfigError>()
         let doc =
             try
@@ -347,8 +356,12 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
                 match key with
+                | "compare" ->
+                    r.Obj v key [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ] (fun k e ->
+                        if e.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(k.Substring(key.Length + 1), e.GetRawText()) }
+                        else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (e.GetRawText()) })
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
                         let d = c.Dataset
@@ -394,7 +407,7 @@ module Config =
                         let s = c.Split
                         c <- { c with Split = if k = "split.valid" then { s with Valid = r.Float k e s.Valid } else { s with Test = r.Float k e s.Test } })
                 | "eval" ->
-                    r.Obj v key [ "mode"; "coldFraction"; "coldKs"; "ks"; "stopMetric"; "stopK"; "userChunk" ] (fun k e ->
+                    r.Obj v key [ "mode"; "coldFraction"; "coldKs"; "ks"; "stopMetric"; "stopK"; "userChunk"; "maxUsers" ] (fun k e ->
                         let ev = c.Eval
                         c <- { c with Eval =
                                         match k with
@@ -409,6 +422,7 @@ module Config =
                                                 ev
                                         | "eval.stopMetric" -> { ev with StopMetric = r.Str k e ev.StopMetric }
                                         | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
+                                        | "eval.maxUsers" -> { ev with MaxUsers = r.Int k e ev.MaxUsers }
                                         | _ -> { ev with UserChunk = r.Int k e ev.UserChunk } })
                 | "score" ->
                     r.Obj v key [ "k"; "userChunk" ] (fun k e ->
@@ -488,7 +502,18 @@ module Config =
                                             | "jobs.scoreShards" -> { j with ScoreShards = r.Int k e j.ScoreShards }
                                             | "jobs.backfillConcurrency" -> { j with BackfillConcurrency = r.Int k e j.BackfillConcurrency }
                                             | _ -> { j with TestShardDelayMs = r.Int k e j.TestShardDelayMs } }))
-            if errors.Count > 0 then Error(List.ofSeq errors) else validate c
+            if errors.Count > 0 then Error(List.ofSeq errors)
+            else
+                match validate c with
+                | Error es -> Error es
+                | Ok valid ->
+                    // every per-model override must itself give a valid config (checked once the base is valid)
+                    let overrideErrors =
+                        [ for KeyValue(m, raw) in valid.Compare do
+                              match parseOver { valid with Compare = Map.empty } raw with
+                              | Ok _ -> ()
+                              | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
+                    if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json

@@ -100,14 +100,15 @@ module Pipeline =
             [ for v in Evaluation.evaluate ue sub none truth cfg.Eval.ColdKs cfg.Eval.UserChunk ->
                   { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
 
-    /// Full-ranking metrics on valid (train masked) and test (train and valid masked); in cold-items mode also
+    /// Full-ranking metrics on valid (train masked) and test (train and valid masked), over every user of each split
+    /// or eval.maxUsers of them (Evaluation.sampleUsers); in cold-items mode also
     /// the "cold" split (evaluateCold).
     let evaluate (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : MetricRecord list =
         let ue, ie = factorTensors device m
         use ue = ue
         use ie = ie
         [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
-              for v in Evaluation.evaluate ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk do
+              for v in Evaluation.evaluateSample ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk cfg.Eval.MaxUsers do
                   yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value }
           yield! evaluateCold cfg ue ie graphs ]
 
@@ -185,6 +186,22 @@ module Pipeline =
                 let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
                 yield { TopK = block; Reasons = reasons }
         }
+
+    /// The bare user × item score product U·Iᵀ of the model's factors, computed chunk by chunk (`chunk` users at a
+    /// time) and discarded: the benchmark's lower bound for scoring, which adds masking, top-K, reasons and writing.
+    /// Returns the number of scores computed.
+    let bareProduct (device: torch.Device) (m: TrainedModel) (chunk: int) : int64 =
+        let ue, ie = factorTensors device m
+        use ue = ue
+        use ie = ie
+        let numUsers = int ue.shape.[0]
+        use it = ie.t()
+        let mutable n = 0L
+        for s in 0 .. chunk .. numUsers - 1 do
+            use u = ue.narrow(0L, int64 s, int64 (min chunk (numUsers - s)))
+            use scores = u.mm(it)
+            n <- n + scores.numel()
+        n
 
     /// The model's factors re-indexed for another snapshot: row r of the result is row `userRows.[r]` (`itemRows.[r]`)
     /// of `m`, or zeros where that is -1 (an id the model never saw). Used to evaluate a previous model on a new

@@ -146,3 +146,21 @@ let ``the model, text and cold-items keys override and validate`` () =
     | Error errs ->
         let keys = errs |> List.map (fun e -> e.Key) |> Set.ofList
         Assert.Equal<Set<string>>(set [ "model.heads"; "model.dropout"; "model.edgeWeight"; "model.fusion"; "text.encoder"; "eval.mode"; "eval.coldFraction" ], keys)
+
+[<Fact>]
+let ``compare overrides are kept per model and must themselves be valid`` () =
+    match Config.parse """{ "compare": { "bpr-mf": { "train": { "learningRate": 0.001 } } }, "eval": { "maxUsers": 500 } }""" with
+    | Ok c ->
+        Assert.Equal(500, c.Eval.MaxUsers)
+        Assert.Equal<string list>([ "bpr-mf" ], c.Compare |> Map.toList |> List.map fst)
+        match Config.parseOver c c.Compare.["bpr-mf"] with
+        | Ok o -> Assert.Equal(0.001, o.Train.LearningRate); Assert.Equal(c.Train.BatchSize, o.Train.BatchSize)
+        | Error e -> failwithf "%A" e
+    | Error e -> failwithf "%A" e
+    let keys json =
+        match Config.parse json with
+        | Ok _ -> failwithf "expected errors from %s" json
+        | Error errs -> errs |> List.map (fun e -> e.Key) |> Set.ofList
+    Assert.Contains("compare.svd", keys """{ "compare": { "svd": {} } }""")
+    Assert.Contains("compare.lightgcn.train.batchSize", keys """{ "compare": { "lightgcn": { "train": { "batchSize": 0 } } } }""")
+    Assert.Equal<Set<string>>(set [ "eval.maxUsers" ], keys """{ "compare": { "lightgcn": {} }, "eval": { "maxUsers": -1 } }""")

@@ -177,7 +177,7 @@ module Trainer =
                         use _ng = torch.no_grad()
                         use ue = all.narrow(0L, 0L, int64 numUsers)
                         use ie = all.narrow(0L, int64 numUsers, int64 numItems)
-                        Evaluation.evaluate ue ie graphs.Train graphs.Valid [ cfg.Eval.StopK ] cfg.Eval.UserChunk
+                        Evaluation.evaluateSample ue ie graphs.Train graphs.Valid [ cfg.Eval.StopK ] cfg.Eval.UserChunk cfg.Eval.MaxUsers
                         |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
                     valid <- Some v.Value
                     if v.Value > bestValid then

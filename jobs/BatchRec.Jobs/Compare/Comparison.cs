@@ -41,7 +41,12 @@ public static class Comparison
         if (models.Count == 0) throw new ArgumentException("--models must name at least one model");
         if (seeds.Count == 0) throw new ArgumentException("--seeds must name at least one seed");
         // validate every model name before spending time on ingest
-        var configs = models.ToDictionary(m => m, m => Override(config.Config, "{\"model\":{\"kind\":" + System.Text.Json.JsonSerializer.Serialize(m) + "}}"));
+        // each model: the shared protocol, its kind, then its own overrides (config key compare.<model>)
+        var configs = models.ToDictionary(m => m, m =>
+        {
+            var c = Override(config.Config, "{\"model\":{\"kind\":" + System.Text.Json.JsonSerializer.Serialize(m) + "}}");
+            return config.Config.Compare.TryFind(m) is { } own ? Override(c, own.Value) : c;
+        });
         var folder = RunFolder.Create(config, DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd"), "compare", DateTimeOffset.UtcNow);
         await new IngestJob(log).RunAsync(folder.Path, ct);
         var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
