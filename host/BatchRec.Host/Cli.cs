@@ -1,3 +1,5 @@
+using System.Globalization;
+using BatchRec.Jobs.Bench;
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Ingest;
 using BatchRec.Jobs.Io;
@@ -21,6 +23,16 @@ public static class Cli
                                                              train and evaluate several models on one snapshot and split;
                                                              writes comparison.{parquet,csv,md} (default: all five models,
                                                              the config's seed, DIR = <output>/comparison)
+          batchrec synth --out DIR --interactions N [--users U] [--items I] [--seed S]
+                                                             write a synthetic dataset in the input layout (power-law
+                                                             activity and popularity, planted communities, tags, text;
+                                                             default U = N/20, I = N/100)
+          batchrec bench --config FILE [--label L] [--results DIR] [--scoring-reps R] [--run RUN_ID]
+                                                             one run of the chain in this process, measured per stage
+                                                             (seconds, peak RSS, rates); with R > 0 also the scoring ratio
+                                                             against the bare user × item product; rows appended to
+                                                             DIR/bench.csv (default bench/results); --run: only the
+                                                             scoring ratio, on that finished run
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
@@ -94,6 +106,30 @@ public static class Cli
                 var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, seeds, outDir, Log.Logger, ct);
                 Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
                 Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", models), string.Join(", ", seeds), outDir);
+                return 0;
+            }
+            case "synth":
+            {
+                var n = long.Parse(Required(options, "interactions").Replace("_", ""), CultureInfo.InvariantCulture);
+                var spec = SyntheticSpec.OfSize(n, options.TryGetValue("seed", out var seed) ? int.Parse(seed, CultureInfo.InvariantCulture) : 2020);
+                if (options.TryGetValue("users", out var u)) spec = spec with { Users = int.Parse(u.Replace("_", ""), CultureInfo.InvariantCulture) };
+                if (options.TryGetValue("items", out var i)) spec = spec with { Items = int.Parse(i.Replace("_", ""), CultureInfo.InvariantCulture) };
+                var summary = await SyntheticData.WriteAsync(spec, Required(options, "out"), ct);
+                Log.Information("Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
+                    summary.Interactions, summary.Users, summary.Items, summary.Files, Path.GetFullPath(Required(options, "out")), summary.Seconds);
+                return 0;
+            }
+            case "bench":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var label = options.GetValueOrDefault("label") ?? config.DatasetName;
+                var results = Path.GetFullPath(options.GetValueOrDefault("results") ?? Path.Combine("bench", "results"));
+                var reps = options.TryGetValue("scoring-reps", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 0;
+                var command = "batchrec " + string.Join(' ', args);
+                var rows = options.TryGetValue("run", out var runId)
+                    ? await ScaleBench.ScoringOnlyAsync(config, runId, label, command, results, reps, Log.Logger, ct)
+                    : await ScaleBench.RunAsync(config, label, command, results, reps, Log.Logger, ct);
+                Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", label, rows.Count, Path.Combine(results, "bench.csv"));
                 return 0;
             }
             default:

@@ -153,7 +153,7 @@ public static class MovieLensImporter
     /// Dremel levels of a list&lt;string&gt; column whose list and elements are both nullable (max definition level 3):
     /// an element is at the max level, an empty list two below it; the first entry of each row repeats at level 0.
     /// </summary>
-    private static (ReadOnlyMemory<char>[] Values, int[] Definitions, int[] Repetitions) ListLevels(DataField leaf, List<string[]> rows)
+    internal static (ReadOnlyMemory<char>[] Values, int[] Definitions, int[] Repetitions) ListLevels(DataField leaf, IReadOnlyList<string[]> rows)
     {
         int present = leaf.MaxDefinitionLevel, empty = present - (leaf.IsNullable ? 2 : 1);
         var values = new List<ReadOnlyMemory<char>>();

@@ -95,6 +95,7 @@ public sealed class PublishJob(ILogger log)
         {
             ["shards"] = records.Count, ["users"] = users, ["rows"] = rows,
             ["workers"] = records.Select(r => r.Details.GetValueOrDefault("worker")?.ToString() ?? "").Distinct().Order().ToList(),
+            ["peakRssMiB"] = records.Max(r => r.Details.GetValueOrDefault("peakRssMiB") is System.Text.Json.JsonElement e ? e.GetDouble() : 0.0), // the largest shard's window
         }));
     }
 

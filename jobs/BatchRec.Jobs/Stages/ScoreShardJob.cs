@@ -42,38 +42,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             {
                 Directory.CreateDirectory(folder.ShardTmpDir);
                 var tmp = Path.Combine(folder.ShardTmpDir, $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet");
-                var cold = Pipeline.coldItems(graphs);
-                var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
-                await using (var writer = await RecommendationWriter.CreateAsync(tmp, info.UserIdKind, info.ItemIdKind, ct))
-                {
-                    foreach (var scored in Pipeline.scoreRange(config.Config, device, graphs, model, start, count))
-                    {
-                        ct.ThrowIfCancellationRequested(); // between chunks
-                        var chunk = scored.TopK;
-                        var n = chunk.Items.Length;
-                        var userIds = new string[n];
-                        var itemIds = new string[n];
-                        var ranks = new int[n];
-                        var reasons = new string?[n];
-                        var coldStart = new bool[n];
-                        for (var b = 0; b < chunk.Users.Length; b++)
-                        {
-                            var uid = snapshot.UserIds.Id(chunk.Users[b]);
-                            if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Config.Score.K) shortLists++;
-                            for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
-                            {
-                                userIds[p] = uid;
-                                itemIds[p] = snapshot.ItemIds.Id(chunk.Items[p]);
-                                ranks[p] = p - chunk.Offsets[b] + 1;
-                                reasons[p] = scored.Reasons[p] >= 0 ? snapshot.ItemIds.Id(scored.Reasons[p]) : null;
-                                coldStart[p] = cold[chunk.Items[p]];
-                                if (coldStart[p]) coldRows++;
-                            }
-                        }
-                        if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, context.RunId, ct);
-                        rows += n;
-                    }
-                }
+                (rows, coldRows, shortLists) = await WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, context.RunId, start, count, ct);
                 Directory.CreateDirectory(Path.GetDirectoryName(part)!);
                 File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
             }
@@ -86,6 +55,50 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             };
         }, ct, recordShard: shard);
         EnqueuePublishWhenAllShardsDone(new RunFolder(runDir), shards);
+    }
+
+    /// <summary>
+    /// Scores users [start, start+count) chunk by chunk (Pipeline.scoreRange) and streams the rows into a new
+    /// recommendations file at <paramref name="path"/>, one row group per chunk. Returns the rows written, how many are
+    /// cold-start items, and how many users got fewer than K items.
+    /// </summary>
+    public static async Task<(long Rows, long ColdRows, int ShortLists)> WritePartAsync(string path, Core.Config config, TorchSharp.torch.Device device,
+        Snapshot snapshot, Core.Train.SplitGraphs graphs, Core.Train.TrainedModel model, SnapshotInfo info, string runId, int start, int count,
+        CancellationToken ct)
+    {
+        long rows = 0, coldRows = 0;
+        var shortLists = 0;
+        var cold = Pipeline.coldItems(graphs);
+        var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
+        await using var writer = await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct);
+        foreach (var scored in Pipeline.scoreRange(config, device, graphs, model, start, count))
+        {
+            ct.ThrowIfCancellationRequested(); // between chunks
+            var chunk = scored.TopK;
+            var n = chunk.Items.Length;
+            var userIds = new string[n];
+            var itemIds = new string[n];
+            var ranks = new int[n];
+            var reasons = new string?[n];
+            var coldStart = new bool[n];
+            for (var b = 0; b < chunk.Users.Length; b++)
+            {
+                var uid = snapshot.UserIds.Id(chunk.Users[b]);
+                if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K) shortLists++;
+                for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
+                {
+                    userIds[p] = uid;
+                    itemIds[p] = snapshot.ItemIds.Id(chunk.Items[p]);
+                    ranks[p] = p - chunk.Offsets[b] + 1;
+                    reasons[p] = scored.Reasons[p] >= 0 ? snapshot.ItemIds.Id(scored.Reasons[p]) : null;
+                    coldStart[p] = cold[chunk.Items[p]];
+                    if (coldStart[p]) coldRows++;
+                }
+            }
+            if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
+            rows += n;
+        }
+        return (rows, coldRows, shortLists);
     }
 
     /// <summary>Users [start, start+count) of shard <paramref name="shard"/> of <paramref name="shards"/>: ⌈U/N⌉ each, the last ones shorter or empty.</summary>

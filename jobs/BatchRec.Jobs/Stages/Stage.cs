@@ -17,7 +17,10 @@ public static class StageNames
     public static readonly IReadOnlyList<string> Chain = [Ingest, Train, Evaluate, Score, Publish];
 }
 
-/// <summary>Runs one stage body with the run's context: logging scope, timing, and the stage record.</summary>
+/// <summary>
+/// Runs one stage body with the run's context: logging scope, timing, and the stage record (with the process's peak
+/// RSS during the stage, <c>peakRssMiB</c>, on Linux).
+/// </summary>
 public static class Stage
 {
     public delegate Task<Dictionary<string, object>> Body(RunFolder folder, LoadedConfig config, RunContext context);
@@ -32,10 +35,12 @@ public static class Stage
         using var stageProp = LogContext.PushProperty("Stage", stage);
         var config = folder.LoadConfig();
         var started = DateTimeOffset.UtcNow;
+        var peakWindow = ProcessMemory.ResetPeak(); // per-stage peak RSS (process-wide: shards running beside it count too)
         var sw = Stopwatch.StartNew();
         log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
         var details = await body(folder, config, context);
         sw.Stop();
+        if (ProcessMemory.PeakBytes() is { } peak) details[peakWindow ? "peakRssMiB" : "processPeakRssMiB"] = Math.Round(peak / 1048576.0, 1);
         var record = new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details);
         if (recordShard is { } shard) folder.WriteShard(shard, record);
         else folder.WriteStage(record);

@@ -14,8 +14,11 @@ public sealed class TrainJob(ILogger log)
     public Task RunAsync(string runDir, CancellationToken ct) =>
         Stage.RunAsync(runDir, StageNames.Train, log, async (folder, config, _) =>
         {
+            var loadWatch = System.Diagnostics.Stopwatch.StartNew();
             var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
+            var snapshotSeconds = loadWatch.Elapsed.TotalSeconds;
             var graphs = Pipeline.splitGraphs(snapshot);
+            var graphSeconds = loadWatch.Elapsed.TotalSeconds - snapshotSeconds;
             var cfg = config.Config;
             Pipeline.setThreads(cfg.Train.Threads);
             var device = Pipeline.chooseDevice(cfg.Train.Device); // chosen once for this stage
@@ -28,6 +31,7 @@ public sealed class TrainJob(ILogger log)
                 log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded}, cache hits {Hits}",
                     featureStats.Attributes, featureStats.ItemsWithText, featureStats.UsersWithText, featureStats.Source,
                     (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
+            var trainWatch = System.Diagnostics.Stopwatch.StartNew();
             var model = Pipeline.train(cfg, device, graphs, features, r =>
             {
                 if (r.Valid is { } v)
@@ -36,11 +40,13 @@ public sealed class TrainJob(ILogger log)
                 else
                     log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s", r.Epoch, r.Loss, r.Seconds);
             }, ct);
+            var trainSeconds = trainWatch.Elapsed.TotalSeconds;
             ModelStore.Write(folder.ModelDir, model);
             log.Information("Trained {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
                 model.EpochsRun, model.SecondsPerEpoch, metric, model.BestValid, model.BestEpoch, model.StoppedEarly ? ", stopped early" : "");
             return new Dictionary<string, object>
             {
+                ["snapshotReadSeconds"] = snapshotSeconds, ["graphSeconds"] = graphSeconds, ["trainSeconds"] = trainSeconds,
                 ["device"] = device.type.ToString(), ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
                 ["secondsPerEpoch"] = model.SecondsPerEpoch, ["bestValid"] = model.BestValid,
                 ["attributes"] = featureStats.Attributes, ["itemsWithText"] = featureStats.ItemsWithText, ["usersWithText"] = featureStats.UsersWithText,

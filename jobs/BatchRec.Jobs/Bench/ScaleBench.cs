@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using BatchRec.Core;
+using BatchRec.Jobs.Configuration;
+using BatchRec.Jobs.Orchestration;
+using BatchRec.Jobs.Runs;
+using BatchRec.Jobs.Stages;
+using BatchRec.Jobs.Store;
+using Parquet.Serialization;
+using Serilog;
+
+namespace BatchRec.Jobs.Bench;
+
+/// <summary>One measured figure of a benchmark run (a row of bench results).</summary>
+public sealed class BenchRow
+{
+    public string DateUtc { get; set; } = "";
+    public string Label { get; set; } = "";
+    public string Machine { get; set; } = "";
+    public string Command { get; set; } = "";
+    public string RunId { get; set; } = "";
+    public long Interactions { get; set; }
+    public int Users { get; set; }
+    public int Items { get; set; }
+    public string Model { get; set; } = "";
+    /// <summary>ingest, graph, train, evaluate, score, publish, total; scoring-ratio rows: bare-product, scoring.</summary>
+    public string Stage { get; set; } = "";
+    public double Seconds { get; set; }
+    /// <summary>The process's peak RSS during the stage (MiB); for total, the largest stage peak.</summary>
+    public double PeakRssMiB { get; set; }
+    /// <summary>The stage's rate in <see cref="Unit"/> (rows/s, s/epoch, users/s, or the scoring/bare ratio).</summary>
+    public double Rate { get; set; }
+    public string Unit { get; set; } = "";
+    public string Notes { get; set; } = "";
+}
+
+/// <summary>
+/// The benchmark harness (`batchrec bench`): one run of the nightly chain in this process (the embedded Hangfire
+/// server, exactly what `batchrec run` does), then its per-stage records (seconds and the process's peak RSS during
+/// each stage, see <see cref="Stage"/>) become result rows: ingest rows/s, graph build time, seconds per epoch,
+/// evaluation time, scoring users/s, publish time. Optionally the scoring ratio: in the same process, the bare
+/// user × item product of the trained factors against the full scoring path (mask, top-K, reasons, Parquet rows),
+/// each timed <c>reps</c> times after a warm-up (median). Rows are appended to <c>results/bench.csv</c> and written
+/// to <c>results/&lt;label&gt;-&lt;time&gt;.parquet</c>.
+/// </summary>
+public static class ScaleBench
+{
+    /// <summary>Only the scoring ratio, on a finished run of this config (its id under the work folder).</summary>
+    public static async Task<IReadOnlyList<BenchRow>> ScoringOnlyAsync(LoadedConfig config, string runId, string label, string command, string resultsDir,
+        int scoringReps, ILogger log, CancellationToken ct)
+    {
+        var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", runId));
+        var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+        var started = DateTimeOffset.UtcNow;
+        var machine = Machine();
+        BenchRow Row(string stage, double seconds, double peak, double rate, string unit, string notes = "") => new()
+        {
+            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
+            RunId = runId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = ModelStore.ReadInfo(folder.ModelDir).Kind,
+            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
+        };
+        var rows = (await ScoringRatioAsync(folder, config, Math.Max(1, scoringReps), Row, log, ct)).ToList();
+        await WriteAsync(resultsDir, label, started, rows, ct);
+        return rows;
+    }
+
+    public static async Task<IReadOnlyList<BenchRow>> RunAsync(LoadedConfig config, string label, string command, string resultsDir, int scoringReps,
+        ILogger log, CancellationToken ct)
+    {
+        var date = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var started = DateTimeOffset.UtcNow;
+        var wall = Stopwatch.StartNew();
+        var outcome = await RunOnce.ExecuteAsync(config, date, ct);
+        wall.Stop();
+        if (!outcome.Succeeded)
+            throw new InvalidOperationException($"benchmark run {outcome.RunId} failed in stage {outcome.FailedStage}: {outcome.Error}");
+        var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", outcome.RunId));
+        var stages = folder.ReadStages().ToDictionary(s => s.Stage);
+        var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+        var modelInfo = ModelStore.ReadInfo(folder.ModelDir);
+        var machine = Machine();
+        var rows = new List<BenchRow>();
+        BenchRow Row(string stage, double seconds, double peak, double rate, string unit, string notes = "") => new()
+        {
+            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
+            RunId = outcome.RunId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = modelInfo.Kind,
+            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
+        };
+        double D(StageRecord s, string key) =>
+            s.Details.GetValueOrDefault(key) is System.Text.Json.JsonElement e && e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetDouble() : double.NaN;
+        var ingest = stages[StageNames.Ingest];
+        rows.Add(Row("ingest", ingest.Seconds, D(ingest, "peakRssMiB"), info.InteractionsRead / ingest.Seconds, "rows/s",
+            $"{D(ingest, "kept"):F0} kept, {D(ingest, "quarantined"):F0} quarantined, {D(ingest, "deduplicated"):F0} duplicates"));
+        var train = stages[StageNames.Train];
+        rows.Add(Row("graph", D(train, "graphSeconds"), double.NaN, double.NaN, "", "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"));
+        var cfg = config.Config;
+        rows.Add(Row("train", D(train, "trainSeconds"), D(train, "peakRssMiB"), D(train, "secondsPerEpoch"), "s/epoch",
+            string.Create(CultureInfo.InvariantCulture, $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}; train stage total {train.Seconds:F1} s incl. snapshot read and validation")));
+        var evaluate = stages[StageNames.Evaluate];
+        rows.Add(Row("evaluate", evaluate.Seconds, D(evaluate, "peakRssMiB"), double.NaN, "",
+            string.Create(CultureInfo.InvariantCulture, $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)")));
+        var score = stages[StageNames.Score];
+        rows.Add(Row("score", score.Seconds, D(score, "peakRssMiB"), D(score, "users") / score.Seconds, "users/s",
+            string.Create(CultureInfo.InvariantCulture, $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, user chunk {cfg.Score.UserChunk}")));
+        var publish = stages[StageNames.Publish];
+        rows.Add(Row("publish", publish.Seconds, D(publish, "peakRssMiB"), double.NaN, ""));
+        var peak = rows.Select(r => r.PeakRssMiB).Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
+        rows.Add(Row("total", wall.Elapsed.TotalSeconds, peak, double.NaN, "", "the whole run, from trigger to published"));
+        if (scoringReps > 0) rows.AddRange(await ScoringRatioAsync(folder, config, scoringReps, Row, log, ct));
+        foreach (var r in rows)
+            log.Information("bench {Label} {Stage}: {Seconds:F2} s, peak RSS {Peak:F0} MiB, {Rate:G4} {Unit} {Notes}", label, r.Stage, r.Seconds, r.PeakRssMiB, r.Rate, r.Unit, r.Notes);
+        await WriteAsync(resultsDir, label, started, rows, ct);
+        return rows;
+    }
+
+    /// <summary>
+    /// Bare product (U·Iᵀ chunk by chunk, discarded) against the scoring path (the same chunks with masking, top-K,
+    /// reasons, and the rows streamed to a Parquet file), both over every user, in this process: a warm-up of each,
+    /// then <paramref name="reps"/> timed repetitions of each; medians.
+    /// </summary>
+    private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
+        Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
+    {
+        var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
+        var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+        var users = snapshot.UserIds.Count;
+        var tmp = Path.Combine(folder.Path, "bench-scoring.parquet");
+        var chunk = config.Config.Score.UserChunk;
+        async Task<double> Scoring()
+        {
+            var sw = Stopwatch.StartNew();
+            await ScoreShardJob.WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, "bench", 0, users, ct);
+            return sw.Elapsed.TotalSeconds;
+        }
+        double Bare()
+        {
+            var sw = Stopwatch.StartNew();
+            Pipeline.bareProduct(device, model, chunk);
+            return sw.Elapsed.TotalSeconds;
+        }
+        Bare();
+        await Scoring();
+        var bare = new List<double>();
+        var full = new List<double>();
+        for (var i = 0; i < reps; i++)
+        {
+            bare.Add(Bare());
+            full.Add(await Scoring());
+        }
+        File.Delete(tmp);
+        double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
+        double b = Median(bare), f = Median(full);
+        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (median of {Reps}), ratio {Ratio:F2}", b, f, reps, f / b);
+        var note = string.Create(CultureInfo.InvariantCulture, $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}");
+        return
+        [
+            row("bare-product", b, double.NaN, users / b, "users/s", note),
+            row("scoring", f, double.NaN, f / b, "× bare", note + "; mask, top-K, reasons, Parquet rows"),
+        ];
+    }
+
+    private static async Task WriteAsync(string dir, string label, DateTimeOffset started, List<BenchRow> rows, CancellationToken ct)
+    {
+        Directory.CreateDirectory(dir);
+        var stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var safe = string.Concat(label.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        await ParquetSerializer.SerializeAsync(rows, Path.Combine(dir, $"{safe}-{stamp}.parquet"), cancellationToken: ct);
+        var csv = Path.Combine(dir, "bench.csv");
+        var sb = new StringBuilder();
+        if (!File.Exists(csv)) sb.Append("date_utc,label,machine,command,run_id,interactions,users,items,model,stage,seconds,peak_rss_mib,rate,unit,notes\n");
+        static string Q(string s) => "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        foreach (var r in rows)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{r.DateUtc},{Q(r.Label)},{Q(r.Machine)},{Q(r.Command)},{r.RunId},{r.Interactions},{r.Users},{r.Items},{r.Model},{r.Stage},{r.Seconds:F3},{r.PeakRssMiB:F0},{r.Rate:G6},{Q(r.Unit)},{Q(r.Notes)}\n");
+        await File.AppendAllTextAsync(csv, sb.ToString(), ct);
+    }
+
+    /// <summary>Cores, memory, CPU model and OS of this machine, for the results.</summary>
+    public static string Machine()
+    {
+        var cpu = "";
+        double memGiB = double.NaN;
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+            var mem = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            memGiB = long.Parse(mem.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+        {
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores, {memGiB:F0} GiB, {cpu}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+    }
+}
