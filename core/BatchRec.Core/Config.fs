@@ -73,7 +73,12 @@ type EvalConfig =
       /// user costs as much as scoring them all.
       MaxUsers: int }
 
-type ScoreConfig = { K: int; UserChunk: int }
+type ScoreConfig =
+    { K: int
+      UserChunk: int
+      /// Memory budget of one users × items score block, in MiB, for scoring and evaluation: a block holds at most
+      /// min(userChunk, blockMiB / (4 bytes × items)) users (at least one), so wide catalogues get shorter blocks.
+      BlockMiB: int }
 
 type TextConfig =
     { /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
@@ -179,6 +184,11 @@ type ConfigError =
 
 [<RequireQualifiedAccess>]
 module Config =
+    /// Users per score block for a catalogue of `numItems`: min(userChunk, blockMiB MiB / (4 · numItems)), at least 1.
+    let blockUsers (userChunk: int) (blockMiB: int) (numItems: int) : int =
+        let byBudget = int64 blockMiB * 1048576L / (4L * int64 (max 1 numItems))
+        int (max 1L (min (int64 userChunk) byBudget))
+
     /// Defaults: LightGCN 64×3 with RecBole's protocol (80/10/10, MRR@10 early stopping every 10 epochs,
     /// patience 10 evaluations), top-20 output, nightly at 02:00 UTC, in-memory job storage.
     let Default =
@@ -191,7 +201,7 @@ module Config =
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
-          Score = { K = 20; UserChunk = 2048 }
+          Score = { K = 20; UserChunk = 2048; BlockMiB = 256 }
           Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage =
@@ -265,6 +275,7 @@ module Config =
         check (c.Eval.MaxUsers >= 0) "eval.maxUsers" (sprintf "must be >= 0 (0 = every user), got %d" c.Eval.MaxUsers)
         check (c.Score.K > 0) "score.k" (sprintf "must be > 0, got %d" c.Score.K)
         check (c.Score.UserChunk > 0) "score.userChunk" (sprintf "must be > 0, got %d" c.Score.UserChunk)
+        check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
         check (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length |> fun n -> n = 5 || n = 6)
             "schedule.cron" (sprintf "must have 5 or 6 fields, got '%s'" c.Schedule.Cron)
         check (List.contains c.Storage.Kind [ "memory"; "postgresql" ]) "storage.kind" (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
@@ -425,9 +436,13 @@ module Config =
                                         | "eval.maxUsers" -> { ev with MaxUsers = r.Int k e ev.MaxUsers }
                                         | _ -> { ev with UserChunk = r.Int k e ev.UserChunk } })
                 | "score" ->
-                    r.Obj v key [ "k"; "userChunk" ] (fun k e ->
+                    r.Obj v key [ "k"; "userChunk"; "blockMiB" ] (fun k e ->
                         let s = c.Score
-                        c <- { c with Score = if k = "score.k" then { s with K = r.Int k e s.K } else { s with UserChunk = r.Int k e s.UserChunk } })
+                        c <- { c with Score =
+                                        match k with
+                                        | "score.k" -> { s with K = r.Int k e s.K }
+                                        | "score.blockMiB" -> { s with BlockMiB = r.Int k e s.BlockMiB }
+                                        | _ -> { s with UserChunk = r.Int k e s.UserChunk } })
                 | "text" ->
                     r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText" ] (fun k e ->
                         let t = c.Text

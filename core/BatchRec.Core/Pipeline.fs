@@ -97,7 +97,7 @@ module Pipeline =
             use idx = Tensors.indices ie.device held
             use sub = ie.index_select(0L, idx) // [H, d]
             let none = Csr.ofEdges graphs.Cold.Rows held.Length [||] [||] [||]
-            [ for v in Evaluation.evaluate ue sub none truth cfg.Eval.ColdKs cfg.Eval.UserChunk ->
+            [ for v in Evaluation.evaluate ue sub none truth cfg.Eval.ColdKs (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB held.Length) ->
                   { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
 
     /// Full-ranking metrics on valid (train masked) and test (train and valid masked), over every user of each split
@@ -108,7 +108,7 @@ module Pipeline =
         use ue = ue
         use ie = ie
         [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
-              for v in Evaluation.evaluateSample ue ie exclude truth cfg.Eval.Ks cfg.Eval.UserChunk cfg.Eval.MaxUsers do
+              for v in Evaluation.evaluateSample ue ie exclude truth cfg.Eval.Ks (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) cfg.Eval.MaxUsers do
                   yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value }
           yield! evaluateCold cfg ue ie graphs ]
 
@@ -154,7 +154,7 @@ module Pipeline =
             random @ tagPop
 
     /// Top-K for every user over the items they have never interacted with, lazily in user chunks of
-    /// `Score.UserChunk` (stream each to the writer), each row with its reason item (Explain.reasons over the
+    /// Config.blockUsers (score.userChunk, score.blockMiB) (stream each to the writer), each row with its reason item (Explain.reasons over the
     /// user's whole history; -1 for popularity, whose 1-dim factors carry no similarity). Holds the factor
     /// tensors until enumeration ends.
     let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
@@ -163,13 +163,13 @@ module Pipeline =
             use ue = ue
             use ie = ie
             let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
-            for block in Ranking.topK ue ie graphs.All cfg.Score.K cfg.Score.UserChunk do
+            for block in Ranking.topK ue ie graphs.All cfg.Score.K (Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) do
                 let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
                 yield { TopK = block; Reasons = reasons }
         }
 
     /// `score` restricted to the users [start, start+count) (one scoring shard), in user chunks of
-    /// `Score.UserChunk`, lazily, each row with its reason item as in `score`. Concatenating the ranges of a
+    /// Config.blockUsers (score.userChunk, score.blockMiB), lazily, each row with its reason item as in `score`. Concatenating the ranges of a
     /// partition of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
     let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
         let numUsers = m.UserFactors.Length / m.Dim
@@ -180,7 +180,7 @@ module Pipeline =
             use ue = ue
             use ie = ie
             let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
-            let chunk = cfg.Score.UserChunk
+            let chunk = Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])
             for s in start .. chunk .. start + count - 1 do
                 let block = Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
                 let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block

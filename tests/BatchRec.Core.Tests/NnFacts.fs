@@ -140,7 +140,7 @@ let ``training honours cancellation`` () =
 [<Fact>]
 let ``every user is scored over items they never interacted with`` () =
     let cfg0, snap = tinySnapshot ()
-    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 5; Device = "cpu" }; Score = { K = 5; UserChunk = 7 } }
+    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 5; Device = "cpu" }; Score = { cfg0.Score with K = 5; UserChunk = 7 } }
     let graphs = Pipeline.splitGraphs snap
     let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
     let seen = Collections.Generic.HashSet<int>()

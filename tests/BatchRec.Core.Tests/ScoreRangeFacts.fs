@@ -12,7 +12,7 @@ open BatchRec.Core.Train
 [<Fact>]
 let ``shards of the user range together give exactly the rows of a full scoring`` () =
     let cfg0, snap = NnFacts.tinySnapshot ()
-    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 3; Device = "cpu" }; Score = { K = 4; UserChunk = 3 } }
+    let cfg = { cfg0 with Train = { cfg0.Train with MaxEpochs = 3; Device = "cpu" }; Score = { cfg0.Score with K = 4; UserChunk = 3 } }
     let graphs = Pipeline.splitGraphs snap
     let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
     let rows (blocks: seq<ScoredBlock>) =

@@ -140,17 +140,22 @@ module Trainer =
                 let us = order |> Array.map (fun e -> posU.[e])
                 let ps = order |> Array.map (fun e -> posI.[e])
                 let ns = Sampling.negatives rng graphs.Train us
+                // the epoch's (user, positive, negative) triples as three index tensors (pairs without a negative
+                // dropped); batches are views into them, so a batch allocates nothing on the managed heap
+                let keep = [| for b in 0 .. n - 1 do if ns.[b] >= 0 then yield b |]
+                use uAll = Tensors.indices device (keep |> Array.map (fun b -> us.[b]))
+                use pAll = Tensors.indices device (keep |> Array.map (fun b -> ps.[b]))
+                use nAll = Tensors.indices device (keep |> Array.map (fun b -> ns.[b]))
                 let mutable lossSum = 0.0
                 let mutable batches = 0
-                for start in 0 .. t.BatchSize .. n - 1 do
+                for start in 0 .. t.BatchSize .. keep.Length - 1 do
                     ct.ThrowIfCancellationRequested()
-                    let len = min t.BatchSize (n - start)
-                    let keep = [| for b in start .. start + len - 1 do if ns.[b] >= 0 then yield b |]
-                    if keep.Length > 0 then
+                    let len = min t.BatchSize (keep.Length - start)
+                    do
                         use scope = torch.NewDisposeScope()
-                        let u = Tensors.indices device (keep |> Array.map (fun b -> us.[b]))
-                        let p = Tensors.indices device (keep |> Array.map (fun b -> ps.[b]))
-                        let ng = Tensors.indices device (keep |> Array.map (fun b -> ns.[b]))
+                        let u = uAll.narrow(0L, int64 start, int64 len)
+                        let p = pAll.narrow(0L, int64 start, int64 len)
+                        let ng = nAll.narrow(0L, int64 start, int64 len)
                         let ue, ie = model.Forward true // [U, d], [I, d]
                         let eu = ue.index_select(0L, u) // [B, d]
                         let ep = ie.index_select(0L, p)
@@ -160,7 +165,7 @@ module Trainer =
                         let l0u, l0i = model.Layer0
                         let reg =
                             (l0u.index_select(0L, u).norm() + l0i.index_select(0L, p).norm() + l0i.index_select(0L, ng).norm())
-                            / float keep.Length
+                            / float len
                         let loss = bpr + reg * t.L2
                         opt.zero_grad()
                         loss.backward()
@@ -177,7 +182,7 @@ module Trainer =
                         use _ng = torch.no_grad()
                         use ue = all.narrow(0L, 0L, int64 numUsers)
                         use ie = all.narrow(0L, int64 numUsers, int64 numItems)
-                        Evaluation.evaluateSample ue ie graphs.Train graphs.Valid [ cfg.Eval.StopK ] cfg.Eval.UserChunk cfg.Eval.MaxUsers
+                        Evaluation.evaluateSample ue ie graphs.Train graphs.Valid [ cfg.Eval.StopK ] (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB numItems) cfg.Eval.MaxUsers
                         |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
                     valid <- Some v.Value
                     if v.Value > bestValid then

@@ -102,7 +102,7 @@ public static class ScaleBench
             string.Create(CultureInfo.InvariantCulture, $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)")));
         var score = stages[StageNames.Score];
         rows.Add(Row("score", score.Seconds, D(score, "peakRssMiB"), D(score, "users") / score.Seconds, "users/s",
-            string.Create(CultureInfo.InvariantCulture, $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, user chunk {cfg.Score.UserChunk}")));
+            string.Create(CultureInfo.InvariantCulture, $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, {ConfigModule.blockUsers(cfg.Score.UserChunk, cfg.Score.BlockMiB, info.Items)} users per block")));
         var publish = stages[StageNames.Publish];
         rows.Add(Row("publish", publish.Seconds, D(publish, "peakRssMiB"), double.NaN, ""));
         var peak = rows.Select(r => r.PeakRssMiB).Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
@@ -126,7 +126,7 @@ public static class ScaleBench
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
         var users = snapshot.UserIds.Count;
         var tmp = Path.Combine(folder.Path, "bench-scoring.parquet");
-        var chunk = config.Config.Score.UserChunk;
+        var chunk = ConfigModule.blockUsers(config.Config.Score.UserChunk, config.Config.Score.BlockMiB, snapshot.ItemIds.Count);
         async Task<double> Scoring()
         {
             var sw = Stopwatch.StartNew();
