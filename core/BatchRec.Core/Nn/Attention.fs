@@ -184,6 +184,32 @@ type internal AttentionFunction() =
               torch.tensor(gt, ReadOnlySpan<int64>([| n; int64 h |]))
               torch.tensor(gc) ])
 
+/// Softmax over the entries of each row of a CSR pattern (any shape, square or rectangular).
+[<RequireQualifiedAccess>]
+module RowSoftmax =
+    /// a[p, k] = exp(z[p, k] − m[r, k]) / Σ_{q ∈ row r} exp(z[q, k] − m[r, k]) for logits z [nnz, H] on the
+    /// entries of `m` (row-major), `rows` [nnz] int64 the row of each entry, m[r, k] the row max of the detached
+    /// logits (computed on the host: this TorchSharp has no scatter_reduce), so exp never overflows and the row's
+    /// largest term is exactly 1 (no underflow of a whole row). Every non-empty row sums to 1 per head.
+    /// Differentiable in z (the shift is a constant, which a softmax ignores). O(nnz · H).
+    let apply (m: Csr) (rows: torch.Tensor) (z: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let h = z.shape.[1]
+        let zs = Tensors.toArray z // [nnz × H] row-major
+        let hh = int h
+        let mx = Array.zeroCreate (m.Rows * hh)
+        Parallel.For(0, m.Rows, fun r ->
+            for k in 0 .. hh - 1 do
+                let mutable best = Single.NegativeInfinity
+                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    best <- max best zs.[p * hh + k]
+                mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
+        let mx = torch.tensor(mx, device = z.device).reshape(int64 m.Rows, h) // [R, H]
+        let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
+        let sums = torch.zeros([| int64 m.Rows; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [R, H]
+        let a = ez / sums.index_select(0L, rows)
+        a.MoveToOuterDisposeScope()
+
 /// A HeteroGraph's pattern on one device, ready for attention: entry rows/cols as index tensors, the prior Â,
 /// the edge weights, and the product Y = A(v) X.
 /// `kernels`: use the CPU kernels (only possible on the CPU); otherwise libtorch's own operations, which run on
@@ -239,25 +265,7 @@ type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
             (this.RowSoftmax z).MoveToOuterDisposeScope()
     /// Softmax of logits z [nnz, H] over each row's entries (each node's neighbourhood): every non-empty row's
     /// coefficients sum to 1 per head. Differentiable; shifts by the row max for stability.
-    member _.RowSoftmax(z: torch.Tensor) : torch.Tensor =
-        use scope = torch.NewDisposeScope()
-        let h = z.shape.[1]
-        // per-row maxima of the detached logits (CSR rows are contiguous entry ranges)
-        let zs = Tensors.toArray z // [nnz × H] row-major
-        let hh = int h
-        let m = g.Norm
-        let mx = Array.zeroCreate (g.Nodes * hh)
-        Parallel.For(0, m.Rows, fun r ->
-            for k in 0 .. hh - 1 do
-                let mutable best = Single.NegativeInfinity
-                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
-                    best <- max best zs.[p * hh + k]
-                mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
-        let mx = torch.tensor(mx, device = z.device).reshape(int64 g.Nodes, h) // [N, H]
-        let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
-        let sums = torch.zeros([| int64 g.Nodes; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [N, H]
-        let a = ez / sums.index_select(0L, rows)
-        a.MoveToOuterDisposeScope()
+    member _.RowSoftmax(z: torch.Tensor) : torch.Tensor = RowSoftmax.apply g.Norm rows z
     interface IDisposable with
         member _.Dispose() =
             for t in [ rows; cols; logPrior; priorT; scale; weight ] do t.Dispose()
