@@ -186,12 +186,16 @@ let ``GAT smoke with fan-out 3,3: training lowers the loss, learns the groups an
     let graphs = Pipeline.splitGraphs snap
     // the fan-out really subsamples here: users have ~8 training items, items ~16 users
     Assert.True((Csr.rowCounts graphs.Train |> Array.max) > 3)
-    let run () =
+    let runWith (c: Config) =
         let losses = ResizeArray<float>()
-        let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(fun r -> losses.Add r.Loss)) CancellationToken.None
+        let m = Pipeline.train c torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(fun r -> losses.Add r.Loss)) CancellationToken.None
         m, losses
+    let run () = runWith cfg
     let m1, l1 = run ()
     let m2, _ = run ()
+    // the sampled path was taken: full-graph training from the same seed ends elsewhere
+    let full, _ = runWith { cfg with Train = { cfg.Train with Fanout = [] } }
+    Assert.NotEqual<float32[]>(full.UserFactors, m1.UserFactors)
     Assert.True(l1.[l1.Count - 1] < l1.[0] * 0.8, sprintf "loss %g -> %g" l1.[0] l1.[l1.Count - 1])
     Assert.Equal<float32[]>(m1.UserFactors, m2.UserFactors)
     let metrics = Pipeline.evaluate cfg torch.CPU graphs m1
