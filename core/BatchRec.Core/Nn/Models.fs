@@ -166,13 +166,13 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
                     if n < nU then us.Add n elif n < nU + nI then its.Add(n - nU) else ats.Add(n - nU - nI)
                 let sel = [| Tensors.indices device (us.ToArray()); Tensors.indices device (its.ToArray()); Tensors.indices device (ats.ToArray()) |]
                 // grouped = [users; items; attributes] in selection order; output row k = grouped row perm[k]
-                let cu, ci = ref 0, ref 0
-                let ca = ref 0
-                let perm =
-                    ids |> Array.map (fun n ->
-                        if n < nU then (cu.Value <- cu.Value + 1; cu.Value - 1)
-                        elif n < nU + nI then (ci.Value <- ci.Value + 1; us.Count + ci.Value - 1)
-                        else (ca.Value <- ca.Value + 1; us.Count + its.Count + ca.Value - 1))
+                let perm = Array.zeroCreate ids.Length
+                let mutable cu, ci, ca = 0, us.Count, us.Count + its.Count
+                for k in 0 .. ids.Length - 1 do
+                    let n = ids.[k]
+                    if n < nU then (perm.[k] <- cu; cu <- cu + 1)
+                    elif n < nU + nI then (perm.[k] <- ci; ci <- ci + 1)
+                    else (perm.[k] <- ca; ca <- ca + 1)
                 (fun (kind: int) (t: torch.Tensor) -> t.index_select(0L, sel.[kind])), Some(Tensors.indices device perm)
         let nItemsSel = match nodes with None -> int64 nI | Some _ -> (pick 1 warm).shape.[0]
         let mask =

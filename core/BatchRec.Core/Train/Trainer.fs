@@ -164,9 +164,6 @@ module Trainer =
                     let keep = [| for b in start .. start + len - 1 do if ns.[b] >= 0 then yield b |]
                     if keep.Length > 0 then
                         use scope = torch.NewDisposeScope()
-                        let u = Tensors.indices device (keep |> Array.map (fun b -> us.[b]))
-                        let p = Tensors.indices device (keep |> Array.map (fun b -> ps.[b]))
-                        let ng = Tensors.indices device (keep |> Array.map (fun b -> ns.[b]))
                         let eu, ep, en, reg =
                             match sampled with
                             | Some (gat, srng) ->
@@ -189,6 +186,9 @@ module Trainer =
                                 let reg = (x0.index_select(0L, lu).norm() + x0.index_select(0L, lp).norm() + x0.index_select(0L, ln).norm()) / float keep.Length
                                 h.index_select(0L, lu), h.index_select(0L, lp), h.index_select(0L, ln), reg
                             | None ->
+                                let u = Tensors.indices device (keep |> Array.map (fun b -> us.[b]))
+                                let p = Tensors.indices device (keep |> Array.map (fun b -> ps.[b]))
+                                let ng = Tensors.indices device (keep |> Array.map (fun b -> ns.[b]))
                                 let ue, ie = model.Forward true // [U, d], [I, d]
                                 let l0u, l0i = model.Layer0
                                 let reg =
