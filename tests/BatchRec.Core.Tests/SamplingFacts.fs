@@ -202,3 +202,25 @@ let ``GAT smoke with fan-out 3,3: training lowers the loss, learns the groups an
     let testRecall = (metrics |> List.find (fun r -> r.Split = "test" && r.Metric = "recall" && r.K = 10)).Value
     // a random ranking puts about half of the group's held-out items in the top 10
     Assert.True(testRecall > 0.8, sprintf "test recall@10 %g" testRecall)
+
+[<Property(MaxTest = 40)>]
+let ``the block product's CPU kernel agrees with the libtorch path, gradients included`` (seed: int) =
+    use scope = torch.NewDisposeScope()
+    let rng, g, _ = randomGraph seed
+    let seeds = distinct rng g.Nodes (rng.Next(1, g.Nodes + 1))
+    let s = NeighbourSampling.sample g.Norm seeds [| rng.Next(1, 4) |] (Random(seed))
+    let m = s.Blocks.[0].Matrix
+    let src, dst, vals = Csr.toEdges m
+    let rows, cols = Tensors.indices torch.CPU src, Tensors.indices torch.CPU dst
+    let x0 = torch.randn([| int64 m.Cols; 3L |])
+    let v0 = torch.tensor(vals) * (torch.rand([| int64 m.Nnz |]) + 0.5)
+    let probe = torch.randn([| int64 m.Rows; 3L |])
+    let run kernels =
+        let x, v = x0.detach().clone().requires_grad_(true), v0.detach().clone().requires_grad_(true)
+        let y = BlockProduct.apply kernels m rows cols v x
+        (y * probe).sum().backward()
+        y, x.grad, v.grad
+    let y1, gx1, gv1 = run true
+    let y2, gx2, gv2 = run false
+    let close (a: torch.Tensor) (b: torch.Tensor) = a.allclose(b, rtol = 1e-4, atol = 1e-5)
+    close y1 y2 && close gx1 gx2 && (m.Nnz = 0 || close gv1 gv2)

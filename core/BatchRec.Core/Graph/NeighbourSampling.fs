@@ -9,17 +9,21 @@ type SampledBlocks = { Nodes: int[]; Blocks: Block[]; SeedCount: int }
 
 [<RequireQualifiedAccess>]
 module NeighbourSampling =
-    /// k distinct offsets of 0..n-1, uniformly (Floyd), ascending. O(k log k).
-    let private choose (rng: Random) (n: int) (k: int) : int[] =
-        if k >= n then Array.init n id
+    /// Writes k distinct offsets of 0..n-1, drawn uniformly (Floyd's algorithm), ascending, into buf.[0..k-1].
+    /// O(k²) with k ≤ the fan-out (a linear scan beats hashing for such k; nothing is allocated).
+    let private choose (rng: Random) (n: int) (k: int) (buf: int[]) =
+        if k >= n then
+            for o in 0 .. n - 1 do buf.[o] <- o
         else
-            let picked = HashSet<int>()
+            let mutable c = 0
             for j in n - k .. n - 1 do
                 let t = rng.Next(j + 1)
-                picked.Add(if picked.Contains t then j else t) |> ignore
-            let a = Seq.toArray picked
-            Array.sortInPlace a
-            a
+                let mutable seen = false
+                for q in 0 .. c - 1 do
+                    if buf.[q] = t then seen <- true
+                buf.[c] <- (if seen then j else t)
+                c <- c + 1
+            Array.Sort(buf, 0, k)
 
     let sample (adj: Csr) (seeds: int[]) (fanouts: int[]) (rng: Random) : SampledBlocks =
         if adj.Rows <> adj.Cols then invalidArg "adj" (sprintf "must be square, got %d × %d" adj.Rows adj.Cols)
@@ -35,6 +39,7 @@ module NeighbourSampling =
         let blocks = Array.zeroCreate layers
         for l in layers .. -1 .. 1 do
             let f = fanouts.[l - 1]
+            let offsets, keys, picked = Array.zeroCreate f, Array.zeroCreate f, Array.zeroCreate f // per-row scratch, O(f)
             let targets = nodes.Count // S_l = every node reached so far
             let rowPtr = Array.zeroCreate (targets + 1)
             let cols = ResizeArray<int>()
@@ -45,24 +50,25 @@ module NeighbourSampling =
                 let p0 = adj.RowPtr.[g]
                 let deg = adj.RowPtr.[g + 1] - p0
                 let k = min deg f
+                choose rng deg k offsets
                 // (local column, position) of the sampled entries, sorted by local column (the CSR invariant)
-                let picked =
-                    choose rng deg k
-                    |> Array.map (fun o ->
-                        let p = p0 + o
-                        let j = adj.ColIdx.[p]
-                        let lj =
-                            match local.TryGetValue j with
-                            | true, v -> v
-                            | _ ->
-                                let v = nodes.Count
-                                local.[j] <- v
-                                nodes.Add j
-                                v
-                        lj, p)
-                Array.sortInPlaceBy fst picked
-                for lj, p in picked do
-                    cols.Add lj
+                for q in 0 .. k - 1 do
+                    let p = p0 + offsets.[q]
+                    let j = adj.ColIdx.[p]
+                    let lj =
+                        match local.TryGetValue j with
+                        | true, v -> v
+                        | _ ->
+                            let v = nodes.Count
+                            local.[j] <- v
+                            nodes.Add j
+                            v
+                    keys.[q] <- lj
+                    picked.[q] <- p
+                Array.Sort(keys, picked, 0, k)
+                for q in 0 .. k - 1 do
+                    let p = picked.[q]
+                    cols.Add keys.[q]
                     pos.Add p
                     vals.Add(if k = deg then adj.Values.[p] else float32 (float adj.Values.[p] * float deg / float k))
                 rowPtr.[i + 1] <- cols.Count

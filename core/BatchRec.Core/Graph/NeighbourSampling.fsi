@@ -22,7 +22,7 @@ type SampledBlocks =
 /// Neighbour sampling for mini-batch propagation over a graph too large to propagate whole per batch.
 ///
 /// For seeds S_L and fan-outs [f_1..f_L], from l = L down to 1: every target i ∈ S_l draws k_i = min(deg_i, f_l)
-/// distinct neighbours N_s(i) uniformly without replacement (Floyd's algorithm, O(k_i) expected); S_{l-1} = S_l
+/// distinct neighbours N_s(i) uniformly without replacement (Floyd's algorithm, O(k_i²), k_i ≤ f_l); S_{l-1} = S_l
 /// followed by the newly reached nodes in order of discovery. Block l holds
 ///
 ///     B_l[i, j] = Â_ij · deg_i / k_i   for j ∈ N_s(i),   0 otherwise,

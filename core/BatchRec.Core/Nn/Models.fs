@@ -254,8 +254,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
                     (RowSoftmax.apply m rows z).mean([| 1L |]) * mass // [nnz_k]
                 | None -> torch.tensor(vals, device = device) // Â_ij · deg_i / k_i
             let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
-            let msg = cur.index_select(0L, cols) * alpha.unsqueeze(1L) // [nnz_k, d]
-            let agg = torch.zeros([| int64 m.Rows; int64 d |], dtype = cur.dtype, device = device).index_add(0L, rows, msg, (1.0).ToScalar()) // [|S_k|, d]
+            let agg = BlockProduct.apply true m rows cols alpha cur // [|S_k|, d]
             let next =
                 if cfg.LayerMlp then
                     let w, bias = layerMlps.[l]
