@@ -33,7 +33,7 @@ type SampledBlocks =
 module NeighbourSampling =
     /// Samples the blocks for `seeds` (distinct node ids) over the adjacency `adj` (square CSR, Â; its values are
     /// copied into the blocks, rescaled by deg/k), with `fanouts` [f_1..f_L] (L = 0: no blocks, Nodes = seeds).
-    /// Deterministic for the state of `rng`. O(|S_L| · Π_l f_l) time and memory, never O(graph) (the global →
+    /// Deterministic for the state of `rng`. O(|S_L| · Π_l (1 + f_l)) time and memory, never O(graph) (the global →
     /// local map is a Dictionary over the sampled nodes).
     /// Throws ArgumentException naming `adj` if it is not square, `seeds` for an id out of range or a repeated id,
     /// `fanouts` for an entry < 1.

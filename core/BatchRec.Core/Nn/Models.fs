@@ -223,7 +223,9 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     /// k_i = deg_i for every node (fan-out ≥ max degree) both equal the full-graph Forward exactly. Edge dropout
     /// (model.dropout) drops block entries as Forward drops graph entries.
     ///
-    /// Memory: O(Σ_k nnz(B_k) · d + |S_0| · (d + TextDim)) activations, bounded by |S_L| · Π f_k · d, plus the
+    /// Products: BlockProduct (a CSR kernel with its own backward on the CPU, libtorch gather–scatter elsewhere).
+    /// Memory: O(Σ_k nnz(B_k) · d + |S_0| · (d + TextDim)) activations; since nnz(B_k) ≤ |S_k| f_k and
+    /// |S_{k-1}| ≤ |S_k| (1 + f_k), that is O(|S_L| · Π_k (1 + f_k) · d), whatever the graph's size, plus the
     /// parameter tables and their gradients (the id tables' gradients are dense [N, d]: index_select's backward).
     /// Throws ArgumentException naming `sample` when its block count is not model.layers.
     member this.ForwardSampled(training: bool, sample: SampledBlocks) : torch.Tensor * torch.Tensor =

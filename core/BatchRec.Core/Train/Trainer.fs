@@ -75,7 +75,7 @@ module SplitGraphs =
 /// With train.fanout [f_1..f_L] (gat, gat-text) each batch instead propagates over sampled blocks only: seeds =
 /// distinct(batch users ∪ U+positives ∪ U+negatives), blocks from NeighbourSampling.sample (a Random seeded from
 /// train.seed, separate from the shuffling one), GatModel.ForwardSampled for the seeds' embeddings and layer-0
-/// rows, the same loss. Training memory is then bounded by B_seeds · Π f_l · d activations plus the parameter
+/// rows, the same loss. Training memory is then bounded by B_seeds · Π (1 + f_l) · d activations plus the parameter
 /// tables, their gradients and Adam's two moments for them (O(N · d) each, as in any embedding model), not by the
 /// graph's nnz · d per layer. Validation, early stopping and the final embeddings still use the exact full-graph
 /// Forward under no_grad (no autograd graph: O(N · d) per layer).
