@@ -51,7 +51,12 @@ type TrainConfig =
       /// auto | cpu | cuda
       Device: string
       /// Intra-op threads for TorchSharp; 0 = library default.
-      Threads: int }
+      Threads: int
+      /// gat/gat-text: neighbour-sampling fan-out per propagation layer [f_1..f_L] (f_1 = the layer next to the
+      /// layer-0 features, f_L = the one next to the batch). Empty (the default) = full-graph propagation every
+      /// batch. Non-empty: mini-batch training on sampled blocks (Graph/NeighbourSampling), so training memory is
+      /// bounded by the batch (batch · Π f_l · dim) rather than the graph; must have model.layers entries, each ≥ 1.
+      Fanout: int list }
 
 type SplitConfig = { Valid: float; Test: float }
 
@@ -198,7 +203,7 @@ module Config =
               FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add" }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
-              EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0 }
+              EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = [] }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
           Score = { K = 20; UserChunk = 2048; BlockMiB = 256 }
@@ -266,6 +271,12 @@ module Config =
         check (c.Train.Patience > 0) "train.patience" (sprintf "must be > 0, got %d" c.Train.Patience)
         check (List.contains c.Train.Device [ "auto"; "cpu"; "cuda" ]) "train.device" (sprintf "must be auto, cpu or cuda, got '%s'" c.Train.Device)
         check (c.Train.Threads >= 0) "train.threads" (sprintf "must be >= 0, got %d" c.Train.Threads)
+        if not c.Train.Fanout.IsEmpty then
+            check (c.Model.Kind = "gat" || c.Model.Kind = "gat-text") "train.fanout"
+                (sprintf "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)" c.Train.Fanout c.Model.Kind)
+            check (c.Train.Fanout.Length = c.Model.Layers) "train.fanout"
+                (sprintf "must have one entry per layer (model.layers = %d), got %A" c.Model.Layers c.Train.Fanout)
+            check (c.Train.Fanout |> List.forall (fun f -> f >= 1)) "train.fanout" (sprintf "entries must be >= 1, got %A" c.Train.Fanout)
         check (c.Split.Valid >= 0.0 && c.Split.Test >= 0.0 && c.Split.Valid + c.Split.Test < 1.0)
             "split" (sprintf "valid and test must be >= 0 and sum below 1, got %g and %g" c.Split.Valid c.Split.Test)
         check (not c.Eval.Ks.IsEmpty && c.Eval.Ks |> List.forall (fun k -> k > 0)) "eval.ks" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.Ks)
@@ -400,7 +411,7 @@ module Config =
                                         | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
                                         | _ -> { m with Layers = r.Int k e m.Layers } })
                 | "train" ->
-                    r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads" ] (fun k e ->
+                    r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads"; "fanout" ] (fun k e ->
                         let t = c.Train
                         c <- { c with Train =
                                         match k with
@@ -412,6 +423,7 @@ module Config =
                                         | "train.patience" -> { t with Patience = r.Int k e t.Patience }
                                         | "train.seed" -> { t with Seed = r.Int k e t.Seed }
                                         | "train.device" -> { t with Device = r.Str k e t.Device }
+                                        | "train.fanout" -> { t with Fanout = r.IntList k e t.Fanout }
                                         | _ -> { t with Threads = r.Int k e t.Threads } })
                 | "split" ->
                     r.Obj v key [ "valid"; "test" ] (fun k e ->

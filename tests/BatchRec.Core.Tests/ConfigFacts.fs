@@ -164,3 +164,22 @@ let ``compare overrides are kept per model and must themselves be valid`` () =
     Assert.Contains("compare.svd", keys """{ "compare": { "svd": {} } }""")
     Assert.Contains("compare.lightgcn.train.batchSize", keys """{ "compare": { "lightgcn": { "train": { "batchSize": 0 } } } }""")
     Assert.Equal<Set<string>>(set [ "eval.maxUsers" ], keys """{ "compare": { "lightgcn": {} }, "eval": { "maxUsers": -1 } }""")
+
+let ``train.fanout parses per layer and is validated against the model`` () =
+    match Config.parse """{ "model": { "kind": "gat", "layers": 2 }, "train": { "fanout": [ 10, 5 ] } }""" with
+    | Ok c -> Assert.Equal<int list>([ 10; 5 ], c.Train.Fanout)
+    | Error e -> failwithf "%A" e
+    Assert.Equal<int list>([], Config.Default.Train.Fanout) // default: full-graph propagation
+    let errors json =
+        match Config.parse json with
+        | Ok _ -> failwithf "expected errors for %s" json
+        | Error errs -> errs |> List.map string |> String.concat "\n"
+    let wrongLength = errors """{ "model": { "kind": "gat-text", "layers": 3 }, "train": { "fanout": [ 10, 5 ] } }"""
+    Assert.Contains("train.fanout: must have one entry per layer (model.layers = 3)", wrongLength)
+    let zero = errors """{ "model": { "kind": "gat", "layers": 2 }, "train": { "fanout": [ 0, 5 ] } }"""
+    Assert.Contains("train.fanout: entries must be >= 1", zero)
+    let lightgcn = errors """{ "model": { "kind": "lightgcn", "layers": 2 }, "train": { "fanout": [ 3, 3 ] } }"""
+    Assert.Contains("train.fanout: neighbour sampling applies to gat and gat-text only", lightgcn)
+    Assert.Contains("'lightgcn'", lightgcn)
+    let notList = errors """{ "model": { "kind": "gat", "layers": 1 }, "train": { "fanout": 5 } }"""
+    Assert.Contains("train.fanout: must be an array of integers, got 5", notList)

@@ -71,6 +71,70 @@ type internal WeightedSpMMFunction() =
         let gx = WeightedSpMM.multiply op.Csr (Some op.Transpose) v grad
         Collections.Generic.List<torch.Tensor>([ Unchecked.defaultof<torch.Tensor>; gv; gx ])
 
+/// A rectangular CSR pattern B [R, C] (a sampled block) with its transpose, for the block product's backward pass.
+/// The transpose is built by a counting sort over columns, O(nnz + C): batch-sized, never graph-sized.
+type internal BlockOperand(m: Csr) =
+    let rowPtrT = Array.zeroCreate (m.Cols + 1)
+    do for c in m.ColIdx do rowPtrT.[c + 1] <- rowPtrT.[c + 1] + 1
+    do for c in 0 .. m.Cols - 1 do rowPtrT.[c + 1] <- rowPtrT.[c + 1] + rowPtrT.[c]
+    // perm.[q] = the entry of B that is entry q of Bᵀ (rows of Bᵀ ascending: B's rows are visited in order)
+    let colT, perm =
+        let next = Array.sub rowPtrT 0 m.Cols
+        let colT = Array.zeroCreate m.Nnz
+        let perm = Array.zeroCreate m.Nnz
+        for r in 0 .. m.Rows - 1 do
+            for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                let q = next.[m.ColIdx.[p]]
+                colT.[q] <- r
+                perm.[q] <- p
+                next.[m.ColIdx.[p]] <- q + 1
+        colT, perm
+    member _.Csr = m
+    member _.Transposed = { Rows = m.Cols; Cols = m.Rows; RowPtr = rowPtrT; ColIdx = colT; Values = perm |> Array.map (fun p -> m.Values.[p]) }
+    member _.Perm = perm
+
+/// Autograd node for Y = B(v) X with a rectangular block B [R, C] on the CPU: inputs (BlockOperand, v [nnz],
+/// X [C, d]) → Y [R, d].
+///
+///     forward   Y[r, :]  = Σ_{p ∈ row r} v[p] · X[col p, :]
+///     backward  ∂X       = B(v)ᵀ ∂Y   (the transposed pattern, values v[perm q]),   ∂v[p] = ⟨∂Y[row p, :], X[col p, :]⟩
+///
+/// ∂v is computed only when v requires a gradient (attention); O(nnz · d) each way.
+type internal BlockSpMMFunction() =
+    inherit torch.autograd.SingleTensorFunction<BlockSpMMFunction>()
+    override _.Name = "BlockSpMM"
+    override _.forward(ctx, vars) =
+        let op = vars.[0] :?> BlockOperand
+        let v = vars.[1] :?> torch.Tensor
+        let x = vars.[2] :?> torch.Tensor
+        ctx.save_data("op", op)
+        ctx.save_data("vgrad", box v.requires_grad)
+        ctx.save_for_backward(Collections.Generic.List<torch.Tensor>([ v; x ]))
+        WeightedSpMM.multiply op.Csr None v x
+    override _.backward(ctx, grad) =
+        let op = ctx.get_data "op" :?> BlockOperand
+        let saved = ctx.get_saved_variables ()
+        let v, x = saved.[0], saved.[1]
+        let gv = if unbox<bool> (ctx.get_data "vgrad") then WeightedSpMM.edgeDots op.Csr grad x else Unchecked.defaultof<torch.Tensor>
+        let gx = SpMM.multiplyValues op.Transposed (Tensors.toArray v) (Some op.Perm) grad
+        Collections.Generic.List<torch.Tensor>([ Unchecked.defaultof<torch.Tensor>; gv; gx ])
+
+/// The product of a sampled block with the previous layer's rows.
+[<RequireQualifiedAccess>]
+module BlockProduct =
+    /// Y = B(v) X for a block B [R, C] (local indices; `rows`, `cols` its entries' row and column as int64
+    /// tensors), entry values v [nnz] and X [C, d] → [R, d], differentiable in v and X. `kernels` on the CPU: the
+    /// CSR kernels (BlockSpMMFunction); otherwise gather–scale–scatter with libtorch's autograd (any device).
+    /// O(nnz · d). Result in the caller's dispose scope.
+    let apply (kernels: bool) (m: Csr) (rows: torch.Tensor) (cols: torch.Tensor) (v: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
+        if kernels && x.device.``type`` = DeviceType.CPU && x.dtype = torch.float32 then
+            BlockSpMMFunction.apply (BlockOperand m, v, x)
+        else
+            use scope = torch.NewDisposeScope()
+            let msg = x.index_select(0L, cols) * v.unsqueeze(1L) // [nnz, d]
+            let y = torch.zeros([| int64 m.Rows; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, (1.0).ToScalar()) // [R, d]
+            y.MoveToOuterDisposeScope()
+
 /// The fused attention of GatLayer on the CPU, as one autograd node. For entry p = (r → col p), head k:
 ///
 ///     pre[p,k] = s[r,k] + t[col p,k] + c[k] · w[p]
@@ -172,6 +236,32 @@ type internal AttentionFunction() =
               torch.tensor(gt, ReadOnlySpan<int64>([| n; int64 h |]))
               torch.tensor(gc) ])
 
+/// Softmax over the entries of each row of a CSR pattern (any shape, square or rectangular).
+[<RequireQualifiedAccess>]
+module RowSoftmax =
+    /// a[p, k] = exp(z[p, k] − m[r, k]) / Σ_{q ∈ row r} exp(z[q, k] − m[r, k]) for logits z [nnz, H] on the
+    /// entries of `m` (row-major), `rows` [nnz] int64 the row of each entry, m[r, k] the row max of the detached
+    /// logits (computed on the host: this TorchSharp has no scatter_reduce), so exp never overflows and the row's
+    /// largest term is exactly 1 (no underflow of a whole row). Every non-empty row sums to 1 per head.
+    /// Differentiable in z (the shift is a constant, which a softmax ignores). O(nnz · H).
+    let apply (m: Csr) (rows: torch.Tensor) (z: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let h = z.shape.[1]
+        let zs = Tensors.toArray z // [nnz × H] row-major
+        let hh = int h
+        let mx = Array.zeroCreate (m.Rows * hh)
+        Parallel.For(0, m.Rows, fun r ->
+            for k in 0 .. hh - 1 do
+                let mutable best = Single.NegativeInfinity
+                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    best <- max best zs.[p * hh + k]
+                mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
+        let mx = torch.tensor(mx, device = z.device).reshape(int64 m.Rows, h) // [R, H]
+        let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
+        let sums = torch.zeros([| int64 m.Rows; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [R, H]
+        let a = ez / sums.index_select(0L, rows)
+        a.MoveToOuterDisposeScope()
+
 /// A HeteroGraph's pattern on one device, ready for attention: entry rows/cols as index tensors, the prior Â,
 /// the edge weights, and the product Y = A(v) X.
 /// `kernels`: use the CPU kernels (only possible on the CPU); otherwise libtorch's own operations, which run on
@@ -227,25 +317,7 @@ type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
             (this.RowSoftmax z).MoveToOuterDisposeScope()
     /// Softmax of logits z [nnz, H] over each row's entries (each node's neighbourhood): every non-empty row's
     /// coefficients sum to 1 per head. Differentiable; shifts by the row max for stability.
-    member _.RowSoftmax(z: torch.Tensor) : torch.Tensor =
-        use scope = torch.NewDisposeScope()
-        let h = z.shape.[1]
-        // per-row maxima of the detached logits (CSR rows are contiguous entry ranges)
-        let zs = Tensors.toArray z // [nnz × H] row-major
-        let hh = int h
-        let m = g.Norm
-        let mx = Array.zeroCreate (g.Nodes * hh)
-        Parallel.For(0, m.Rows, fun r ->
-            for k in 0 .. hh - 1 do
-                let mutable best = Single.NegativeInfinity
-                for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
-                    best <- max best zs.[p * hh + k]
-                mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
-        let mx = torch.tensor(mx, device = z.device).reshape(int64 g.Nodes, h) // [N, H]
-        let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
-        let sums = torch.zeros([| int64 g.Nodes; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [N, H]
-        let a = ez / sums.index_select(0L, rows)
-        a.MoveToOuterDisposeScope()
+    member _.RowSoftmax(z: torch.Tensor) : torch.Tensor = RowSoftmax.apply g.Norm rows z
     interface IDisposable with
         member _.Dispose() =
             for t in [ rows; cols; logPrior; priorT; scale; weight ] do t.Dispose()

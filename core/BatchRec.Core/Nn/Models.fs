@@ -136,6 +136,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     let userHas = if userTextOn then Some(torch.tensor(features.UserHasText |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L)) else None
     let userProj = if userTextOn then Some(Init.xavier device features.TextDim d) else None
     let mutable lastLayer0 : torch.Tensor option = None
+    let rowMass = Csr.rowSums graph.Norm // [N], host: the full rows' Σ_j Â_ij (sampled attention's mass)
     let warm = torch.tensor(warmItems |> Array.map (fun b -> if b then 1.0f else 0.0f), device = device).unsqueeze(1L) // [I, 1]
     let parameters =
         [| yield users; yield items
@@ -147,29 +148,130 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
            yield! fusion |> Option.map (fun m -> m.Parameters) |> Option.defaultValue [||]
            yield! Option.toArray userProj |]
 
-    /// Layer-0 features X⁽⁰⁾ [N, d].
-    member private _.Features0(training: bool) =
+    /// Layer-0 features X⁽⁰⁾ of the given nodes (None: all N nodes in their order, [N, d]; Some ids: the rows of
+    /// those global node ids in the order given, [|ids|, d]). One implementation for the full-graph and the sampled
+    /// pass: each table (id embeddings, text rows, attribute embeddings) is read only at the selected rows, so the
+    /// sampled pass costs O(|ids| · (d + TextDim) · d), not O(N).
+    member private _.Features0(training: bool, nodes: int[] option) =
+        // the nodes split by kind (local rows of each table), and where each lands in the output
+        let pick, order =
+            match nodes with
+            | None -> (fun (_: int) (t: torch.Tensor) -> t), None
+            | Some ids ->
+                let us = ResizeArray<int>()
+                let its = ResizeArray<int>()
+                let ats = ResizeArray<int>()
+                for n in ids do
+                    if n < 0 || n >= nU + nI + nA then invalidArg "nodes" (sprintf "node %d outside 0..%d" n (nU + nI + nA - 1))
+                    if n < nU then us.Add n elif n < nU + nI then its.Add(n - nU) else ats.Add(n - nU - nI)
+                let sel = [| Tensors.indices device (us.ToArray()); Tensors.indices device (its.ToArray()); Tensors.indices device (ats.ToArray()) |]
+                // grouped = [users; items; attributes] in selection order; output row k = grouped row perm[k]
+                let perm = Array.zeroCreate ids.Length
+                let mutable cu, ci, ca = 0, us.Count, us.Count + its.Count
+                for k in 0 .. ids.Length - 1 do
+                    let n = ids.[k]
+                    if n < nU then (perm.[k] <- cu; cu <- cu + 1)
+                    elif n < nU + nI then (perm.[k] <- ci; ci <- ci + 1)
+                    else (perm.[k] <- ca; ca <- ca + 1)
+                (fun (kind: int) (t: torch.Tensor) -> t.index_select(0L, sel.[kind])), Some(Tensors.indices device perm)
+        let nItemsSel = match nodes with None -> int64 nI | Some _ -> (pick 1 warm).shape.[0]
         let mask =
             if training && cfg.IdDropout > 0.0 && hasText then
-                warm * torch.rand([| int64 nI; 1L |], device = device).ge(torch.tensor(float32 cfg.IdDropout, device = device)).to_type(torch.float32)
-            else warm
-        let idItems = items * mask
+                pick 1 warm * torch.rand([| nItemsSel; 1L |], device = device).ge(torch.tensor(float32 cfg.IdDropout, device = device)).to_type(torch.float32)
+            else pick 1 warm
+        let idItems = pick 1 items * mask
         let xItems =
             match itemText, textProj, fusion with
             | Some t, Some p, Some f ->
-                let pt = t.mm(p) // [I, d]
+                let pt = (pick 1 t).mm(p) // [I_sel, d]
                 idItems + pt + f.Apply(torch.cat([| idItems; pt |], 1L))
-            | Some t, Some p, None -> idItems + t.mm(p)
+            | Some t, Some p, None -> idItems + (pick 1 t).mm(p)
             | _ -> idItems
         let xUsers =
             match userText, userProj, userHas with
-            | Some t, Some p, Some h -> users + t.mm(p) * h
-            | _ -> users :> torch.Tensor
-        match attrs with
-        | Some a -> torch.cat([| xUsers; xItems; a |], 0L)
-        | None -> torch.cat([| xUsers; xItems |], 0L)
+            | Some t, Some p, Some h -> pick 0 users + (pick 0 t).mm(p) * pick 0 h
+            | _ -> pick 0 users
+        let grouped =
+            match attrs with
+            | Some a -> torch.cat([| xUsers; xItems; pick 2 a |], 0L)
+            | None -> torch.cat([| xUsers; xItems |], 0L)
+        match order with
+        | Some perm -> grouped.index_select(0L, perm)
+        | None -> grouped
 
     member _.Edges = edges
+
+    /// The graph this model propagates over (its Norm is what NeighbourSampling samples).
+    member _.Graph = graph
+
+    /// Mini-batch forward pass over sampled blocks (Graph.NeighbourSampling) for the sample's seeds S_L, in the
+    /// order given: returns (h [|S_L|, d], X⁽⁰⁾[S_L] [|S_L|, d]), the final embeddings and the layer-0 features of
+    /// the seeds (what the EmbLoss penalises). With B_k the k-th block (rows S_k, columns S_{k-1}, local indices):
+    ///
+    ///     X⁽⁰⁾[S_0]   = Features0(S_0)                                  (only S_0's rows of every table are read)
+    ///     X⁽ᵏ⁾[S_k]   = A_k X⁽ᵏ⁻¹⁾[S_{k-1}],   k = 1..L
+    ///     A_k[i, j]   = B_k[i, j] = Â_ij · deg_i / k_i                  (model.attention false)
+    ///     A_k[i, j]   = (Σ_{j' ∈ N(i)} Â_ij') · (1/H) Σ_h softmax_{j ∈ N_s(i)}(LeakyReLU(⟨x_i, a_src^h⟩ + ⟨x_j, a_dst^h⟩
+    ///                   + c^h w_ij) + log Â_ij)                          (model.attention true; x = X⁽⁰⁾)
+    ///     X̄[S_L]      = 1/(L+1) Σ_k X⁽ᵏ⁾[S_L]                             (S_L is a prefix of every S_k)
+    ///     h           = X̄ + G([X⁽⁰⁾ ; 1/L Σ_{k≥1} X⁽ᵏ⁾])[S_L]            (model.finalMlp), else X̄
+    ///
+    /// Without attention each layer's row is an unbiased estimate of the full row Σ_j Â_ij x_j; the layers compose
+    /// estimates, so the deeper terms are unbiased given the sampled inputs but their product is not exactly the
+    /// full-graph value (as in GraphSAGE/DGL training). With attention the softmax is over the sampled
+    /// neighbourhood with the full row's mass: a self-normalised (consistent, slightly biased) estimate. Whenever
+    /// k_i = deg_i for every node (fan-out ≥ max degree) both equal the full-graph Forward exactly. Edge dropout
+    /// (model.dropout) drops block entries as Forward drops graph entries.
+    ///
+    /// Products: BlockProduct (a CSR kernel with its own backward on the CPU, libtorch gather–scatter elsewhere).
+    /// Memory: O(Σ_k nnz(B_k) · d + |S_0| · (d + TextDim)) activations; since nnz(B_k) ≤ |S_k| f_k and
+    /// |S_{k-1}| ≤ |S_k| (1 + f_k), that is O(|S_L| · Π_k (1 + f_k) · d), whatever the graph's size, plus the
+    /// parameter tables and their gradients (the id tables' gradients are dense [N, d]: index_select's backward).
+    /// Throws ArgumentException naming `sample` when its block count is not model.layers.
+    member this.ForwardSampled(training: bool, sample: SampledBlocks) : torch.Tensor * torch.Tensor =
+        if sample.Blocks.Length <> cfg.Layers then
+            invalidArg "sample" (sprintf "has %d blocks, the model %d layers" sample.Blocks.Length cfg.Layers)
+        let x0 = this.Features0(training, Some sample.Nodes) // [|S_0|, d]
+        let b = int64 sample.SeedCount
+        // attention scores from the layer-0 features: local indices of every S_k are rows of X⁽⁰⁾[S_0] (prefixes)
+        let st = if cfg.Attention && cfg.Layers > 0 then Some(x0.mm(fst attn.[0])) else None // [|S_0|, 2H]
+        let mutable cur = x0
+        let mutable acc = x0.narrow(0L, 0L, b)
+        for l in 0 .. cfg.Layers - 1 do
+            let m = sample.Blocks.[l].Matrix
+            let pos = sample.Blocks.[l].Positions
+            let src, dst, vals = Csr.toEdges m
+            let rows = Tensors.indices device src // [nnz_k] targets, local in S_k
+            let cols = Tensors.indices device dst // [nnz_k] sources, local in S_{k-1}
+            let alpha =
+                match st with
+                | Some st ->
+                    let h = int64 heads
+                    let s = st.narrow(1L, 0L, h).index_select(0L, rows) // [nnz_k, H]
+                    let t = st.narrow(1L, h, h).index_select(0L, cols) // [nnz_k, H]
+                    let w = torch.tensor(pos |> Array.map (fun p -> graph.EdgeWeight.[p]), device = device) // [nnz_k]
+                    let logPrior = torch.tensor(pos |> Array.map (fun p -> float32 (Math.Log(float (max graph.Norm.Values.[p] 1e-30f)))), device = device)
+                    let mass = torch.tensor(src |> Array.map (fun r -> rowMass.[sample.Nodes.[r]]), device = device) // Σ_j Â_ij of the full row
+                    let z = torch.nn.functional.leaky_relu(s + t + w.unsqueeze(1L) * (snd attn.[0]).unsqueeze(0L), 0.2) + logPrior.unsqueeze(1L)
+                    (RowSoftmax.apply m rows z).mean([| 1L |]) * mass // [nnz_k]
+                | None -> torch.tensor(vals, device = device) // Â_ij · deg_i / k_i
+            let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
+            let agg = BlockProduct.apply true m rows cols alpha cur // [|S_k|, d]
+            let next =
+                if cfg.LayerMlp then
+                    let w, bias = layerMlps.[l]
+                    torch.nn.functional.leaky_relu(torch.cat([| cur.narrow(0L, 0L, int64 m.Rows); agg |], 1L).mm(w) + bias, 0.2)
+                else agg
+            acc <- acc + next.narrow(0L, 0L, b)
+            cur <- next
+        let mean = acc / float (cfg.Layers + 1)
+        let x0s = x0.narrow(0L, 0L, b)
+        let h =
+            match finalMlp with
+            | Some g -> mean + g.Apply(torch.cat([| x0s; (acc - x0s) / float cfg.Layers |], 1L))
+            | None -> mean
+        h, x0s
+
 
     /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
     member _.TextProjection = textProj
@@ -178,7 +280,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
     interface IRecModel with
         member _.Parameters = parameters
         member this.Forward(training) =
-            let x0 = this.Features0 training
+            let x0 = this.Features0(training, None)
             lastLayer0 <- Some x0 // belongs to the caller's scope, like every intermediate
             let mutable cur = x0
             let mutable acc = x0

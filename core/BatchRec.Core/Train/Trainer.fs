@@ -72,6 +72,14 @@ module SplitGraphs =
 /// BPR training with RecBole's loss, full-graph propagation per batch and early stopping, for every trainable
 /// model kind (bpr-mf, lightgcn, gat, gat-text); popularity is counted, not trained.
 ///
+/// With train.fanout [f_1..f_L] (gat, gat-text) each batch instead propagates over sampled blocks only: seeds =
+/// distinct(batch users ∪ U+positives ∪ U+negatives), blocks from NeighbourSampling.sample (a Random seeded from
+/// train.seed, separate from the shuffling one), GatModel.ForwardSampled for the seeds' embeddings and layer-0
+/// rows, the same loss. Training memory is then bounded by B_seeds · Π (1 + f_l) · d activations plus the parameter
+/// tables, their gradients and Adam's two moments for them (O(N · d) each, as in any embedding model), not by the
+/// graph's nnz · d per layer. Validation, early stopping and the final embeddings still use the exact full-graph
+/// Forward under no_grad (no autograd graph: O(N · d) per layer).
+///
 ///     L = −mean_b log σ(ŷ(u,i⁺) − ŷ(u,i⁻)) + λ · (‖e_u‖ + ‖e_{i⁺}‖ + ‖e_{i⁻}‖) / B
 ///
 /// (RecBole's EmbLoss without the power: Frobenius norms of the batch's rows of the layer-0 features, divided by
@@ -112,6 +120,14 @@ module Trainer =
         use _model = model
         use _owned = { new IDisposable with member _.Dispose() = for d in owned do d.Dispose() }
         use opt = torch.optim.Adam(model.Parameters, lr = t.LearningRate)
+        // train.fanout: mini-batch training on sampled blocks, with its own Random (derived from the seed) so that
+        // the shuffling and negative draws, and with them the full-graph path, are unchanged
+        let fanout = List.toArray t.Fanout
+        let sampled =
+            match model with
+            | :? GatModel as gat when fanout.Length > 0 -> Some(gat, Random(t.Seed * 7919 + 104729))
+            | _ when fanout.Length > 0 -> invalidArg "cfg" (sprintf "train.fanout applies to gat and gat-text, not model.kind '%s'" cfg.Model.Kind)
+            | _ -> None
         let mutable best : torch.Tensor option = None // [U+I, d], detached
         let mutable bestValid = Double.NegativeInfinity
         let mutable bestEpoch = 0
@@ -153,19 +169,40 @@ module Trainer =
                     let len = min t.BatchSize (keep.Length - start)
                     do
                         use scope = torch.NewDisposeScope()
-                        let u = uAll.narrow(0L, int64 start, int64 len)
-                        let p = pAll.narrow(0L, int64 start, int64 len)
-                        let ng = nAll.narrow(0L, int64 start, int64 len)
-                        let ue, ie = model.Forward true // [U, d], [I, d]
-                        let eu = ue.index_select(0L, u) // [B, d]
-                        let ep = ie.index_select(0L, p)
-                        let en = ie.index_select(0L, ng)
+                        let eu, ep, en, reg =
+                            match sampled with
+                            | Some (gat, srng) ->
+                                // seeds = distinct(users ∪ U+pos ∪ U+neg), in order of first appearance
+                                let local = Collections.Generic.Dictionary<int, int>()
+                                let seeds = ResizeArray<int>()
+                                let at (node: int) =
+                                    match local.TryGetValue node with
+                                    | true, k -> k
+                                    | _ ->
+                                        local.[node] <- seeds.Count
+                                        seeds.Add node
+                                        seeds.Count - 1
+                                let batch = Array.sub keep start len
+                                let lu = batch |> Array.map (fun b -> at us.[b])
+                                let lp = batch |> Array.map (fun b -> at (numUsers + ps.[b]))
+                                let ln = batch |> Array.map (fun b -> at (numUsers + ns.[b]))
+                                let blocks = NeighbourSampling.sample gat.Graph.Norm (seeds.ToArray()) fanout srng
+                                let h, x0 = gat.ForwardSampled(true, blocks) // [|seeds|, d] each
+                                let lu, lp, ln = Tensors.indices device lu, Tensors.indices device lp, Tensors.indices device ln
+                                let reg = (x0.index_select(0L, lu).norm() + x0.index_select(0L, lp).norm() + x0.index_select(0L, ln).norm()) / float len
+                                h.index_select(0L, lu), h.index_select(0L, lp), h.index_select(0L, ln), reg
+                            | None ->
+                                let u = uAll.narrow(0L, int64 start, int64 len)
+                                let p = pAll.narrow(0L, int64 start, int64 len)
+                                let ng = nAll.narrow(0L, int64 start, int64 len)
+                                let ue, ie = model.Forward true // [U, d], [I, d]
+                                let l0u, l0i = model.Layer0
+                                let reg =
+                                    (l0u.index_select(0L, u).norm() + l0i.index_select(0L, p).norm() + l0i.index_select(0L, ng).norm())
+                                    / float len
+                                ue.index_select(0L, u), ie.index_select(0L, p), ie.index_select(0L, ng), reg // [B, d] ×3
                         let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
                         let bpr = -(torch.nn.functional.logsigmoid diff).mean()
-                        let l0u, l0i = model.Layer0
-                        let reg =
-                            (l0u.index_select(0L, u).norm() + l0i.index_select(0L, p).norm() + l0i.index_select(0L, ng).norm())
-                            / float len
                         let loss = bpr + reg * t.L2
                         opt.zero_grad()
                         loss.backward()
