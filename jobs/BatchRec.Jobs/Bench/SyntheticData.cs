@@ -102,12 +102,7 @@ public static class SyntheticData
         AliasTable global, AliasTable?[] local, List<int>[] members, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
-        var userId = new DataField<long>(Schema.Input.UserId);
-        var itemId = new DataField<long>(Schema.Input.ItemId);
-        var timestamp = new DataField<long>(Schema.Input.Timestamp);
-        var weight = new DataField<float>(Schema.Input.Weight);
-        var eventType = ParquetOutput.RequiredString(Schema.Input.EventType);
-        var schema = new ParquetSchema(userId, itemId, timestamp, weight, eventType);
+        var (userId, itemId, timestamp, weight, eventType, schema) = ParquetOutput.InteractionFields();
         var minRows = (long)spec.Users * spec.MinPerUser;
         long row = 0;
         var file = 0;

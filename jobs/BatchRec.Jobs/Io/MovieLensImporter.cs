@@ -179,12 +179,7 @@ public static class MovieLensImporter
 
     private static async Task<long> WriteInteractionsAsync(string sourceDir, Format format, string path, int rowsPerGroup, CancellationToken ct)
     {
-        var userId = new DataField<long>(Schema.Input.UserId);
-        var itemId = new DataField<long>(Schema.Input.ItemId);
-        var timestamp = new DataField<long>(Schema.Input.Timestamp);
-        var weight = new DataField<float>(Schema.Input.Weight);
-        var eventType = ParquetOutput.RequiredString(Schema.Input.EventType);
-        var schema = new ParquetSchema(userId, itemId, timestamp, weight, eventType);
+        var (userId, itemId, timestamp, weight, eventType, schema) = ParquetOutput.InteractionFields();
 
         await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
         await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);

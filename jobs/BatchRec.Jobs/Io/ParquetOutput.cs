@@ -10,6 +10,20 @@ internal static class ParquetOutput
     /// <summary>Snappy, as the library defaults; set explicitly so output does not change with library defaults.</summary>
     internal static readonly ParquetOptions WriteOptions = new() { CompressionMethod = CompressionMethod.Snappy };
 
+    /// <summary>
+    /// The interactions table as the importers and the synthetic generator write it: user_id, item_id and timestamp
+    /// int64, weight float, event_type a required string.
+    /// </summary>
+    internal static (DataField UserId, DataField ItemId, DataField Timestamp, DataField Weight, DataField EventType, ParquetSchema Schema) InteractionFields()
+    {
+        var userId = new DataField<long>(BatchRec.Core.Schema.Input.UserId);
+        var itemId = new DataField<long>(BatchRec.Core.Schema.Input.ItemId);
+        var timestamp = new DataField<long>(BatchRec.Core.Schema.Input.Timestamp);
+        var weight = new DataField<float>(BatchRec.Core.Schema.Input.Weight);
+        var eventType = RequiredString(BatchRec.Core.Schema.Input.EventType);
+        return (userId, itemId, timestamp, weight, eventType, new ParquetSchema(userId, itemId, timestamp, weight, eventType));
+    }
+
     /// <summary>A required (non-nullable) string field.</summary>
     internal static DataField RequiredString(string name) => new DataField<string>(name, false);
 
