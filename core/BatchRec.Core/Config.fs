@@ -161,7 +161,10 @@ type IngestConfig =
       /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
       MaxIdLength: int
       /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
-      WindowDays: int }
+      WindowDays: int
+      /// Row groups decoded ahead on another thread while the current one is validated and interned (uses a second
+      /// core; memory grows by this many row groups); 0 = decode and validate in turn.
+      ReadAhead: int }
 
 type Config =
     { Dataset: DatasetConfig
@@ -221,7 +224,7 @@ module Config =
           Publish = { ChampionCheck = true; Tolerance = 0.01 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
-              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0 }
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2 }
           Compare = Map.empty }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
@@ -320,6 +323,7 @@ module Config =
         check (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ]) "ingest.timestampUnit" (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
         check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
         check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
+        check (ig.ReadAhead >= 0) "ingest.readAhead" (sprintf "must be >= 0, got %d" ig.ReadAhead)
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -494,7 +498,7 @@ module Config =
                                         if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
                                         else { p with Tolerance = r.Float k e p.Tolerance } })
                 | "ingest" ->
-                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays" ] (fun k e ->
+                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead" ] (fun k e ->
                         let g = c.Ingest
                         c <- { c with Ingest =
                                         match k with
@@ -504,6 +508,7 @@ module Config =
                                         | "ingest.maxTimestamp" -> { g with MaxTimestamp = r.Int64 k e g.MaxTimestamp }
                                         | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
                                         | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
+                                        | "ingest.readAhead" -> { g with ReadAhead = r.Int k e g.ReadAhead }
                                         | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
                     r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->

@@ -97,10 +97,10 @@ let ``bad orchestration keys are named with their value`` () =
 
 [<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
-    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7 } }""" with
+    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0 } }""" with
     | Ok c ->
         Assert.Equal({ MaxBadFraction = 0.2; UnknownItems = "quarantine"; MinTimestamp = 1_000_000_000L; MaxTimestamp = 5_000_000_000L
-                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7 }, c.Ingest)
+                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0 }, c.Ingest)
         Assert.Equal(Config.Default.Train, c.Train)
     | Error e -> failwithf "%A" e
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with

@@ -23,12 +23,15 @@ module LightGcn =
         make numUsers, make numItems
 
     /// Final embeddings E = mean of layers 0..L. adj: Â [N, N]; users [U, d]; items [I, d] → [N, d].
-    /// Intermediates belong to the caller's dispose scope.
+    /// Intermediates belong to the caller's dispose scope. The layer sum is accumulated in place (neither the
+    /// sum's nor the product's backward needs its inputs), so a forward pass holds L + 2 [N, d] buffers, not 2L + 2.
     let embed (adj: Propagator) (layers: int) (users: torch.Tensor) (items: torch.Tensor) : torch.Tensor =
         let e0 = torch.cat([| users; items |], 0L) // [N, d]
-        let mutable cur = e0
-        let mutable acc = e0
-        for _ in 1 .. layers do
-            cur <- adj.Apply cur // [N, d]
-            acc <- acc + cur
-        acc / float (layers + 1)
+        if layers = 0 then e0
+        else
+            let mutable cur = e0
+            let acc = e0.clone()
+            for _ in 1 .. layers do
+                cur <- adj.Apply cur // [N, d]
+                acc.add_(cur) |> ignore
+            acc.div_((float (layers + 1)).ToScalar())

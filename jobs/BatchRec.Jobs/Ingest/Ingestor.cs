@@ -88,7 +88,7 @@ public static class Ingestor
             var existing = store.TryGet(group.Key, key);
             entries.Add(existing is not null
                 ? (existing, true)
-                : (await store.CompactAsync(group.Key, key, groupFiles, rules, ct).ConfigureAwait(false), false));
+                : (await store.CompactAsync(group.Key, key, groupFiles, rules, ct, cfg.Ingest.ReadAhead).ConfigureAwait(false), false));
         }
         store.Prune(entries.ToDictionary(e => PartitionStore.FolderName(e.Entry.Stats.Partition), e => e.Entry.Stats.Key));
         var (userKind, itemKind) = AgreeOnKinds(entries.Select(e => e.Entry.Stats).ToList());

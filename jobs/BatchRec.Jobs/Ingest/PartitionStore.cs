@@ -106,7 +106,8 @@ public sealed class PartitionStore(string root)
     /// stores them. Memory: one row group plus the partition's good rows as ints and its distinct ids.
     /// </summary>
     /// <exception cref="InputFormatException">A file is unreadable or its schema is wrong (names the file and column).</exception>
-    public async Task<StoredPartition> CompactAsync(string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules, CancellationToken ct)
+    /// <param name="readAhead">Row groups decoded ahead on another thread (<see cref="ReadAhead"/>); 0 = none.</param>
+    public async Task<StoredPartition> CompactAsync(string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules, CancellationToken ct, int readAhead = 0)
     {
         var folder = Path.Combine(Root, FolderName(partition));
         var final = Path.Combine(folder, key);
@@ -114,7 +115,7 @@ public sealed class PartitionStore(string root)
         Directory.CreateDirectory(temp);
         try
         {
-            var stats = await CompactIntoAsync(temp, partition, key, files, rules, ct).ConfigureAwait(false);
+            var stats = await CompactIntoAsync(temp, partition, key, files, rules, readAhead, ct).ConfigureAwait(false);
             Runs.Json.WriteAtomic(Path.Combine(temp, StatsFile), stats);
             try
             {
@@ -132,7 +133,8 @@ public sealed class PartitionStore(string root)
         }
     }
 
-    private static async Task<PartitionStats> CompactIntoAsync(string dir, string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules, CancellationToken ct)
+    private static async Task<PartitionStats> CompactIntoAsync(string dir, string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules,
+        int readAhead, CancellationToken ct)
     {
         var fileIndex = files.Select((f, i) => (f.Path, i)).ToDictionary(x => x.Path, x => x.i, StringComparer.Ordinal);
         var users = new IdMapBuilder();
@@ -152,7 +154,7 @@ public sealed class PartitionStore(string root)
 
         await using (var quarantine = await QuarantineWriter.CreateAsync(Path.Combine(dir, QuarantineFile), ct).ConfigureAwait(false))
         {
-            await foreach (var b in DatasetReader.ReadInteractionRowsAsync(files, ct).ConfigureAwait(false))
+            await foreach (var b in ReadAhead.Of(DatasetReader.ReadInteractionRowsAsync(files, ct), readAhead, ct).ConfigureAwait(false))
             {
                 userKind ??= b.UserIdKind;
                 itemKind ??= b.ItemIdKind;
