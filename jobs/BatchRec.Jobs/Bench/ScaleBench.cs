@@ -96,7 +96,7 @@ public static class ScaleBench
         rows.Add(Row("graph", D(train, "graphSeconds"), double.NaN, double.NaN, "", "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"));
         var cfg = config.Config;
         rows.Add(Row("train", D(train, "trainSeconds"), D(train, "peakRssMiB"), D(train, "secondsPerEpoch"), "s/epoch",
-            string.Create(CultureInfo.InvariantCulture, $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}; train stage total {train.Seconds:F1} s incl. snapshot read and validation")));
+            string.Create(CultureInfo.InvariantCulture, $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}{(cfg.Train.Fanout.IsEmpty ? "" : ", fan-out [" + string.Join(", ", cfg.Train.Fanout) + "]")}; train stage total {train.Seconds:F1} s incl. snapshot read and validation")));
         var evaluate = stages[StageNames.Evaluate];
         rows.Add(Row("evaluate", evaluate.Seconds, D(evaluate, "peakRssMiB"), double.NaN, "",
             string.Create(CultureInfo.InvariantCulture, $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)")));
