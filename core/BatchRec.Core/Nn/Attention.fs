@@ -132,7 +132,7 @@ module BlockProduct =
         else
             use scope = torch.NewDisposeScope()
             let msg = x.index_select(0L, cols) * v.unsqueeze(1L) // [nnz, d]
-            let y = torch.zeros([| int64 m.Rows; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, (1.0).ToScalar()) // [R, d]
+            let y = torch.zeros([| int64 m.Rows; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, one) // [R, d]
             y.MoveToOuterDisposeScope()
 
 /// The fused attention of GatLayer on the CPU, as one autograd node. For entry p = (r → col p), head k:
@@ -258,7 +258,7 @@ module RowSoftmax =
                 mx.[r * hh + k] <- if Single.IsNegativeInfinity best then 0.0f else best) |> ignore
         let mx = torch.tensor(mx, device = z.device).reshape(int64 m.Rows, h) // [R, H]
         let ez = (z - mx.index_select(0L, rows)).exp() // [nnz, H]
-        let sums = torch.zeros([| int64 m.Rows; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, (1.0).ToScalar()) // [R, H]
+        let sums = torch.zeros([| int64 m.Rows; h |], dtype = z.dtype, device = z.device).index_add(0L, rows, ez, one) // [R, H]
         let a = ez / sums.index_select(0L, rows)
         a.MoveToOuterDisposeScope()
 
@@ -303,7 +303,7 @@ type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
             // any other device: gather–scale–scatter with libtorch's own autograd
             use scope = torch.NewDisposeScope()
             let msg = x.index_select(0L, cols) * v.unsqueeze(1L) // [nnz, d]
-            let y = torch.zeros([| int64 g.Nodes; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, (1.0).ToScalar())
+            let y = torch.zeros([| int64 g.Nodes; x.shape.[1] |], dtype = x.dtype, device = x.device).index_add(0L, rows, msg, one)
             y.MoveToOuterDisposeScope()
     /// GatLayer's attention a [nnz, H] from per-node scores s, t [N, H] and edge-weight coefficients c [H]:
     /// a = row-softmax(LeakyReLU(s[row] + t[col] + c·w) + log Â). Differentiable in s, t and c.
@@ -312,8 +312,8 @@ type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
         else
             use scope = torch.NewDisposeScope()
             let z =
-                torch.nn.functional.leaky_relu(s.index_select(0L, rows) + t.index_select(0L, cols) + weight.unsqueeze(1L) * c.unsqueeze(0L), 0.2)
-                + logPrior.unsqueeze(1L)
+                torch.nn.functional.leaky_relu(s.index_select(0L, rows) .+ t.index_select(0L, cols) .+ weight.unsqueeze(1L) * c.unsqueeze(0L), 0.2)
+                .+ logPrior.unsqueeze(1L)
             (this.RowSoftmax z).MoveToOuterDisposeScope()
     /// Softmax of logits z [nnz, H] over each row's entries (each node's neighbourhood): every non-empty row's
     /// coefficients sum to 1 per head. Differentiable; shifts by the row max for stability.

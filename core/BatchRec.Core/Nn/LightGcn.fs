@@ -33,5 +33,5 @@ module LightGcn =
             let acc = e0.clone()
             for _ in 1 .. layers do
                 cur <- adj.Apply cur // [N, d]
-                acc.add_(cur) |> ignore
-            acc.div_((float (layers + 1)).ToScalar())
+                addInPlace acc cur |> ignore
+            divInPlace acc (float (layers + 1))

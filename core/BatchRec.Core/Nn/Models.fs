@@ -40,7 +40,7 @@ type Mlp(device: torch.Device, inDim: int, hidden: int, outDim: int, zeroLast: b
     let b2 = Init.zeros device [| int64 outDim |]
     member _.Parameters = [| w1; b1; w2; b2 |]
     /// [n, inDim] → [n, outDim].
-    member _.Apply(x: torch.Tensor) = torch.nn.functional.leaky_relu(x.mm(w1) + b1, 0.2).mm(w2) + b2
+    member _.Apply(x: torch.Tensor) = torch.nn.functional.leaky_relu(x.mm(w1) .+ b1, 0.2).mm(w2) .+ b2
     interface IDisposable with
         member _.Dispose() = for p in [ w1; b1; w2; b2 ] do p.Dispose()
 
@@ -184,12 +184,12 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
             match itemText, textProj, fusion with
             | Some t, Some p, Some f ->
                 let pt = (pick 1 t).mm(p) // [I_sel, d]
-                idItems + pt + f.Apply(torch.cat([| idItems; pt |], 1L))
-            | Some t, Some p, None -> idItems + (pick 1 t).mm(p)
+                idItems .+ pt .+ f.Apply(torch.cat([| idItems; pt |], 1L))
+            | Some t, Some p, None -> idItems .+ (pick 1 t).mm(p)
             | _ -> idItems
         let xUsers =
             match userText, userProj, userHas with
-            | Some t, Some p, Some h -> pick 0 users + (pick 0 t).mm(p) * pick 0 h
+            | Some t, Some p, Some h -> pick 0 users .+ (pick 0 t).mm(p) * pick 0 h
             | _ -> pick 0 users
         let grouped =
             match attrs with
@@ -252,7 +252,7 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
                     let w = torch.tensor(pos |> Array.map (fun p -> graph.EdgeWeight.[p]), device = device) // [nnz_k]
                     let logPrior = torch.tensor(pos |> Array.map (fun p -> float32 (Math.Log(float (max graph.Norm.Values.[p] 1e-30f)))), device = device)
                     let mass = torch.tensor(src |> Array.map (fun r -> rowMass.[sample.Nodes.[r]]), device = device) // Σ_j Â_ij of the full row
-                    let z = torch.nn.functional.leaky_relu(s + t + w.unsqueeze(1L) * (snd attn.[0]).unsqueeze(0L), 0.2) + logPrior.unsqueeze(1L)
+                    let z = torch.nn.functional.leaky_relu(s .+ t .+ w.unsqueeze(1L) * (snd attn.[0]).unsqueeze(0L), 0.2) .+ logPrior.unsqueeze(1L)
                     (RowSoftmax.apply m rows z).mean([| 1L |]) * mass // [nnz_k]
                 | None -> torch.tensor(vals, device = device) // Â_ij · deg_i / k_i
             let alpha = if training && cfg.Dropout > 0.0 then torch.nn.functional.dropout(alpha, cfg.Dropout, true) else alpha
@@ -260,15 +260,15 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
             let next =
                 if cfg.LayerMlp then
                     let w, bias = layerMlps.[l]
-                    torch.nn.functional.leaky_relu(torch.cat([| cur.narrow(0L, 0L, int64 m.Rows); agg |], 1L).mm(w) + bias, 0.2)
+                    torch.nn.functional.leaky_relu(torch.cat([| cur.narrow(0L, 0L, int64 m.Rows); agg |], 1L).mm(w) .+ bias, 0.2)
                 else agg
-            acc <- acc + next.narrow(0L, 0L, b)
+            acc <- acc .+ next.narrow(0L, 0L, b)
             cur <- next
-        let mean = acc / float (cfg.Layers + 1)
+        let mean = acc ./ float (cfg.Layers + 1)
         let x0s = x0.narrow(0L, 0L, b)
         let h =
             match finalMlp with
-            | Some g -> mean + g.Apply(torch.cat([| x0s; (acc - x0s) / float cfg.Layers |], 1L))
+            | Some g -> mean .+ g.Apply(torch.cat([| x0s; (acc .- x0s) ./ float cfg.Layers |], 1L))
             | None -> mean
         h, x0s
 
@@ -293,14 +293,14 @@ type GatModel(device: torch.Device, cfg: ModelConfig, graph: HeteroGraph, featur
                 let next =
                     if cfg.LayerMlp then
                         let w, b = layerMlps.[l]
-                        torch.nn.functional.leaky_relu(torch.cat([| cur; agg |], 1L).mm(w) + b, 0.2)
+                        torch.nn.functional.leaky_relu(torch.cat([| cur; agg |], 1L).mm(w) .+ b, 0.2)
                     else agg
-                acc <- acc + next
+                acc <- acc .+ next
                 cur <- next
-            let mean = acc / float (cfg.Layers + 1)
+            let mean = acc ./ float (cfg.Layers + 1)
             let h =
                 match finalMlp with
-                | Some g -> mean + g.Apply(torch.cat([| x0; (acc - x0) / float cfg.Layers |], 1L))
+                | Some g -> mean .+ g.Apply(torch.cat([| x0; (acc .- x0) ./ float cfg.Layers |], 1L))
                 | None -> mean
             h.narrow(0L, 0L, int64 nU), h.narrow(0L, int64 nU, int64 nI)
         member _.IdUsers = users

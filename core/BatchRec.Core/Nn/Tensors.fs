@@ -41,3 +41,33 @@ module Tensors =
         let c = t.detach().cpu().contiguous()
         let c = if c.dtype = torch.float32 then c else c.to_type(torch.float32)
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float32>(System.Span<byte>.op_Implicit(c.bytes)).ToArray()
+
+/// Tensor arithmetic whose scalar operands stay reachable until libtorch has read them. TorchSharp 0.107 turns a
+/// number (and the implicit alpha = 1 of `a + b` and `a - b`) into a Scalar object whose finalizer frees the native
+/// value, and nothing keeps that object alive during the native call: a garbage collection triggered on another
+/// thread can free it while libtorch reads it. We saw it twice in long trainings under memory pressure, as
+/// "Expected false to be true ... toFloat (Scalar.h)" from an add. The training and propagation code uses these
+/// operators instead of + - * / with implicit Scalars: `a .+ b`, `a .- b`, `t .* 0.5`, `t ./ 4.0`.
+[<AutoOpen>]
+module Ops =
+    /// alpha = 1, rooted for the life of the process (a module value is a static field).
+    let one : Scalar = (1.0).ToScalar()
+    let inline private keep (s: Scalar) (r: Tensor) = System.GC.KeepAlive s; r
+    /// a + b (tensors, broadcasting).
+    let (.+) (a: Tensor) (b: Tensor) : Tensor = a.add(b, one)
+    /// a - b (tensors, broadcasting).
+    let (.-) (a: Tensor) (b: Tensor) : Tensor = a.sub(b) // (no Scalar involved)
+    /// t · v for a number v.
+    let (.*) (t: Tensor) (v: float) : Tensor =
+        let s = v.ToScalar()
+        keep s (t.mul(s))
+    /// t / v for a number v.
+    let (./) (t: Tensor) (v: float) : Tensor =
+        let s = v.ToScalar()
+        keep s (t.div(s))
+    /// a += b in place.
+    let addInPlace (a: Tensor) (b: Tensor) : Tensor = a.add_(b, one)
+    /// t /= v in place.
+    let divInPlace (t: Tensor) (v: float) : Tensor =
+        let s = v.ToScalar()
+        keep s (t.div_(s))

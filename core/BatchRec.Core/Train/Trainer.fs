@@ -189,7 +189,7 @@ module Trainer =
                                 let blocks = NeighbourSampling.sample gat.Graph.Norm (seeds.ToArray()) fanout srng
                                 let h, x0 = gat.ForwardSampled(true, blocks) // [|seeds|, d] each
                                 let lu, lp, ln = Tensors.indices device lu, Tensors.indices device lp, Tensors.indices device ln
-                                let reg = (x0.index_select(0L, lu).norm() + x0.index_select(0L, lp).norm() + x0.index_select(0L, ln).norm()) / float len
+                                let reg = (x0.index_select(0L, lu).norm() .+ x0.index_select(0L, lp).norm() .+ x0.index_select(0L, ln).norm()) ./ float len
                                 h.index_select(0L, lu), h.index_select(0L, lp), h.index_select(0L, ln), reg
                             | None ->
                                 let u = uAll.narrow(0L, int64 start, int64 len)
@@ -198,12 +198,12 @@ module Trainer =
                                 let ue, ie = model.Forward true // [U, d], [I, d]
                                 let l0u, l0i = model.Layer0
                                 let reg =
-                                    (l0u.index_select(0L, u).norm() + l0i.index_select(0L, p).norm() + l0i.index_select(0L, ng).norm())
-                                    / float len
+                                    (l0u.index_select(0L, u).norm() .+ l0i.index_select(0L, p).norm() .+ l0i.index_select(0L, ng).norm())
+                                    ./ float len
                                 ue.index_select(0L, u), ie.index_select(0L, p), ie.index_select(0L, ng), reg // [B, d] ×3
                         let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
                         let bpr = -(torch.nn.functional.logsigmoid diff).mean()
-                        let loss = bpr + reg * t.L2
+                        let loss = bpr .+ (reg .* t.L2)
                         opt.zero_grad()
                         loss.backward()
                         opt.step() |> ignore
