@@ -49,22 +49,45 @@ module Explain =
                     let src = block.Items.[p] * dim
                     for j in 0 .. dim - 1 do rt.[j * kp + (p - p0)] <- unit.[src + j]
                 let rtv = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt))
-                let acc = Array.zeroCreate<Vector<float32>> nv
                 let best = Array.create nv (Vector<float32>(Single.NegativeInfinity))
                 let bestItem = Array.create nv (Vector<int>(-1))
-                for q in h0 .. h1 - 1 do
-                    let h = history.ColIdx.[q]
-                    let hrow = h * dim
-                    for v in 0 .. nv - 1 do acc.[v] <- Vector<float32>.Zero
-                    for j in 0 .. dim - 1 do
-                        let x = Vector<float32>(unit.[hrow + j])
-                        let o = j * nv
-                        for v in 0 .. nv - 1 do acc.[v] <- acc.[v] + x * rtv.[o + v]
-                    let hv = Vector<int>(h)
-                    for v in 0 .. nv - 1 do
-                        let better = Vector.GreaterThan(acc.[v], best.[v])
-                        best.[v] <- Vector.ConditionalSelect(better, acc.[v], best.[v])
-                        bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
+                let update (v: int) (acc: Vector<float32>) (hv: Vector<int>) =
+                    let better = Vector.GreaterThan(acc, best.[v])
+                    best.[v] <- Vector.ConditionalSelect(better, acc, best.[v])
+                    bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
+                if nv <= 4 then
+                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes): accumulators in registers
+                    for q in h0 .. h1 - 1 do
+                        let h = history.ColIdx.[q]
+                        let hrow = h * dim
+                        let mutable a0 = Vector<float32>.Zero
+                        let mutable a1 = Vector<float32>.Zero
+                        let mutable a2 = Vector<float32>.Zero
+                        let mutable a3 = Vector<float32>.Zero
+                        for j in 0 .. dim - 1 do
+                            let x = Vector<float32>(unit.[hrow + j])
+                            let o = j * nv
+                            a0 <- a0 + x * rtv.[o]
+                            if nv > 1 then a1 <- a1 + x * rtv.[o + 1]
+                            if nv > 2 then a2 <- a2 + x * rtv.[o + 2]
+                            if nv > 3 then a3 <- a3 + x * rtv.[o + 3]
+                        let hv = Vector<int>(h)
+                        update 0 a0 hv
+                        if nv > 1 then update 1 a1 hv
+                        if nv > 2 then update 2 a2 hv
+                        if nv > 3 then update 3 a3 hv
+                else
+                    let acc = Array.zeroCreate<Vector<float32>> nv
+                    for q in h0 .. h1 - 1 do
+                        let h = history.ColIdx.[q]
+                        let hrow = h * dim
+                        for v in 0 .. nv - 1 do acc.[v] <- Vector<float32>.Zero
+                        for j in 0 .. dim - 1 do
+                            let x = Vector<float32>(unit.[hrow + j])
+                            let o = j * nv
+                            for v in 0 .. nv - 1 do acc.[v] <- acc.[v] + x * rtv.[o + v]
+                        let hv = Vector<int>(h)
+                        for v in 0 .. nv - 1 do update v acc.[v] hv
                 for p in p0 .. p1 - 1 do
                     let l = p - p0
                     result.[p] <- bestItem.[l / lanes].[l % lanes]) |> ignore
