@@ -56,26 +56,52 @@ module Explain =
                     best.[v] <- Vector.ConditionalSelect(better, acc, best.[v])
                     bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
                 if nv <= 4 then
-                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes): accumulators in registers
-                    for q in h0 .. h1 - 1 do
-                        let h = history.ColIdx.[q]
-                        let hrow = h * dim
+                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes): Rᵀ padded to 4 vectors per j, and two
+                    // history rows per pass, so 8 independent accumulators stay in registers
+                    let kp4 = 4 * lanes
+                    let rt4 = Array.zeroCreate<float32> (dim * kp4)
+                    for j in 0 .. dim - 1 do Array.blit rt (j * kp) rt4 (j * kp4) kp
+                    let r4 = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt4))
+                    let mutable q = h0
+                    while q < h1 do
+                        let two = q + 1 < h1
+                        let hA = history.ColIdx.[q]
+                        let hB = if two then history.ColIdx.[q + 1] else hA
+                        let ra, rb = hA * dim, hB * dim
                         let mutable a0 = Vector<float32>.Zero
                         let mutable a1 = Vector<float32>.Zero
                         let mutable a2 = Vector<float32>.Zero
                         let mutable a3 = Vector<float32>.Zero
+                        let mutable b0 = Vector<float32>.Zero
+                        let mutable b1 = Vector<float32>.Zero
+                        let mutable b2 = Vector<float32>.Zero
+                        let mutable b3 = Vector<float32>.Zero
                         for j in 0 .. dim - 1 do
-                            let x = Vector<float32>(unit.[hrow + j])
-                            let o = j * nv
-                            a0 <- a0 + x * rtv.[o]
-                            if nv > 1 then a1 <- a1 + x * rtv.[o + 1]
-                            if nv > 2 then a2 <- a2 + x * rtv.[o + 2]
-                            if nv > 3 then a3 <- a3 + x * rtv.[o + 3]
-                        let hv = Vector<int>(h)
+                            let o = 4 * j
+                            let xa = Vector<float32>(unit.[ra + j])
+                            let xb = Vector<float32>(unit.[rb + j])
+                            let v0, v1, v2, v3 = r4.[o], r4.[o + 1], r4.[o + 2], r4.[o + 3]
+                            a0 <- a0 + xa * v0
+                            a1 <- a1 + xa * v1
+                            a2 <- a2 + xa * v2
+                            a3 <- a3 + xa * v3
+                            b0 <- b0 + xb * v0
+                            b1 <- b1 + xb * v1
+                            b2 <- b2 + xb * v2
+                            b3 <- b3 + xb * v3
+                        // in history order: A before B, so ties keep the earlier item
+                        let hv = Vector<int>(hA)
                         update 0 a0 hv
                         if nv > 1 then update 1 a1 hv
                         if nv > 2 then update 2 a2 hv
                         if nv > 3 then update 3 a3 hv
+                        if two then
+                            let hv = Vector<int>(hB)
+                            update 0 b0 hv
+                            if nv > 1 then update 1 b1 hv
+                            if nv > 2 then update 2 b2 hv
+                            if nv > 3 then update 3 b3 hv
+                        q <- q + 2
                 else
                     let acc = Array.zeroCreate<Vector<float32>> nv
                     for q in h0 .. h1 - 1 do

@@ -134,6 +134,12 @@ module Ranking =
             offsets.[r + 1] <- items.Count
         { Users = Array.copy users; Offsets = offsets; Items = items.ToArray(); Scores = outScores.ToArray() }
 
+    /// Masked top-k of a CPU score block [users.Length, I] (row r = users.[r]) with selectTopK.
+    let private selectBlock (scores: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        let scores = scores.contiguous()
+        let offsets, items, outScores = selectTopK (SpMM.address scores) users.Length (int scores.shape.[1]) exclude users k
+        { Users = Array.copy users; Offsets = offsets; Items = items; Scores = outScores }
+
     /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
     /// that the user's row of `exclude` does not hold. On the CPU the product goes to one buffer and selectTopK
     /// masks and selects in one pass over it (no index tensors, no -∞ writes); elsewhere topKUsersTorch.
@@ -141,15 +147,16 @@ module Ranking =
     let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
         else
-            let numItems = int (itemEmb.shape.[0])
             use scope = torch.NewDisposeScope()
-            let scores = userEmb.index_select(0L, Tensors.indices userEmb.device users).mm(itemEmb.t()).contiguous() // [n, I]
-            let offsets, items, outScores = selectTopK (SpMM.address scores) users.Length numItems exclude users k
-            { Users = Array.copy users; Offsets = offsets; Items = items; Scores = outScores }
+            selectBlock (userEmb.index_select(0L, Tensors.indices userEmb.device users).mm(itemEmb.t())) exclude k users
 
-    /// topKUsers for the users [start, start+count).
+    /// topKUsers for the users [start, start+count) (a view of the user rows, no copy).
     let topKBlock (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
-        topKUsers userEmb itemEmb exclude k (Array.init count (fun r -> start + r))
+        let users = Array.init count (fun r -> start + r)
+        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
+        else
+            use scope = torch.NewDisposeScope()
+            selectBlock (userEmb.narrow(0L, int64 start, int64 count).mm(itemEmb.t())) exclude k users
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
