@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scale benchmark: synthetic data of SIZE (1m | 5m | 20m | sample) through the whole nightly chain in one process,
 # measured per stage by `batchrec bench` (seconds, the process's peak RSS during each stage, ingest rows/s, seconds
-# per epoch, scoring users/s), plus the whole process's wall time and peak RSS from /usr/bin/time.
+# per epoch, scoring users/s), plus the whole process's wall time from /usr/bin/time (not its maximum RSS: the
+# harness resets the peak at each stage start, so the run's peak is the largest stage peak, its "total" row).
 #   bash bench/scale.sh 1m          # 1M interactions, 50k users, 10k items  (configs/bench-1m.json)
 #   bash bench/scale.sh 5m          # 5M, 250k users, 50k items              (configs/bench-5m.json)
 #   bash bench/scale.sh 20m         # 20M, 1M users, 200k items              (configs/bench-20m.json)
@@ -31,5 +32,5 @@ rm -rf "$work" "$out"
 log=$(mktemp)
 /usr/bin/time -v "$bin" bench --config "$config" --label "$size" --results bench/results "${extra[@]}" >"$log" 2>&1 || { tail -40 "$log"; exit 1; }
 grep -E "bench $size |Scoring ratio" "$log" | sed 's/^\[[^]]*\] //'
-grep -E "Elapsed \(wall clock\)" "$log" | sed 's/^\s*//' # (not its maximum RSS: the harness resets the peak per stage)
+grep -E "Elapsed \(wall clock\)" "$log" | sed 's/^\s*//'
 rm -f "$log"

@@ -153,24 +153,11 @@ module Pipeline =
                       "tag-popularity", { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
             random @ tagPop
 
-    /// Top-K for every user over the items they have never interacted with, lazily in user chunks of
-    /// Config.blockUsers (score.userChunk, score.blockMiB) (stream each to the writer), each row with its reason item (Explain.reasons over the
-    /// user's whole history; -1 for popularity, whose 1-dim factors carry no similarity). Holds the factor
-    /// tensors until enumeration ends.
-    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
-        seq {
-            let ue, ie = factorTensors device m
-            use ue = ue
-            use ie = ie
-            let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
-            for block in Ranking.topK ue ie graphs.All cfg.Score.K (Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) do
-                let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
-                yield { TopK = block; Reasons = reasons }
-        }
-
-    /// `score` restricted to the users [start, start+count) (one scoring shard), in user chunks of
-    /// Config.blockUsers (score.userChunk, score.blockMiB), lazily, each row with its reason item as in `score`. Concatenating the ranges of a
-    /// partition of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
+    /// Top-K for the users [start, start+count) (one scoring shard) over the items each has never interacted with,
+    /// lazily in user blocks of Config.blockUsers (score.userChunk, score.blockMiB) (stream each to the writer), each
+    /// row with its reason item (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim factors
+    /// carry no similarity). Holds the factor tensors until enumeration ends. Concatenating the ranges of a partition
+    /// of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
     let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
         let numUsers = m.UserFactors.Length / m.Dim
         if start < 0 || count < 0 || start + count > numUsers then
@@ -186,6 +173,10 @@ module Pipeline =
                 let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
                 yield { TopK = block; Reasons = reasons }
         }
+
+    /// scoreRange over every user.
+    let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
+        scoreRange cfg device graphs m 0 (m.UserFactors.Length / m.Dim)
 
     /// The bare user × item score product U·Iᵀ of the model's factors, computed chunk by chunk (`chunk` users at a
     /// time) and discarded: the benchmark's lower bound for scoring, which adds masking, top-K, reasons and writing.

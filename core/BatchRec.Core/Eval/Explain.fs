@@ -43,11 +43,12 @@ module Explain =
             let k = p1 - p0
             if k > 0 && h1 > h0 then
                 let nv = (k + lanes - 1) / lanes
-                let kp = nv * lanes
-                let rt = Array.zeroCreate<float32> (dim * kp) // Rᵀ, padded lanes zero
+                // Rᵀ [dim × stride], padded lanes zero; the register path reads 4 vectors per j whatever nv is
+                let stride = (if nv <= 4 then 4 else nv) * lanes
+                let rt = Array.zeroCreate<float32> (dim * stride)
                 for p in p0 .. p1 - 1 do
                     let src = block.Items.[p] * dim
-                    for j in 0 .. dim - 1 do rt.[j * kp + (p - p0)] <- unit.[src + j]
+                    for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- unit.[src + j]
                 let rtv = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt))
                 let best = Array.create nv (Vector<float32>(Single.NegativeInfinity))
                 let bestItem = Array.create nv (Vector<int>(-1))
@@ -56,12 +57,8 @@ module Explain =
                     best.[v] <- Vector.ConditionalSelect(better, acc, best.[v])
                     bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
                 if nv <= 4 then
-                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes): Rᵀ padded to 4 vectors per j, and two
-                    // history rows per pass, so 8 independent accumulators stay in registers
-                    let kp4 = 4 * lanes
-                    let rt4 = Array.zeroCreate<float32> (dim * kp4)
-                    for j in 0 .. dim - 1 do Array.blit rt (j * kp) rt4 (j * kp4) kp
-                    let r4 = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt4))
+                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes) and two history rows per pass, so 8
+                    // independent accumulators stay in registers
                     let mutable q = h0
                     while q < h1 do
                         let two = q + 1 < h1
@@ -80,7 +77,7 @@ module Explain =
                             let o = 4 * j
                             let xa = Vector<float32>(unit.[ra + j])
                             let xb = Vector<float32>(unit.[rb + j])
-                            let v0, v1, v2, v3 = r4.[o], r4.[o + 1], r4.[o + 2], r4.[o + 3]
+                            let v0, v1, v2, v3 = rtv.[o], rtv.[o + 1], rtv.[o + 2], rtv.[o + 3]
                             a0 <- a0 + xa * v0
                             a1 <- a1 + xa * v1
                             a2 <- a2 + xa * v2

@@ -51,7 +51,7 @@ module Ranking =
     /// parallel. Between excluded items, once the heap is full, whole SIMD vectors whose lanes are all ≤ the heap's
     /// minimum are skipped with one comparison. Best first; equal scores keep the lower item index first.
     /// O(count · numItems) typical, O(count · numItems · log k) worst case.
-    let selectTopK (scores: nativeint) (count: int) (numItems: int) (exclude: Csr) (users: int[]) (k: int) : int[] * int[] * float32[] =
+    let internal selectTopK (scores: nativeint) (count: int) (numItems: int) (exclude: Csr) (users: int[]) (k: int) : int[] * int[] * float32[] =
         let kk = min k numItems
         let rowItems = Array.zeroCreate<int> (count * kk)
         let rowScores = Array.zeroCreate<float32> (count * kk)

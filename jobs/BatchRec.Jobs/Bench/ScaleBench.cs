@@ -53,14 +53,8 @@ public static class ScaleBench
         var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", runId));
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
         var started = DateTimeOffset.UtcNow;
-        var machine = Machine();
-        BenchRow Row(string stage, double seconds, double peak, double rate, string unit, string notes = "") => new()
-        {
-            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
-            RunId = runId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = ModelStore.ReadInfo(folder.ModelDir).Kind,
-            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
-        };
-        var rows = (await ScoringRatioAsync(folder, config, Math.Max(1, scoringReps), Row, log, ct)).ToList();
+        var row = RowMaker(folder, info, started, label, command, runId);
+        var rows = (await ScoringRatioAsync(folder, config, Math.Max(1, scoringReps), row, log, ct)).ToList();
         await WriteAsync(resultsDir, label, started, rows, ct);
         return rows;
     }
@@ -71,6 +65,7 @@ public static class ScaleBench
         var date = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var started = DateTimeOffset.UtcNow;
         var wall = Stopwatch.StartNew();
+        ProcessMemory.StageWindows = true; // each stage record then holds its own window's peak
         var outcome = await RunOnce.ExecuteAsync(config, date, ct);
         wall.Stop();
         if (!outcome.Succeeded)
@@ -78,40 +73,47 @@ public static class ScaleBench
         var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", outcome.RunId));
         var stages = folder.ReadStages().ToDictionary(s => s.Stage);
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
-        var modelInfo = ModelStore.ReadInfo(folder.ModelDir);
-        var machine = Machine();
         var rows = new List<BenchRow>();
-        BenchRow Row(string stage, double seconds, double peak, double rate, string unit, string notes = "") => new()
-        {
-            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
-            RunId = outcome.RunId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = modelInfo.Kind,
-            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
-        };
+        var row = RowMaker(folder, info, started, label, command, outcome.RunId);
         double D(StageRecord s, string key) =>
             s.Details.GetValueOrDefault(key) is System.Text.Json.JsonElement e && e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetDouble() : double.NaN;
         var ingest = stages[StageNames.Ingest];
-        rows.Add(Row("ingest", ingest.Seconds, D(ingest, "peakRssMiB"), info.InteractionsRead / ingest.Seconds, "rows/s",
+        rows.Add(row("ingest", ingest.Seconds, D(ingest, "peakRssMiB"), info.InteractionsRead / ingest.Seconds, "rows/s",
             $"{D(ingest, "kept"):F0} kept, {D(ingest, "quarantined"):F0} quarantined, {D(ingest, "deduplicated"):F0} duplicates"));
         var train = stages[StageNames.Train];
-        rows.Add(Row("graph", D(train, "graphSeconds"), double.NaN, double.NaN, "", "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"));
+        rows.Add(row("graph", D(train, "graphSeconds"), double.NaN, double.NaN, "", "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"));
         var cfg = config.Config;
-        rows.Add(Row("train", D(train, "trainSeconds"), D(train, "peakRssMiB"), D(train, "secondsPerEpoch"), "s/epoch",
+        rows.Add(row("train", D(train, "trainSeconds"), D(train, "peakRssMiB"), D(train, "secondsPerEpoch"), "s/epoch",
             string.Create(CultureInfo.InvariantCulture, $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}{(cfg.Train.Fanout.IsEmpty ? "" : ", fan-out [" + string.Join(", ", cfg.Train.Fanout) + "]")}; train stage total {train.Seconds:F1} s incl. snapshot read and validation")));
         var evaluate = stages[StageNames.Evaluate];
-        rows.Add(Row("evaluate", evaluate.Seconds, D(evaluate, "peakRssMiB"), double.NaN, "",
+        rows.Add(row("evaluate", evaluate.Seconds, D(evaluate, "peakRssMiB"), double.NaN, "",
             string.Create(CultureInfo.InvariantCulture, $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)")));
         var score = stages[StageNames.Score];
-        rows.Add(Row("score", score.Seconds, D(score, "peakRssMiB"), D(score, "users") / score.Seconds, "users/s",
+        rows.Add(row("score", score.Seconds, D(score, "peakRssMiB"), D(score, "users") / score.Seconds, "users/s",
             string.Create(CultureInfo.InvariantCulture, $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, {ConfigModule.blockUsers(cfg.Score.UserChunk, cfg.Score.BlockMiB, info.Items)} users per block")));
         var publish = stages[StageNames.Publish];
-        rows.Add(Row("publish", publish.Seconds, D(publish, "peakRssMiB"), double.NaN, ""));
+        rows.Add(row("publish", publish.Seconds, D(publish, "peakRssMiB"), double.NaN, "", ""));
         var peak = rows.Select(r => r.PeakRssMiB).Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
-        rows.Add(Row("total", wall.Elapsed.TotalSeconds, peak, double.NaN, "", "the whole run, from trigger to published"));
-        if (scoringReps > 0) rows.AddRange(await ScoringRatioAsync(folder, config, scoringReps, Row, log, ct));
+        rows.Add(row("total", wall.Elapsed.TotalSeconds, peak, double.NaN, "", "the whole run, from trigger to published"));
+        if (scoringReps > 0) rows.AddRange(await ScoringRatioAsync(folder, config, scoringReps, row, log, ct));
         foreach (var r in rows)
             log.Information("bench {Label} {Stage}: {Seconds:F2} s, peak RSS {Peak:F0} MiB, {Rate:G4} {Unit} {Notes}", label, r.Stage, r.Seconds, r.PeakRssMiB, r.Rate, r.Unit, r.Notes);
         await WriteAsync(resultsDir, label, started, rows, ct);
         return rows;
+    }
+
+    /// <summary>A row factory for one run: date, machine, command and the run's sizes filled in; the stage's figures given.</summary>
+    private static Func<string, double, double, double, string, string, BenchRow> RowMaker(RunFolder folder, SnapshotInfo info, DateTimeOffset started,
+        string label, string command, string runId)
+    {
+        var machine = Machine();
+        var model = ModelStore.ReadInfo(folder.ModelDir).Kind;
+        return (stage, seconds, peak, rate, unit, notes) => new BenchRow
+        {
+            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
+            RunId = runId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = model,
+            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
+        };
     }
 
     /// <summary>

@@ -7,6 +7,13 @@ namespace BatchRec.Jobs.Runs;
 /// </summary>
 public static class ProcessMemory
 {
+    /// <summary>
+    /// When set (the benchmark harness sets it), every stage resets the peak at its start, so its record holds the
+    /// peak of its own window. Off by default: resetting VmHWM also resets what /usr/bin/time and getrusage report
+    /// for the whole process, which other measurements of a plain run rely on.
+    /// </summary>
+    public static bool StageWindows { get; set; }
+
     /// <summary>Starts a new peak window. Returns false where the kernel does not allow it.</summary>
     public static bool ResetPeak()
     {

@@ -19,7 +19,8 @@ public static class StageNames
 
 /// <summary>
 /// Runs one stage body with the run's context: logging scope, timing, and the stage record (with the process's peak
-/// RSS during the stage, <c>peakRssMiB</c>, on Linux).
+/// RSS on Linux: during the stage, <c>peakRssMiB</c>, when ProcessMemory.StageWindows is set, else since the process
+/// started, <c>processPeakRssMiB</c>).
 /// </summary>
 public static class Stage
 {
@@ -35,7 +36,9 @@ public static class Stage
         using var stageProp = LogContext.PushProperty("Stage", stage);
         var config = folder.LoadConfig();
         var started = DateTimeOffset.UtcNow;
-        var peakWindow = ProcessMemory.ResetPeak(); // per-stage peak RSS (process-wide: shards running beside it count too)
+        // per-stage peak RSS when the harness asks for it (process-wide: shards running beside it count too);
+        // otherwise the process's peak so far
+        var peakWindow = ProcessMemory.StageWindows && ProcessMemory.ResetPeak();
         var sw = Stopwatch.StartNew();
         log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
         var details = await body(folder, config, context);
