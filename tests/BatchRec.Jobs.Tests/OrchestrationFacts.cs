@@ -16,6 +16,16 @@ public class OrchestrationFacts
     private const string Date = "2026-11-28";
 
     [Fact]
+    public void UseBatchRecFilters_LeavesOneRetryAndOneStageFilter_WhenCalledFromManyThreadsAtOnce()
+    {
+        // several clients set up at once (PostgresFacts' concurrent triggers) once made this throw "Collection was modified"
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => HangfireSetup.UseBatchRecFilters());
+
+        Assert.Single(GlobalJobFilters.Filters, f => f.Instance is AutomaticRetryAttribute);
+        Assert.Single(GlobalJobFilters.Filters, f => f.Instance is StagePolicyFilter);
+    }
+
+    [Fact]
     public async Task Evaluate_RejectsAWorseModel_KeepingThePreviousRecommendations_AndRecordsBothFigures()
     {
         using var dir = new TempDir();

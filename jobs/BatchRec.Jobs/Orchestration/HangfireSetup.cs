@@ -123,9 +123,17 @@ public static class HangfireSetup
     /// </summary>
     public static void UseBatchRecFilters()
     {
-        foreach (var f in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute or StagePolicyFilter).ToList())
-            GlobalJobFilters.Filters.Remove(f.Instance);
-        GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail });
-        GlobalJobFilters.Filters.Add(new StagePolicyFilter(Log.Logger), 1000);
+        // GlobalJobFilters is a process-wide list that is not thread-safe: several clients or servers set up at once
+        // (the tests do; so may a host that starts its server while a dashboard trigger builds a client) must not
+        // enumerate it while another one edits it.
+        lock (FiltersLock)
+        {
+            foreach (var f in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute or StagePolicyFilter).ToList())
+                GlobalJobFilters.Filters.Remove(f.Instance);
+            GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail });
+            GlobalJobFilters.Filters.Add(new StagePolicyFilter(Log.Logger), 1000);
+        }
     }
+
+    private static readonly object FiltersLock = new();
 }
