@@ -46,11 +46,19 @@ internal static class ParquetOutput
     }
 
     /// <summary>Writes one string repeated <paramref name="count"/> times as the next column (dictionary-encoded on disk).</summary>
-    internal static Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
+    internal static async Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
     {
-        var values = new string[count];
-        Array.Fill(values, value);
-        return WriteStringsAsync(group, field, values, 0, count, ct);
+        ArgumentNullException.ThrowIfNull(value);
+        var chars = ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
+        try
+        {
+            Array.Fill(chars, value.AsMemory(), 0, count);
+            await group.WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<ReadOnlyMemory<char>>.Shared.Return(chars, clearArray: true);
+        }
     }
 
     /// <summary>

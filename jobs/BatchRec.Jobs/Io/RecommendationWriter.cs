@@ -6,6 +6,42 @@ using Parquet.Schema;
 namespace BatchRec.Jobs.Io;
 
 /// <summary>
+/// The external ids of an id map in the type the output tables store them as: int64 (parsed once, here) or strings.
+/// Lets a writer turn dense indices into id columns without formatting or parsing per row.
+/// </summary>
+public sealed class OutputIds
+{
+    private OutputIds(IdKind kind, long[]? longs, ReadOnlyMemory<char>[]? strings, int count) =>
+        (Kind, _longs, _strings, Count) = (kind, longs, strings, count);
+
+    private readonly long[]? _longs;
+    private readonly ReadOnlyMemory<char>[]? _strings;
+
+    public IdKind Kind { get; }
+
+    /// <summary>Number of ids (= the map's size).</summary>
+    public int Count { get; }
+
+    /// <summary>The ids of <paramref name="map"/> in the column type of <paramref name="kind"/>.</summary>
+    /// <exception cref="ArgumentException">An id that is not an int64 when <paramref name="kind"/> is Int64.</exception>
+    public static OutputIds Of(IdMap map, IdKind kind, string what)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var ids = map.Ids;
+        if (kind == IdKind.String)
+            return new OutputIds(kind, null, Array.ConvertAll(ids, s => s.AsMemory()), ids.Length);
+        var longs = new long[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+            if (!long.TryParse(ids[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out longs[i]))
+                throw new ArgumentException($"{what} id '{ids[i]}' (index {i}) is not an int64 id, but the table stores {what} ids as int64", nameof(map));
+        return new OutputIds(kind, longs, null, ids.Length);
+    }
+
+    internal long[] Longs => _longs ?? throw new InvalidOperationException("string ids");
+    internal ReadOnlyMemory<char>[] Strings => _strings ?? throw new InvalidOperationException("int64 ids");
+}
+
+/// <summary>
 /// Writes the recommendations table, streaming one row group per <see cref="WriteAsync"/> call. Schema:
 /// user_id (int64 or string per kind), rank int32, item_id (int64 or string per kind), score float, model string,
 /// run_id string, reason_item_id (item id kind, nullable: the history item that explains the row), reason_kind
@@ -66,14 +102,11 @@ public sealed class RecommendationWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes one row group. Ids are given as strings and stored as int64 when their kind is <see cref="IdKind.Int64"/>.
-    /// An empty call writes nothing.
+    /// Writes one row group from id strings (stored as int64 when their kind is <see cref="IdKind.Int64"/>), with
+    /// explanations: <paramref name="reasonIds"/> (null = no reason), how they were chosen, and each row's cold-start
+    /// flag. An empty call writes nothing.
     /// </summary>
     /// <exception cref="ArgumentException">Arrays of different lengths, a null string, or an id that is not an int64.</exception>
-    /// <summary>
-    /// Writes one row group with explanations: <paramref name="reasonIds"/> (null = no reason), how they were chosen,
-    /// and each row's cold-start flag. An empty call writes nothing.
-    /// </summary>
     public async Task WriteAsync(string[] userIds, int[] ranks, string[] itemIds, float[] scores, string?[] reasonIds, string reasonKind, bool[] coldStart,
         string model, string runId, CancellationToken ct = default)
     {
@@ -120,6 +153,87 @@ public sealed class RecommendationWriter : IAsyncDisposable
             group.CompleteValidate();
         }
         Rows += n;
+    }
+
+    /// <summary>
+    /// Writes one row group from dense indices: row p is user <paramref name="userRows"/>[p] of <paramref name="users"/>,
+    /// item <paramref name="itemRows"/>[p] of <paramref name="items"/>, and reason item <paramref name="reasonRows"/>[p]
+    /// of <paramref name="items"/> (-1 = no reason, null in the table). The id columns are gathered from the
+    /// pre-converted ids, so no id is formatted or parsed per row. An empty call writes nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">Arrays of different lengths, id tables of another kind than the file's, or an index outside them.</exception>
+    public async Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, int[] reasonRows,
+        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(userRows);
+        ArgumentNullException.ThrowIfNull(ranks);
+        ArgumentNullException.ThrowIfNull(itemRows);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(reasonRows);
+        ArgumentNullException.ThrowIfNull(reasonKind);
+        ArgumentNullException.ThrowIfNull(coldStart);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(runId);
+        if (users.Kind != _userIdKind || items.Kind != _itemIdKind)
+            throw new ArgumentException($"id kinds {users.Kind}/{items.Kind} differ from the file's {_userIdKind}/{_itemIdKind}");
+        int n = userRows.Length;
+        if (ranks.Length != n || itemRows.Length != n || scores.Length != n || reasonRows.Length != n || coldStart.Length != n)
+            throw new ArgumentException($"column lengths differ: {nameof(userRows)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemRows)} {itemRows.Length}, {nameof(scores)} {scores.Length}, {nameof(reasonRows)} {reasonRows.Length}, {nameof(coldStart)} {coldStart.Length}");
+        if (n == 0) return;
+        for (var p = 0; p < n; p++)
+            if ((uint)userRows[p] >= (uint)users.Count || (uint)itemRows[p] >= (uint)items.Count || reasonRows[p] < -1 || reasonRows[p] >= items.Count)
+                throw new ArgumentException($"row {p}: user index {userRows[p]}, item index {itemRows[p]} or reason index {reasonRows[p]} is outside the id tables ({users.Count} users, {items.Count} items)");
+
+        using (var group = _writer.CreateRowGroup())
+        {
+            await WriteGatheredAsync(group, _userId, users, userRows, ct).ConfigureAwait(false);
+            await group.WriteAsync<int>(_rank, ranks, cancellationToken: ct).ConfigureAwait(false);
+            await WriteGatheredAsync(group, _itemId, items, itemRows, ct).ConfigureAwait(false);
+            await group.WriteAsync<float>(_score, scores, cancellationToken: ct).ConfigureAwait(false);
+            await ParquetOutput.WriteConstantAsync(group, _model, model, n, ct).ConfigureAwait(false);
+            await ParquetOutput.WriteConstantAsync(group, _runId, runId, n, ct).ConfigureAwait(false);
+            if (_itemIdKind == IdKind.Int64)
+            {
+                var ids = items.Longs;
+                var reasons = new long?[n];
+                for (var p = 0; p < n; p++)
+                    if (reasonRows[p] >= 0) reasons[p] = ids[reasonRows[p]];
+                await group.WriteAsync<long>(_reasonId, reasons, null).ConfigureAwait(false);
+            }
+            else
+            {
+                var ids = items.Strings;
+                var reasons = new string?[n];
+                for (var p = 0; p < n; p++)
+                    if (reasonRows[p] >= 0) reasons[p] = ids[reasonRows[p]].ToString();
+                await group.WriteAsync(_reasonId, reasons).ConfigureAwait(false);
+            }
+            await ParquetOutput.WriteConstantAsync(group, _reasonKind, reasonKind, n, ct).ConfigureAwait(false);
+            await group.WriteAsync<bool>(_coldStart, coldStart, cancellationToken: ct).ConfigureAwait(false);
+            group.CompleteValidate();
+        }
+        Rows += n;
+    }
+
+    private static async Task WriteGatheredAsync(ParquetRowGroupWriter group, DataField field, OutputIds ids, int[] rows, CancellationToken ct)
+    {
+        if (ids.Kind == IdKind.Int64)
+        {
+            var all = ids.Longs;
+            var column = new long[rows.Length];
+            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
+            await group.WriteAsync<long>(field, column, cancellationToken: ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var all = ids.Strings;
+            var column = new ReadOnlyMemory<char>[rows.Length];
+            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
+            await group.WriteAsync<ReadOnlyMemory<char>>(field, column, cancellationToken: ct).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()

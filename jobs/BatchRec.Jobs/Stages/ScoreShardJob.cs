@@ -71,31 +71,30 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
         var cold = Pipeline.coldItems(graphs);
         var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
         await using var writer = await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct);
+        var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
+        var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
         foreach (var scored in Pipeline.scoreRange(config, device, graphs, model, start, count))
         {
             ct.ThrowIfCancellationRequested(); // between chunks
             var chunk = scored.TopK;
             var n = chunk.Items.Length;
-            var userIds = new string[n];
-            var itemIds = new string[n];
+            var users = new int[n];
             var ranks = new int[n];
-            var reasons = new string?[n];
             var coldStart = new bool[n];
             for (var b = 0; b < chunk.Users.Length; b++)
             {
-                var uid = snapshot.UserIds.Id(chunk.Users[b]);
+                var u = chunk.Users[b];
                 if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K) shortLists++;
                 for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
                 {
-                    userIds[p] = uid;
-                    itemIds[p] = snapshot.ItemIds.Id(chunk.Items[p]);
+                    users[p] = u;
                     ranks[p] = p - chunk.Offsets[b] + 1;
-                    reasons[p] = scored.Reasons[p] >= 0 ? snapshot.ItemIds.Id(scored.Reasons[p]) : null;
                     coldStart[p] = cold[chunk.Items[p]];
                     if (coldStart[p]) coldRows++;
                 }
             }
-            if (n > 0) await writer.WriteAsync(userIds, ranks, itemIds, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
+            if (n > 0)
+                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, scored.Reasons, reasonKind, coldStart, model.Kind, runId, ct);
             rows += n;
         }
         return (rows, coldRows, shortLists);

@@ -82,7 +82,7 @@ public class BenchFacts
             """);
         var config = ConfigLoader.Load(dir.Sub("bench.json"));
         var rows = await ScaleBench.RunAsync(config, "tiny", "batchrec bench (test)", dir.Sub("results"), scoringReps: 2, Log.Logger, CancellationToken.None);
-        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring"], rows.Select(r => r.Stage));
+        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring"], rows.Select(r => r.Stage));
         Assert.All(rows, r => Assert.True(r.Seconds > 0, $"{r.Stage} took {r.Seconds} s"));
         Assert.All(rows, r => Assert.Equal(20_000, r.Interactions));
         var ingest = rows.Single(r => r.Stage == "ingest");

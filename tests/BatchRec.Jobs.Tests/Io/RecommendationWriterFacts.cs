@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using BatchRec.Jobs.Io;
 using Parquet;
 using Xunit;
@@ -66,6 +67,72 @@ public sealed class RecommendationWriterFacts : IDisposable
         await using var writer = await RecommendationWriter.CreateAsync(_dir.File("r.parquet"), IdKind.String, IdKind.String);
 
         await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(["a", "b"], [1], ["c", "d"], [1f, 2f], ["c", "c"], "none", [false, false], "m", "r"));
+    }
+
+    [Theory]
+    [InlineData(IdKind.Int64, IdKind.Int64)]
+    [InlineData(IdKind.String, IdKind.Int64)]
+    [InlineData(IdKind.String, IdKind.String)]
+    public async Task WriteAsync_FromIndices_WritesTheSameTableAsFromIdStrings(IdKind userKind, IdKind itemKind)
+    {
+        var users = IdMapModule.ofIds(userKind == IdKind.Int64 ? ["7", "-2", "31"] : ["alice", "007", "bob"]);
+        var items = IdMapModule.ofIds(["10", "11", "12", "5"]);
+        int[] userRows = [2, 2, 0, 1], itemRows = [1, 3, 0, 2], reasonRows = [0, -1, 3, 2];
+        int[] ranks = [1, 2, 1, 1];
+        float[] scores = [0.9f, 0.8f, 0.5f, 0.1f];
+        bool[] cold = [false, true, false, false];
+        var fromStrings = _dir.File("strings.parquet");
+        var fromIndices = _dir.File("indices.parquet");
+
+        await using (var writer = await RecommendationWriter.CreateAsync(fromStrings, userKind, itemKind))
+            await writer.WriteAsync(userRows.Select(users.Id).ToArray(), ranks, itemRows.Select(items.Id).ToArray(), scores,
+                reasonRows.Select(r => r < 0 ? null : items.Id(r)).ToArray(), "embedding-cosine", cold, "gat-text", "run-9");
+        await using (var writer = await RecommendationWriter.CreateAsync(fromIndices, userKind, itemKind))
+        {
+            await writer.WriteAsync(OutputIds.Of(users, userKind, "user"), userRows, ranks, OutputIds.Of(items, itemKind, "item"), itemRows, scores,
+                reasonRows, "embedding-cosine", cold, "gat-text", "run-9");
+            Assert.Equal(4, writer.Rows);
+        }
+
+        var expected = await ReadColumnsAsync(fromStrings);
+        var actual = await ReadColumnsAsync(fromIndices);
+        Assert.Equal(9, actual.Count);
+        Assert.Equal(expected.Select(c => c.Name), actual.Select(c => c.Name));
+        foreach (var (e, a) in expected.Zip(actual))
+            Assert.Equal(e.Values.Cast<object?>(), a.Values.Cast<object?>());
+        var reasons = actual.Single(c => c.Name == "reason_item_id").Values.Cast<object?>().Select(v => v?.ToString());
+        Assert.Equal(["5", null, "12", "11"], reasons); // items in canonical order 5, 10, 11, 12
+        var userIds = actual.Single(c => c.Name == "user_id").Values.Cast<object?>().Select(v => v?.ToString());
+        Assert.Equal(userKind == IdKind.Int64 ? ["31", "31", "-2", "7"] : ["bob", "bob", "007", "alice"], userIds);
+    }
+
+    /// <summary>Every column of a file as a list of values (nulls kept), through Parquet.Net's untyped reader.</summary>
+    private static async Task<List<(string Name, Array Values)>> ReadColumnsAsync(string path)
+    {
+        await using var stream = File.OpenRead(path);
+        var table = await Parquet.Serialization.ParquetSerializer.DeserializeUntypedAsync(stream);
+        var rows = table.Data;
+        var names = table.Schema.GetDataFields().Select(f => f.Name).ToList();
+        return names.Select(k => (k, (Array)rows.Select(r => r.GetValueOrDefault(k)).ToArray())).ToList(); // a null is left out of its row
+    }
+
+    [Fact]
+    public void OutputIds_ThrowsNamingTheId_WhenAnInt64TableGetsAStringId()
+    {
+        var e = Assert.Throws<ArgumentException>(() => OutputIds.Of(IdMapModule.ofIds(["1", "x7"]), IdKind.Int64, "user"));
+
+        Assert.Contains("user id 'x7'", e.Message);
+    }
+
+    [Fact]
+    public async Task WriteAsync_FromIndices_Throws_WhenAnIndexIsOutsideTheIdTables()
+    {
+        var items = OutputIds.Of(IdMapModule.ofIds(["1", "2"]), IdKind.Int64, "item");
+        await using var writer = await RecommendationWriter.CreateAsync(_dir.File("r.parquet"), IdKind.Int64, IdKind.Int64);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(items, [0], [1], items, [2], [1f], [-1], "none", [false], "m", "r"));
+        await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(items, [0], [1], items, [1], [1f], [-2], "none", [false], "m", "r"));
+        Assert.Equal(0, writer.Rows);
     }
 
     [Fact]
