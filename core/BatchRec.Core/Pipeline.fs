@@ -73,12 +73,20 @@ module Pipeline =
         for i in graphs.Train.ColIdx do warm.[i] <- true
         warm |> Array.map not
 
+    /// A [values.Length / dim × dim] float32 tensor of row-major `values`: on the CPU one block copy into a new
+    /// tensor, elsewhere torch.tensor.
+    let private matrix (device: torch.Device) (values: float32[]) (dim: int) : torch.Tensor =
+        let rows = int64 (values.Length / dim)
+        if device.``type`` = DeviceType.CPU then
+            let t = torch.empty([| rows; int64 dim |], dtype = torch.float32)
+            ReadOnlySpan<float32>(values).CopyTo(Runtime.InteropServices.MemoryMarshal.Cast<byte, float32>(t.bytes))
+            t
+        else
+            use t0 = torch.tensor(values, device = device)
+            t0.reshape(rows, int64 dim)
+
     let private factorTensors (device: torch.Device) (m: TrainedModel) =
-        let nU = m.UserFactors.Length / m.Dim
-        let nI = m.ItemFactors.Length / m.Dim
-        use u0 = torch.tensor(m.UserFactors, device = device)
-        use i0 = torch.tensor(m.ItemFactors, device = device)
-        u0.reshape(int64 nU, int64 m.Dim), i0.reshape(int64 nI, int64 m.Dim) // [U, d], [I, d]
+        matrix device m.UserFactors m.Dim, matrix device m.ItemFactors m.Dim // [U, d], [I, d]
 
     /// The held-out items (ascending) and the cold interactions as a user × held-out-index CSR.
     let private coldTruth (graphs: SplitGraphs) =
@@ -178,21 +186,32 @@ module Pipeline =
     let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
         scoreRange cfg device graphs m 0 (m.UserFactors.Length / m.Dim)
 
-    /// The bare user × item score product U·Iᵀ of the model's factors, computed chunk by chunk (`chunk` users at a
-    /// time) and discarded: the benchmark's lower bound for scoring, which adds masking, top-K, reasons and writing.
-    /// Returns the number of scores computed.
-    let bareProduct (device: torch.Device) (m: TrainedModel) (chunk: int) : int64 =
+    /// The benchmark's lower bound for scoring (which adds masking, top-K, reasons and writing): the bare user × item
+    /// score product U·Iᵀ of the model's factors. Made once (factor tensors, one [chunk × I] output buffer); each
+    /// Run computes U·Iᵀ chunk by chunk (`chunk` users at a time) into the reused buffer and discards it, so a Run
+    /// times the matrix products alone: no tensor creation, no fresh output pages.
+    type BareProduct(device: torch.Device, m: TrainedModel, chunk: int) =
+        do if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
         let ue, ie = factorTensors device m
-        use ue = ue
-        use ie = ie
+        let it = ie.t()
         let numUsers = int ue.shape.[0]
-        use it = ie.t()
-        let mutable n = 0L
-        for s in 0 .. chunk .. numUsers - 1 do
-            use u = ue.narrow(0L, int64 s, int64 (min chunk (numUsers - s)))
-            use scores = u.mm(it)
-            n <- n + scores.numel()
-        n
+        let out = torch.empty([| int64 (max 1 (min chunk numUsers)); ie.shape.[0] |], dtype = torch.float32, device = device)
+        /// Computes every chunk's product; returns the number of scores computed.
+        member _.Run() : int64 =
+            let mutable n = 0L
+            for s in 0 .. chunk .. numUsers - 1 do
+                let rows = int64 (min chunk (numUsers - s))
+                use o = out.narrow(0L, 0L, rows)
+                use u = ue.narrow(0L, int64 s, rows)
+                o.addmm_(u, it, beta = 0.0f, alpha = 1.0f) |> ignore
+                n <- n + o.numel()
+            n
+        interface IDisposable with
+            member _.Dispose() =
+                out.Dispose()
+                it.Dispose()
+                ue.Dispose()
+                ie.Dispose()
 
     /// The model's factors re-indexed for another snapshot: row r of the result is row `userRows.[r]` (`itemRows.[r]`)
     /// of `m`, or zeros where that is -1 (an id the model never saw). Used to evaluate a previous model on a new

@@ -46,6 +46,40 @@ let ``the CPU top-K selection gives the same lists as masking and libtorch's top
     cpu.Users = reference.Users && cpu.Offsets = reference.Offsets && cpu.Items = reference.Items
     && Array.forall2 (fun (a: float32) b -> abs (a - b) <= 1e-4f * (1.0f + abs b)) cpu.Scores reference.Scores
 
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 300)>]
+let ``tiled selection is the exact top-K whatever the tile sizes, ties to the lower item`` (c: RankCase) (rowTile: PositiveInt) (colTile: PositiveInt) =
+    // small integer factors: every score is exact in float32 whatever order a product sums in, and ties are
+    // frequent; rows and items are cut anywhere, so heaps and exclusion positions carry across tile boundaries
+    use scope = torch.NewDisposeScope()
+    let small (xs: float32[]) = xs |> Array.map (fun x -> float32 (int (abs x) % 7 - 3))
+    let u, i = small c.U, small c.I
+    let ue = torch.tensor(u).reshape(int64 c.Users, int64 c.Dim)
+    let ie = torch.tensor(i).reshape(int64 c.Items, int64 c.Dim)
+    let exclude = Bipartite.userItems c.Users c.Items c.ExU c.ExI
+    let users = Array.init c.Users id |> Array.rev
+    let tiled = Ranking.topKUsersTiled (1 + rowTile.Get % 4) (1 + colTile.Get % 19) ue ie exclude c.K users
+    let expected =
+        [| for user in users ->
+               [| for item in 0 .. c.Items - 1 do
+                      if not (Csr.contains exclude user item) then
+                          yield item, Seq.sum (seq { for d in 0 .. c.Dim - 1 -> float u.[user * c.Dim + d] * float i.[item * c.Dim + d] }) |]
+               |> Array.sortBy (fun (item, score) -> -score, item)
+               |> Array.truncate c.K |]
+    tiled.Offsets = Array.scan (+) 0 (expected |> Array.map Array.length)
+    && tiled.Items = (expected |> Array.collect (Array.map fst))
+    && tiled.Scores = (expected |> Array.collect (Array.map (snd >> float32)))
+
+[<Fact>]
+let ``equal scores keep the lower item first across tiles too`` () =
+    use scope = torch.NewDisposeScope()
+    let ue = torch.ones([| 1L; 1L |])
+    let vals = Array.init 20 (fun i -> if i = 5 then Single.NaN elif i % 2 = 0 then 1.0f else 2.0f)
+    let ie = torch.tensor(vals).reshape(20L, 1L)
+    let none = Csr.ofEdges 1 20 [||] [||] [||]
+    for colTile in [ 1; 3; 8; 20 ] do
+        let top = Ranking.topKUsersTiled 1 colTile ue ie none 12 [| 0 |]
+        Assert.Equal<int[]>([| 1; 3; 7; 9; 11; 13; 15; 17; 19; 0; 2; 4 |], top.Items)
+
 [<Fact>]
 let ``equal scores keep the lower item first, and NaN scores are never selected`` () =
     use scope = torch.NewDisposeScope()

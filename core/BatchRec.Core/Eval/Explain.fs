@@ -1,9 +1,13 @@
 namespace BatchRec.Core.Eval
 
+#nowarn "9" // native pointers: the reasons kernel reads pinned factor memory without bounds checks
+
 open System
 open System.Numerics
 open System.Runtime.InteropServices
+open System.Runtime.CompilerServices
 open System.Threading.Tasks
+open Microsoft.FSharp.NativeInterop
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 
@@ -12,18 +16,150 @@ open BatchRec.Core.Nn
 /// score is a dot product of). Ties go to the lower item index.
 [<RequireQualifiedAccess>]
 module Explain =
-    /// Row-normalised copy of item factors [I × d] (zero rows stay zero). Rows in parallel blocks, vectorised dots.
+    /// Row-normalised copy of item factors [I × d] (zero rows stay zero). Rows in parallel blocks, vectorised.
     let normalise (itemFactors: float32[]) (dim: int) : float32[] =
         let n = itemFactors.Length / dim
         let out = Array.zeroCreate itemFactors.Length
-        let block = 1024
+        let block = 2048
         Parallel.For(0, (n + block - 1) / block, fun c ->
             for i in c * block .. (min n ((c + 1) * block)) - 1 do
                 let row = ReadOnlySpan<float32>(itemFactors, i * dim, dim)
                 let s = SpMM.dot row row
-                let inv = if s > 0.0f then 1.0f / sqrt s else 0.0f
-                for j in 0 .. dim - 1 do out.[i * dim + j] <- itemFactors.[i * dim + j] * inv) |> ignore
+                if s > 0.0f then
+                    let inv = 1.0f / sqrt s
+                    let dst = Span<float32>(out, i * dim, dim)
+                    let sv = MemoryMarshal.Cast<float32, Vector<float32>> row
+                    let dv = MemoryMarshal.Cast<float32, Vector<float32>> dst
+                    let scale = Vector<float32>(inv)
+                    for v in 0 .. sv.Length - 1 do dv.[v] <- sv.[v] * scale
+                    for j in sv.Length * Vector<float32>.Count .. dim - 1 do dst.[j] <- row.[j] * inv) |> ignore
         out
+
+    let inline private load (p: nativeptr<float32>) (offset: int) : Vector<float32> =
+        Unsafe.Read<Vector<float32>>(NativePtr.toVoidPtr (NativePtr.add p offset))
+
+    let inline private fma (x: Vector<float32>) (y: Vector<float32>) (acc: Vector<float32>) = Vector.FusedMultiplyAdd(x, y, acc)
+
+    /// Keeps, per lane, the larger similarity and its history item (strictly larger: ties keep the earlier item).
+    let inline private keep (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) (v: int) (acc: Vector<float32>) (item: int) =
+        let b = NativePtr.get best v
+        let better = Vector.GreaterThan(acc, b)
+        NativePtr.set best v (Vector.ConditionalSelect(better, acc, b))
+        NativePtr.set bestItem v (Vector.ConditionalSelect(Vector.AsVectorInt32 better, Vector<int>(item), NativePtr.get bestItem v))
+
+    /// One user's scan: every history item (history.ColIdx.[h0 .. h1-1], item rows of `unit`) against the nv vectors
+    /// of recommendations in rt (d × nv·lanes, row j = the recommendations' j-th components). Two history rows per
+    /// pass for nv ≤ 4, each vector count with its own loop so the accumulators stay in registers and no lane is
+    /// computed for nothing; fused multiply-adds, no bounds checks (every index is within the arrays by
+    /// construction: h < I, j < d, v < nv).
+    let private scanUser (unit: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
+                         (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) =
+        let lanes = Vector<float32>.Count
+        let stride = nv * lanes
+        let mutable q = h0
+        // pairs of history rows
+        while q + 1 < h1 do
+            let hA, hB = cols.[q], cols.[q + 1]
+            let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
+            match nv with
+            | 1 ->
+                let mutable a0 = Vector<float32>.Zero
+                let mutable b0 = Vector<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let xa, xb = Vector<float32>(NativePtr.get pa j), Vector<float32>(NativePtr.get pb j)
+                    let v0 = load rt (j * stride)
+                    a0 <- fma xa v0 a0
+                    b0 <- fma xb v0 b0
+                keep best bestItem 0 a0 hA
+                keep best bestItem 0 b0 hB
+            | 2 ->
+                let mutable a0 = Vector<float32>.Zero
+                let mutable a1 = Vector<float32>.Zero
+                let mutable b0 = Vector<float32>.Zero
+                let mutable b1 = Vector<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let xa, xb = Vector<float32>(NativePtr.get pa j), Vector<float32>(NativePtr.get pb j)
+                    let o = j * stride
+                    let v0, v1 = load rt o, load rt (o + lanes)
+                    a0 <- fma xa v0 a0
+                    a1 <- fma xa v1 a1
+                    b0 <- fma xb v0 b0
+                    b1 <- fma xb v1 b1
+                keep best bestItem 0 a0 hA
+                keep best bestItem 1 a1 hA
+                keep best bestItem 0 b0 hB
+                keep best bestItem 1 b1 hB
+            | 3 ->
+                let mutable a0 = Vector<float32>.Zero
+                let mutable a1 = Vector<float32>.Zero
+                let mutable a2 = Vector<float32>.Zero
+                let mutable b0 = Vector<float32>.Zero
+                let mutable b1 = Vector<float32>.Zero
+                let mutable b2 = Vector<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let xa, xb = Vector<float32>(NativePtr.get pa j), Vector<float32>(NativePtr.get pb j)
+                    let o = j * stride
+                    let v0, v1, v2 = load rt o, load rt (o + lanes), load rt (o + 2 * lanes)
+                    a0 <- fma xa v0 a0
+                    a1 <- fma xa v1 a1
+                    a2 <- fma xa v2 a2
+                    b0 <- fma xb v0 b0
+                    b1 <- fma xb v1 b1
+                    b2 <- fma xb v2 b2
+                keep best bestItem 0 a0 hA
+                keep best bestItem 1 a1 hA
+                keep best bestItem 2 a2 hA
+                keep best bestItem 0 b0 hB
+                keep best bestItem 1 b1 hB
+                keep best bestItem 2 b2 hB
+            | 4 ->
+                let mutable a0 = Vector<float32>.Zero
+                let mutable a1 = Vector<float32>.Zero
+                let mutable a2 = Vector<float32>.Zero
+                let mutable a3 = Vector<float32>.Zero
+                let mutable b0 = Vector<float32>.Zero
+                let mutable b1 = Vector<float32>.Zero
+                let mutable b2 = Vector<float32>.Zero
+                let mutable b3 = Vector<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let xa, xb = Vector<float32>(NativePtr.get pa j), Vector<float32>(NativePtr.get pb j)
+                    let o = j * stride
+                    let v0, v1, v2, v3 = load rt o, load rt (o + lanes), load rt (o + 2 * lanes), load rt (o + 3 * lanes)
+                    a0 <- fma xa v0 a0
+                    a1 <- fma xa v1 a1
+                    a2 <- fma xa v2 a2
+                    a3 <- fma xa v3 a3
+                    b0 <- fma xb v0 b0
+                    b1 <- fma xb v1 b1
+                    b2 <- fma xb v2 b2
+                    b3 <- fma xb v3 b3
+                keep best bestItem 0 a0 hA
+                keep best bestItem 1 a1 hA
+                keep best bestItem 2 a2 hA
+                keep best bestItem 3 a3 hA
+                keep best bestItem 0 b0 hB
+                keep best bestItem 1 b1 hB
+                keep best bestItem 2 b2 hB
+                keep best bestItem 3 b3 hB
+            | _ ->
+                // any number of vectors: one history row at a time, accumulators in memory
+                for h in [| hA; hB |] do
+                    let ph = NativePtr.add unit (h * dim)
+                    for v in 0 .. nv - 1 do
+                        let mutable acc = Vector<float32>.Zero
+                        for j in 0 .. dim - 1 do
+                            acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
+                        keep best bestItem v acc h
+            q <- q + 2
+        // an odd last row
+        if q < h1 then
+            let h = cols.[q]
+            let ph = NativePtr.add unit (h * dim)
+            for v in 0 .. nv - 1 do
+                let mutable acc = Vector<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
+                keep best bestItem v acc h
 
     /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
     /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).
@@ -36,82 +172,38 @@ module Explain =
     let reasons (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let result = Array.create block.Items.Length -1
         let lanes = Vector<float32>.Count
-        Parallel.For(0, block.Users.Length, fun b ->
-            let u = block.Users.[b]
-            let h0, h1 = history.RowPtr.[u], history.RowPtr.[u + 1]
-            let p0, p1 = block.Offsets.[b], block.Offsets.[b + 1]
-            let k = p1 - p0
-            if k > 0 && h1 > h0 then
-                let nv = (k + lanes - 1) / lanes
-                // Rᵀ [dim × stride], padded lanes zero; the register path reads 4 vectors per j whatever nv is
-                let stride = (if nv <= 4 then 4 else nv) * lanes
-                let rt = Array.zeroCreate<float32> (dim * stride)
-                for p in p0 .. p1 - 1 do
-                    let src = block.Items.[p] * dim
-                    for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- unit.[src + j]
-                let rtv = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan<float32>(rt))
-                let best = Array.create nv (Vector<float32>(Single.NegativeInfinity))
-                let bestItem = Array.create nv (Vector<int>(-1))
-                let update (v: int) (acc: Vector<float32>) (hv: Vector<int>) =
-                    let better = Vector.GreaterThan(acc, best.[v])
-                    best.[v] <- Vector.ConditionalSelect(better, acc, best.[v])
-                    bestItem.[v] <- Vector.ConditionalSelect(Vector.AsVectorInt32 better, hv, bestItem.[v])
-                if nv <= 4 then
-                    // up to 4 vectors of recommendations (k ≤ 32 with 8 lanes) and two history rows per pass, so 8
-                    // independent accumulators stay in registers
-                    let mutable q = h0
-                    while q < h1 do
-                        let two = q + 1 < h1
-                        let hA = history.ColIdx.[q]
-                        let hB = if two then history.ColIdx.[q + 1] else hA
-                        let ra, rb = hA * dim, hB * dim
-                        let mutable a0 = Vector<float32>.Zero
-                        let mutable a1 = Vector<float32>.Zero
-                        let mutable a2 = Vector<float32>.Zero
-                        let mutable a3 = Vector<float32>.Zero
-                        let mutable b0 = Vector<float32>.Zero
-                        let mutable b1 = Vector<float32>.Zero
-                        let mutable b2 = Vector<float32>.Zero
-                        let mutable b3 = Vector<float32>.Zero
-                        for j in 0 .. dim - 1 do
-                            let o = 4 * j
-                            let xa = Vector<float32>(unit.[ra + j])
-                            let xb = Vector<float32>(unit.[rb + j])
-                            let v0, v1, v2, v3 = rtv.[o], rtv.[o + 1], rtv.[o + 2], rtv.[o + 3]
-                            a0 <- a0 + xa * v0
-                            a1 <- a1 + xa * v1
-                            a2 <- a2 + xa * v2
-                            a3 <- a3 + xa * v3
-                            b0 <- b0 + xb * v0
-                            b1 <- b1 + xb * v1
-                            b2 <- b2 + xb * v2
-                            b3 <- b3 + xb * v3
-                        // in history order: A before B, so ties keep the earlier item
-                        let hv = Vector<int>(hA)
-                        update 0 a0 hv
-                        if nv > 1 then update 1 a1 hv
-                        if nv > 2 then update 2 a2 hv
-                        if nv > 3 then update 3 a3 hv
-                        if two then
-                            let hv = Vector<int>(hB)
-                            update 0 b0 hv
-                            if nv > 1 then update 1 b1 hv
-                            if nv > 2 then update 2 b2 hv
-                            if nv > 3 then update 3 b3 hv
-                        q <- q + 2
-                else
-                    let acc = Array.zeroCreate<Vector<float32>> nv
-                    for q in h0 .. h1 - 1 do
-                        let h = history.ColIdx.[q]
-                        let hrow = h * dim
-                        for v in 0 .. nv - 1 do acc.[v] <- Vector<float32>.Zero
-                        for j in 0 .. dim - 1 do
-                            let x = Vector<float32>(unit.[hrow + j])
-                            let o = j * nv
-                            for v in 0 .. nv - 1 do acc.[v] <- acc.[v] + x * rtv.[o + v]
-                        let hv = Vector<int>(h)
-                        for v in 0 .. nv - 1 do update v acc.[v] hv
-                for p in p0 .. p1 - 1 do
-                    let l = p - p0
-                    result.[p] <- bestItem.[l / lanes].[l % lanes]) |> ignore
+        let maxK = Seq.max (Seq.append [ 0 ] (Seq.init block.Users.Length (fun b -> block.Offsets.[b + 1] - block.Offsets.[b])))
+        let maxNv = max 1 ((maxK + lanes - 1) / lanes)
+        let pinned = GCHandle.Alloc(unit, GCHandleType.Pinned)
+        try
+            let unitPtr = pinned.AddrOfPinnedObject()
+            Parallel.For(0, block.Users.Length,
+                (fun () -> Array.zeroCreate<float32> (dim * maxNv * lanes), Array.zeroCreate<Vector<float32>> maxNv, Array.zeroCreate<Vector<int>> maxNv),
+                (fun b _ (rt: float32[], best: Vector<float32>[], bestItem: Vector<int>[]) ->
+                    let u = block.Users.[b]
+                    let h0, h1 = history.RowPtr.[u], history.RowPtr.[u + 1]
+                    let p0, p1 = block.Offsets.[b], block.Offsets.[b + 1]
+                    let k = p1 - p0
+                    if k > 0 && h1 > h0 then
+                        let nv = (k + lanes - 1) / lanes
+                        let stride = nv * lanes
+                        // Rᵀ [dim × stride], padded lanes zero
+                        Array.Clear(rt, 0, dim * stride)
+                        for p in p0 .. p1 - 1 do
+                            let src = block.Items.[p] * dim
+                            for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- unit.[src + j]
+                        for v in 0 .. nv - 1 do
+                            best.[v] <- Vector<float32>(Single.NegativeInfinity)
+                            bestItem.[v] <- Vector<int>(-1)
+                        use rtp = fixed rt
+                        use bp = fixed best
+                        use bip = fixed bestItem
+                        scanUser (NativePtr.ofNativeInt unitPtr) dim history.ColIdx h0 h1 rtp nv bp bip
+                        for p in p0 .. p1 - 1 do
+                            let l = p - p0
+                            result.[p] <- bestItem.[l / lanes].[l % lanes]
+                    (rt, best, bestItem)),
+                (fun _ -> ())) |> ignore
+        finally
+            pinned.Free()
         result

@@ -117,9 +117,10 @@ public static class ScaleBench
     }
 
     /// <summary>
-    /// Bare product (U·Iᵀ chunk by chunk, discarded) against the scoring path (the same chunks with masking, top-K,
-    /// reasons, and the rows streamed to a Parquet file), both over every user, in this process: a warm-up of each,
-    /// then <paramref name="reps"/> timed repetitions of each; medians.
+    /// Bare product (U·Iᵀ chunk by chunk into one reused buffer, discarded: the matrix products alone, see
+    /// Pipeline.BareProduct) against the scoring path (from the model's factor arrays: masking, top-K, reasons,
+    /// and the rows streamed to a Parquet file), both over every user, in this process: a warm-up of each, then
+    /// <paramref name="reps"/> timed repetitions of each, interleaved; medians.
     /// </summary>
     private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
         Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
@@ -135,10 +136,11 @@ public static class ScaleBench
             await ScoreShardJob.WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, "bench", 0, users, ct);
             return sw.Elapsed.TotalSeconds;
         }
+        using var bareProduct = new Pipeline.BareProduct(device, model, chunk);
         double Bare()
         {
             var sw = Stopwatch.StartNew();
-            Pipeline.bareProduct(device, model, chunk);
+            bareProduct.Run();
             return sw.Elapsed.TotalSeconds;
         }
         double Compute()
