@@ -162,11 +162,13 @@ module Pipeline =
             random @ tagPop
 
     /// Top-K for the users [start, start+count) (one scoring shard) over the items each has never interacted with,
-    /// lazily in user blocks of Config.blockUsers (score.userChunk, score.blockMiB) (stream each to the writer), each
-    /// row with its reason item (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim factors
-    /// carry no similarity). Holds the factor tensors until enumeration ends. Concatenating the ranges of a partition
-    /// of 0..users-1 gives `score`'s rows. Throws ArgumentException when the range is not inside 0..users.
-    let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
+    /// lazily in user blocks of Config.blockUsers (score.userChunk, score.blockMiB), each with a function that
+    /// computes its rows' reason items (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim
+    /// factors carry no similarity), so a caller can write a block's other columns while its reasons are computed.
+    /// The reason functions need no tensor and stay valid after enumeration ends; the factor tensors are held until
+    /// it ends. Throws ArgumentException when the range is not inside 0..users.
+    let scoreRangeDeferred (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int)
+        : seq<TopK * (unit -> int[])> =
         let numUsers = m.UserFactors.Length / m.Dim
         if start < 0 || count < 0 || start + count > numUsers then
             invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
@@ -178,9 +180,14 @@ module Pipeline =
             let chunk = Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])
             for s in start .. chunk .. start + count - 1 do
                 let block = Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
-                let reasons = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
-                yield { TopK = block; Reasons = reasons }
+                let reasons () = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
+                yield block, reasons
         }
+
+    /// scoreRangeDeferred with each block's reasons computed: the top-K blocks of users [start, start+count), each
+    /// row with its reason item. Concatenating the ranges of a partition of 0..users-1 gives `score`'s rows.
+    let scoreRange (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int) : seq<ScoredBlock> =
+        scoreRangeDeferred cfg device graphs m start count |> Seq.map (fun (block, reasons) -> { TopK = block; Reasons = reasons () })
 
     /// scoreRange over every user.
     let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =

@@ -61,43 +61,44 @@ module Ranking =
                 else moving <- false
         hs.[c] <- s; hi.[c] <- j
 
-    /// Scans items [c0, c0 + cn) of one user's score row (`row` points at item c0's score) into that user's heap
-    /// (hs/hi, n kept so far, at most kk; ex = the position in the user's exclusion row, which must not be before
-    /// c0's, advanced here). Skips the excluded items and NaN. Once the heap is full, whole SIMD vectors whose
-    /// lanes are all ≤ the heap's minimum are skipped with one comparison (exact: a later item never wins a tie
-    /// against a kept one, whose index is lower).
-    let private scanSegment (row: nativeptr<float32>) (c0: int) (cn: int) (excluded: int[]) (ex: byref<int>) (exEnd: int)
-                            (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) =
+    /// Offers the scores row[j0 .. j1-1] (items c0 + j) one by one to the heap (hs/hi, n kept, at most kk), skipping
+    /// NaN and -∞ (the excluded items' mark); floor tracks the heap's minimum once it is full.
+    let private offerRange (row: nativeptr<float32>) (c0: int) (j0: int) (j1: int) (hs: Span<float32>) (hi: Span<int>)
+                           (n: byref<int>) (kk: int) (floor: byref<Numerics.Vector<float32>>) =
+        for j in j0 .. j1 - 1 do
+            let s = NativeInterop.NativePtr.get row j
+            if s > Single.NegativeInfinity then // false for NaN and -∞
+                if n < kk then
+                    offer hs hi &n kk s (c0 + j)
+                    if n = kk then floor <- Numerics.Vector<float32>(hs.[0])
+                elif s > hs.[0] then
+                    hs.[0] <- s; hi.[0] <- c0 + j
+                    siftDown hs hi kk 0
+                    floor <- Numerics.Vector<float32>(hs.[0])
+
+    /// Scans items [c0, c0 + cn) of one user's score row (`row` points at item c0's score, the user's excluded items
+    /// already set to -∞) into that user's heap (hs/hi, n kept so far, at most kk). Once the heap is full, whole SIMD
+    /// vectors whose lanes are all ≤ the heap's minimum are skipped with one comparison (exact: a later item never
+    /// wins a tie against a kept one, whose index is lower); any other vector is offered lane by lane.
+    let private scanSegment (row: nativeptr<float32>) (c0: int) (cn: int) (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) =
         let lanes = Numerics.Vector<float32>.Count
         let mutable floor = Numerics.Vector<float32>(if n = kk then hs.[0] else Single.PositiveInfinity)
         let mutable j = 0
-        while j < cn do
-            let stop = if ex < exEnd && excluded.[ex] < c0 + cn then excluded.[ex] - c0 else cn // next excluded item
-            while j < stop do
-                if n = kk && j + lanes <= stop
-                   && not (Numerics.Vector.GreaterThanAny(
-                               Runtime.CompilerServices.Unsafe.Read<Numerics.Vector<float32>>(NativeInterop.NativePtr.toVoidPtr (NativeInterop.NativePtr.add row j)),
-                               floor)) then
-                    j <- j + lanes
-                else
-                    let s = NativeInterop.NativePtr.get row j
-                    if not (Single.IsNaN s) then
-                        if n < kk then
-                            offer hs hi &n kk s (c0 + j)
-                            if n = kk then floor <- Numerics.Vector<float32>(hs.[0])
-                        elif s > hs.[0] then
-                            hs.[0] <- s; hi.[0] <- c0 + j
-                            siftDown hs hi kk 0
-                            floor <- Numerics.Vector<float32>(hs.[0])
-                    j <- j + 1
-            if stop < cn then
-                j <- stop + 1
-                ex <- ex + 1
+        // fill the heap first
+        while n < kk && j < cn do
+            offerRange row c0 j (j + 1) hs hi &n kk &floor
+            j <- j + 1
+        while j + lanes <= cn do
+            let v = Runtime.CompilerServices.Unsafe.Read<Numerics.Vector<float32>>(NativeInterop.NativePtr.toVoidPtr (NativeInterop.NativePtr.add row j))
+            if Numerics.Vector.GreaterThanAny(v, floor) then offerRange row c0 j (j + lanes) hs hi &n kk &floor
+            j <- j + lanes
+        offerRange row c0 j cn hs hi &n kk &floor
 
     /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]), never holding more than a rowTile × colTile block of
     /// scores: for each tile of rows, the items are taken colTile at a time (one matrix product of the rows with
-    /// those items' factors into one reused buffer, small enough to stay in cache), and every row's scan carries its
-    /// heap over from one column tile to the next (scanSegment, rows in parallel). Tiling the items, not the users,
+    /// those items' factors into one reused buffer, small enough to stay in cache), the row's excluded items in the
+    /// tile are set to -∞, and every row's scan carries its heap over from one column tile to the next (scanSegment,
+    /// rows in parallel). A score that is itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the items, not the users,
     /// keeps each product's packed operand small: the rows (rowTile × d), not Iᵀ. The heaps are then sorted in
     /// place: best first, equal scores the lower item index first. O(n · I · d) for the products, O(n · I)
     /// typical for the selection.
@@ -127,10 +128,15 @@ module Ranking =
                     let r = r0 + t
                     let u = users.[r]
                     let row = NativeInterop.NativePtr.add (NativeInterop.NativePtr.ofNativeInt<float32> address) (t * cn)
+                    // mark this user's excluded items of the tile -∞ (columns ascending: from where the last tile stopped)
                     let mutable ex = exPos.[r]
-                    let mutable n = rowLen.[r]
-                    scanSegment row c0 cn exclude.ColIdx &ex exclude.RowPtr.[u + 1] (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
+                    let exEnd = exclude.RowPtr.[u + 1]
+                    while ex < exEnd && exclude.ColIdx.[ex] < c0 + cn do
+                        NativeInterop.NativePtr.set row (exclude.ColIdx.[ex] - c0) Single.NegativeInfinity
+                        ex <- ex + 1
                     exPos.[r] <- ex
+                    let mutable n = rowLen.[r]
+                    scanSegment row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
                     rowLen.[r] <- n) |> ignore
         // heap sort in place: the worst goes to the end each time, leaving the kept items best first
         Threading.Tasks.Parallel.For(0, count, fun r ->
@@ -158,7 +164,12 @@ module Ranking =
         let count = users.Length
         let kk = min k numItems
         use scope = torch.NewDisposeScope()
-        let scores = userEmb.index_select(0L, Tensors.indices device users).mm(itemEmb.t()) // [count, I]
+        // every tensor an argument of a native call is bound here, so it stays reachable (and alive) until the
+        // scope ends: a temporary's finalizer could otherwise free it during the call
+        use userIndex = Tensors.indices device users
+        use userRows = userEmb.index_select(0L, userIndex)
+        use itemsT = itemEmb.t()
+        let scores = userRows.mm(itemsT) // [count, I]
         // mask: the exclusion rows of these users, as (local row, item) index pairs
         let total = users |> Array.sumBy (fun u -> exclude.RowPtr.[u + 1] - exclude.RowPtr.[u])
         if total > 0 then
@@ -171,7 +182,10 @@ module Ranking =
                     rows.[q] <- r
                     cols.[q] <- exclude.ColIdx.[p]
                     q <- q + 1
-            scores.index_put_(torch.tensor(Single.NegativeInfinity), [| Tensors.indices device rows; Tensors.indices device cols |]) |> ignore
+            use minusInfinity = torch.tensor(Single.NegativeInfinity)
+            use rowIndex = Tensors.indices device rows
+            use colIndex = Tensors.indices device cols
+            scores.index_put_(minusInfinity, [| rowIndex; colIndex |]) |> ignore
         let struct (vals, idx) = scores.topk(kk, 1) // [count, kk] each
         let v = Tensors.toArray vals
         let ix = (idx.cpu().contiguous()).data<int64>().ToArray()

@@ -119,8 +119,8 @@ public static class ScaleBench
     /// <summary>
     /// Bare product (U·Iᵀ chunk by chunk into one reused buffer, discarded: the matrix products alone, see
     /// Pipeline.BareProduct) against the scoring path (from the model's factor arrays: masking, top-K, reasons,
-    /// and the rows streamed to a Parquet file), both over every user, in this process: a warm-up of each, then
-    /// <paramref name="reps"/> timed repetitions of each, interleaved; medians.
+    /// and the rows streamed to a Parquet file; also without the writing), all over every user, in this process: a
+    /// warm-up of each, then <paramref name="reps"/> timed repetitions of each, interleaved; medians.
     /// </summary>
     private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
         Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
@@ -164,7 +164,7 @@ public static class ScaleBench
         File.Delete(tmp);
         double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
         double b = Median(bare), c = Median(compute), f = Median(full);
-        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s; median of {Reps}), ratio {Ratio:F2}",
+        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s); median of {Reps}; ratio {Ratio:F2}",
             b, f, c, reps, f / b);
         var note = string.Create(CultureInfo.InvariantCulture, $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}");
         return

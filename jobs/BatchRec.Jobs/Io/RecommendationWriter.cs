@@ -162,7 +162,18 @@ public sealed class RecommendationWriter : IAsyncDisposable
     /// pre-converted ids, so no id is formatted or parsed per row. An empty call writes nothing.
     /// </summary>
     /// <exception cref="ArgumentException">Arrays of different lengths, id tables of another kind than the file's, or an index outside them.</exception>
-    public async Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, int[] reasonRows,
+    public Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, int[] reasonRows,
+        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default) =>
+        WriteAsync(users, userRows, ranks, items, itemRows, scores, Task.FromResult(reasonRows ?? throw new ArgumentNullException(nameof(reasonRows))),
+            reasonKind, coldStart, model, runId, ct);
+
+    /// <summary>
+    /// As the overload above, with the reason items still being computed: the columns before reason_item_id are
+    /// written first (so the encoding overlaps the computation), then <paramref name="reasonRows"/> is awaited. A
+    /// reason index outside the items then fails the call with the row group unfinished (the file is unusable, as
+    /// after any failure mid-file).
+    /// </summary>
+    public async Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, Task<int[]> reasonRows,
         string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -180,12 +191,16 @@ public sealed class RecommendationWriter : IAsyncDisposable
         if (users.Kind != _userIdKind || items.Kind != _itemIdKind)
             throw new ArgumentException($"id kinds {users.Kind}/{items.Kind} differ from the file's {_userIdKind}/{_itemIdKind}");
         int n = userRows.Length;
-        if (ranks.Length != n || itemRows.Length != n || scores.Length != n || reasonRows.Length != n || coldStart.Length != n)
-            throw new ArgumentException($"column lengths differ: {nameof(userRows)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemRows)} {itemRows.Length}, {nameof(scores)} {scores.Length}, {nameof(reasonRows)} {reasonRows.Length}, {nameof(coldStart)} {coldStart.Length}");
-        if (n == 0) return;
+        if (ranks.Length != n || itemRows.Length != n || scores.Length != n || coldStart.Length != n)
+            throw new ArgumentException($"column lengths differ: {nameof(userRows)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemRows)} {itemRows.Length}, {nameof(scores)} {scores.Length}, {nameof(coldStart)} {coldStart.Length}");
         for (var p = 0; p < n; p++)
-            if ((uint)userRows[p] >= (uint)users.Count || (uint)itemRows[p] >= (uint)items.Count || reasonRows[p] < -1 || reasonRows[p] >= items.Count)
-                throw new ArgumentException($"row {p}: user index {userRows[p]}, item index {itemRows[p]} or reason index {reasonRows[p]} is outside the id tables ({users.Count} users, {items.Count} items)");
+            if ((uint)userRows[p] >= (uint)users.Count || (uint)itemRows[p] >= (uint)items.Count)
+                throw new ArgumentException($"row {p}: user index {userRows[p]} or item index {itemRows[p]} is outside the id tables ({users.Count} users, {items.Count} items)");
+        if (n == 0)
+        {
+            if ((await reasonRows.ConfigureAwait(false)).Length != 0) throw new ArgumentException("reasons for an empty row group");
+            return;
+        }
 
         using (var group = _writer.CreateRowGroup())
         {
@@ -195,12 +210,17 @@ public sealed class RecommendationWriter : IAsyncDisposable
             await group.WriteAsync<float>(_score, scores, cancellationToken: ct).ConfigureAwait(false);
             await ParquetOutput.WriteConstantAsync(group, _model, model, n, ct).ConfigureAwait(false);
             await ParquetOutput.WriteConstantAsync(group, _runId, runId, n, ct).ConfigureAwait(false);
+            var reasonRowsDone = await reasonRows.ConfigureAwait(false);
+            if (reasonRowsDone.Length != n) throw new ArgumentException($"{nameof(reasonRows)} has {reasonRowsDone.Length} rows, the row group {n}");
+            for (var p = 0; p < n; p++)
+                if (reasonRowsDone[p] < -1 || reasonRowsDone[p] >= items.Count)
+                    throw new ArgumentException($"row {p}: reason index {reasonRowsDone[p]} is outside the item ids ({items.Count})");
             if (_itemIdKind == IdKind.Int64)
             {
                 var ids = items.Longs;
                 var reasons = new long?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRows[p] >= 0) reasons[p] = ids[reasonRows[p]];
+                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync<long>(_reasonId, reasons, null).ConfigureAwait(false);
             }
             else
@@ -208,7 +228,7 @@ public sealed class RecommendationWriter : IAsyncDisposable
                 var ids = items.Strings;
                 var reasons = new string?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRows[p] >= 0) reasons[p] = ids[reasonRows[p]].ToString();
+                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]].ToString();
                 await group.WriteAsync(_reasonId, reasons).ConfigureAwait(false);
             }
             await ParquetOutput.WriteConstantAsync(group, _reasonKind, reasonKind, n, ct).ConfigureAwait(false);

@@ -58,7 +58,8 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     }
 
     /// <summary>
-    /// Scores users [start, start+count) chunk by chunk (Pipeline.scoreRange) and streams the rows into a new
+    /// Scores users [start, start+count) chunk by chunk (Pipeline.scoreRangeDeferred; each chunk's reason items are
+    /// computed while the writer encodes its other columns) and streams the rows into a new
     /// recommendations file at <paramref name="path"/>, one row group per chunk. Returns the rows written, how many are
     /// cold-start items, and how many users got fewer than K items.
     /// </summary>
@@ -73,10 +74,11 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
         await using var writer = await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct);
         var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
         var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
-        foreach (var scored in Pipeline.scoreRange(config, device, graphs, model, start, count))
+        foreach (var (chunk, reasonsOf) in Pipeline.scoreRangeDeferred(config, device, graphs, model, start, count))
         {
             ct.ThrowIfCancellationRequested(); // between chunks
-            var chunk = scored.TopK;
+            // the reasons are computed on the thread pool while the writer encodes the columns before them
+            var reasons = Task.Run(() => reasonsOf.Invoke(null), ct);
             var n = chunk.Items.Length;
             var users = new int[n];
             var ranks = new int[n];
@@ -93,8 +95,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
                     if (coldStart[p]) coldRows++;
                 }
             }
-            if (n > 0)
-                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, scored.Reasons, reasonKind, coldStart, model.Kind, runId, ct);
+            await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
             rows += n;
         }
         return (rows, coldRows, shortLists);

@@ -117,6 +117,30 @@ public sealed class RecommendationWriterFacts : IDisposable
     }
 
     [Fact]
+    public async Task WriteAsync_WaitsForReasonsStillBeingComputed_AndWritesTheSameTable()
+    {
+        var users = OutputIds.Of(IdMapModule.ofIds(["1", "2"]), IdKind.Int64, "user");
+        var items = OutputIds.Of(IdMapModule.ofIds(["10", "11", "12"]), IdKind.Int64, "item");
+        var now = _dir.File("now.parquet");
+        var later = _dir.File("later.parquet");
+        await using (var writer = await RecommendationWriter.CreateAsync(now, IdKind.Int64, IdKind.Int64))
+            await writer.WriteAsync(users, [0, 1], [1, 1], items, [2, 0], [0.5f, 0.25f], [1, -1], "embedding-cosine", [false, true], "m", "r");
+        var reasons = new TaskCompletionSource<int[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using (var writer = await RecommendationWriter.CreateAsync(later, IdKind.Int64, IdKind.Int64))
+        {
+            var write = writer.WriteAsync(users, [0, 1], [1, 1], items, [2, 0], [0.5f, 0.25f], reasons.Task, "embedding-cosine", [false, true], "m", "r");
+            await Task.Delay(50);
+            Assert.False(write.IsCompleted); // the row group cannot finish without its reasons
+            reasons.SetResult([1, -1]);
+            await write;
+            Assert.Equal(2, writer.Rows);
+        }
+
+        Assert.Equal((await ReadColumnsAsync(now)).SelectMany(c => c.Values.Cast<object?>()), (await ReadColumnsAsync(later)).SelectMany(c => c.Values.Cast<object?>()));
+    }
+
+    [Fact]
     public void OutputIds_ThrowsNamingTheId_WhenAnInt64TableGetsAStringId()
     {
         var e = Assert.Throws<ArgumentException>(() => OutputIds.Of(IdMapModule.ofIds(["1", "x7"]), IdKind.Int64, "user"));
