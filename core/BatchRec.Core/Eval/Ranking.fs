@@ -20,32 +20,6 @@ type TopK =
 module Ranking =
     let inline private worse (s1: float32) (i1: int) (s2: float32) (i2: int) = s1 < s2 || (s1 = s2 && i1 > i2)
 
-    /// Offers (s, j) to a min-heap of the best kk kept so far (n of them; root = the worst kept), ordered by score,
-    /// then lower item index first.
-    let private offer (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) (s: float32) (j: int) =
-        if n < kk then
-            let mutable c = n
-            n <- n + 1
-            let mutable moving = true
-            while moving && c > 0 do
-                let parent = (c - 1) / 2
-                if worse s j hs.[parent] hi.[parent] then
-                    hs.[c] <- hs.[parent]; hi.[c] <- hi.[parent]; c <- parent
-                else moving <- false
-            hs.[c] <- s; hi.[c] <- j
-        elif worse hs.[0] hi.[0] s j then
-            let mutable c = 0
-            let mutable moving = true
-            while moving do
-                let l = 2 * c + 1
-                if l >= kk then moving <- false
-                else
-                    let m = if l + 1 < kk && worse hs.[l + 1] hi.[l + 1] hs.[l] hi.[l] then l + 1 else l
-                    if worse hs.[m] hi.[m] s j then
-                        hs.[c] <- hs.[m]; hi.[c] <- hi.[m]; c <- m
-                    else moving <- false
-            hs.[c] <- s; hi.[c] <- j
-
     /// Restores the min-heap property below position c of a heap of n entries (root = the worst kept).
     let private siftDown (hs: Span<float32>) (hi: Span<int>) (n: int) (start: int) =
         let s, j = hs.[start], hi.[start]
@@ -61,20 +35,34 @@ module Ranking =
                 else moving <- false
         hs.[c] <- s; hi.[c] <- j
 
+    /// Offers (s, j) to a min-heap of the best kk kept so far (n of them; root = the worst kept), ordered by score,
+    /// then lower item index first.
+    let private offer (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) (s: float32) (j: int) =
+        if n < kk then
+            let mutable c = n
+            n <- n + 1
+            let mutable moving = true
+            while moving && c > 0 do
+                let parent = (c - 1) / 2
+                if worse s j hs.[parent] hi.[parent] then
+                    hs.[c] <- hs.[parent]; hi.[c] <- hi.[parent]; c <- parent
+                else moving <- false
+            hs.[c] <- s; hi.[c] <- j
+        elif worse hs.[0] hi.[0] s j then
+            hs.[0] <- s; hi.[0] <- j
+            siftDown hs hi kk 0
+
     /// Offers the scores row[j0 .. j1-1] (items c0 + j) one by one to the heap (hs/hi, n kept, at most kk), skipping
     /// NaN and -∞ (the excluded items' mark); floor tracks the heap's minimum once it is full.
     let private offerRange (row: nativeptr<float32>) (c0: int) (j0: int) (j1: int) (hs: Span<float32>) (hi: Span<int>)
                            (n: byref<int>) (kk: int) (floor: byref<Numerics.Vector<float32>>) =
         for j in j0 .. j1 - 1 do
             let s = NativeInterop.NativePtr.get row j
-            if s > Single.NegativeInfinity then // false for NaN and -∞
-                if n < kk then
-                    offer hs hi &n kk s (c0 + j)
-                    if n = kk then floor <- Numerics.Vector<float32>(hs.[0])
-                elif s > hs.[0] then
-                    hs.[0] <- s; hi.[0] <- c0 + j
-                    siftDown hs hi kk 0
-                    floor <- Numerics.Vector<float32>(hs.[0])
+            // s > -∞ is false for NaN and -∞; once the heap is full only a strictly higher score can enter (a later
+            // item loses every tie)
+            if s > Single.NegativeInfinity && (n < kk || s > hs.[0]) then
+                offer hs hi &n kk s (c0 + j)
+                if n = kk then floor <- Numerics.Vector<float32>(hs.[0])
 
     /// Scans items [c0, c0 + cn) of one user's score row (`row` points at item c0's score, the user's excluded items
     /// already set to -∞) into that user's heap (hs/hi, n kept so far, at most kk). Once the heap is full, whole SIMD

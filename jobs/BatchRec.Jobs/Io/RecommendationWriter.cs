@@ -102,60 +102,6 @@ public sealed class RecommendationWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes one row group from id strings (stored as int64 when their kind is <see cref="IdKind.Int64"/>), with
-    /// explanations: <paramref name="reasonIds"/> (null = no reason), how they were chosen, and each row's cold-start
-    /// flag. An empty call writes nothing.
-    /// </summary>
-    /// <exception cref="ArgumentException">Arrays of different lengths, a null string, or an id that is not an int64.</exception>
-    public async Task WriteAsync(string[] userIds, int[] ranks, string[] itemIds, float[] scores, string?[] reasonIds, string reasonKind, bool[] coldStart,
-        string model, string runId, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(reasonIds);
-        ArgumentNullException.ThrowIfNull(reasonKind);
-        ArgumentNullException.ThrowIfNull(coldStart);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(userIds);
-        ArgumentNullException.ThrowIfNull(ranks);
-        ArgumentNullException.ThrowIfNull(itemIds);
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(runId);
-        int n = userIds.Length;
-        if (ranks.Length != n || itemIds.Length != n || scores.Length != n || reasonIds.Length != n || coldStart.Length != n)
-            throw new ArgumentException($"column lengths differ: {nameof(userIds)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemIds)} {itemIds.Length}, {nameof(scores)} {scores.Length}");
-        if (n == 0) return;
-
-        // Parse ids before starting the row group, so bad input leaves the file's row groups intact.
-        var userLongs = _userIdKind == IdKind.Int64 ? ParseIds(userIds, nameof(userIds)) : null;
-        var itemLongs = _itemIdKind == IdKind.Int64 ? ParseIds(itemIds, nameof(itemIds)) : null;
-        long?[]? reasonLongs = null;
-        if (_itemIdKind == IdKind.Int64)
-        {
-            reasonLongs = new long?[n];
-            for (var i = 0; i < n; i++)
-                if (reasonIds[i] is { } r)
-                    reasonLongs[i] = long.TryParse(r, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)
-                        ? v : throw new ArgumentException($"{nameof(reasonIds)}[{i}] = '{r}' is not an int64 id", nameof(reasonIds));
-        }
-
-        using (var group = _writer.CreateRowGroup())
-        {
-            await WriteIdsAsync(group, _userId, userIds, userLongs, ct).ConfigureAwait(false);
-            await group.WriteAsync<int>(_rank, ranks, cancellationToken: ct).ConfigureAwait(false);
-            await WriteIdsAsync(group, _itemId, itemIds, itemLongs, ct).ConfigureAwait(false);
-            await group.WriteAsync<float>(_score, scores, cancellationToken: ct).ConfigureAwait(false);
-            await ParquetOutput.WriteConstantAsync(group, _model, model, n, ct).ConfigureAwait(false);
-            await ParquetOutput.WriteConstantAsync(group, _runId, runId, n, ct).ConfigureAwait(false);
-            if (reasonLongs is not null) await group.WriteAsync<long>(_reasonId, reasonLongs, null).ConfigureAwait(false);
-            else await group.WriteAsync(_reasonId, reasonIds).ConfigureAwait(false);
-            await ParquetOutput.WriteConstantAsync(group, _reasonKind, reasonKind, n, ct).ConfigureAwait(false);
-            await group.WriteAsync<bool>(_coldStart, coldStart, cancellationToken: ct).ConfigureAwait(false);
-            group.CompleteValidate();
-        }
-        Rows += n;
-    }
-
-    /// <summary>
     /// Writes one row group from dense indices: row p is user <paramref name="userRows"/>[p] of <paramref name="users"/>,
     /// item <paramref name="itemRows"/>[p] of <paramref name="items"/>, and reason item <paramref name="reasonRows"/>[p]
     /// of <paramref name="items"/> (-1 = no reason, null in the table). The id columns are gathered from the
@@ -272,20 +218,4 @@ public sealed class RecommendationWriter : IAsyncDisposable
 
     private static DataField IdField(string name, IdKind kind) =>
         kind == IdKind.Int64 ? new DataField<long>(name) : ParquetOutput.RequiredString(name);
-
-    private static Task WriteIdsAsync(ParquetRowGroupWriter group, DataField field, string[] ids, long[]? longs, CancellationToken ct) =>
-        longs is null
-            ? ParquetOutput.WriteStringsAsync(group, field, ids, 0, ids.Length, ct)
-            : group.WriteAsync<long>(field, longs, cancellationToken: ct);
-
-    private static long[] ParseIds(string[] ids, string parameter)
-    {
-        var result = new long[ids.Length];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if (!long.TryParse(ids[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out result[i]))
-                throw new ArgumentException($"{parameter}[{i}] = '{ids[i]}' is not an int64 id", parameter);
-        }
-        return result;
-    }
 }
