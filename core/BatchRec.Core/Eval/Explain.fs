@@ -47,6 +47,19 @@ module Explain =
         NativePtr.set best v (Vector.ConditionalSelect(better, acc, b))
         NativePtr.set bestItem v (Vector.ConditionalSelect(Vector.AsVectorInt32 better, Vector<int>(item), NativePtr.get bestItem v))
 
+    /// One history item h against all nv vectors of recommendations, one vector at a time (any nv; the odd last
+    /// row of scanUser, and its path beyond 4 vectors).
+    let private scanRow (unit: nativeptr<float32>) (dim: int) (h: int) (rt: nativeptr<float32>) (nv: int)
+                        (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) =
+        let lanes = Vector<float32>.Count
+        let stride = nv * lanes
+        let ph = NativePtr.add unit (h * dim)
+        for v in 0 .. nv - 1 do
+            let mutable acc = Vector<float32>.Zero
+            for j in 0 .. dim - 1 do
+                acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
+            keep best bestItem v acc h
+
     /// One user's scan: every history item (history.ColIdx.[h0 .. h1-1], item rows of `unit`) against the nv vectors
     /// of recommendations in rt (d × nv·lanes, row j = the recommendations' j-th components). Two history rows per
     /// pass for nv ≤ 4, each vector count with its own loop so the accumulators stay in registers and no lane is
@@ -142,24 +155,11 @@ module Explain =
                 keep best bestItem 2 b2 hB
                 keep best bestItem 3 b3 hB
             | _ ->
-                // any number of vectors: one history row at a time, accumulators in memory
-                for h in [| hA; hB |] do
-                    let ph = NativePtr.add unit (h * dim)
-                    for v in 0 .. nv - 1 do
-                        let mutable acc = Vector<float32>.Zero
-                        for j in 0 .. dim - 1 do
-                            acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
-                        keep best bestItem v acc h
+                scanRow unit dim hA rt nv best bestItem
+                scanRow unit dim hB rt nv best bestItem
             q <- q + 2
         // an odd last row
-        if q < h1 then
-            let h = cols.[q]
-            let ph = NativePtr.add unit (h * dim)
-            for v in 0 .. nv - 1 do
-                let mutable acc = Vector<float32>.Zero
-                for j in 0 .. dim - 1 do
-                    acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
-                keep best bestItem v acc h
+        if q < h1 then scanRow unit dim cols.[q] rt nv best bestItem
 
     /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
     /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).

@@ -86,10 +86,10 @@ module Ranking =
     /// scores: for each tile of rows, the items are taken colTile at a time (one matrix product of the rows with
     /// those items' factors into one reused buffer, small enough to stay in cache), the row's excluded items in the
     /// tile are set to -∞, and every row's scan carries its heap over from one column tile to the next (scanSegment,
-    /// rows in parallel). A score that is itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the items, not the users,
-    /// keeps each product's packed operand small: the rows (rowTile × d), not Iᵀ. The heaps are then sorted in
-    /// place: best first, equal scores the lower item index first. O(n · I · d) for the products, O(n · I)
-    /// typical for the selection.
+    /// rows in parallel). A score that is itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the
+    /// items, not the users, keeps each product's packed operand small: the rows (rowTile × d), not Iᵀ. The heaps
+    /// are then sorted in place: best first, equal scores the lower item index first. O(n · I · d) for the
+    /// products, O(n · I) typical for the selection. `rows` and `itemEmb` are float32 CPU tensors.
     let private productSelect (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
@@ -100,7 +100,7 @@ module Ranking =
         let rowItems = Array.zeroCreate<int> (count * kk)
         let rowLen = Array.zeroCreate<int> count
         let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
-        use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = rows.dtype, device = rows.device)
+        use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
         let address = SpMM.address buffer
         for r0 in 0 .. rowTile .. count - 1 do
             let rn = min rowTile (count - r0)
@@ -152,8 +152,6 @@ module Ranking =
         let count = users.Length
         let kk = min k numItems
         use scope = torch.NewDisposeScope()
-        // every tensor an argument of a native call is bound here, so it stays reachable (and alive) until the
-        // scope ends: a temporary's finalizer could otherwise free it during the call
         use userIndex = Tensors.indices device users
         use userRows = userEmb.index_select(0L, userIndex)
         use itemsT = itemEmb.t()
@@ -203,8 +201,8 @@ module Ranking =
         productSelect rowTile colTile rows itemEmb exclude k users
 
     /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
-    /// that the user's row of `exclude` does not hold. On the CPU the product goes through a cache-sized buffer
-    /// that productSelect masks and selects from in one pass (no index tensors, no -∞ writes, never the whole n × I
+    /// that the user's row of `exclude` does not hold. On the CPU productSelect: the product a cache-sized tile at a
+    /// time, seen items set to -∞ in the tile, one heap scan per row (no index tensors, never the whole n × I
     /// block); elsewhere topKUsersTorch. O(n · I · d).
     let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users

@@ -28,15 +28,18 @@ internal static class ParquetOutput
     internal static DataField RequiredString(string name) => new DataField<string>(name, false);
 
     /// <summary>
-    /// Writes <paramref name="count"/> non-null strings from <paramref name="offset"/> as the next column.
+    /// Writes <paramref name="count"/> strings as the next column, row i = <paramref name="value"/>(i) (must not be
+    /// null; a null is reported as row <paramref name="firstRow"/> + i), through a pooled buffer of character memories
+    /// (no string copied).
     /// </summary>
-    internal static async Task WriteStringsAsync(ParquetRowGroupWriter group, DataField field, string[] values, int offset, int count, CancellationToken ct)
+    internal static async Task WriteCharsAsync(ParquetRowGroupWriter group, DataField field, int count, Func<int, string> value, CancellationToken ct,
+        int firstRow = 0)
     {
         var chars = ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
         try
         {
             for (int i = 0; i < count; i++)
-                chars[i] = (values[offset + i] ?? throw new ArgumentException($"column '{field.Name}' row {offset + i} is null", nameof(values))).AsMemory();
+                chars[i] = (value(i) ?? throw new ArgumentException($"column '{field.Name}' row {firstRow + i} is null", nameof(value))).AsMemory();
             await group.WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct).ConfigureAwait(false);
         }
         finally
@@ -45,20 +48,17 @@ internal static class ParquetOutput
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="count"/> non-null strings from <paramref name="offset"/> as the next column.
+    /// </summary>
+    internal static Task WriteStringsAsync(ParquetRowGroupWriter group, DataField field, string[] values, int offset, int count, CancellationToken ct) =>
+        WriteCharsAsync(group, field, count, i => values[offset + i], ct, offset);
+
     /// <summary>Writes one string repeated <paramref name="count"/> times as the next column (dictionary-encoded on disk).</summary>
-    internal static async Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
+    internal static Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var chars = ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
-        try
-        {
-            Array.Fill(chars, value.AsMemory(), 0, count);
-            await group.WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<ReadOnlyMemory<char>>.Shared.Return(chars, clearArray: true);
-        }
+        return WriteCharsAsync(group, field, count, _ => value, ct);
     }
 
     /// <summary>

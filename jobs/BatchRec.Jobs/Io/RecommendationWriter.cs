@@ -11,11 +11,11 @@ namespace BatchRec.Jobs.Io;
 /// </summary>
 public sealed class OutputIds
 {
-    private OutputIds(IdKind kind, long[]? longs, ReadOnlyMemory<char>[]? strings, int count) =>
+    private OutputIds(IdKind kind, long[]? longs, string[]? strings, int count) =>
         (Kind, _longs, _strings, Count) = (kind, longs, strings, count);
 
     private readonly long[]? _longs;
-    private readonly ReadOnlyMemory<char>[]? _strings;
+    private readonly string[]? _strings;
 
     public IdKind Kind { get; }
 
@@ -29,7 +29,7 @@ public sealed class OutputIds
         ArgumentNullException.ThrowIfNull(map);
         var ids = map.Ids;
         if (kind == IdKind.String)
-            return new OutputIds(kind, null, Array.ConvertAll(ids, s => s.AsMemory()), ids.Length);
+            return new OutputIds(kind, null, ids, ids.Length);
         var longs = new long[ids.Length];
         for (var i = 0; i < ids.Length; i++)
             if (!long.TryParse(ids[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out longs[i]))
@@ -38,7 +38,7 @@ public sealed class OutputIds
     }
 
     internal long[] Longs => _longs ?? throw new InvalidOperationException("string ids");
-    internal ReadOnlyMemory<char>[] Strings => _strings ?? throw new InvalidOperationException("int64 ids");
+    internal string[] Strings => _strings ?? throw new InvalidOperationException("int64 ids");
 }
 
 /// <summary>
@@ -174,7 +174,7 @@ public sealed class RecommendationWriter : IAsyncDisposable
                 var ids = items.Strings;
                 var reasons = new string?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]].ToString();
+                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync(_reasonId, reasons).ConfigureAwait(false);
             }
             await ParquetOutput.WriteConstantAsync(group, _reasonKind, reasonKind, n, ct).ConfigureAwait(false);
@@ -196,9 +196,7 @@ public sealed class RecommendationWriter : IAsyncDisposable
         else
         {
             var all = ids.Strings;
-            var column = new ReadOnlyMemory<char>[rows.Length];
-            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
-            await group.WriteAsync<ReadOnlyMemory<char>>(field, column, cancellationToken: ct).ConfigureAwait(false);
+            await ParquetOutput.WriteCharsAsync(group, field, rows.Length, p => all[rows[p]], ct).ConfigureAwait(false);
         }
     }
 
