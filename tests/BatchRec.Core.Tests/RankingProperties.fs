@@ -127,6 +127,21 @@ let ``reasons are the most cosine-similar history item (float64 reference, clear
                   yield (if clear then reasons.[p] = best else List.contains reasons.[p] hist) ]
     |> List.forall id
 
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 300)>]
+let ``the 512-bit reasons kernel gives the portable kernel's items, ties included`` (c: RankCase) =
+    // factors rounded to -2..2: many items share a direction, so exact similarity ties are common, and the tie rule
+    // (the earlier history item) must hold in both kernels; k 1..40 covers one and two 16-lane vectors and the
+    // fallback beyond 32. On hardware without AVX-512 `reasons` is the portable kernel and this holds trivially.
+    use scope = torch.NewDisposeScope()
+    let coarse (xs: float32[]) = xs |> Array.map (fun x -> float32 (Math.Round(float x / 40.0)))
+    let c = { c with U = coarse c.U; I = coarse c.I }
+    let ue, ie = tensors c
+    let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
+    let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
+    let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
+    let unit = Explain.normalise c.I c.Dim
+    Explain.reasons unit c.Dim history block = Explain.reasonsPortable unit c.Dim history block
+
 [<Property>]
 let ``the evaluation sample is a fixed, ascending subset of the users with truth`` (pairs: (byte * byte) list) (max: byte) =
     let users = pairs |> List.map (fun (u, _) -> int u % 50) |> Array.ofList

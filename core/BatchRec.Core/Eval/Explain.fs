@@ -6,6 +6,7 @@ open System
 open System.Numerics
 open System.Runtime.InteropServices
 open System.Runtime.CompilerServices
+open System.Runtime.Intrinsics
 open System.Threading.Tasks
 open Microsoft.FSharp.NativeInterop
 open BatchRec.Core.Graph
@@ -161,25 +162,113 @@ module Explain =
         // an odd last row
         if q < h1 then scanRow unit dim cols.[q] rt nv best bestItem
 
-    /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
-    /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).
-    ///
-    /// Per user, the recommended rows are transposed into a d × k' block (k' = k rounded up to whole SIMD vectors),
-    /// so that one history row updates k' similarities at once: s[0..k') += h[j] · Rᵀ[j, 0..k') for j < d, with no
-    /// horizontal sums; the best similarity and its item are then kept per lane with a vector compare. A history
-    /// item replaces the best so far only when strictly more similar, so ties keep the earlier item in the user's
-    /// (ascending) history.
-    let reasons (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+    // ---- 512-bit kernel (AVX-512): up to 32 recommendations per user, four history rows per pass ----
+
+    let inline private load16 (p: nativeptr<float32>) (offset: int) : Vector512<float32> =
+        Unsafe.Read<Vector512<float32>>(NativePtr.toVoidPtr (NativePtr.add p offset))
+
+    let inline private bcast (p: nativeptr<float32>) (j: int) = Vector512.Create(NativePtr.get p j)
+
+    let inline private fma16 (x: Vector512<float32>) (y: Vector512<float32>) (acc: Vector512<float32>) = Vector512.FusedMultiplyAdd(x, y, acc)
+
+    /// keep for 16 lanes: the larger similarity and its history item per lane, strictly larger only.
+    let inline private keep16 (best: nativeptr<Vector512<float32>>) (bestItem: nativeptr<Vector512<int>>) (v: int) (acc: Vector512<float32>) (item: int) =
+        let b = NativePtr.get best v
+        let better = Vector512.GreaterThan(acc, b)
+        NativePtr.set best v (Vector512.ConditionalSelect(better, acc, b))
+        NativePtr.set bestItem v (Vector512.ConditionalSelect(better.AsInt32(), Vector512.Create(item), NativePtr.get bestItem v))
+
+    /// scanUser with 16-lane vectors for nv = 1 or 2 (k ≤ 32; rt is d × 16·nv): four history rows per pass, so each
+    /// row of rt loaded serves four rows, then one row at a time. The same sums in the same order as scanUser (one
+    /// fused multiply-add per component, j ascending), so both kernels give the same similarities and the same items.
+    let private scanUser16 (unit: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
+                           (best: nativeptr<Vector512<float32>>) (bestItem: nativeptr<Vector512<int>>) =
+        let mutable q = h0
+        if nv = 1 then
+            while q + 3 < h1 do
+                let hA, hB, hC, hD = cols.[q], cols.[q + 1], cols.[q + 2], cols.[q + 3]
+                let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
+                let pc, pd = NativePtr.add unit (hC * dim), NativePtr.add unit (hD * dim)
+                let mutable a = Vector512<float32>.Zero
+                let mutable b = Vector512<float32>.Zero
+                let mutable c = Vector512<float32>.Zero
+                let mutable d = Vector512<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let r = load16 rt (j * 16)
+                    a <- fma16 (bcast pa j) r a
+                    b <- fma16 (bcast pb j) r b
+                    c <- fma16 (bcast pc j) r c
+                    d <- fma16 (bcast pd j) r d
+                keep16 best bestItem 0 a hA
+                keep16 best bestItem 0 b hB
+                keep16 best bestItem 0 c hC
+                keep16 best bestItem 0 d hD
+                q <- q + 4
+        else
+            while q + 3 < h1 do
+                let hA, hB, hC, hD = cols.[q], cols.[q + 1], cols.[q + 2], cols.[q + 3]
+                let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
+                let pc, pd = NativePtr.add unit (hC * dim), NativePtr.add unit (hD * dim)
+                let mutable a0 = Vector512<float32>.Zero
+                let mutable a1 = Vector512<float32>.Zero
+                let mutable b0 = Vector512<float32>.Zero
+                let mutable b1 = Vector512<float32>.Zero
+                let mutable c0 = Vector512<float32>.Zero
+                let mutable c1 = Vector512<float32>.Zero
+                let mutable d0 = Vector512<float32>.Zero
+                let mutable d1 = Vector512<float32>.Zero
+                for j in 0 .. dim - 1 do
+                    let r0, r1 = load16 rt (j * 32), load16 rt (j * 32 + 16)
+                    let xa = bcast pa j
+                    a0 <- fma16 xa r0 a0
+                    a1 <- fma16 xa r1 a1
+                    let xb = bcast pb j
+                    b0 <- fma16 xb r0 b0
+                    b1 <- fma16 xb r1 b1
+                    let xc = bcast pc j
+                    c0 <- fma16 xc r0 c0
+                    c1 <- fma16 xc r1 c1
+                    let xd = bcast pd j
+                    d0 <- fma16 xd r0 d0
+                    d1 <- fma16 xd r1 d1
+                keep16 best bestItem 0 a0 hA
+                keep16 best bestItem 1 a1 hA
+                keep16 best bestItem 0 b0 hB
+                keep16 best bestItem 1 b1 hB
+                keep16 best bestItem 0 c0 hC
+                keep16 best bestItem 1 c1 hC
+                keep16 best bestItem 0 d0 hD
+                keep16 best bestItem 1 d1 hD
+                q <- q + 4
+        // the last 0-3 rows, one at a time
+        let stride = nv * 16
+        while q < h1 do
+            let h = cols.[q]
+            let ph = NativePtr.add unit (h * dim)
+            for v in 0 .. nv - 1 do
+                let mutable acc = Vector512<float32>.Zero
+                for j in 0 .. dim - 1 do acc <- fma16 (bcast ph j) (load16 rt (j * stride + v * 16)) acc
+                keep16 best bestItem v acc h
+            q <- q + 1
+
+    /// Whether `reasons` uses the 512-bit kernel for a block whose longest list has maxK rows: on AVX-512 hardware
+    /// and maxK ≤ 32 (two 16-lane vectors; beyond that the portable kernel, whose width needs less padding).
+    let wideKernel (maxK: int) = Vector512.IsHardwareAccelerated && maxK <= 32
+
+    /// The per-user driver shared by both kernels: per user, the recommended rows transposed into a d × k' block
+    /// (k' = k rounded up to whole vectors of `lanes`, padded lanes zero), the best similarity per lane reset to -∞,
+    /// `scan` over the user's history, then each row's item read off its lane.
+    let inline private perUser (unit: float32[]) (dim: int) (history: Csr) (block: TopK) (lanes: int) (maxNv: int)
+                               ([<InlineIfLambda>] reset: 'V[] -> 'W[] -> int -> unit)
+                               ([<InlineIfLambda>] itemOf: 'W[] -> int -> int)
+                               ([<InlineIfLambda>] scan: nativeptr<float32> -> int -> int -> nativeptr<float32> -> int -> nativeptr<'V> -> nativeptr<'W> -> unit) : int[] =
         let result = Array.create block.Items.Length -1
-        let lanes = Vector<float32>.Count
-        let maxK = Seq.max (Seq.append [ 0 ] (Seq.init block.Users.Length (fun b -> block.Offsets.[b + 1] - block.Offsets.[b])))
-        let maxNv = max 1 ((maxK + lanes - 1) / lanes)
         let pinned = GCHandle.Alloc(unit, GCHandleType.Pinned)
         try
-            let unitPtr = pinned.AddrOfPinnedObject()
+            let unitPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinned.AddrOfPinnedObject())
             Parallel.For(0, block.Users.Length,
-                (fun () -> Array.zeroCreate<float32> (dim * maxNv * lanes), Array.zeroCreate<Vector<float32>> maxNv, Array.zeroCreate<Vector<int>> maxNv),
-                (fun b _ (rt: float32[], best: Vector<float32>[], bestItem: Vector<int>[]) ->
+                (fun () -> Array.zeroCreate<float32> (dim * maxNv * lanes), Array.zeroCreate<'V> maxNv, Array.zeroCreate<'W> maxNv),
+                (fun b _ (rt: float32[], best: 'V[], bestItem: 'W[]) ->
                     let u = block.Users.[b]
                     let h0, h1 = history.RowPtr.[u], history.RowPtr.[u + 1]
                     let p0, p1 = block.Offsets.[b], block.Offsets.[b + 1]
@@ -192,18 +281,53 @@ module Explain =
                         for p in p0 .. p1 - 1 do
                             let src = block.Items.[p] * dim
                             for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- unit.[src + j]
-                        for v in 0 .. nv - 1 do
-                            best.[v] <- Vector<float32>(Single.NegativeInfinity)
-                            bestItem.[v] <- Vector<int>(-1)
+                        reset best bestItem nv
                         use rtp = fixed rt
                         use bp = fixed best
                         use bip = fixed bestItem
-                        scanUser (NativePtr.ofNativeInt unitPtr) dim history.ColIdx h0 h1 rtp nv bp bip
-                        for p in p0 .. p1 - 1 do
-                            let l = p - p0
-                            result.[p] <- bestItem.[l / lanes].[l % lanes]
+                        scan unitPtr h0 h1 rtp nv bp bip
+                        for p in p0 .. p1 - 1 do result.[p] <- itemOf bestItem (p - p0)
                     (rt, best, bestItem)),
                 (fun _ -> ())) |> ignore
         finally
             pinned.Free()
         result
+
+    let private maxRows (block: TopK) =
+        let mutable m = 0
+        for b in 0 .. block.Users.Length - 1 do m <- max m (block.Offsets.[b + 1] - block.Offsets.[b])
+        m
+
+    /// `reasons` with the portable kernel (System.Numerics.Vector<T>, any width, any k): what `reasons` uses where
+    /// wideKernel is false, and the reference the 512-bit kernel is tested against.
+    let reasonsPortable (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+        let lanes = Vector<float32>.Count
+        let maxNv = max 1 ((maxRows block + lanes - 1) / lanes)
+        perUser unit dim history block lanes maxNv
+            (fun best bestItem nv ->
+                for v in 0 .. nv - 1 do
+                    best.[v] <- Vector<float32>(Single.NegativeInfinity)
+                    bestItem.[v] <- Vector<int>(-1))
+            (fun bestItem l -> bestItem.[l / lanes].[l % lanes])
+            (fun unitPtr h0 h1 rt nv best bestItem -> scanUser unitPtr dim history.ColIdx h0 h1 rt nv best bestItem)
+
+    /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
+    /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).
+    ///
+    /// Per user, the recommended rows are transposed into a d × k' block (k' = k rounded up to whole SIMD vectors),
+    /// so that one history row updates k' similarities at once: s[0..k') += h[j] · Rᵀ[j, 0..k') for j < d, with no
+    /// horizontal sums; the best similarity and its item are then kept per lane with a vector compare. A history
+    /// item replaces the best so far only when strictly more similar, so ties keep the earlier item in the user's
+    /// (ascending) history. Users in parallel. With AVX-512 and k ≤ 32 the 512-bit kernel (four history rows per
+    /// pass), else reasonsPortable; both compute the same sums in the same order, so they return the same items.
+    let reasons (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+        let maxK = maxRows block
+        if not (wideKernel maxK) then reasonsPortable unit dim history block
+        else
+            perUser unit dim history block 16 (max 1 ((maxK + 15) / 16))
+                (fun (best: Vector512<float32>[]) (bestItem: Vector512<int>[]) nv ->
+                    for v in 0 .. nv - 1 do
+                        best.[v] <- Vector512.Create(Single.NegativeInfinity)
+                        bestItem.[v] <- Vector512.Create(-1))
+                (fun bestItem l -> bestItem.[l / 16].[l % 16])
+                (fun unitPtr h0 h1 rt nv best bestItem -> scanUser16 unitPtr dim history.ColIdx h0 h1 rt nv best bestItem)

@@ -32,9 +32,32 @@ public sealed class OutputIds
             return new OutputIds(kind, null, ids, ids.Length);
         var longs = new long[ids.Length];
         for (var i = 0; i < ids.Length; i++)
-            if (!long.TryParse(ids[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out longs[i]))
+            if (!TryParseInt64(ids[i], out longs[i]))
                 throw new ArgumentException($"{what} id '{ids[i]}' (index {i}) is not an int64 id, but the table stores {what} ids as int64", nameof(map));
         return new OutputIds(kind, longs, null, ids.Length);
+    }
+
+    /// <summary>
+    /// long.TryParse with a leading sign allowed, invariant culture: a sign and up to 18 digits are read directly
+    /// (they cannot overflow); anything else goes to long.TryParse itself, so the accepted ids are exactly its.
+    /// </summary>
+    public static bool TryParseInt64(string s, out long value)
+    {
+        var i = s.Length > 0 && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+        var digits = s.Length - i;
+        if (digits is > 0 and <= 18)
+        {
+            long v = 0;
+            for (var p = i; p < s.Length; p++)
+            {
+                var d = (uint)(s[p] - '0');
+                if (d > 9) return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+                v = v * 10 + d;
+            }
+            value = s[0] == '-' ? -v : v;
+            return true;
+        }
+        return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
     internal long[] Longs => _longs ?? throw new InvalidOperationException("string ids");

@@ -1,5 +1,9 @@
 using BatchRec.Core;
+using System.Globalization;
 using BatchRec.Jobs.Io;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Parquet;
 using Xunit;
 
@@ -132,6 +136,26 @@ public sealed class RecommendationWriterFacts : IDisposable
 
         Assert.Equal((await ReadColumnsAsync(now)).SelectMany(c => c.Values.Cast<object?>()), (await ReadColumnsAsync(later)).SelectMany(c => c.Values.Cast<object?>()));
     }
+
+    /// <summary>Ids as the int64 parser meets them: numbers of every length up to and past the int64 range, signs, leading zeros and junk.</summary>
+    private static Arbitrary<string> IdStrings()
+    {
+        var digits = Gen.Choose(0, 25).SelectMany(n => Gen.ArrayOf(Gen.Elements('0', '1', '5', '9'), n)).Select(cs => new string(cs));
+        var sign = Gen.Elements("", "", "-", "+", "--", " ");
+        var extreme = Gen.Elements(long.MaxValue.ToString(CultureInfo.InvariantCulture), long.MinValue.ToString(CultureInfo.InvariantCulture), "9223372036854775808",
+            "-9223372036854775809", "0", "-0", "+0", "007", "1e3", "12 ", "x7", "", "٣");
+        var mixed = sign.SelectMany(s => digits.Select(d => s + d));
+        return Gen.Frequency((4, mixed), (1, extreme)).ToArbitrary();
+    }
+
+    [Property(MaxTest = 2000)]
+    public Property TryParseInt64_AgreesWithLongTryParse_OnAnyId() =>
+        Prop.ForAll(IdStrings(), s =>
+        {
+            var ok = OutputIds.TryParseInt64(s, out var v);
+            var expectedOk = long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var expected);
+            return ok == expectedOk && (!ok || v == expected);
+        });
 
     [Fact]
     public void OutputIds_ThrowsNamingTheId_WhenAnInt64TableGetsAStringId()
