@@ -120,7 +120,9 @@ public static class ScaleBench
     /// Bare product (U·Iᵀ chunk by chunk into one reused buffer, discarded: the matrix products alone, see
     /// Pipeline.BareProduct) against the scoring path (from the model's factor arrays: masking, top-K, reasons,
     /// and the rows streamed to a Parquet file; also without the writing), all over every user, in this process: a
-    /// warm-up of each, then <paramref name="reps"/> timed repetitions of each, interleaved; medians.
+    /// warm-up of each, then <paramref name="reps"/> timed repetitions of each, interleaved (medians, and the
+    /// median and quartiles of each repetition's own ratio); then each of the two <paramref name="reps"/> times in
+    /// a row after a warm-up of 3 (medians): back to back, the product runs faster on this kind of machine.
     /// </summary>
     private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
         Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
@@ -161,17 +163,30 @@ public static class ScaleBench
             compute.Add(Compute());
             full.Add(await Scoring());
         }
+        // each repetition's own ratio (the pair ran back to back, so a slow spell of the machine hits both)
+        var paired = full.Select((x, i) => x / bare[i]).ToList();
+        // the same two, each run reps times in a row (after a warm-up of 3): the machine's best case for each
+        var bareRun = new List<double>();
+        var fullRun = new List<double>();
+        for (var i = 0; i < reps + 3; i++) { var x = Bare(); if (i >= 3) bareRun.Add(x); }
+        for (var i = 0; i < reps + 3; i++) { var x = await Scoring(); if (i >= 3) fullRun.Add(x); }
         File.Delete(tmp);
-        double Median(List<double> xs) { xs.Sort(); return xs[xs.Count / 2]; }
-        double b = Median(bare), c = Median(compute), f = Median(full);
-        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s); median of {Reps}; ratio {Ratio:F2}",
-            b, f, c, reps, f / b);
+        static double Quantile(List<double> xs, double q) { var s = xs.Order().ToList(); return s[(int)Math.Round(q * (s.Count - 1))]; }
+        static double Median(List<double> xs) => Quantile(xs, 0.5);
+        double b = Median(bare), c = Median(compute), f = Median(full), br = Median(bareRun), fr = Median(fullRun);
+        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s); median of {Reps}; ratio {Ratio:F2}; " +
+            "per repetition {PairedMedian:F2} (quartiles {P25:F2}–{P75:F2}); each in a run of {Reps} calls: bare {BareRun:F4} s, scoring {FullRun:F4} s, ratio {RunRatio:F2}",
+            b, f, c, reps, f / b, Median(paired), Quantile(paired, 0.25), Quantile(paired, 0.75), reps, br, fr, fr / br);
         var note = string.Create(CultureInfo.InvariantCulture, $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}");
+        var pairedNote = string.Create(CultureInfo.InvariantCulture,
+            $"; per-repetition ratio median {Median(paired):F2}, quartiles {Quantile(paired, 0.25):F2}–{Quantile(paired, 0.75):F2}");
         return
         [
-            row("bare-product", b, double.NaN, users / b, "users/s", note),
+            row("bare-product", b, double.NaN, users / b, "users/s", note + "; interleaved with the scoring calls"),
             row("scoring-rows", c, double.NaN, c / b, "× bare", note + "; mask, top-K, reasons (no writing)"),
-            row("scoring", f, double.NaN, f / b, "× bare", note + "; mask, top-K, reasons, Parquet rows"),
+            row("scoring", f, double.NaN, f / b, "× bare", note + "; mask, top-K, reasons, Parquet rows" + pairedNote),
+            row("bare-product-in-a-run", br, double.NaN, users / br, "users/s", note + $"; {reps} calls in a row"),
+            row("scoring-in-a-run", fr, double.NaN, fr / br, "× bare in a run", note + $"; {reps} calls in a row"),
         ];
     }
 

@@ -82,7 +82,7 @@ public class BenchFacts
             """);
         var config = ConfigLoader.Load(dir.Sub("bench.json"));
         var rows = await ScaleBench.RunAsync(config, "tiny", "batchrec bench (test)", dir.Sub("results"), scoringReps: 2, Log.Logger, CancellationToken.None);
-        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring"], rows.Select(r => r.Stage));
+        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring", "bare-product-in-a-run", "scoring-in-a-run"], rows.Select(r => r.Stage));
         Assert.All(rows, r => Assert.True(r.Seconds > 0, $"{r.Stage} took {r.Seconds} s"));
         Assert.All(rows, r => Assert.Equal(20_000, r.Interactions));
         var ingest = rows.Single(r => r.Stage == "ingest");
@@ -94,6 +94,8 @@ public class BenchFacts
                 Assert.InRange(rows.Single(r => r.Stage == stage).PeakRssMiB, 10, 64_000);
         var ratio = rows.Single(r => r.Stage == "scoring");
         Assert.Equal(ratio.Seconds / rows.Single(r => r.Stage == "bare-product").Seconds, ratio.Rate, 6);
+        var inARun = rows.Single(r => r.Stage == "scoring-in-a-run");
+        Assert.Equal(inARun.Seconds / rows.Single(r => r.Stage == "bare-product-in-a-run").Seconds, inARun.Rate, 6);
         // the run really published, and the results are on disk
         Assert.True(File.Exists(Path.Combine(dir.Sub("out"), "recommendations", "_SUCCESS")) || Directory.Exists(Path.Combine(dir.Sub("out"), "recommendations")));
         var csv = File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv"));
