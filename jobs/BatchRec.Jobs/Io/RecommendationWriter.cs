@@ -140,10 +140,30 @@ public sealed class RecommendationWriter : IAsyncDisposable
     /// As the overload above, with the reason items still being computed: the columns before reason_item_id are
     /// written first (so the encoding overlaps the computation), then <paramref name="reasonRows"/> is awaited. A
     /// reason index outside the items then fails the call with the row group unfinished (the file is unusable, as
-    /// after any failure mid-file).
+    /// after any failure mid-file). A call that fails before it has awaited <paramref name="reasonRows"/> still waits
+    /// for them before it throws its own exception, so no reasons computation outlives a failed write.
     /// </summary>
     public async Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, Task<int[]> reasonRows,
         string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(reasonRows);
+        try
+        {
+            await WriteRowGroupAsync(users, userRows, ranks, items, itemRows, scores, reasonRows, reasonKind, coldStart, model, runId, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // a failure before the reasons were awaited: wait for them anyway, so that no reasons computation runs on
+            // after the write has failed and their task does not end unobserved; the write's exception is the one
+            // reported (a failure of the reasons themselves is secondary here)
+            try { await reasonRows.ConfigureAwait(false); }
+            catch (Exception) when (!reasonRows.IsCompletedSuccessfully) { }
+            throw;
+        }
+    }
+
+    private async Task WriteRowGroupAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, Task<int[]> reasonRows,
+        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(users);
@@ -152,7 +172,6 @@ public sealed class RecommendationWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(ranks);
         ArgumentNullException.ThrowIfNull(itemRows);
         ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(reasonRows);
         ArgumentNullException.ThrowIfNull(reasonKind);
         ArgumentNullException.ThrowIfNull(coldStart);
         ArgumentNullException.ThrowIfNull(model);

@@ -166,6 +166,23 @@ public sealed class RecommendationWriterFacts : IDisposable
     }
 
     [Fact]
+    public async Task WriteAsync_StillWaitsForTheReasons_WhenItFailsBeforeAwaitingThem()
+    {
+        var items = OutputIds.Of(IdMapModule.ofIds(["1", "2"]), IdKind.Int64, "item");
+        await using var writer = await RecommendationWriter.CreateAsync(_dir.File("r.parquet"), IdKind.Int64, IdKind.Int64);
+        var reasons = new TaskCompletionSource<int[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // item index 2 is outside the two items: the call fails before it reaches the reasons
+        var write = writer.WriteAsync(items, [0], [1], items, [2], [1f], reasons.Task, "none", [false], "m", "r");
+        await Task.Delay(50);
+        Assert.False(write.IsCompleted);
+        reasons.SetException(new InvalidOperationException("the reasons failed too"));
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => write);
+        Assert.Contains("item index 2", e.Message);
+    }
+
+    [Fact]
     public async Task WriteAsync_Throws_WhenAnIndexIsOutsideTheIdTables()
     {
         var items = OutputIds.Of(IdMapModule.ofIds(["1", "2"]), IdKind.Int64, "item");
