@@ -119,7 +119,7 @@ module Trainer =
         let model, owned = createModel cfg device graphs features
         use _model = model
         use _owned = { new IDisposable with member _.Dispose() = for d in owned do d.Dispose() }
-        use opt = torch.optim.Adam(model.Parameters, lr = t.LearningRate)
+        use opt = new RootedAdam(model.Parameters, t.LearningRate) // torch.optim.Adam's update, its Scalars kept alive
         // train.fanout: mini-batch training on sampled blocks, with its own Random (derived from the seed) so that
         // the shuffling and negative draws, and with them the full-graph path, are unchanged
         let fanout = List.toArray t.Fanout
@@ -204,9 +204,9 @@ module Trainer =
                         let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
                         let bpr = -(torch.nn.functional.logsigmoid diff).mean()
                         let loss = bpr .+ (reg .* t.L2)
-                        opt.zero_grad()
+                        opt.ZeroGrad()
                         loss.backward()
-                        opt.step() |> ignore
+                        opt.Step()
                         lossSum <- lossSum + float (loss.item<float32>())
                         batches <- batches + 1
                 let trainSeconds = sw.Elapsed.TotalSeconds
