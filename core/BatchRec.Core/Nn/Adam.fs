@@ -13,7 +13,7 @@ open TorchSharp
 /// (β₁ 0.9, β₂ 0.999, ε 1e-8), so a training run gives the same parameters bit for bit (a test checks it). It exists
 /// because that optimizer turns each of those numbers into a temporary Scalar that nothing keeps alive during the
 /// native call (see Ops): a garbage collection on another thread can free one while libtorch reads it. Here every
-/// Scalar of a step is bound until the step ends, and the moments live outside any dispose scope until Dispose.
+/// Scalar of a step is bound until the step ends; the moments belong to the optimizer (no dispose scope) until Dispose.
 [<Sealed>]
 type RootedAdam(parameters: Modules.Parameter seq, lr: float, ?beta1: float, ?beta2: float, ?eps: float) =
     let beta1 = defaultArg beta1 0.9
@@ -25,10 +25,8 @@ type RootedAdam(parameters: Modules.Parameter seq, lr: float, ?beta1: float, ?be
         if not (beta2 >= 0.0 && beta2 < 1.0) then invalidArg "beta2" (sprintf "must be in [0, 1), got %g" beta2)
         if not (eps >= 0.0) then invalidArg "eps" (sprintf "must be >= 0, got %g" eps)
     let ps = Array.ofSeq parameters
-    // first and second moments, one pair per parameter, made outside any dispose scope
-    let moments =
-        use _ = torch.NewDisposeScope()
-        ps |> Array.map (fun p -> torch.zeros_like(p).MoveToOuterDisposeScope(), torch.zeros_like(p).MoveToOuterDisposeScope())
+    // first and second moments, one pair per parameter, owned here (detached from any dispose scope) until Dispose
+    let moments = ps |> Array.map (fun p -> torch.zeros_like(p).DetachFromDisposeScope(), torch.zeros_like(p).DetachFromDisposeScope())
     // steps taken per parameter (a parameter without a gradient is skipped and does not count the step)
     let steps = Array.zeroCreate<int64> ps.Length
 
