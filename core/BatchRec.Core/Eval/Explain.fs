@@ -252,7 +252,8 @@ module Explain =
             q <- q + 1
 
     /// Whether `reasons` uses the 512-bit kernel for a block whose longest list has maxK rows: on AVX-512 hardware
-    /// and maxK ≤ 32 (two 16-lane vectors; beyond that the portable kernel, whose width needs less padding).
+    /// and maxK ≤ 32 (scanUser16's four-row pass holds one or two 16-lane vectors; beyond that the portable kernel,
+    /// which takes any number of vectors).
     let wideKernel (maxK: int) = Vector512.IsHardwareAccelerated && maxK <= 32
 
     /// The per-user driver shared by both kernels: per user, the recommended rows transposed into a d × k' block
