@@ -78,6 +78,26 @@ let ``tiled selection is the exact top-K whatever the tile sizes, ties to the lo
     && tiled.Items = (expected |> Array.collect (Array.map fst))
     && tiled.Scores = (expected |> Array.collect (Array.map (snd >> float32)))
 
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 300)>]
+let ``the slot kernel keeps the heap kernel's lists, ties, NaN and exclusions included`` (c: RankCase) (wide: PositiveInt) (colTile: PositiveInt) =
+    // items repeated up to 8 times (up to 560), so whole 16-lane vectors are scanned after the slots fill; factors
+    // rounded to -2..2, so exact ties are common and the floor often equals a later score; a few NaN scores. On
+    // hardware without AVX-512 both calls take the heap kernel and this holds trivially.
+    use scope = torch.NewDisposeScope()
+    let copies = 1 + wide.Get % 8
+    let items = c.Items * copies
+    let coarse (xs: float32[]) = xs |> Array.map (fun x -> float32 (Math.Round(float x / 40.0)))
+    let i = Array.init copies (fun _ -> coarse c.I) |> Array.concat
+    if items > 3 then i.[(c.Dim * 3)] <- Single.NaN
+    let ue = torch.tensor(coarse c.U).reshape(int64 c.Users, int64 c.Dim)
+    let ie = torch.tensor(i).reshape(int64 items, int64 c.Dim)
+    let exclude = Bipartite.userItems c.Users items c.ExU (c.ExI |> Array.mapi (fun e x -> x + c.Items * (e % copies)))
+    let users = Array.init c.Users id
+    let tile = 1 + colTile.Get % 200
+    let slots = Ranking.topKUsersTiled 3 tile ue ie exclude c.K users
+    let heap = Ranking.topKUsersTiledHeap 3 tile ue ie exclude c.K users
+    slots.Offsets = heap.Offsets && slots.Items = heap.Items && slots.Scores = heap.Scores
+
 [<Fact>]
 let ``equal scores keep the lower item first across tiles too`` () =
     use scope = torch.NewDisposeScope()

@@ -3,6 +3,10 @@ namespace BatchRec.Core.Eval
 #nowarn "9" // native pointers: the top-K selection reads the score tiles in place
 
 open System
+open System.Numerics
+open System.Runtime.CompilerServices
+open System.Runtime.Intrinsics
+open Microsoft.FSharp.NativeInterop
 open TorchSharp
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
@@ -82,18 +86,96 @@ module Ranking =
             j <- j + lanes
         offerRange row c0 j cn hs hi &n kk &floor
 
+    /// The slot kernel's worst kept entry among the 32 slots at sc/ix (unused slots hold +∞, so never the worst):
+    /// the lowest score, and among equal lowest scores the highest item index. Vector minimum, then the lanes that
+    /// hold it; a scalar pass only when several do.
+    let inline private worstSlot (sc: nativeptr<float32>) (ix: nativeptr<int>) =
+        let a = Unsafe.Read<Vector512<float32>>(NativePtr.toVoidPtr sc)
+        let b = Unsafe.Read<Vector512<float32>>(NativePtr.toVoidPtr (NativePtr.add sc 16))
+        let m16 = Vector512.Min(a, b)
+        let m8 = Vector256.Min(m16.GetLower(), m16.GetUpper())
+        let m4 = Vector128.Min(m8.GetLower(), m8.GetUpper())
+        let m2 = Vector128.Min(m4, Vector128.Shuffle(m4, Vector128.Create(2, 3, 0, 1)))
+        let m1 = Vector128.Min(m2, Vector128.Shuffle(m2, Vector128.Create(1, 0, 3, 2)))
+        let low = Vector512.Create(m1.ToScalar())
+        let lanes = Vector512.Equals(a, low).ExtractMostSignificantBits() ||| (Vector512.Equals(b, low).ExtractMostSignificantBits() <<< 16)
+        if BitOperations.PopCount lanes = 1 then BitOperations.TrailingZeroCount lanes
+        else
+            let mutable bits = lanes &&& (lanes - 1UL)
+            let mutable w = BitOperations.TrailingZeroCount lanes
+            while bits <> 0UL do
+                let l = BitOperations.TrailingZeroCount bits
+                if NativePtr.get ix l > NativePtr.get ix w then w <- l
+                bits <- bits &&& (bits - 1UL)
+            w
+
+    /// scanSegment for kk ≤ 32 with 512-bit vectors (slotKernel): the kept entries are unordered slots, not a heap.
+    /// An offer replaces the worst slot and finds the new worst with one vector minimum (worstSlot), where the heap
+    /// sifts through dependent, unpredictable branches; 16 scores are compared with the worst at once, and only
+    /// lanes above it are visited. Items arrive in ascending order, so a later item never wins a tie against a kept
+    /// one: strictly higher scores enter, as in the heap. The slots are copied into 32 padded scratch slots (+∞
+    /// beyond n) for the scan and back after it.
+    let private scanSlots (row: nativeptr<float32>) (c0: int) (cn: int) (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) =
+        let sc = NativePtr.stackalloc<float32> 32
+        let ix = NativePtr.stackalloc<int> 32
+        for l in 0 .. 31 do
+            NativePtr.set sc l (if l < n then hs.[l] else Single.PositiveInfinity)
+            NativePtr.set ix l (if l < n then hi.[l] else -1)
+        let mutable j = 0
+        // fill the slots first (NaN and -∞ never enter)
+        while n < kk && j < cn do
+            let s = NativePtr.get row j
+            if s > Single.NegativeInfinity then
+                NativePtr.set sc n s
+                NativePtr.set ix n (c0 + j)
+                n <- n + 1
+            j <- j + 1
+        if n = kk then
+            let mutable w = worstSlot sc ix
+            let mutable floor = Vector512.Create(NativePtr.get sc w)
+            while j + 16 <= cn do
+                let v = Unsafe.Read<Vector512<float32>>(NativePtr.toVoidPtr (NativePtr.add row j))
+                // NaN and -∞ compare false; the floor may rise while this vector's lanes are visited
+                let mutable bits = Vector512.GreaterThan(v, floor).ExtractMostSignificantBits()
+                while bits <> 0UL do
+                    let l = BitOperations.TrailingZeroCount bits
+                    let s = NativePtr.get row (j + l)
+                    if s > NativePtr.get sc w then
+                        NativePtr.set sc w s
+                        NativePtr.set ix w (c0 + j + l)
+                        w <- worstSlot sc ix
+                        floor <- Vector512.Create(NativePtr.get sc w)
+                    bits <- bits &&& (bits - 1UL)
+                j <- j + 16
+            while j < cn do
+                let s = NativePtr.get row j
+                if s > NativePtr.get sc w then
+                    NativePtr.set sc w s
+                    NativePtr.set ix w (c0 + j)
+                    w <- worstSlot sc ix
+                j <- j + 1
+        for l in 0 .. n - 1 do
+            hs.[l] <- NativePtr.get sc l
+            hi.[l] <- NativePtr.get ix l
+
+    /// Whether the selection keeps k entries in unordered slots (scanSlots: 512-bit vectors and k ≤ 32, one or two
+    /// vectors of slots) rather than in a heap (scanSegment: any k, any vector width).
+    let slotKernel (k: int) = Vector512.IsHardwareAccelerated && k <= 32
+
     /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]), never holding more than a rowTile × colTile block of
     /// scores: for each tile of rows, the items are taken colTile at a time (one matrix product of the rows with
     /// those items' factors into one reused buffer, small enough to stay in cache), the row's excluded items in the
-    /// tile are set to -∞, and every row's scan carries its heap over from one column tile to the next (scanSegment,
-    /// rows in parallel). A score that is itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the
-    /// items, not the users, keeps each product's packed operand small: the rows (rowTile × d), not Iᵀ. The heaps
-    /// are then sorted in place: best first, equal scores the lower item index first. O(n · I · d) for the
-    /// products, O(n · I) typical for the selection. `rows` and `itemEmb` are float32 CPU tensors.
-    let private productSelect (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    /// tile are set to -∞, and every row's scan carries its kept entries over from one column tile to the next (rows
+    /// in parallel): unordered slots (scanSlots) when `slots` and k ≤ 32, else a heap (scanSegment). A score that is
+    /// itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the items, not the users, keeps each
+    /// product's packed operand small: the rows (rowTile × d), not Iᵀ. The kept entries are then sorted in place:
+    /// best first, equal scores the lower item index first. O(n · I · d) for the products, O(n · I) typical for the
+    /// selection. `rows` and `itemEmb` are float32 CPU tensors.
+    let private productSelect (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
         let kk = min k numItems
+        let slots = slots && kk <= 32
         let rowTile = max 1 (min rowTile count)
         let colTile = max 1 (min colTile numItems)
         let rowScores = Array.zeroCreate<float32> (count * kk)
@@ -124,17 +206,27 @@ module Ranking =
                         ex <- ex + 1
                     exPos.[r] <- ex
                     let mutable n = rowLen.[r]
-                    scanSegment row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
+                    if slots then scanSlots row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
+                    else scanSegment row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
                     rowLen.[r] <- n) |> ignore
-        // heap sort in place: the worst goes to the end each time, leaving the kept items best first
+        // order each row's kept entries best first (equal scores: lower item first): heap sort in place, the worst
+        // going to the end each time; unordered slots by insertion sort (at most 32)
         Threading.Tasks.Parallel.For(0, count, fun r ->
             let hs = Span<float32>(rowScores, r * kk, kk)
             let hi = Span<int>(rowItems, r * kk, kk)
-            for last in rowLen.[r] - 1 .. -1 .. 1 do
-                let s, i = hs.[last], hi.[last]
-                hs.[last] <- hs.[0]; hi.[last] <- hi.[0]
-                hs.[0] <- s; hi.[0] <- i
-                siftDown hs hi last 0) |> ignore
+            if slots then
+                for a in 1 .. rowLen.[r] - 1 do
+                    let s, i = hs.[a], hi.[a]
+                    let mutable b = a
+                    while b > 0 && worse hs.[b - 1] hi.[b - 1] s i do
+                        hs.[b] <- hs.[b - 1]; hi.[b] <- hi.[b - 1]; b <- b - 1
+                    hs.[b] <- s; hi.[b] <- i
+            else
+                for last in rowLen.[r] - 1 .. -1 .. 1 do
+                    let s, i = hs.[last], hi.[last]
+                    hs.[last] <- hs.[0]; hi.[last] <- hi.[0]
+                    hs.[0] <- s; hi.[0] <- i
+                    siftDown hs hi last 0) |> ignore
         let offsets = Array.zeroCreate (count + 1)
         for r in 0 .. count - 1 do offsets.[r + 1] <- offsets.[r] + rowLen.[r]
         let items = Array.zeroCreate offsets.[count]
@@ -198,7 +290,14 @@ module Ranking =
         if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
         use index = Tensors.indices userEmb.device users
         use rows = userEmb.index_select(0L, index)
-        productSelect rowTile colTile rows itemEmb exclude k users
+        productSelect (slotKernel k) rowTile colTile rows itemEmb exclude k users
+
+    /// topKUsersTiled with the heap kernel whatever k (the reference the slot kernel is tested against).
+    let topKUsersTiledHeap (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
+        use index = Tensors.indices userEmb.device users
+        use rows = userEmb.index_select(0L, index)
+        productSelect false rowTile colTile rows itemEmb exclude k users
 
     /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
     /// that the user's row of `exclude` does not hold. On the CPU productSelect: the product a cache-sized tile at a
@@ -215,7 +314,7 @@ module Ranking =
         if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
         else
             use rows = userEmb.narrow(0L, int64 start, int64 count)
-            productSelect rowTile colTile rows itemEmb exclude k users
+            productSelect (slotKernel k) rowTile colTile rows itemEmb exclude k users
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
