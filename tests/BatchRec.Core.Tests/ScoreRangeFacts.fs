@@ -41,3 +41,17 @@ let ``a range outside the users is an argument error`` () =
     let graphs = Pipeline.splitGraphs snap
     let m = Pipeline.train cfg torch.CPU graphs (NodeFeatures.none snap.NumUsers snap.NumItems) (Action<EpochReport>(ignore)) CancellationToken.None
     Assert.Throws<ArgumentException>(fun () -> Pipeline.scoreRange cfg torch.CPU graphs m 35 10 |> Seq.length |> ignore) |> ignore
+
+[<Fact>]
+let ``the bare product, whole or in the scorer's tiles, computes every user × item score once`` () =
+    // 1,500 users × 2,100 items: rows and items both cross a 1024 tile boundary, and the chunk (700) another
+    let rng = Random(3)
+    let m =
+        { Kind = "lightgcn"; Dim = 3
+          UserFactors = Array.init (1500 * 3) (fun _ -> float32 (rng.NextDouble()))
+          ItemFactors = Array.init (2100 * 3) (fun _ -> float32 (rng.NextDouble()))
+          BestEpoch = 1; EpochsRun = 1; BestValid = 0.0; StoppedEarly = false; SecondsPerEpoch = 0.0 }
+    for tiled in [ false; true ] do
+        use bare = new Pipeline.BareProduct(torch.CPU, m, 700, tiled)
+        Assert.Equal(1500L * 2100L, bare.Run())
+    Assert.Throws<ArgumentException>(fun () -> new Pipeline.BareProduct(torch.CPU, m, 0, true) |> ignore) |> ignore

@@ -279,11 +279,13 @@ module Ranking =
             offsets.[r + 1] <- items.Count
         { Users = Array.copy users; Offsets = offsets; Items = items.ToArray(); Scores = outScores.ToArray() }
 
-    /// Rows and items of one CPU score tile: 1024 × 1024 floats = 4 MiB, small enough to stay in the cache between
+    /// Rows and items of one CPU score tile (users, items): 1024 × 1024 floats = 4 MiB, small enough to stay in the cache between
     /// the product that writes it and the scan that reads it. On the sample (610 users × 9,742 items, interleaved
     /// with the bare product) 1024 × 1024 and 1024 × 2048 took the bare product's time (6.7 ms against 7.0 ms),
     /// 512 × 2048 7.3 ms, 128 × 2048 8.7 ms (each product packs its items again), one 610 × 9,742 tile 10.9 ms.
-    let private rowTile, colTile = 1024, 1024
+    let scoreTile = 1024, 1024
+
+    let private rowTile, colTile = scoreTile
 
     /// topKUsers on the CPU with explicit tile sizes (rows × items of scores per product): for tests and tuning.
     let topKUsersTiled (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =

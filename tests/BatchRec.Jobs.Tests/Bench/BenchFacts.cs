@@ -82,7 +82,8 @@ public class BenchFacts
             """);
         var config = ConfigLoader.Load(dir.Sub("bench.json"));
         var rows = await ScaleBench.RunAsync(config, "tiny", "batchrec bench (test)", dir.Sub("results"), scoringReps: 2, Log.Logger, CancellationToken.None);
-        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring", "bare-product-in-a-run", "scoring-in-a-run"], rows.Select(r => r.Stage));
+        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring", "bare-product-in-a-run", "scoring-in-a-run",
+            "tiled-product", "scoring-vs-tiled", "tiled-product-in-a-run"], rows.Select(r => r.Stage));
         Assert.All(rows, r => Assert.True(r.Seconds > 0, $"{r.Stage} took {r.Seconds} s"));
         Assert.All(rows, r => Assert.Equal(20_000, r.Interactions));
         var ingest = rows.Single(r => r.Stage == "ingest");
@@ -96,6 +97,9 @@ public class BenchFacts
         Assert.Equal(ratio.Seconds / rows.Single(r => r.Stage == "bare-product").Seconds, ratio.Rate, 6);
         var inARun = rows.Single(r => r.Stage == "scoring-in-a-run");
         Assert.Equal(inARun.Seconds / rows.Single(r => r.Stage == "bare-product-in-a-run").Seconds, inARun.Rate, 6);
+        var vsTiled = rows.Single(r => r.Stage == "scoring-vs-tiled");
+        Assert.Equal(ratio.Seconds, vsTiled.Seconds);
+        Assert.Equal(vsTiled.Seconds / rows.Single(r => r.Stage == "tiled-product").Seconds, vsTiled.Rate, 6);
         // the run really published, and the results are on disk
         Assert.True(File.Exists(Path.Combine(dir.Sub("out"), "recommendations", "_SUCCESS")) || Directory.Exists(Path.Combine(dir.Sub("out"), "recommendations")));
         var csv = File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv"));
