@@ -79,10 +79,12 @@ let ``tiled selection is the exact top-K whatever the tile sizes, ties to the lo
     && tiled.Scores = (expected |> Array.collect (Array.map (snd >> float32)))
 
 [<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 300)>]
-let ``the slot kernel keeps the heap kernel's lists, ties, NaN and exclusions included`` (c: RankCase) (wide: PositiveInt) (colTile: PositiveInt) =
+let ``every CPU path (sgemm or libtorch products, slots or heap) gives the same lists, ties, NaN and exclusions included`` (c: RankCase) (wide: PositiveInt) (rowTile: PositiveInt) (colTile: PositiveInt) =
     // items repeated up to 8 times (up to 560), so whole 16-lane vectors are scanned after the slots fill; factors
-    // rounded to -2..2, so exact ties are common and the floor often equals a later score; a few NaN scores. On
-    // hardware without AVX-512 both calls take the heap kernel and this holds trivially.
+    // rounded to -2..2, so every score is exact whatever order a product sums in, exact ties are common and the
+    // floor often equals a later score; a few NaN scores; rows and items cut anywhere. The reference is libtorch's
+    // products with the heap. Paths this machine lacks (no AVX-512: no slots; no MKL export: no sgemm) fall back to
+    // the reference's, and hold trivially.
     use scope = torch.NewDisposeScope()
     let copies = 1 + wide.Get % 8
     let items = c.Items * copies
@@ -92,11 +94,18 @@ let ``the slot kernel keeps the heap kernel's lists, ties, NaN and exclusions in
     let ue = torch.tensor(coarse c.U).reshape(int64 c.Users, int64 c.Dim)
     let ie = torch.tensor(i).reshape(int64 items, int64 c.Dim)
     let exclude = Bipartite.userItems c.Users items c.ExU (c.ExI |> Array.mapi (fun e x -> x + c.Items * (e % copies)))
-    let users = Array.init c.Users id
-    let tile = 1 + colTile.Get % 200
-    let slots = Ranking.topKUsersTiled 3 tile ue ie exclude c.K users
-    let heap = Ranking.topKUsersTiledHeap 3 tile ue ie exclude c.K users
-    slots.Offsets = heap.Offsets && slots.Items = heap.Items && slots.Scores = heap.Scores
+    let users = Array.init c.Users id |> Array.rev
+    let rt, ct = 1 + rowTile.Get % 5, 1 + colTile.Get % 200
+    let run blas slots = Ranking.topKUsersCpu { Blas = blas; Slots = slots } rt ct ue ie exclude c.K users
+    let reference = run false false
+    [ run true true; run true false; run false true ]
+    |> List.forall (fun t -> t.Offsets = reference.Offsets && t.Items = reference.Items && t.Scores = reference.Scores)
+
+[<Fact>]
+let ``MKL's sgemm is found in libtorch on Linux x64, so the scorer's fused path is the one tested`` () =
+    if OperatingSystem.IsLinux() && Runtime.InteropServices.RuntimeInformation.ProcessArchitecture = Runtime.InteropServices.Architecture.X64 then
+        Assert.True(CpuBlas.gemm.Value.IsSome)
+        Assert.True((Ranking.CpuSelect.Default 20).Blas)
 
 [<Fact>]
 let ``equal scores keep the lower item first across tiles too`` () =

@@ -6,6 +6,7 @@ open System
 open System.Numerics
 open System.Runtime.CompilerServices
 open System.Runtime.Intrinsics
+open System.Runtime.InteropServices
 open Microsoft.FSharp.NativeInterop
 open TorchSharp
 open BatchRec.Core.Graph
@@ -18,6 +19,101 @@ type TopK =
       Offsets: int[]
       Items: int[]
       Scores: float32[] }
+
+/// MKL's single-precision matrix product (Fortran `sgemm_`) and its per-thread thread count
+/// (`MKL_Set_Num_Threads_Local`), as libtorch's CPU library exports them: the sgemm under libtorch's own addmm, callable
+/// from any thread with one MKL thread each, so each worker computes its own block of scores (Ranking's sgemm path).
+/// `gemm` is None where the library or a symbol is missing, where a check product comes out wrong, or where the
+/// environment sets BATCHREC_CPU_BLAS=0; then Ranking uses libtorch's addmm.
+[<RequireQualifiedAccess>]
+module CpuBlas =
+    [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
+    type SgemmFn =
+        delegate of nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint -> unit
+
+    [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
+    type SetThreadsLocalFn = delegate of int -> int
+
+    /// One worker thread's use of sgemm: its MKL thread count set to 1 for this thread only (restored on Dispose,
+    /// which must run on the same thread), a 64-byte aligned score buffer of `floats` floats, and the argument block
+    /// that Fortran's convention passes by pointer (8-byte slots, zero above the value: right for 32- and 64-bit
+    /// integer interfaces alike).
+    type Worker(sgemm: SgemmFn, setLocal: SetThreadsLocalFn, floats: int) =
+        let previous = setLocal.Invoke 1
+        let buffer = NativePtr.toNativeInt (NativePtr.ofVoidPtr<byte> (NativeMemory.AlignedAlloc(unativeint (max 1 floats) * 4un, 64un)))
+        let args = NativePtr.toNativeInt (NativePtr.ofVoidPtr<byte> (NativeMemory.AllocZeroed(96un)))
+        let mutable disposed = false
+        let put (slot: int) (value: int64) = Marshal.WriteInt64(args, slot * 8, value)
+
+        /// The score buffer.
+        member _.Buffer = buffer
+
+        /// Buffer[t · cn + j] = Σ_d u[t, d] · items[j, d] for t < rows, j < cn: u and items row-major with `dim`
+        /// columns, rows · cn ≤ floats. In column-major terms the buffer is Sᵀ (cn × rows) = items (cn × dim) · Uᵀ
+        /// (dim × rows), and the row-major items are the column-major dim × cn matrix, hence transa = 'T'.
+        member _.Scores(u: nativeint, rows: int, items: nativeint, cn: int, dim: int) =
+            if rows * cn > floats then invalidArg "rows" (sprintf "%d × %d scores do not fit the buffer of %d" rows cn floats)
+            put 0 (int64 'T')
+            put 1 (int64 'N')
+            put 2 (int64 cn)
+            put 3 (int64 rows)
+            put 4 (int64 dim)
+            put 5 (int64 (BitConverter.SingleToUInt32Bits 1.0f))
+            put 6 (int64 dim)
+            put 7 (int64 dim)
+            put 8 0L // beta = 0: the buffer's old contents are ignored
+            put 9 (int64 cn)
+            let a = args
+            sgemm.Invoke(a, a + 8n, a + 16n, a + 24n, a + 32n, a + 40n, items, a + 48n, u, a + 56n, a + 64n, buffer, a + 72n)
+
+        interface IDisposable with
+            member _.Dispose() =
+                if not disposed then
+                    disposed <- true
+                    setLocal.Invoke previous |> ignore
+                    NativeMemory.AlignedFree(NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> buffer))
+                    NativeMemory.Free(NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> args))
+
+    /// The resolved functions; Open makes a Worker on the calling thread.
+    type Gemm(sgemm: SgemmFn, setLocal: SetThreadsLocalFn) =
+        member _.Open(floats: int) = new Worker(sgemm, setLocal, floats)
+
+    /// Checks a resolved sgemm on a 2 × 3 by 3 × 2 product with exact float results.
+    let private works (g: Gemm) =
+        let u = [| 1.0f; 2.0f; 3.0f; 4.0f; 5.0f; 6.0f |] // 2 users × 3
+        let items = [| 1.0f; 0.0f; 2.0f; -1.0f; 1.0f; 0.5f |] // 2 items × 3
+        let pu = GCHandle.Alloc(u, GCHandleType.Pinned)
+        let pi = GCHandle.Alloc(items, GCHandleType.Pinned)
+        try
+            use w = g.Open 4
+            w.Scores(pu.AddrOfPinnedObject(), 2, pi.AddrOfPinnedObject(), 2, 3)
+            let got = Array.zeroCreate<float32> 4
+            Marshal.Copy(w.Buffer, got, 0, 4)
+            got = [| 7.0f; 2.5f; 16.0f; 4.0f |]
+        finally
+            pu.Free()
+            pi.Free()
+
+    /// sgemm and the thread count from the loaded libtorch CPU library, checked; None where unavailable.
+    let gemm : Lazy<Gemm option> =
+        lazy
+            if Environment.GetEnvironmentVariable "BATCHREC_CPU_BLAS" = "0" then None
+            else
+                try
+                    torch.InitializeDeviceType DeviceType.CPU // loads libtorch
+                    let mutable lib = 0n
+                    let mutable f = 0n
+                    let mutable g = 0n
+                    if NativeLibrary.TryLoad("libtorch_cpu.so", &lib)
+                       && NativeLibrary.TryGetExport(lib, "sgemm_", &f)
+                       && NativeLibrary.TryGetExport(lib, "MKL_Set_Num_Threads_Local", &g) then
+                        let candidate = Gemm(Marshal.GetDelegateForFunctionPointer<SgemmFn> f, Marshal.GetDelegateForFunctionPointer<SetThreadsLocalFn> g)
+                        if works candidate then Some candidate else None
+                    else None
+                with
+                | :? DllNotFoundException
+                | :? EntryPointNotFoundException
+                | :? BadImageFormatException -> None
 
 /// Full ranking over all items, chunked over users so memory is O(chunk × items), never users × items.
 [<RequireQualifiedAccess>]
@@ -113,14 +209,9 @@ module Ranking =
     /// An offer replaces the worst slot and finds the new worst with one vector minimum (worstSlot), where the heap
     /// sifts through dependent, unpredictable branches; 16 scores are compared with the worst at once, and only
     /// lanes above it are visited. Items arrive in ascending order, so a later item never wins a tie against a kept
-    /// one: strictly higher scores enter, as in the heap. The slots are copied into 32 padded scratch slots (+∞
-    /// beyond n) for the scan and back after it.
-    let private scanSlots (row: nativeptr<float32>) (c0: int) (cn: int) (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) =
-        let sc = NativePtr.stackalloc<float32> 32
-        let ix = NativePtr.stackalloc<int> 32
-        for l in 0 .. 31 do
-            NativePtr.set sc l (if l < n then hs.[l] else Single.PositiveInfinity)
-            NativePtr.set ix l (if l < n then hi.[l] else -1)
+    /// one: strictly higher scores enter, as in the heap. sc/ix are the row's 32 slots, kept between column tiles
+    /// (SlotRows: scores +∞ and items -1 beyond n, so a padded slot is never the worst).
+    let private scanSlots (row: nativeptr<float32>) (c0: int) (cn: int) (sc: nativeptr<float32>) (ix: nativeptr<int>) (n: byref<int>) (kk: int) =
         let mutable j = 0
         // fill the slots first (NaN and -∞ never enter)
         while n < kk && j < cn do
@@ -154,66 +245,52 @@ module Ranking =
                     NativePtr.set ix w (c0 + j)
                     w <- worstSlot sc ix
                 j <- j + 1
-        for l in 0 .. n - 1 do
-            hs.[l] <- NativePtr.get sc l
-            hi.[l] <- NativePtr.get ix l
 
     /// Whether the selection keeps k entries in unordered slots (scanSlots: 512-bit vectors and k ≤ 32, one or two
     /// vectors of slots) rather than in a heap (scanSegment: any k, any vector width).
     let slotKernel (k: int) = Vector512.IsHardwareAccelerated && k <= 32
 
-    /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]), never holding more than a rowTile × colTile block of
-    /// scores: for each tile of rows, the items are taken colTile at a time (one matrix product of the rows with
-    /// those items' factors into one reused buffer, small enough to stay in cache), the row's excluded items in the
-    /// tile are set to -∞, and every row's scan carries its kept entries over from one column tile to the next (rows
-    /// in parallel): unordered slots (scanSlots) when `slots` and k ≤ 32, else a heap (scanSegment). A score that is
-    /// itself -∞ or NaN is never selected (as in topKUsersTorch). Tiling the items, not the users, keeps each
-    /// product's packed operand small: the rows (rowTile × d), not Iᵀ. The kept entries are then sorted in place:
-    /// best first, equal scores the lower item index first. O(n · I · d) for the products, O(n · I) typical for the
-    /// selection. `rows` and `itemEmb` are float32 CPU tensors.
-    let private productSelect (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    /// Every row's kept entries between column tiles: kk per row for a heap; 32 slots per row for the slot kernel,
+    /// padded (scores +∞, items -1), in arrays on the pinned heap so the kernel reads them as vectors in place.
+    type private Kept(count: int, kk: int, slots: bool) =
+        let stride = if slots then 32 else kk
+        let scores = GC.AllocateArray<float32>(count * stride, true)
+        let items = GC.AllocateArray<int>(count * stride, true)
+        do
+            if slots then
+                Array.Fill(scores, Single.PositiveInfinity)
+                Array.Fill(items, -1)
+        member _.Stride = stride
+        member _.Scores = scores
+        member _.Items = items
+        member _.ScoresAt() : nativeptr<float32> = if scores.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(scores, 0))
+        member _.ItemsAt() : nativeptr<int> = if items.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(items, 0))
+
+    /// Marks user u's excluded items among [c0, c0 + cn) -∞ in its score row (`row` = item c0's score; exPos.[r] =
+    /// where the last tile stopped in u's ascending exclusion row), then scans the row into row r's kept entries:
+    /// unordered slots (scanSlots) or a heap (scanSegment).
+    let inline private maskAndScan (slots: bool) (row: nativeptr<float32>) (c0: int) (cn: int) (exclude: Csr) (u: int) (r: int)
+                                   (exPos: int[]) (kept: Kept) (rowLen: int[]) (kk: int) =
+        let mutable ex = exPos.[r]
+        let exEnd = exclude.RowPtr.[u + 1]
+        while ex < exEnd && exclude.ColIdx.[ex] < c0 + cn do
+            NativePtr.set row (exclude.ColIdx.[ex] - c0) Single.NegativeInfinity
+            ex <- ex + 1
+        exPos.[r] <- ex
+        let mutable n = rowLen.[r]
+        if slots then scanSlots row c0 cn (NativePtr.add (kept.ScoresAt()) (r * 32)) (NativePtr.add (kept.ItemsAt()) (r * 32)) &n kk
+        else scanSegment row c0 cn (Span<float32>(kept.Scores, r * kk, kk)) (Span<int>(kept.Items, r * kk, kk)) &n kk
+        rowLen.[r] <- n
+
+    /// Orders each row's kept entries best first (equal scores: lower item first) and packs them CSR-like: a heap is
+    /// sorted in place (the worst to the end each time), unordered slots by insertion sort (at most 32).
+    let private finish (slots: bool) (users: int[]) (kk: int) (kept: Kept) (rowLen: int[]) : TopK =
         let count = users.Length
-        let numItems = int itemEmb.shape.[0]
-        let kk = min k numItems
-        let slots = slots && kk <= 32
-        let rowTile = max 1 (min rowTile count)
-        let colTile = max 1 (min colTile numItems)
-        let rowScores = Array.zeroCreate<float32> (count * kk)
-        let rowItems = Array.zeroCreate<int> (count * kk)
-        let rowLen = Array.zeroCreate<int> count
-        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
-        use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
-        let address = SpMM.address buffer
-        for r0 in 0 .. rowTile .. count - 1 do
-            let rn = min rowTile (count - r0)
-            use part = rows.narrow(0L, int64 r0, int64 rn)
-            for c0 in 0 .. colTile .. numItems - 1 do
-                let cn = min colTile (numItems - c0)
-                use flat = buffer.narrow(0L, 0L, int64 (rn * cn))
-                use out = flat.view(int64 rn, int64 cn)
-                use items = itemEmb.narrow(0L, int64 c0, int64 cn)
-                use itemsT = items.t()
-                out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
-                Threading.Tasks.Parallel.For(0, rn, fun t ->
-                    let r = r0 + t
-                    let u = users.[r]
-                    let row = NativeInterop.NativePtr.add (NativeInterop.NativePtr.ofNativeInt<float32> address) (t * cn)
-                    // mark this user's excluded items of the tile -∞ (columns ascending: from where the last tile stopped)
-                    let mutable ex = exPos.[r]
-                    let exEnd = exclude.RowPtr.[u + 1]
-                    while ex < exEnd && exclude.ColIdx.[ex] < c0 + cn do
-                        NativeInterop.NativePtr.set row (exclude.ColIdx.[ex] - c0) Single.NegativeInfinity
-                        ex <- ex + 1
-                    exPos.[r] <- ex
-                    let mutable n = rowLen.[r]
-                    if slots then scanSlots row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
-                    else scanSegment row c0 cn (Span<float32>(rowScores, r * kk, kk)) (Span<int>(rowItems, r * kk, kk)) &n kk
-                    rowLen.[r] <- n) |> ignore
-        // order each row's kept entries best first (equal scores: lower item first): heap sort in place, the worst
-        // going to the end each time; unordered slots by insertion sort (at most 32)
+        let stride = kept.Stride
+        let rowScores, rowItems = kept.Scores, kept.Items
         Threading.Tasks.Parallel.For(0, count, fun r ->
-            let hs = Span<float32>(rowScores, r * kk, kk)
-            let hi = Span<int>(rowItems, r * kk, kk)
+            let hs = Span<float32>(rowScores, r * stride, stride)
+            let hi = Span<int>(rowItems, r * stride, stride)
             if slots then
                 for a in 1 .. rowLen.[r] - 1 do
                     let s, i = hs.[a], hi.[a]
@@ -232,9 +309,105 @@ module Ranking =
         let items = Array.zeroCreate offsets.[count]
         let outScores = Array.zeroCreate offsets.[count]
         for r in 0 .. count - 1 do
-            Array.blit rowItems (r * kk) items offsets.[r] rowLen.[r]
-            Array.blit rowScores (r * kk) outScores offsets.[r] rowLen.[r]
+            Array.blit rowItems (r * stride) items offsets.[r] rowLen.[r]
+            Array.blit rowScores (r * stride) outScores offsets.[r] rowLen.[r]
         { Users = Array.copy users; Offsets = offsets; Items = items; Scores = outScores }
+
+    /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]) with libtorch's products, never holding more than a
+    /// rowTile × colTile block of scores: for each tile of rows, the items are taken colTile at a time (one addmm of
+    /// the rows with those items' factors, on libtorch's threads, into one reused buffer small enough to stay in
+    /// cache), then the tile's rows are masked and scanned in parallel (maskAndScan), each row's kept entries carried
+    /// over from one column tile to the next. A score that is itself -∞ or NaN is never selected (as in
+    /// topKUsersTorch). Tiling the items, not the users, keeps each product's packed operand small: the rows
+    /// (rowTile × d), not Iᵀ. O(n · I · d) for the products, O(n · I) typical for the selection. `rows` and
+    /// `itemEmb` are float32 CPU tensors. The path where MKL's sgemm is not found (productSelectBlas).
+    let private productSelectTorch (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        let count = users.Length
+        let numItems = int itemEmb.shape.[0]
+        let kk = min k numItems
+        let slots = slots && kk <= 32
+        let rowTile = max 1 (min rowTile count)
+        let colTile = max 1 (min colTile numItems)
+        let kept = Kept(count, kk, slots)
+        let rowLen = Array.zeroCreate<int> count
+        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
+        use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
+        let address = SpMM.address buffer
+        for r0 in 0 .. rowTile .. count - 1 do
+            let rn = min rowTile (count - r0)
+            use part = rows.narrow(0L, int64 r0, int64 rn)
+            for c0 in 0 .. colTile .. numItems - 1 do
+                let cn = min colTile (numItems - c0)
+                use flat = buffer.narrow(0L, 0L, int64 (rn * cn))
+                use out = flat.view(int64 rn, int64 cn)
+                use items = itemEmb.narrow(0L, int64 c0, int64 cn)
+                use itemsT = items.t()
+                out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
+                Threading.Tasks.Parallel.For(0, rn, fun t ->
+                    let row = NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn)
+                    maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk) |> ignore
+        finish slots users kk kept rowLen
+
+    /// The rows of one worker's block in productSelectBlas (at most): ⌈n / (2 · workers)⌉, so each worker gets about
+    /// two blocks, between 8 and 256 rows (256 rows × 1024 items = 1 MiB of scores, inside one core's cache).
+    let blasBlockRows (count: int) =
+        let workers = max 1 Environment.ProcessorCount
+        max 8 (min 256 ((count + 2 * workers - 1) / (2 * workers)))
+
+    /// productSelectTorch with the products fused into the workers: the rows are cut into blocks of blockRows, and
+    /// each worker thread takes whole blocks; for each column tile of colTile items it computes its block's scores
+    /// with MKL's sgemm on its own thread (CpuBlas, one MKL thread per worker) into its own buffer, and masks and
+    /// scans them right away, while they are in that core's cache. No product waits for another's threads, and no
+    /// tile crosses cores. The same products as libtorch's addmm (MKL's sgemm underneath), and the same selection.
+    /// With `scan` false only the products are computed (the benchmark's "the scorer's own products"); then the
+    /// result is empty.
+    let private productSelectBlas (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
+                                  (exclude: Csr) (k: int) (users: int[]) : TopK =
+        let count = users.Length
+        let numItems = int itemEmb.shape.[0]
+        let dim = int itemEmb.shape.[1]
+        let kk = min k numItems
+        let slots = slots && kk <= 32
+        let blockRows = max 1 (min blockRows count)
+        let colTile = max 1 (min colTile numItems)
+        let kept = Kept((if scan then count else 0), kk, slots)
+        let rowLen = Array.zeroCreate<int> count
+        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
+        use rowsC = rows.contiguous()
+        use itemsC = itemEmb.contiguous()
+        let uAddr, iAddr = SpMM.address rowsC, SpMM.address itemsC
+        let blocks = (count + blockRows - 1) / blockRows
+        if count > 0 && numItems > 0 then
+            Threading.Tasks.Parallel.For(0, blocks,
+                (fun () -> gemm.Open(blockRows * colTile)),
+                (fun b _ (w: CpuBlas.Worker) ->
+                    let r0 = b * blockRows
+                    let rn = min blockRows (count - r0)
+                    for c0 in 0 .. colTile .. numItems - 1 do
+                        let cn = min colTile (numItems - c0)
+                        // scores [rn × cn], row-major: rows r0.. of U times items c0.. of I, transposed
+                        w.Scores(uAddr + nativeint (r0 * dim * 4), rn, iAddr + nativeint (c0 * dim * 4), cn, dim)
+                        if scan then
+                            for t in 0 .. rn - 1 do
+                                let row = NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn)
+                                maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk
+                    w),
+                (fun (w: CpuBlas.Worker) -> (w :> IDisposable).Dispose())) |> ignore
+        if scan then finish slots users kk kept rowLen
+        else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
+
+    /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
+    /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
+    /// heap. `Default k` is what topKUsers uses.
+    type CpuSelect =
+        { Blas: bool
+          Slots: bool }
+        static member Default(k: int) = { Blas = CpuBlas.gemm.Value.IsSome; Slots = slotKernel k }
+
+    let private productSelect (how: CpuSelect) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        match (if how.Blas then CpuBlas.gemm.Value else None) with
+        | Some gemm -> productSelectBlas gemm true how.Slots rowTile colTile rows itemEmb exclude k users
+        | None -> productSelectTorch how.Slots rowTile colTile rows itemEmb exclude k users
 
     /// topKUsers on any device: the excluded pairs set to -∞ in the score block, then libtorch's topk, dropping -∞
     /// entries. The reference the CPU selection is tested against, and the path for CUDA (scores stay on the GPU).
@@ -279,36 +452,38 @@ module Ranking =
             offsets.[r + 1] <- items.Count
         { Users = Array.copy users; Offsets = offsets; Items = items.ToArray(); Scores = outScores.ToArray() }
 
-    /// Rows and items of one CPU score tile (users, items): 1024 × 1024 floats = 4 MiB, small enough to stay in the cache between
-    /// the product that writes it and the scan that reads it. On the sample (610 users × 9,742 items, interleaved
-    /// with the bare product) 1024 × 1024 and 1024 × 2048 took the bare product's time (6.7 ms against 7.0 ms),
-    /// 512 × 2048 7.3 ms, 128 × 2048 8.7 ms (each product packs its items again), one 610 × 9,742 tile 10.9 ms.
+    /// Rows and items of one CPU score tile (users, items) on the libtorch path: 1024 × 1024 floats = 4 MiB, small
+    /// enough to stay in the cache between the product that writes it and the scan that reads it. On the sample (610
+    /// users × 9,742 items, interleaved with the bare product) 1024 × 1024 and 1024 × 2048 took the bare product's
+    /// time (6.7 ms against 7.0 ms), 512 × 2048 7.3 ms, 128 × 2048 8.7 ms (each product packs its items again), one
+    /// 610 × 9,742 tile 10.9 ms. The sgemm path takes blasBlockRows rows × 1024 items per worker.
     let scoreTile = 1024, 1024
 
     let private rowTile, colTile = scoreTile
 
-    /// topKUsers on the CPU with explicit tile sizes (rows × items of scores per product): for tests and tuning.
-    let topKUsersTiled (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    /// topKUsers on the CPU, chosen path and explicit tile sizes (rows × items of scores per product; on the sgemm
+    /// path, rows per worker block × items): for tests and tuning.
+    let topKUsersCpu (how: CpuSelect) (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
         use index = Tensors.indices userEmb.device users
         use rows = userEmb.index_select(0L, index)
-        productSelect (slotKernel k) rowTile colTile rows itemEmb exclude k users
+        productSelect how rowTile colTile rows itemEmb exclude k users
 
-    /// topKUsersTiled with the heap kernel whatever k (the reference the slot kernel is tested against).
-    let topKUsersTiledHeap (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
-        if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
-        use index = Tensors.indices userEmb.device users
-        use rows = userEmb.index_select(0L, index)
-        productSelect false rowTile colTile rows itemEmb exclude k users
+    /// topKUsersCpu with the default path for k.
+    let topKUsersTiled (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        topKUsersCpu (CpuSelect.Default k) rowTile colTile userEmb itemEmb exclude k users
+
+    /// The rows per product of the default CPU path for a block of `count` users.
+    let private defaultRowTile (count: int) = if CpuBlas.gemm.Value.IsSome then blasBlockRows count else rowTile
 
     /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
-    /// that the user's row of `exclude` does not hold. On the CPU productSelect: the product a cache-sized tile at a
-    /// time, seen items set to -∞ in the tile, one heap scan per row (no index tensors, never the whole n × I
-    /// block); elsewhere topKUsersTorch. O(n · I · d).
+    /// that the user's row of `exclude` does not hold. On the CPU the products a cache-sized tile at a time (by MKL's
+    /// sgemm on each worker thread where libtorch exports it, else libtorch's addmm), seen items set to -∞ in the
+    /// tile, one scan per row (no index tensors, never the whole n × I block); elsewhere topKUsersTorch. O(n · I · d).
     let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
         else
-            topKUsersTiled rowTile colTile userEmb itemEmb exclude k users
+            topKUsersTiled (defaultRowTile users.Length) colTile userEmb itemEmb exclude k users
 
     /// topKUsers for the users [start, start+count) (a view of the user rows, no copy).
     let topKBlock (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
@@ -316,7 +491,30 @@ module Ranking =
         if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
         else
             use rows = userEmb.narrow(0L, int64 start, int64 count)
-            productSelect (slotKernel k) rowTile colTile rows itemEmb exclude k users
+            productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb exclude k users
+
+    /// The CPU top-K path's products alone, for every row of userEmb against every item (no masking, no selection):
+    /// the benchmark's "scorer's own products". Returns the number of scores computed.
+    let cpuProducts (userEmb: Tensor) (itemEmb: Tensor) : int64 =
+        let count = int userEmb.shape.[0]
+        let numItems = int itemEmb.shape.[0]
+        match CpuBlas.gemm.Value with
+        | Some gemm ->
+            let none = Csr.ofEdges count numItems [||] [||] [||]
+            productSelectBlas gemm false false (blasBlockRows count) colTile userEmb itemEmb none 1 (Array.init count id) |> ignore
+        | None ->
+            use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32)
+            for r0 in 0 .. rowTile .. count - 1 do
+                let rn = min rowTile (count - r0)
+                use part = userEmb.narrow(0L, int64 r0, int64 rn)
+                for c0 in 0 .. colTile .. numItems - 1 do
+                    let cn = min colTile (numItems - c0)
+                    use flat = buffer.narrow(0L, 0L, int64 (rn * cn))
+                    use out = flat.view(int64 rn, int64 cn)
+                    use items = itemEmb.narrow(0L, int64 c0, int64 cn)
+                    use itemsT = items.t()
+                    out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore
+        int64 count * int64 numItems
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
