@@ -210,7 +210,7 @@ module Ranking =
     /// sifts through dependent, unpredictable branches; 16 scores are compared with the worst at once, and only
     /// lanes above it are visited. Items arrive in ascending order, so a later item never wins a tie against a kept
     /// one: strictly higher scores enter, as in the heap. sc/ix are the row's 32 slots, kept between column tiles
-    /// (SlotRows: scores +∞ and items -1 beyond n, so a padded slot is never the worst).
+    /// (Kept: scores +∞ and items -1 beyond n, so a padded slot is never the worst).
     let private scanSlots (row: nativeptr<float32>) (c0: int) (cn: int) (sc: nativeptr<float32>) (ix: nativeptr<int>) (n: byref<int>) (kk: int) =
         let mutable j = 0
         // fill the slots first (NaN and -∞ never enter)
