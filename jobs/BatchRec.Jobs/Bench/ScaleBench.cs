@@ -125,9 +125,9 @@ public static class ScaleBench
     /// median and quartiles of each repetition's own ratio); then the bare product and the scoring each
     /// <paramref name="reps"/> times in a row after a warm-up of 3 (medians). The bare product's time depends on
     /// whether its [users × items] output is still in the cache: back to back it is (2.7–2.9 ms on the sample here),
-    /// after other work it is not (about 7 ms). So the scorer's own products are also timed (its 1024 × 1024 tiles
-    /// into one reused buffer that stays in the cache, no selection), interleaved and in a run: the product at its
-    /// best in either setting.
+    /// after other work it is not (about 7 ms). So on the CPU the scorer's own products are also timed (each worker's
+    /// blocks of users × 1024 items into its own buffer, which stays in that core's cache; no selection), interleaved
+    /// and in a run: the product at its best in either setting.
     /// </summary>
     private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
         Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
@@ -150,9 +150,12 @@ public static class ScaleBench
             bareProduct.Run();
             return sw.Elapsed.TotalSeconds;
         }
-        using var tiledProduct = new Pipeline.BareProduct(device, model, chunk, true);
+        // the scorer's own products: its CPU path only (on a GPU the scorer ranks with libtorch, like the bare product)
+        var onCpu = device.type == TorchSharp.DeviceType.CPU;
+        using var tiledProduct = onCpu ? new Pipeline.BareProduct(device, model, chunk, true) : null;
         double Tiled()
         {
+            if (tiledProduct is null) return double.NaN;
             var sw = Stopwatch.StartNew();
             tiledProduct.Run();
             return sw.Elapsed.TotalSeconds;
@@ -198,17 +201,22 @@ public static class ScaleBench
         var note = string.Create(CultureInfo.InvariantCulture, $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}");
         var pairedNote = string.Create(CultureInfo.InvariantCulture,
             $"; per-repetition ratio median {Median(paired):F2}, quartiles {Quantile(paired, 0.25):F2}–{Quantile(paired, 0.75):F2}");
-        return
+        List<BenchRow> rows =
         [
             row("bare-product", b, double.NaN, users / b, "users/s", note + "; interleaved with the scoring calls"),
             row("scoring-rows", c, double.NaN, c / b, "× bare", note + "; mask, top-K, reasons (no writing)"),
             row("scoring", f, double.NaN, f / b, "× bare", note + "; mask, top-K, reasons, Parquet rows" + pairedNote),
             row("bare-product-in-a-run", br, double.NaN, users / br, "users/s", note + $"; {reps} calls in a row"),
             row("scoring-in-a-run", fr, double.NaN, fr / br, "× bare in a run", note + $"; {reps} calls in a row"),
-            row("tiled-product", t, double.NaN, users / t, "users/s", note + "; the scorer's products in its 1024 × 1024 tiles, no selection; interleaved with the scoring calls"),
-            row("scoring-vs-tiled", f, double.NaN, f / t, "× tiled product", note + "; scoring (interleaved) against the tiled product (interleaved)"),
-            row("tiled-product-in-a-run", tr, double.NaN, users / tr, "users/s", note + $"; {reps} calls in a row"),
         ];
+        if (onCpu)
+            rows.AddRange(
+            [
+                row("tiled-product", t, double.NaN, users / t, "users/s", note + "; the scorer's own products (each worker its blocks of users × 1024 items), no selection; interleaved with the scoring calls"),
+                row("scoring-vs-tiled", f, double.NaN, f / t, "× tiled product", note + "; scoring (interleaved) against the scorer's own products (interleaved)"),
+                row("tiled-product-in-a-run", tr, double.NaN, users / tr, "users/s", note + $"; {reps} calls in a row"),
+            ]);
+        return rows;
     }
 
     private static async Task WriteAsync(string dir, string label, DateTimeOffset started, List<BenchRow> rows, CancellationToken ct)
