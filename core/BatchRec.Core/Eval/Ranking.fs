@@ -320,15 +320,17 @@ module Ranking =
     /// over from one column tile to the next. A score that is itself -∞ or NaN is never selected (as in
     /// topKUsersTorch). Tiling the items, not the users, keeps each product's packed operand small: the rows
     /// (rowTile × d), not Iᵀ. O(n · I · d) for the products, O(n · I) typical for the selection. `rows` and
-    /// `itemEmb` are float32 CPU tensors. The path where MKL's sgemm is not found (productSelectBlas).
-    let private productSelectTorch (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    /// `itemEmb` are float32 CPU tensors. The path where MKL's sgemm is not found (productSelectBlas). With `scan`
+    /// false only the products are computed; then the result is empty. `computed`.[0] gains the number of scores
+    /// computed.
+    let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
         let kk = min k numItems
         let slots = slots && kk <= 32
         let rowTile = max 1 (min rowTile count)
         let colTile = max 1 (min colTile numItems)
-        let kept = Kept(count, kk, slots)
+        let kept = Kept((if scan then count else 0), kk, slots)
         let rowLen = Array.zeroCreate<int> count
         let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
         use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
@@ -343,10 +345,13 @@ module Ranking =
                 use items = itemEmb.narrow(0L, int64 c0, int64 cn)
                 use itemsT = items.t()
                 out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
-                Threading.Tasks.Parallel.For(0, rn, fun t ->
-                    let row = NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn)
-                    maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk) |> ignore
-        finish slots users kk kept rowLen
+                computed.[0] <- computed.[0] + int64 (rn * cn)
+                if scan then
+                    Threading.Tasks.Parallel.For(0, rn, fun t ->
+                        let row = NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn)
+                        maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk) |> ignore
+        if scan then finish slots users kk kept rowLen
+        else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
 
     /// The rows of one worker's block in productSelectBlas (at most): ⌈n / (2 · workers)⌉, so each worker gets about
     /// two blocks, between 8 and 256 rows (256 rows × 1024 items = 1 MiB of scores, inside one core's cache).
@@ -360,8 +365,8 @@ module Ranking =
     /// scans them right away, while they are in that core's cache. No product waits for another's threads, and no
     /// tile crosses cores. The same products as libtorch's addmm (MKL's sgemm underneath), and the same selection.
     /// With `scan` false only the products are computed (the benchmark's "the scorer's own products"); then the
-    /// result is empty.
-    let private productSelectBlas (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
+    /// result is empty. `computed`.[0] gains the number of scores computed.
+    let private productSelectBlas (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
                                   (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
@@ -386,7 +391,8 @@ module Ranking =
                     for c0 in 0 .. colTile .. numItems - 1 do
                         let cn = min colTile (numItems - c0)
                         // scores [rn × cn], row-major: rows r0.. of U times items c0.. of I, transposed
-                        w.Scores(uAddr + nativeint (r0 * dim * 4), rn, iAddr + nativeint (c0 * dim * 4), cn, dim)
+                        w.Scores(uAddr + nativeint r0 * nativeint dim * 4n, rn, iAddr + nativeint c0 * nativeint dim * 4n, cn, dim)
+                        Threading.Interlocked.Add(&computed.[0], int64 (rn * cn)) |> ignore
                         if scan then
                             for t in 0 .. rn - 1 do
                                 let row = NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn)
@@ -406,8 +412,8 @@ module Ranking =
 
     let private productSelect (how: CpuSelect) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         match (if how.Blas then CpuBlas.gemm.Value else None) with
-        | Some gemm -> productSelectBlas gemm true how.Slots rowTile colTile rows itemEmb exclude k users
-        | None -> productSelectTorch how.Slots rowTile colTile rows itemEmb exclude k users
+        | Some gemm -> productSelectBlas [| 0L |] gemm true how.Slots rowTile colTile rows itemEmb exclude k users
+        | None -> productSelectTorch [| 0L |] true how.Slots rowTile colTile rows itemEmb exclude k users
 
     /// topKUsers on any device: the excluded pairs set to -∞ in the score block, then libtorch's topk, dropping -∞
     /// entries. The reference the CPU selection is tested against, and the path for CUDA (scores stay on the GPU).
@@ -497,23 +503,13 @@ module Ranking =
     let cpuProducts (userEmb: Tensor) (itemEmb: Tensor) : int64 =
         let count = int userEmb.shape.[0]
         let numItems = int itemEmb.shape.[0]
+        let none = Csr.ofEdges count numItems [||] [||] [||]
+        let users = Array.init count id
+        let computed = [| 0L |]
         match CpuBlas.gemm.Value with
-        | Some gemm ->
-            let none = Csr.ofEdges count numItems [||] [||] [||]
-            productSelectBlas gemm false false (blasBlockRows count) colTile userEmb itemEmb none 1 (Array.init count id) |> ignore
-        | None ->
-            use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32)
-            for r0 in 0 .. rowTile .. count - 1 do
-                let rn = min rowTile (count - r0)
-                use part = userEmb.narrow(0L, int64 r0, int64 rn)
-                for c0 in 0 .. colTile .. numItems - 1 do
-                    let cn = min colTile (numItems - c0)
-                    use flat = buffer.narrow(0L, 0L, int64 (rn * cn))
-                    use out = flat.view(int64 rn, int64 cn)
-                    use items = itemEmb.narrow(0L, int64 c0, int64 cn)
-                    use itemsT = items.t()
-                    out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore
-        int64 count * int64 numItems
+        | Some gemm -> productSelectBlas computed gemm false false (blasBlockRows count) colTile userEmb itemEmb none 1 users |> ignore
+        | None -> productSelectTorch computed false false rowTile colTile userEmb itemEmb none 1 users |> ignore
+        computed.[0]
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
