@@ -313,6 +313,23 @@ module Ranking =
             Array.blit rowScores (r * stride) outScores offsets.[r] rowLen.[r]
         { Users = Array.copy users; Offsets = offsets; Items = items; Scores = outScores }
 
+    /// One CPU selection's state, shared by both product paths: k capped at the items, the kept entries (none when
+    /// only the products are wanted), each row's count kept and its position in its exclusion row; Result orders
+    /// and packs them (or gives an empty result when `scan` is false).
+    type private Selection(users: int[], numItems: int, k: int, slots: bool, exclude: Csr, scan: bool) =
+        let count = users.Length
+        let kk = min k numItems
+        let slots = slots && kk <= 32
+        let kept = Kept((if scan then count else 0), kk, slots)
+        let rowLen = Array.zeroCreate<int> count
+        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
+        /// Masks and scans row r's scores for items [c0, c0 + cn) (maskAndScan).
+        member inline _.Scan(row: nativeptr<float32>, c0: int, cn: int, r: int) =
+            maskAndScan slots row c0 cn exclude users.[r] r exPos kept rowLen kk
+        member _.Result() : TopK =
+            if scan then finish slots users kk kept rowLen
+            else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
+
     /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]) with libtorch's products, never holding more than a
     /// rowTile × colTile block of scores: for each tile of rows, the items are taken colTile at a time (one addmm of
     /// the rows with those items' factors, on libtorch's threads, into one reused buffer small enough to stay in
@@ -326,13 +343,9 @@ module Ranking =
     let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
-        let kk = min k numItems
-        let slots = slots && kk <= 32
+        let selection = Selection(users, numItems, k, slots, exclude, scan)
         let rowTile = max 1 (min rowTile count)
         let colTile = max 1 (min colTile numItems)
-        let kept = Kept((if scan then count else 0), kk, slots)
-        let rowLen = Array.zeroCreate<int> count
-        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
         use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
         let address = SpMM.address buffer
         for r0 in 0 .. rowTile .. count - 1 do
@@ -348,10 +361,8 @@ module Ranking =
                 computed.[0] <- computed.[0] + int64 (rn * cn)
                 if scan then
                     Threading.Tasks.Parallel.For(0, rn, fun t ->
-                        let row = NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn)
-                        maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk) |> ignore
-        if scan then finish slots users kk kept rowLen
-        else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
+                        selection.Scan(NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn), c0, cn, r0 + t)) |> ignore
+        selection.Result()
 
     /// The rows of one worker's block in productSelectBlas (at most): ⌈n / (2 · workers)⌉, so each worker gets about
     /// two blocks, between 8 and 256 rows (256 rows × 1024 items = 1 MiB of scores, inside one core's cache).
@@ -371,13 +382,9 @@ module Ranking =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
         let dim = int itemEmb.shape.[1]
-        let kk = min k numItems
-        let slots = slots && kk <= 32
+        let selection = Selection(users, numItems, k, slots, exclude, scan)
         let blockRows = max 1 (min blockRows count)
         let colTile = max 1 (min colTile numItems)
-        let kept = Kept((if scan then count else 0), kk, slots)
-        let rowLen = Array.zeroCreate<int> count
-        let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
         use rowsC = rows.contiguous()
         use itemsC = itemEmb.contiguous()
         let uAddr, iAddr = SpMM.address rowsC, SpMM.address itemsC
@@ -395,12 +402,10 @@ module Ranking =
                         Threading.Interlocked.Add(&computed.[0], int64 (rn * cn)) |> ignore
                         if scan then
                             for t in 0 .. rn - 1 do
-                                let row = NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn)
-                                maskAndScan slots row c0 cn exclude users.[r0 + t] (r0 + t) exPos kept rowLen kk
+                                selection.Scan(NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn), c0, cn, r0 + t)
                     w),
                 (fun (w: CpuBlas.Worker) -> (w :> IDisposable).Dispose())) |> ignore
-        if scan then finish slots users kk kept rowLen
-        else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
+        selection.Result()
 
     /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
     /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
