@@ -165,22 +165,29 @@ module Pipeline =
     /// lazily in user blocks of Config.blockUsers (score.userChunk, score.blockMiB), each with a function that
     /// computes its rows' reason items (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim
     /// factors carry no similarity), so a caller can write a block's other columns while its reasons are computed.
-    /// The reason functions need no tensor and stay valid after enumeration ends; the factor tensors are held until
-    /// it ends. Throws ArgumentException when the range is not inside 0..users.
+    /// The reason functions need no tensor and stay valid after enumeration ends. On the CPU's sgemm path the top-K
+    /// reads the model's factor arrays in place (Ranking.topKBlockArrays); elsewhere factor tensors are made once and
+    /// held until enumeration ends. Throws ArgumentException when the range is not inside 0..users.
     let scoreRangeDeferred (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int)
         : seq<TopK * (unit -> int[])> =
         let numUsers = m.UserFactors.Length / m.Dim
         if start < 0 || count < 0 || start + count > numUsers then
             invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
         seq {
-            let ue, ie = factorTensors device m
-            use ue = ue
-            use ie = ie
-            let unit = if m.Kind = "popularity" then [||] else Explain.normalise m.ItemFactors m.Dim
-            let chunk = Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])
+            // on the CPU's sgemm path the top-K reads the factor arrays in place; elsewhere they become tensors once
+            let inPlace = device.``type`` = DeviceType.CPU && Ranking.blasAvailable ()
+            let ue, ie = if inPlace then null, null else factorTensors device m
+            use _ue = ue
+            use _ie = ie
+            let numItems = m.ItemFactors.Length / m.Dim
+            let inv = if m.Kind = "popularity" then [||] else Explain.inverseNorms m.ItemFactors m.Dim
+            let chunk = Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB numItems
             for s in start .. chunk .. start + count - 1 do
-                let block = Ranking.topKBlock ue ie graphs.All cfg.Score.K s (min chunk (start + count - s))
-                let reasons () = if unit.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons unit m.Dim graphs.All block
+                let n = min chunk (start + count - s)
+                let block =
+                    if inPlace then Ranking.topKBlockArrays m.UserFactors m.ItemFactors m.Dim graphs.All cfg.Score.K s n
+                    else Ranking.topKBlock ue ie graphs.All cfg.Score.K s n
+                let reasons () = if inv.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons m.ItemFactors inv m.Dim graphs.All block
                 yield block, reasons
         }
 

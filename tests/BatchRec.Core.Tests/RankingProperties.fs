@@ -101,6 +101,25 @@ let ``every CPU path (sgemm or libtorch products, slots or heap) gives the same 
     [ run true true; run true false; run false true ]
     |> List.forall (fun t -> t.Offsets = reference.Offsets && t.Items = reference.Items && t.Scores = reference.Scores)
 
+[<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 100)>]
+let ``the top-K read in place from the factor arrays gives topKBlock's lists for any user range`` (c: RankCase) (a: NonNegativeInt) (b: NonNegativeInt) =
+    // the scorer's path on the CPU (topKBlockArrays: the arrays pinned, the range's first row found by pointer
+    // arithmetic) against topKBlock on tensors of the same factors; ties and a NaN score as above
+    use scope = torch.NewDisposeScope()
+    if not (Ranking.blasAvailable ()) then true
+    else
+        let coarse (xs: float32[]) = xs |> Array.map (fun x -> float32 (Math.Round(float x / 40.0)))
+        let u, i = coarse c.U, coarse c.I
+        if c.Items > 3 then i.[c.Dim * 3] <- Single.NaN
+        let ue = torch.tensor(u).reshape(int64 c.Users, int64 c.Dim)
+        let ie = torch.tensor(i).reshape(int64 c.Items, int64 c.Dim)
+        let exclude = Bipartite.userItems c.Users c.Items c.ExU c.ExI
+        let start = a.Get % (c.Users + 1)
+        let count = b.Get % (c.Users - start + 1)
+        let expected = Ranking.topKBlock ue ie exclude c.K start count
+        let actual = Ranking.topKBlockArrays u i c.Dim exclude c.K start count
+        actual.Users = expected.Users && actual.Offsets = expected.Offsets && actual.Items = expected.Items && actual.Scores = expected.Scores
+
 [<Fact>]
 let ``MKL's sgemm is found in libtorch on Linux x64, so the scorer's fused path is the one tested`` () =
     if OperatingSystem.IsLinux() && Runtime.InteropServices.RuntimeInformation.ProcessArchitecture = Runtime.InteropServices.Architecture.X64 then
@@ -138,9 +157,11 @@ let ``reasons are the most cosine-similar history item (float64 reference, clear
     let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
     let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
-    let unit = Explain.normalise c.I c.Dim
-    let reasons = Explain.reasons unit c.Dim history block
-    let cos i h = Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float unit.[i * c.Dim + j] * float unit.[h * c.Dim + j] })
+    let reasons = Explain.reasons c.I (Explain.inverseNorms c.I c.Dim) c.Dim history block
+    let norm i = sqrt (Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float c.I.[i * c.Dim + j] ** 2.0 }))
+    let cos i h =
+        let d = Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float c.I.[i * c.Dim + j] * float c.I.[h * c.Dim + j] })
+        if norm i = 0.0 || norm h = 0.0 then 0.0 else d / (norm i * norm h)
     [ for b in 0 .. block.Users.Length - 1 do
           let u = block.Users.[b]
           let hist = [ for q in history.RowPtr.[u] .. history.RowPtr.[u + 1] - 1 -> history.ColIdx.[q] ]
@@ -168,8 +189,8 @@ let ``the 512-bit reasons kernel gives the portable kernel's items, ties include
     let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
     let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
-    let unit = Explain.normalise c.I c.Dim
-    Explain.reasons unit c.Dim history block = Explain.reasonsPortable unit c.Dim history block
+    let inv = Explain.inverseNorms c.I c.Dim
+    Explain.reasons c.I inv c.Dim history block = Explain.reasonsPortable c.I inv c.Dim history block
 
 [<Property>]
 let ``the evaluation sample is a fixed, ascending subset of the users with truth`` (pairs: (byte * byte) list) (max: byte) =

@@ -17,23 +17,16 @@ open BatchRec.Core.Nn
 /// score is a dot product of). Ties go to the lower item index.
 [<RequireQualifiedAccess>]
 module Explain =
-    /// Row-normalised copy of item factors [I × d] (zero rows stay zero). Rows in parallel blocks, vectorised.
-    let normalise (itemFactors: float32[]) (dim: int) : float32[] =
+    /// 1/‖row‖ for each row of item factors [I × d] (0 for a zero row). The reasons compare a recommendation r
+    /// with each history item h by (r · h) / ‖h‖: for a fixed r that orders the history as cos(r, h) does (‖r‖ is
+    /// the same for every h), so no normalised copy of the factors is needed, only these I floats.
+    let inverseNorms (itemFactors: float32[]) (dim: int) : float32[] =
         let n = itemFactors.Length / dim
-        let out = Array.zeroCreate itemFactors.Length
-        let block = 2048
-        Parallel.For(0, (n + block - 1) / block, fun c ->
-            for i in c * block .. (min n ((c + 1) * block)) - 1 do
-                let row = ReadOnlySpan<float32>(itemFactors, i * dim, dim)
-                let s = SpMM.dot row row
-                if s > 0.0f then
-                    let inv = 1.0f / sqrt s
-                    let dst = Span<float32>(out, i * dim, dim)
-                    let sv = MemoryMarshal.Cast<float32, Vector<float32>> row
-                    let dv = MemoryMarshal.Cast<float32, Vector<float32>> dst
-                    let scale = Vector<float32>(inv)
-                    for v in 0 .. sv.Length - 1 do dv.[v] <- sv.[v] * scale
-                    for j in sv.Length * Vector<float32>.Count .. dim - 1 do dst.[j] <- row.[j] * inv) |> ignore
+        let out = Array.zeroCreate n
+        for i in 0 .. n - 1 do
+            let row = ReadOnlySpan<float32>(itemFactors, i * dim, dim)
+            let s = SpMM.dot row row
+            if s > 0.0f then out.[i] <- 1.0f / sqrt s
         out
 
     let inline private load (p: nativeptr<float32>) (offset: int) : Vector<float32> =
@@ -41,8 +34,10 @@ module Explain =
 
     let inline private fma (x: Vector<float32>) (y: Vector<float32>) (acc: Vector<float32>) = Vector.FusedMultiplyAdd(x, y, acc)
 
-    /// Keeps, per lane, the larger similarity and its history item (strictly larger: ties keep the earlier item).
-    let inline private keep (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) (v: int) (acc: Vector<float32>) (item: int) =
+    /// Keeps, per lane, the larger similarity acc · inv[item] (the dot products over the history item's norm) and its
+    /// history item (strictly larger: ties keep the earlier item).
+    let inline private keep (inv: nativeptr<float32>) (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) (v: int) (acc: Vector<float32>) (item: int) =
+        let acc = acc * Vector<float32>(NativePtr.get inv item)
         let b = NativePtr.get best v
         let better = Vector.GreaterThan(acc, b)
         NativePtr.set best v (Vector.ConditionalSelect(better, acc, b))
@@ -50,23 +45,23 @@ module Explain =
 
     /// One history item h against all nv vectors of recommendations, one vector at a time (any nv; the odd last
     /// row of scanUser, and its path beyond 4 vectors).
-    let private scanRow (unit: nativeptr<float32>) (dim: int) (h: int) (rt: nativeptr<float32>) (nv: int)
+    let private scanRow (factors: nativeptr<float32>) (inv: nativeptr<float32>) (dim: int) (h: int) (rt: nativeptr<float32>) (nv: int)
                         (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) =
         let lanes = Vector<float32>.Count
         let stride = nv * lanes
-        let ph = NativePtr.add unit (h * dim)
+        let ph = NativePtr.add factors (h * dim)
         for v in 0 .. nv - 1 do
             let mutable acc = Vector<float32>.Zero
             for j in 0 .. dim - 1 do
                 acc <- fma (Vector<float32>(NativePtr.get ph j)) (load rt (j * stride + v * lanes)) acc
-            keep best bestItem v acc h
+            keep inv best bestItem v acc h
 
-    /// One user's scan: every history item (history.ColIdx.[h0 .. h1-1], item rows of `unit`) against the nv vectors
+    /// One user's scan: every history item (history.ColIdx.[h0 .. h1-1], item rows of the factors) against the nv vectors
     /// of recommendations in rt (d × nv·lanes, row j = the recommendations' j-th components). Two history rows per
     /// pass for nv ≤ 4, each vector count with its own loop so the accumulators stay in registers and no lane is
     /// computed for nothing; fused multiply-adds, no bounds checks (every index is within the arrays by
     /// construction: h < I, j < d, v < nv).
-    let private scanUser (unit: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
+    let private scanUser (factors: nativeptr<float32>) (inv: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
                          (best: nativeptr<Vector<float32>>) (bestItem: nativeptr<Vector<int>>) =
         let lanes = Vector<float32>.Count
         let stride = nv * lanes
@@ -74,7 +69,7 @@ module Explain =
         // pairs of history rows
         while q + 1 < h1 do
             let hA, hB = cols.[q], cols.[q + 1]
-            let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
+            let pa, pb = NativePtr.add factors (hA * dim), NativePtr.add factors (hB * dim)
             match nv with
             | 1 ->
                 let mutable a0 = Vector<float32>.Zero
@@ -84,8 +79,8 @@ module Explain =
                     let v0 = load rt (j * stride)
                     a0 <- fma xa v0 a0
                     b0 <- fma xb v0 b0
-                keep best bestItem 0 a0 hA
-                keep best bestItem 0 b0 hB
+                keep inv best bestItem 0 a0 hA
+                keep inv best bestItem 0 b0 hB
             | 2 ->
                 let mutable a0 = Vector<float32>.Zero
                 let mutable a1 = Vector<float32>.Zero
@@ -99,10 +94,10 @@ module Explain =
                     a1 <- fma xa v1 a1
                     b0 <- fma xb v0 b0
                     b1 <- fma xb v1 b1
-                keep best bestItem 0 a0 hA
-                keep best bestItem 1 a1 hA
-                keep best bestItem 0 b0 hB
-                keep best bestItem 1 b1 hB
+                keep inv best bestItem 0 a0 hA
+                keep inv best bestItem 1 a1 hA
+                keep inv best bestItem 0 b0 hB
+                keep inv best bestItem 1 b1 hB
             | 3 ->
                 let mutable a0 = Vector<float32>.Zero
                 let mutable a1 = Vector<float32>.Zero
@@ -120,12 +115,12 @@ module Explain =
                     b0 <- fma xb v0 b0
                     b1 <- fma xb v1 b1
                     b2 <- fma xb v2 b2
-                keep best bestItem 0 a0 hA
-                keep best bestItem 1 a1 hA
-                keep best bestItem 2 a2 hA
-                keep best bestItem 0 b0 hB
-                keep best bestItem 1 b1 hB
-                keep best bestItem 2 b2 hB
+                keep inv best bestItem 0 a0 hA
+                keep inv best bestItem 1 a1 hA
+                keep inv best bestItem 2 a2 hA
+                keep inv best bestItem 0 b0 hB
+                keep inv best bestItem 1 b1 hB
+                keep inv best bestItem 2 b2 hB
             | 4 ->
                 let mutable a0 = Vector<float32>.Zero
                 let mutable a1 = Vector<float32>.Zero
@@ -147,20 +142,20 @@ module Explain =
                     b1 <- fma xb v1 b1
                     b2 <- fma xb v2 b2
                     b3 <- fma xb v3 b3
-                keep best bestItem 0 a0 hA
-                keep best bestItem 1 a1 hA
-                keep best bestItem 2 a2 hA
-                keep best bestItem 3 a3 hA
-                keep best bestItem 0 b0 hB
-                keep best bestItem 1 b1 hB
-                keep best bestItem 2 b2 hB
-                keep best bestItem 3 b3 hB
+                keep inv best bestItem 0 a0 hA
+                keep inv best bestItem 1 a1 hA
+                keep inv best bestItem 2 a2 hA
+                keep inv best bestItem 3 a3 hA
+                keep inv best bestItem 0 b0 hB
+                keep inv best bestItem 1 b1 hB
+                keep inv best bestItem 2 b2 hB
+                keep inv best bestItem 3 b3 hB
             | _ ->
-                scanRow unit dim hA rt nv best bestItem
-                scanRow unit dim hB rt nv best bestItem
+                scanRow factors inv dim hA rt nv best bestItem
+                scanRow factors inv dim hB rt nv best bestItem
             q <- q + 2
         // an odd last row
-        if q < h1 then scanRow unit dim cols.[q] rt nv best bestItem
+        if q < h1 then scanRow factors inv dim cols.[q] rt nv best bestItem
 
     // ---- 512-bit kernel (AVX-512): up to 32 recommendations per user, four history rows per pass ----
 
@@ -171,8 +166,9 @@ module Explain =
 
     let inline private fma16 (x: Vector512<float32>) (y: Vector512<float32>) (acc: Vector512<float32>) = Vector512.FusedMultiplyAdd(x, y, acc)
 
-    /// keep for 16 lanes: the larger similarity and its history item per lane, strictly larger only.
-    let inline private keep16 (best: nativeptr<Vector512<float32>>) (bestItem: nativeptr<Vector512<int>>) (v: int) (acc: Vector512<float32>) (item: int) =
+    /// keep for 16 lanes: the larger similarity acc · inv[item] and its history item per lane, strictly larger only.
+    let inline private keep16 (inv: nativeptr<float32>) (best: nativeptr<Vector512<float32>>) (bestItem: nativeptr<Vector512<int>>) (v: int) (acc: Vector512<float32>) (item: int) =
+        let acc = acc * Vector512.Create(NativePtr.get inv item)
         let b = NativePtr.get best v
         let better = Vector512.GreaterThan(acc, b)
         NativePtr.set best v (Vector512.ConditionalSelect(better, acc, b))
@@ -181,14 +177,14 @@ module Explain =
     /// scanUser with 16-lane vectors for nv = 1 or 2 (k ≤ 32; rt is d × 16·nv): four history rows per pass, so each
     /// row of rt loaded serves four rows, then one row at a time. The same sums in the same order as scanUser (one
     /// fused multiply-add per component, j ascending), so both kernels give the same similarities and the same items.
-    let private scanUser16 (unit: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
+    let private scanUser16 (factors: nativeptr<float32>) (inv: nativeptr<float32>) (dim: int) (cols: int[]) (h0: int) (h1: int) (rt: nativeptr<float32>) (nv: int)
                            (best: nativeptr<Vector512<float32>>) (bestItem: nativeptr<Vector512<int>>) =
         let mutable q = h0
         if nv = 1 then
             while q + 3 < h1 do
                 let hA, hB, hC, hD = cols.[q], cols.[q + 1], cols.[q + 2], cols.[q + 3]
-                let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
-                let pc, pd = NativePtr.add unit (hC * dim), NativePtr.add unit (hD * dim)
+                let pa, pb = NativePtr.add factors (hA * dim), NativePtr.add factors (hB * dim)
+                let pc, pd = NativePtr.add factors (hC * dim), NativePtr.add factors (hD * dim)
                 let mutable a = Vector512<float32>.Zero
                 let mutable b = Vector512<float32>.Zero
                 let mutable c = Vector512<float32>.Zero
@@ -199,16 +195,16 @@ module Explain =
                     b <- fma16 (bcast pb j) r b
                     c <- fma16 (bcast pc j) r c
                     d <- fma16 (bcast pd j) r d
-                keep16 best bestItem 0 a hA
-                keep16 best bestItem 0 b hB
-                keep16 best bestItem 0 c hC
-                keep16 best bestItem 0 d hD
+                keep16 inv best bestItem 0 a hA
+                keep16 inv best bestItem 0 b hB
+                keep16 inv best bestItem 0 c hC
+                keep16 inv best bestItem 0 d hD
                 q <- q + 4
         else
             while q + 3 < h1 do
                 let hA, hB, hC, hD = cols.[q], cols.[q + 1], cols.[q + 2], cols.[q + 3]
-                let pa, pb = NativePtr.add unit (hA * dim), NativePtr.add unit (hB * dim)
-                let pc, pd = NativePtr.add unit (hC * dim), NativePtr.add unit (hD * dim)
+                let pa, pb = NativePtr.add factors (hA * dim), NativePtr.add factors (hB * dim)
+                let pc, pd = NativePtr.add factors (hC * dim), NativePtr.add factors (hD * dim)
                 let mutable a0 = Vector512<float32>.Zero
                 let mutable a1 = Vector512<float32>.Zero
                 let mutable b0 = Vector512<float32>.Zero
@@ -231,24 +227,24 @@ module Explain =
                     let xd = bcast pd j
                     d0 <- fma16 xd r0 d0
                     d1 <- fma16 xd r1 d1
-                keep16 best bestItem 0 a0 hA
-                keep16 best bestItem 1 a1 hA
-                keep16 best bestItem 0 b0 hB
-                keep16 best bestItem 1 b1 hB
-                keep16 best bestItem 0 c0 hC
-                keep16 best bestItem 1 c1 hC
-                keep16 best bestItem 0 d0 hD
-                keep16 best bestItem 1 d1 hD
+                keep16 inv best bestItem 0 a0 hA
+                keep16 inv best bestItem 1 a1 hA
+                keep16 inv best bestItem 0 b0 hB
+                keep16 inv best bestItem 1 b1 hB
+                keep16 inv best bestItem 0 c0 hC
+                keep16 inv best bestItem 1 c1 hC
+                keep16 inv best bestItem 0 d0 hD
+                keep16 inv best bestItem 1 d1 hD
                 q <- q + 4
         // the last 0-3 rows, one at a time
         let stride = nv * 16
         while q < h1 do
             let h = cols.[q]
-            let ph = NativePtr.add unit (h * dim)
+            let ph = NativePtr.add factors (h * dim)
             for v in 0 .. nv - 1 do
                 let mutable acc = Vector512<float32>.Zero
                 for j in 0 .. dim - 1 do acc <- fma16 (bcast ph j) (load16 rt (j * stride + v * 16)) acc
-                keep16 best bestItem v acc h
+                keep16 inv best bestItem v acc h
             q <- q + 1
 
     /// Whether `reasons` uses the 512-bit kernel for a block whose longest list has maxK rows: on AVX-512 hardware
@@ -259,14 +255,18 @@ module Explain =
     /// The per-user driver shared by both kernels: per user, the recommended rows transposed into a d × k' block
     /// (k' = k rounded up to whole vectors of `lanes`, padded lanes zero), the best similarity per lane reset to -∞,
     /// `scan` over the user's history, then each row's item read off its lane.
-    let inline private perUser (unit: float32[]) (dim: int) (history: Csr) (block: TopK) (lanes: int) (maxNv: int)
+    let inline private perUser (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) (lanes: int) (maxNv: int)
                                ([<InlineIfLambda>] reset: 'V[] -> 'W[] -> int -> unit)
                                ([<InlineIfLambda>] itemOf: 'W[] -> int -> int)
-                               ([<InlineIfLambda>] scan: nativeptr<float32> -> int -> int -> nativeptr<float32> -> int -> nativeptr<'V> -> nativeptr<'W> -> unit) : int[] =
+                               ([<InlineIfLambda>] scan: nativeptr<float32> -> nativeptr<float32> -> int -> int -> nativeptr<float32> -> int -> nativeptr<'V> -> nativeptr<'W> -> unit) : int[] =
+        if inv.Length * dim <> factors.Length then
+            invalidArg "inv" (sprintf "%d inverse norms for %d items" inv.Length (factors.Length / dim))
         let result = Array.create block.Items.Length -1
-        let pinned = GCHandle.Alloc(unit, GCHandleType.Pinned)
+        let pinned = GCHandle.Alloc(factors, GCHandleType.Pinned)
+        let pinnedInv = GCHandle.Alloc(inv, GCHandleType.Pinned)
         try
-            let unitPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinned.AddrOfPinnedObject())
+            let factorsPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinned.AddrOfPinnedObject())
+            let invPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinnedInv.AddrOfPinnedObject())
             Parallel.For(0, block.Users.Length,
                 (fun () -> Array.zeroCreate<float32> (dim * maxNv * lanes), Array.zeroCreate<'V> maxNv, Array.zeroCreate<'W> maxNv),
                 (fun b _ (rt: float32[], best: 'V[], bestItem: 'W[]) ->
@@ -281,17 +281,18 @@ module Explain =
                         Array.Clear(rt, 0, dim * stride)
                         for p in p0 .. p1 - 1 do
                             let src = block.Items.[p] * dim
-                            for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- unit.[src + j]
+                            for j in 0 .. dim - 1 do rt.[j * stride + (p - p0)] <- factors.[src + j]
                         reset best bestItem nv
                         use rtp = fixed rt
                         use bp = fixed best
                         use bip = fixed bestItem
-                        scan unitPtr h0 h1 rtp nv bp bip
+                        scan factorsPtr invPtr h0 h1 rtp nv bp bip
                         for p in p0 .. p1 - 1 do result.[p] <- itemOf bestItem (p - p0)
                     (rt, best, bestItem)),
                 (fun _ -> ())) |> ignore
         finally
             pinned.Free()
+            pinnedInv.Free()
         result
 
     let private maxRows (block: TopK) =
@@ -301,34 +302,36 @@ module Explain =
 
     /// `reasons` with the portable kernel (System.Numerics.Vector<T>, any width, any k): what `reasons` uses where
     /// wideKernel is false, and the reference the 512-bit kernel is tested against.
-    let reasonsPortable (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+    let reasonsPortable (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let lanes = Vector<float32>.Count
         let maxNv = max 1 ((maxRows block + lanes - 1) / lanes)
-        perUser unit dim history block lanes maxNv
+        perUser factors inv dim history block lanes maxNv
             (fun best bestItem nv ->
                 for v in 0 .. nv - 1 do
                     best.[v] <- Vector<float32>(Single.NegativeInfinity)
                     bestItem.[v] <- Vector<int>(-1))
             (fun bestItem l -> bestItem.[l / lanes].[l % lanes])
-            (fun unitPtr h0 h1 rt nv best bestItem -> scanUser unitPtr dim history.ColIdx h0 h1 rt nv best bestItem)
+            (fun factorsPtr invPtr h0 h1 rt nv best bestItem -> scanUser factorsPtr invPtr dim history.ColIdx h0 h1 rt nv best bestItem)
 
     /// The reason item for every row of a top-K block: history = the user's items in `history` (rows = users);
-    /// -1 when the user has no history. `unit` = normalise's output. O(Σ_rows |history| · d).
+    /// -1 when the user has no history. `factors` = the item factors [I × d], `inv` = inverseNorms of them.
+    /// O(Σ_rows |history| · d).
     ///
     /// Per user, the recommended rows are transposed into a d × k' block (k' = k rounded up to whole SIMD vectors),
-    /// so that one history row updates k' similarities at once: s[0..k') += h[j] · Rᵀ[j, 0..k') for j < d, with no
-    /// horizontal sums; the best similarity and its item are then kept per lane with a vector compare. A history
+    /// so that one history row updates k' dot products at once: s[0..k') += h[j] · Rᵀ[j, 0..k') for j < d, with no
+    /// horizontal sums; each is scaled by 1/‖h‖ (for a fixed recommendation this orders the history as the cosine
+    /// does), and the best similarity and its item are kept per lane with a vector compare. A history
     /// item replaces the best so far only when strictly more similar, so ties keep the earlier item in the user's
     /// (ascending) history. Users in parallel. With AVX-512 and k ≤ 32 the 512-bit kernel (four history rows per
     /// pass), else reasonsPortable; both compute the same sums in the same order, so they return the same items.
-    let reasons (unit: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+    let reasons (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let maxK = maxRows block
-        if not (wideKernel maxK) then reasonsPortable unit dim history block
+        if not (wideKernel maxK) then reasonsPortable factors inv dim history block
         else
-            perUser unit dim history block 16 (max 1 ((maxK + 15) / 16))
+            perUser factors inv dim history block 16 (max 1 ((maxK + 15) / 16))
                 (fun (best: Vector512<float32>[]) (bestItem: Vector512<int>[]) nv ->
                     for v in 0 .. nv - 1 do
                         best.[v] <- Vector512.Create(Single.NegativeInfinity)
                         bestItem.[v] <- Vector512.Create(-1))
                 (fun bestItem l -> bestItem.[l / 16].[l % 16])
-                (fun unitPtr h0 h1 rt nv best bestItem -> scanUser16 unitPtr dim history.ColIdx h0 h1 rt nv best bestItem)
+                (fun factorsPtr invPtr h0 h1 rt nv best bestItem -> scanUser16 factorsPtr invPtr dim history.ColIdx h0 h1 rt nv best bestItem)

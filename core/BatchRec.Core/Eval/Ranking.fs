@@ -376,18 +376,14 @@ module Ranking =
     /// scans them right away, while they are in that core's cache. No product waits for another's threads, and no
     /// tile crosses cores. The same products as libtorch's addmm (MKL's sgemm underneath), and the same selection.
     /// With `scan` false only the products are computed (the benchmark's "the scorer's own products"); then the
-    /// result is empty. `computed`.[0] gains the number of scores computed.
-    let private productSelectBlas (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
-                                  (exclude: Csr) (k: int) (users: int[]) : TopK =
+    /// result is empty. `computed`.[0] gains the number of scores computed. `uAddr` = the users' rows (n × dim
+    /// float32, row-major, row r = users.[r]), `iAddr` = the item factors (numItems × dim), both to stay put while it runs.
+    let private productSelectBlasAt (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int)
+                                    (uAddr: nativeint) (iAddr: nativeint) (numItems: int) (dim: int) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
-        let numItems = int itemEmb.shape.[0]
-        let dim = int itemEmb.shape.[1]
         let selection = Selection(users, numItems, k, slots, exclude, scan)
         let blockRows = max 1 (min blockRows count)
         let colTile = max 1 (min colTile numItems)
-        use rowsC = rows.contiguous()
-        use itemsC = itemEmb.contiguous()
-        let uAddr, iAddr = SpMM.address rowsC, SpMM.address itemsC
         let blocks = (count + blockRows - 1) / blockRows
         if count > 0 && numItems > 0 then
             Threading.Tasks.Parallel.For(0, blocks,
@@ -406,6 +402,13 @@ module Ranking =
                     w),
                 (fun (w: CpuBlas.Worker) -> (w :> IDisposable).Dispose())) |> ignore
         selection.Result()
+
+    /// productSelectBlasAt on float32 CPU tensors (`rows` = the users' rows, [n × d]; `itemEmb` [I × d]).
+    let private productSelectBlas (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
+                                  (exclude: Csr) (k: int) (users: int[]) : TopK =
+        use rowsC = rows.contiguous()
+        use itemsC = itemEmb.contiguous()
+        productSelectBlasAt computed gemm scan slots blockRows colTile (SpMM.address rowsC) (SpMM.address itemsC) (int itemEmb.shape.[0]) (int itemEmb.shape.[1]) exclude k users
 
     /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
     /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
@@ -502,6 +505,30 @@ module Ranking =
         else
             use rows = userEmb.narrow(0L, int64 start, int64 count)
             productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb exclude k users
+
+    /// Whether the CPU top-K multiplies with MKL's sgemm (found in libtorch's CPU library, CpuBlas): then
+    /// topKBlockArrays can read the factor arrays in place.
+    let blasAvailable () = CpuBlas.gemm.Value.IsSome
+
+    /// topKBlock on the CPU's sgemm path straight from the factor arrays (row-major, userFactors [U × dim],
+    /// itemFactors [I × dim], pinned while it runs): the same lists, without copying the factors into tensors first.
+    /// Throws InvalidOperationException where sgemm is not available (blasAvailable), ArgumentException for a
+    /// range outside the users.
+    let topKBlockArrays (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+        let gemm = CpuBlas.gemm.Value |> Option.defaultWith (fun () -> invalidOp "MKL's sgemm is not available: use topKBlock")
+        if dim <= 0 || userFactors.Length % dim <> 0 || itemFactors.Length % dim <> 0 then
+            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not rows of %d" userFactors.Length itemFactors.Length dim)
+        if start < 0 || count < 0 || start + count > userFactors.Length / dim then
+            invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) (userFactors.Length / dim))
+        let users = Array.init count (fun r -> start + r)
+        let pu = GCHandle.Alloc(userFactors, GCHandleType.Pinned)
+        let pi = GCHandle.Alloc(itemFactors, GCHandleType.Pinned)
+        try
+            let uAddr = pu.AddrOfPinnedObject() + nativeint start * nativeint dim * 4n
+            productSelectBlasAt [| 0L |] gemm true (slotKernel k) (blasBlockRows count) colTile uAddr (pi.AddrOfPinnedObject()) (itemFactors.Length / dim) dim exclude k users
+        finally
+            pu.Free()
+            pi.Free()
 
     /// The CPU top-K path's products alone, for every row of userEmb against every item (no masking, no selection):
     /// the benchmark's "scorer's own products". Returns the number of scores computed.
