@@ -60,8 +60,9 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     /// <summary>
     /// Scores users [start, start+count) chunk by chunk (Pipeline.scoreRangeDeferred; each chunk's reason items are
     /// computed while the writer encodes its other columns) and streams the rows into a new
-    /// recommendations file at <paramref name="path"/>, one row group per chunk. Returns the rows written, how many are
-    /// cold-start items, and how many users got fewer than K items.
+    /// recommendations file at <paramref name="path"/>, one row group per chunk. The file, the output id tables and
+    /// the cold-item flags are made on the thread pool while the first chunk's top-K runs. Returns the rows written,
+    /// how many are cold-start items, and how many users got fewer than K items.
     /// </summary>
     public static async Task<(long Rows, long ColdRows, int ShortLists)> WritePartAsync(string path, Core.Config config, TorchSharp.torch.Device device,
         Snapshot snapshot, Core.Train.SplitGraphs graphs, Core.Train.TrainedModel model, SnapshotInfo info, string runId, int start, int count,
@@ -69,34 +70,56 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     {
         long rows = 0, coldRows = 0;
         var shortLists = 0;
-        var cold = Pipeline.coldItems(graphs);
         var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
-        await using var writer = await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct);
-        var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
-        var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
-        foreach (var (chunk, reasonsOf) in Pipeline.scoreRangeDeferred(config, device, graphs, model, start, count))
+        var setup = Task.Run(async () =>
         {
-            ct.ThrowIfCancellationRequested(); // between chunks
-            // the reasons are computed on the thread pool while the writer encodes the columns before them
-            var reasons = Task.Run(() => reasonsOf.Invoke(null), ct);
-            var n = chunk.Items.Length;
-            var users = new int[n];
-            var ranks = new int[n];
-            var coldStart = new bool[n];
-            for (var b = 0; b < chunk.Users.Length; b++)
+            var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
+            var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
+            var cold = Pipeline.coldItems(graphs);
+            return (Writer: await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct), userIds, itemIds, cold);
+        }, ct);
+        using var chunks = Pipeline.scoreRangeDeferred(config, device, graphs, model, start, count).GetEnumerator();
+        bool more;
+        try
+        {
+            more = chunks.MoveNext(); // the first chunk's top-K, while the setup runs
+        }
+        catch
+        {
+            // the setup's file is closed before the top-K's exception is reported
+            try { await (await setup.ConfigureAwait(false)).Writer.DisposeAsync().ConfigureAwait(false); }
+            catch (Exception) when (!setup.IsCompletedSuccessfully) { }
+            throw;
+        }
+        var (writer, userIds, itemIds, cold) = await setup.ConfigureAwait(false);
+        await using (writer)
+        {
+            while (more)
             {
-                var u = chunk.Users[b];
-                if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K) shortLists++;
-                for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
+                ct.ThrowIfCancellationRequested(); // between chunks
+                var (chunk, reasonsOf) = chunks.Current;
+                // the reasons are computed on the thread pool while the writer encodes the columns before them
+                var reasons = Task.Run(() => reasonsOf.Invoke(null), ct);
+                var n = chunk.Items.Length;
+                var users = new int[n];
+                var ranks = new int[n];
+                var coldStart = new bool[n];
+                for (var b = 0; b < chunk.Users.Length; b++)
                 {
-                    users[p] = u;
-                    ranks[p] = p - chunk.Offsets[b] + 1;
-                    coldStart[p] = cold[chunk.Items[p]];
-                    if (coldStart[p]) coldRows++;
+                    var u = chunk.Users[b];
+                    if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K) shortLists++;
+                    for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
+                    {
+                        users[p] = u;
+                        ranks[p] = p - chunk.Offsets[b] + 1;
+                        coldStart[p] = cold[chunk.Items[p]];
+                        if (coldStart[p]) coldRows++;
+                    }
                 }
+                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
+                rows += n;
+                more = chunks.MoveNext();
             }
-            await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
-            rows += n;
         }
         return (rows, coldRows, shortLists);
     }
