@@ -83,7 +83,9 @@ type ScoreConfig =
       UserChunk: int
       /// Memory budget of one users × items score block, in MiB, for scoring and evaluation: a block holds at most
       /// min(userChunk, blockMiB / (4 bytes × items)) users (at least one), so wide catalogues get shorter blocks.
-      BlockMiB: int }
+      BlockMiB: int
+      /// Threads of the CPU scoring kernels (the fused top-K and the reasons) in each scoring shard; 0 = one per core.
+      Threads: int }
 
 type TextConfig =
     { /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
@@ -209,7 +211,7 @@ module Config =
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = [] }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
-          Score = { K = 20; UserChunk = 2048; BlockMiB = 256 }
+          Score = { K = 20; UserChunk = 2048; BlockMiB = 256; Threads = 0 }
           Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage =
@@ -290,6 +292,7 @@ module Config =
         check (c.Score.K > 0) "score.k" (sprintf "must be > 0, got %d" c.Score.K)
         check (c.Score.UserChunk > 0) "score.userChunk" (sprintf "must be > 0, got %d" c.Score.UserChunk)
         check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
+        check (c.Score.Threads >= 0) "score.threads" (sprintf "must be >= 0, got %d" c.Score.Threads)
         check (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length |> fun n -> n = 5 || n = 6)
             "schedule.cron" (sprintf "must have 5 or 6 fields, got '%s'" c.Schedule.Cron)
         check (List.contains c.Storage.Kind [ "memory"; "postgresql" ]) "storage.kind" (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
@@ -452,12 +455,13 @@ module Config =
                                         | "eval.maxUsers" -> { ev with MaxUsers = r.Int k e ev.MaxUsers }
                                         | _ -> { ev with UserChunk = r.Int k e ev.UserChunk } })
                 | "score" ->
-                    r.Obj v key [ "k"; "userChunk"; "blockMiB" ] (fun k e ->
+                    r.Obj v key [ "k"; "userChunk"; "blockMiB"; "threads" ] (fun k e ->
                         let s = c.Score
                         c <- { c with Score =
                                         match k with
                                         | "score.k" -> { s with K = r.Int k e s.K }
                                         | "score.blockMiB" -> { s with BlockMiB = r.Int k e s.BlockMiB }
+                                        | "score.threads" -> { s with Threads = r.Int k e s.Threads }
                                         | _ -> { s with UserChunk = r.Int k e s.UserChunk } })
                 | "text" ->
                     r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText" ] (fun k e ->

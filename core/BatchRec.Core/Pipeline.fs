@@ -185,9 +185,9 @@ module Pipeline =
             for s in start .. chunk .. start + count - 1 do
                 let n = min chunk (start + count - s)
                 let block =
-                    if inPlace then Ranking.topKBlockArrays m.UserFactors m.ItemFactors m.Dim graphs.All cfg.Score.K s n
+                    if inPlace then Ranking.topKBlockArrays cfg.Score.Threads m.UserFactors m.ItemFactors m.Dim graphs.All cfg.Score.K s n
                     else Ranking.topKBlock ue ie graphs.All cfg.Score.K s n
-                let reasons () = if inv.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons m.ItemFactors inv m.Dim graphs.All block
+                let reasons () = if inv.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons cfg.Score.Threads m.ItemFactors inv m.Dim graphs.All block
                 yield block, reasons
         }
 

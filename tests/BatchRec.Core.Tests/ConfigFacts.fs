@@ -37,6 +37,15 @@ let ``every bad key and value is reported with its key and the bad value`` () =
         | Ok _ -> failwith "expected errors"
 
 [<Fact>]
+let ``score.threads caps the scoring kernels' threads and must not be negative`` () =
+    match Config.parse """{ "score": { "threads": 1 } }""" with
+    | Ok c -> Assert.Equal(1, c.Score.Threads); Assert.Equal(0, Config.Default.Score.Threads)
+    | Error e -> failwithf "%A" e
+    match Config.parse """{ "score": { "threads": -1 } }""" with
+    | Error errs -> Assert.Contains("score.threads: must be >= 0, got -1", errs |> List.map string |> String.concat "\n")
+    | Ok _ -> failwith "expected an error"
+
+[<Fact>]
 let ``invalid JSON is an error, not an exception`` () =
     match Config.parse "{ nope" with
     | Error [ e ] -> Assert.Contains("not valid JSON", e.Message)

@@ -182,7 +182,7 @@ let ``the reason is the history item most similar to the recommendation`` () =
     let factors = [| 1f; 0f; 0f; 1f; 3f; 3.1f; -1f; 0.1f |]
     let history = Csr.ofEdges 2 4 [| 0; 0; 1 |] [| 0; 1; 3 |] [| 1f; 1f; 1f |]
     let block = { Users = [| 0; 1 |]; Offsets = [| 0; 2; 3 |]; Items = [| 2; 3; 0 |]; Scores = [| 2f; 1f; 1f |] }
-    let reasons = Explain.reasons factors (Explain.inverseNorms factors 2) 2 history block
+    let reasons = Explain.reasons 0 factors (Explain.inverseNorms factors 2) 2 history block
     // user 0 (history 0, 1): item 2 ≈ 45.7° from 1, 45° ... closer to 1 (y larger); item 3 is nearer 1 (cos 0.1) than 0 (cos -1)
     Assert.Equal<int[]>([| 1; 1; 3 |], reasons)
 

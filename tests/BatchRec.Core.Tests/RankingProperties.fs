@@ -102,9 +102,10 @@ let ``every CPU path (sgemm or libtorch products, slots or heap) gives the same 
     |> List.forall (fun t -> t.Offsets = reference.Offsets && t.Items = reference.Items && t.Scores = reference.Scores)
 
 [<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 100)>]
-let ``the top-K read in place from the factor arrays gives topKBlock's lists for any user range`` (c: RankCase) (a: NonNegativeInt) (b: NonNegativeInt) =
+let ``the top-K read in place from the factor arrays gives topKBlock's lists for any user range and thread count`` (c: RankCase) (a: NonNegativeInt) (b: NonNegativeInt) (t: NonNegativeInt) =
     // the scorer's path on the CPU (topKBlockArrays: the arrays pinned, the range's first row found by pointer
-    // arithmetic) against topKBlock on tensors of the same factors; ties and a NaN score as above
+    // arithmetic, 0-3 threads (score.threads), which also changes the worker blocks) against topKBlock on tensors
+    // of the same factors; ties and a NaN score as above
     use scope = torch.NewDisposeScope()
     if not (Ranking.blasAvailable ()) then true
     else
@@ -117,7 +118,7 @@ let ``the top-K read in place from the factor arrays gives topKBlock's lists for
         let start = a.Get % (c.Users + 1)
         let count = b.Get % (c.Users - start + 1)
         let expected = Ranking.topKBlock ue ie exclude c.K start count
-        let actual = Ranking.topKBlockArrays u i c.Dim exclude c.K start count
+        let actual = Ranking.topKBlockArrays (t.Get % 4) u i c.Dim exclude c.K start count
         actual.Users = expected.Users && actual.Offsets = expected.Offsets && actual.Items = expected.Items && actual.Scores = expected.Scores
 
 [<Fact>]
@@ -157,7 +158,7 @@ let ``reasons are the most cosine-similar history item (float64 reference, clear
     let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
     let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
-    let reasons = Explain.reasons c.I (Explain.inverseNorms c.I c.Dim) c.Dim history block
+    let reasons = Explain.reasons 0 c.I (Explain.inverseNorms c.I c.Dim) c.Dim history block
     let norm i = sqrt (Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float c.I.[i * c.Dim + j] ** 2.0 }))
     let cos i h =
         let d = Seq.sum (seq { for j in 0 .. c.Dim - 1 -> float c.I.[i * c.Dim + j] * float c.I.[h * c.Dim + j] })
@@ -190,7 +191,8 @@ let ``the 512-bit reasons kernel gives the portable kernel's items, ties include
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
     let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
     let inv = Explain.inverseNorms c.I c.Dim
-    Explain.reasons c.I inv c.Dim history block = Explain.reasonsPortable c.I inv c.Dim history block
+    // (the portable kernel on one thread, the 512-bit one on every core: the thread count changes nothing either)
+    Explain.reasons 0 c.I inv c.Dim history block = Explain.reasonsPortable 1 c.I inv c.Dim history block
 
 [<Property>]
 let ``the evaluation sample is a fixed, ascending subset of the users with truth`` (pairs: (byte * byte) list) (max: byte) =

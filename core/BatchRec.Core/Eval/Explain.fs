@@ -255,7 +255,7 @@ module Explain =
     /// The per-user driver shared by both kernels: per user, the recommended rows transposed into a d × k' block
     /// (k' = k rounded up to whole vectors of `lanes`, padded lanes zero), the best similarity per lane reset to -∞,
     /// `scan` over the user's history, then each row's item read off its lane.
-    let inline private perUser (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) (lanes: int) (maxNv: int)
+    let inline private perUser (threads: int) (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) (lanes: int) (maxNv: int)
                                ([<InlineIfLambda>] reset: 'V[] -> 'W[] -> int -> unit)
                                ([<InlineIfLambda>] itemOf: 'W[] -> int -> int)
                                ([<InlineIfLambda>] scan: nativeptr<float32> -> nativeptr<float32> -> int -> int -> nativeptr<float32> -> int -> nativeptr<'V> -> nativeptr<'W> -> unit) : int[] =
@@ -267,7 +267,7 @@ module Explain =
         try
             let factorsPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinned.AddrOfPinnedObject())
             let invPtr : nativeptr<float32> = NativePtr.ofNativeInt (pinnedInv.AddrOfPinnedObject())
-            Parallel.For(0, block.Users.Length,
+            Parallel.For(0, block.Users.Length, Workers.options threads,
                 (fun () -> Array.zeroCreate<float32> (dim * maxNv * lanes), Array.zeroCreate<'V> maxNv, Array.zeroCreate<'W> maxNv),
                 (fun b _ (rt: float32[], best: 'V[], bestItem: 'W[]) ->
                     let u = block.Users.[b]
@@ -302,10 +302,10 @@ module Explain =
 
     /// `reasons` with the portable kernel (System.Numerics.Vector<T>, any width, any k): what `reasons` uses where
     /// wideKernel is false, and the reference the 512-bit kernel is tested against.
-    let reasonsPortable (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+    let reasonsPortable (threads: int) (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let lanes = Vector<float32>.Count
         let maxNv = max 1 ((maxRows block + lanes - 1) / lanes)
-        perUser factors inv dim history block lanes maxNv
+        perUser threads factors inv dim history block lanes maxNv
             (fun best bestItem nv ->
                 for v in 0 .. nv - 1 do
                     best.[v] <- Vector<float32>(Single.NegativeInfinity)
@@ -322,13 +322,14 @@ module Explain =
     /// horizontal sums; each is scaled by 1/‖h‖ (for a fixed recommendation this orders the history as the cosine
     /// does), and the best similarity and its item are kept per lane with a vector compare. A history
     /// item replaces the best so far only when strictly more similar, so ties keep the earlier item in the user's
-    /// (ascending) history. Users in parallel. With AVX-512 and k ≤ 32 the 512-bit kernel (four history rows per
-    /// pass), else reasonsPortable; both compute the same sums in the same order, so they return the same items.
-    let reasons (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
+    /// (ascending) history. Users in parallel, on at most `threads` workers (0: one per core; score.threads). With
+    /// AVX-512 and k ≤ 32 the 512-bit kernel (four history rows per pass), else reasonsPortable; both compute the
+    /// same sums in the same order, so they return the same items.
+    let reasons (threads: int) (factors: float32[]) (inv: float32[]) (dim: int) (history: Csr) (block: TopK) : int[] =
         let maxK = maxRows block
-        if not (wideKernel maxK) then reasonsPortable factors inv dim history block
+        if not (wideKernel maxK) then reasonsPortable threads factors inv dim history block
         else
-            perUser factors inv dim history block 16 (max 1 ((maxK + 15) / 16))
+            perUser threads factors inv dim history block 16 (max 1 ((maxK + 15) / 16))
                 (fun (best: Vector512<float32>[]) (bestItem: Vector512<int>[]) nv ->
                     for v in 0 .. nv - 1 do
                         best.[v] <- Vector512.Create(Single.NegativeInfinity)

@@ -20,6 +20,16 @@ type TopK =
       Items: int[]
       Scores: float32[] }
 
+/// How many threads a CPU kernel of scoring (the fused top-K, the reasons) runs on: `threads` > 0 caps them
+/// (score.threads), 0 = one per core.
+[<RequireQualifiedAccess>]
+module Workers =
+    /// The Parallel.For options for at most `threads` workers (0: one per core, the scheduler's default).
+    let options (threads: int) = Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = (if threads > 0 then threads else -1))
+
+    /// The number of workers `threads` gives.
+    let count (threads: int) = if threads > 0 then threads else max 1 Environment.ProcessorCount
+
 /// MKL's single-precision matrix product (Fortran `sgemm_`) and its per-thread thread count
 /// (`MKL_Set_Num_Threads_Local`), as libtorch's CPU library exports them: the sgemm under libtorch's own addmm, callable
 /// from any thread with one MKL thread each, so each worker computes its own block of scores (Ranking's sgemm path).
@@ -284,11 +294,11 @@ module Ranking =
 
     /// Orders each row's kept entries best first (equal scores: lower item first) and packs them CSR-like: a heap is
     /// sorted in place (the worst to the end each time), unordered slots by insertion sort (at most 32).
-    let private finish (slots: bool) (users: int[]) (kk: int) (kept: Kept) (rowLen: int[]) : TopK =
+    let private finish (threads: int) (slots: bool) (users: int[]) (kk: int) (kept: Kept) (rowLen: int[]) : TopK =
         let count = users.Length
         let stride = kept.Stride
         let rowScores, rowItems = kept.Scores, kept.Items
-        Threading.Tasks.Parallel.For(0, count, fun r ->
+        Threading.Tasks.Parallel.For(0, count, Workers.options threads, fun r ->
             let hs = Span<float32>(rowScores, r * stride, stride)
             let hi = Span<int>(rowItems, r * stride, stride)
             if slots then
@@ -315,8 +325,8 @@ module Ranking =
 
     /// One CPU selection's state, shared by both product paths: k capped at the items, the kept entries (none when
     /// only the products are wanted), each row's count kept and its position in its exclusion row; Result orders
-    /// and packs them (or gives an empty result when `scan` is false).
-    type private Selection(users: int[], numItems: int, k: int, slots: bool, exclude: Csr, scan: bool) =
+    /// and packs them on at most `threads` workers (0: one per core), or gives an empty result when `scan` is false.
+    type private Selection(users: int[], numItems: int, k: int, slots: bool, exclude: Csr, scan: bool, threads: int) =
         let count = users.Length
         let kk = min k numItems
         let slots = slots && kk <= 32
@@ -327,7 +337,7 @@ module Ranking =
         member inline _.Scan(row: nativeptr<float32>, c0: int, cn: int, r: int) =
             maskAndScan slots row c0 cn exclude users.[r] r exPos kept rowLen kk
         member _.Result() : TopK =
-            if scan then finish slots users kk kept rowLen
+            if scan then finish threads slots users kk kept rowLen
             else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
 
     /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]) with libtorch's products, never holding more than a
@@ -343,7 +353,7 @@ module Ranking =
     let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
-        let selection = Selection(users, numItems, k, slots, exclude, scan)
+        let selection = Selection(users, numItems, k, slots, exclude, scan, 0)
         let rowTile = max 1 (min rowTile count)
         let colTile = max 1 (min colTile numItems)
         use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
@@ -364,11 +374,15 @@ module Ranking =
                         selection.Scan(NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn), c0, cn, r0 + t)) |> ignore
         selection.Result()
 
-    /// The rows of one worker's block in productSelectBlas (at most): ⌈n / (2 · workers)⌉, so each worker gets about
-    /// two blocks, between 8 and 256 rows (256 rows × 1024 items = 1 MiB of scores, inside one core's cache).
-    let blasBlockRows (count: int) =
-        let workers = max 1 Environment.ProcessorCount
+    /// The rows of one worker's block in productSelectBlas (at most) with `threads` workers (Workers.count):
+    /// ⌈n / (2 · workers)⌉, so each worker gets about two blocks, between 8 and 256 rows (256 rows × 1024 items =
+    /// 1 MiB of scores, inside one core's cache).
+    let blasBlockRowsFor (threads: int) (count: int) =
+        let workers = Workers.count threads
         max 8 (min 256 ((count + 2 * workers - 1) / (2 * workers)))
+
+    /// blasBlockRowsFor with one worker per core.
+    let blasBlockRows (count: int) = blasBlockRowsFor 0 count
 
     /// productSelectTorch with the products fused into the workers: the rows are cut into blocks of blockRows, and
     /// each worker thread takes whole blocks; for each column tile of colTile items it computes its block's scores
@@ -378,15 +392,16 @@ module Ranking =
     /// With `scan` false only the products are computed (the benchmark's "the scorer's own products"); then the
     /// result is empty. `computed`.[0] gains the number of scores computed. `uAddr` = the users' rows (n × dim
     /// float32, row-major, row r = users.[r]), `iAddr` = the item factors (numItems × dim), both to stay put while it runs.
-    let private productSelectBlasAt (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int)
+    /// At most `threads` workers (0: one per core).
+    let private productSelectBlasAt (computed: int64[]) (gemm: CpuBlas.Gemm) (threads: int) (scan: bool) (slots: bool) (blockRows: int) (colTile: int)
                                     (uAddr: nativeint) (iAddr: nativeint) (numItems: int) (dim: int) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
-        let selection = Selection(users, numItems, k, slots, exclude, scan)
+        let selection = Selection(users, numItems, k, slots, exclude, scan, threads)
         let blockRows = max 1 (min blockRows count)
         let colTile = max 1 (min colTile numItems)
         let blocks = (count + blockRows - 1) / blockRows
         if count > 0 && numItems > 0 then
-            Threading.Tasks.Parallel.For(0, blocks,
+            Threading.Tasks.Parallel.For(0, blocks, Workers.options threads,
                 (fun () -> gemm.Open(blockRows * colTile)),
                 (fun b _ (w: CpuBlas.Worker) ->
                     let r0 = b * blockRows
@@ -408,7 +423,7 @@ module Ranking =
                                   (exclude: Csr) (k: int) (users: int[]) : TopK =
         use rowsC = rows.contiguous()
         use itemsC = itemEmb.contiguous()
-        productSelectBlasAt computed gemm scan slots blockRows colTile (SpMM.address rowsC) (SpMM.address itemsC) (int itemEmb.shape.[0]) (int itemEmb.shape.[1]) exclude k users
+        productSelectBlasAt computed gemm 0 scan slots blockRows colTile (SpMM.address rowsC) (SpMM.address itemsC) (int itemEmb.shape.[0]) (int itemEmb.shape.[1]) exclude k users
 
     /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
     /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
@@ -511,10 +526,10 @@ module Ranking =
     let blasAvailable () = CpuBlas.gemm.Value.IsSome
 
     /// topKBlock on the CPU's sgemm path straight from the factor arrays (row-major, userFactors [U × dim],
-    /// itemFactors [I × dim], pinned while it runs): the same lists, without copying the factors into tensors first.
-    /// Throws InvalidOperationException where sgemm is not available (blasAvailable), ArgumentException for a
-    /// range outside the users.
-    let topKBlockArrays (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+    /// itemFactors [I × dim], pinned while it runs), on at most `threads` workers (0: one per core; score.threads):
+    /// the same lists, without copying the factors into tensors first. Throws InvalidOperationException where sgemm
+    /// is not available (blasAvailable), ArgumentException for a range outside the users.
+    let topKBlockArrays (threads: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
         let gemm = CpuBlas.gemm.Value |> Option.defaultWith (fun () -> invalidOp "MKL's sgemm is not available: use topKBlock")
         if dim <= 0 || userFactors.Length % dim <> 0 || itemFactors.Length % dim <> 0 then
             invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not rows of %d" userFactors.Length itemFactors.Length dim)
@@ -525,7 +540,7 @@ module Ranking =
         let pi = GCHandle.Alloc(itemFactors, GCHandleType.Pinned)
         try
             let uAddr = pu.AddrOfPinnedObject() + nativeint start * nativeint dim * 4n
-            productSelectBlasAt [| 0L |] gemm true (slotKernel k) (blasBlockRows count) colTile uAddr (pi.AddrOfPinnedObject()) (itemFactors.Length / dim) dim exclude k users
+            productSelectBlasAt [| 0L |] gemm threads true (slotKernel k) (blasBlockRowsFor threads count) colTile uAddr (pi.AddrOfPinnedObject()) (itemFactors.Length / dim) dim exclude k users
         finally
             pu.Free()
             pi.Free()
