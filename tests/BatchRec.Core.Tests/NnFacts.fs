@@ -129,6 +129,31 @@ let ``LightGCN smoke: training lowers the loss, learns the groups and is reprodu
     Assert.True(testRecall > 0.8, sprintf "test recall@10 %g" testRecall)
 
 [<Fact>]
+let ``a training started while another runs waits for it, so both stay reproducible`` () =
+    // gat with dropout draws from libtorch's global generator in every batch, and each training seeds that
+    // generator when it starts: a second training started inside the first one's epochs (two runs of a backfill on
+    // one host) would re-seed it under the first one and change its draws, unless it waits for the first to end
+    let cfg0, snap = tinySnapshot ()
+    let cfg =
+        { cfg0 with
+            Model = { cfg0.Model with Kind = "gat"; Dropout = 0.3; Attributes = false }
+            Train = { cfg0.Train with MaxEpochs = 6; BatchSize = 64; LearningRate = 0.02; EvalEvery = 3; Patience = 100; Device = "cpu" } }
+    let graphs = Pipeline.splitGraphs snap
+    let features = NodeFeatures.none snap.NumUsers snap.NumItems
+    let alone () = Pipeline.train cfg torch.CPU graphs features (Action<EpochReport>(ignore)) CancellationToken.None
+    let reference = alone ()
+    let mutable second : Tasks.Task<TrainedModel> = null
+    let first =
+        Pipeline.train cfg torch.CPU graphs features (Action<EpochReport>(fun r ->
+            if r.Epoch = 1 then
+                second <- Tasks.Task.Run(fun () -> alone ())
+                Thread.Sleep 500)) CancellationToken.None // time for the second one to start, had it not to wait
+    let second = second.Result
+    Assert.Equal<float32[]>(reference.UserFactors, first.UserFactors)
+    Assert.Equal<float32[]>(reference.ItemFactors, first.ItemFactors)
+    Assert.Equal<float32[]>(reference.UserFactors, second.UserFactors)
+
+[<Fact>]
 let ``training honours cancellation`` () =
     let cfg, snap = tinySnapshot ()
     use cts = new CancellationTokenSource()

@@ -268,9 +268,18 @@ module Trainer =
           StoppedEarly = false
           SecondsPerEpoch = 0.0 }
 
+    /// One training at a time per process: libtorch's random generator (initialisation, dropout), which
+    /// epochLoop seeds, is one per process, so two trainings at once (two runs of a backfill on one host's
+    /// workers, or parallel tests) would interleave their draws and neither would be reproducible.
+    let private oneTraining = new SemaphoreSlim(1, 1)
+
     /// Trains the configured model on the snapshot's train split. Deterministic for a config and seed on
-    /// one device. Throws OperationCanceledException when `ct` is cancelled (checked per batch).
+    /// one device, also when other trainings are requested in the same process: they wait for this one
+    /// (oneTraining). Throws OperationCanceledException when `ct` is cancelled (while waiting, or checked per batch).
     let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =
         match cfg.Model.Kind with
         | "popularity" -> popularity cfg graphs
-        | _ -> epochLoop cfg device graphs features onEpoch ct
+        | _ ->
+            oneTraining.Wait ct
+            try epochLoop cfg device graphs features onEpoch ct
+            finally oneTraining.Release() |> ignore
