@@ -86,9 +86,10 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
         }
         catch
         {
-            // the setup's file is closed before the top-K's exception is reported
+            // the setup's file is closed before the top-K's exception is reported; a failure of the setup or of
+            // closing the file is secondary here, so the top-K's exception is the one that propagates
             try { await (await setup.ConfigureAwait(false)).Writer.DisposeAsync().ConfigureAwait(false); }
-            catch (Exception) when (!setup.IsCompletedSuccessfully) { }
+            catch (Exception) { }
             throw;
         }
         var (writer, userIds, itemIds, cold) = await setup.ConfigureAwait(false);
