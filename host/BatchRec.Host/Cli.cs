@@ -33,6 +33,10 @@ public static class Cli
                                                              against the bare user × item product; rows appended to
                                                              DIR/bench.csv (default bench/results); --run: only the
                                                              scoring ratio, on that finished run
+          batchrec bench-text --config FILE [--label L] [--results DIR]
+                                                             the items table's texts encoded with an empty cache
+                                                             (sentences/s), then again through that cache; rows
+                                                             appended to DIR/bench.csv (default bench/results)
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
@@ -129,6 +133,15 @@ public static class Cli
                 var rows = options.TryGetValue("run", out var runId)
                     ? await ScaleBench.ScoringOnlyAsync(config, runId, label, command, results, reps, Log.Logger, ct)
                     : await ScaleBench.RunAsync(config, label, command, results, reps, Log.Logger, ct);
+                Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", label, rows.Count, Path.Combine(results, "bench.csv"));
+                return 0;
+            }
+            case "bench-text":
+            {
+                var config = ConfigLoader.Load(Required(options, "config"));
+                var label = options.GetValueOrDefault("label") ?? config.DatasetName + "-text";
+                var results = Path.GetFullPath(options.GetValueOrDefault("results") ?? Path.Combine("bench", "results"));
+                var rows = await TextBench.RunAsync(config, label, "batchrec " + string.Join(' ', args), results, Log.Logger, ct);
                 Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", label, rows.Count, Path.Combine(results, "bench.csv"));
                 return 0;
             }

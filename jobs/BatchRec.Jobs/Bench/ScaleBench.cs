@@ -219,7 +219,7 @@ public static class ScaleBench
         return rows;
     }
 
-    private static async Task WriteAsync(string dir, string label, DateTimeOffset started, List<BenchRow> rows, CancellationToken ct)
+    internal static async Task WriteAsync(string dir, string label, DateTimeOffset started, List<BenchRow> rows, CancellationToken ct)
     {
         Directory.CreateDirectory(dir);
         var stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);

@@ -109,6 +109,25 @@ public class BenchFacts
     }
 
     [Fact]
+    public async Task BenchText_EncodesEveryItemText_ThenHitsTheCache_WithoutTouchingTheConfiguredCache()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input")); // 24 items titled "Item 0" .. "Item 23"
+        var config = TinyDataset.Config(dir, "input");
+        var rows = await TextBench.RunAsync(config, "tiny-text", "batchrec bench-text (test)", dir.Sub("results"), Log.Logger, CancellationToken.None);
+        Assert.Equal(["text-encode", "text-cache-hit"], rows.Select(r => r.Stage));
+        var encode = rows[0];
+        Assert.Equal(TinyDataset.Items, encode.Items);
+        Assert.True(encode.Seconds > 0);
+        Assert.Equal(TinyDataset.Items / encode.Seconds, encode.Rate, 6);
+        Assert.Equal("sentences/s", encode.Unit);
+        Assert.StartsWith($"{TinyDataset.Items} distinct item texts of {TinyDataset.Items}", encode.Notes);
+        Assert.Contains("0 encoded, 24 hits", rows[1].Notes);
+        Assert.False(Directory.Exists(config.TextCacheDir), "the configured text cache is not written");
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv")).Length);
+    }
+
+    [Fact]
     public void ProcessMemory_ReportsAPeakAtLeastTheCurrentRss_OnLinux()
     {
         if (!OperatingSystem.IsLinux()) return;
