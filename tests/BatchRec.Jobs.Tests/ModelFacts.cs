@@ -122,7 +122,9 @@ public class ModelFacts
     {
         using var dir = new TempDir();
         await WriteTaggedAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2, "idDropout": 0.2 }""");
+        // top-8: every user of a taste group has 6 items of the group it never touched, so the new item (tagged with
+        // the even group) can only enter a list by outranking the other group's items
+        var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2, "idDropout": 0.2 }, "score": { "k": 8 }""");
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
         Assert.True(outcome.Succeeded, outcome.Error);
@@ -144,7 +146,18 @@ public class ModelFacts
         var items = (long[])recs["item_id"];
         var cold = (bool[])recs["cold_start"];
         for (var r = 0; r < items.Length; r++) Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);
-        Assert.Contains(true, cold); // every user of the even group lacks few even items: the new even item reaches some top-5 lists
+        // the new item, known only by its title and its tags (those of the even group), is in the top-8 of every even
+        // user, behind the even items they have not touched and ahead of every odd item
+        var users = (long[])recs["user_id"];
+        var ranks = (int[])recs["rank"];
+        for (var u = 0; u < TinyDataset.Users; u += 2)
+        {
+            var list = Enumerable.Range(0, items.Length).Where(r => users[r] == 1000 + u).OrderBy(r => ranks[r]).Select(r => items[r]).ToArray();
+            var at = Array.IndexOf(list, 50L + TinyDataset.Items);
+            Assert.True(at >= 0, $"user {1000 + u}: the new item is not in the top-8 [{string.Join(", ", list)}]");
+            Assert.All(list[..at], id => Assert.True(id % 2 == 0, $"user {1000 + u}: odd item {id} ahead of the new item"));
+            Assert.All(list[(at + 1)..], id => Assert.True(id % 2 == 1, $"user {1000 + u}: even item {id} behind the new item"));
+        }
 
         // the next night: unchanged texts are never encoded again
         var again = await RunOnce.ExecuteAsync(config, "2026-11-29", CancellationToken.None);

@@ -83,7 +83,7 @@ module SplitGraphs =
 ///     L = −mean_b log σ(ŷ(u,i⁺) − ŷ(u,i⁻)) + λ · (‖e_u‖ + ‖e_{i⁺}‖ + ‖e_{i⁻}‖) / B
 ///
 /// (RecBole's EmbLoss without the power: Frobenius norms of the batch's rows of the layer-0 features, divided by
-/// the batch size B: the id tables for LightGCN and BPR-MF, the fused id + text features for the GAT.) One uniform negative per positive per epoch from items the user has not trained on; Adam.
+/// the batch size B: the id tables for LightGCN and BPR-MF, the fused id + text features for the GAT.) One uniform negative per positive per epoch from items the user has not trained on; Adam. Shuffles and negatives (and the neighbour sampling) draw from Xoshiro256 seeded with train.seed (Graph/Rng.fs says why not System.Random).
 /// Every `EvalEvery` epochs the validation metric (`StopMetric@StopK`, train items masked) is computed;
 /// training stops after `Patience` evaluations without improvement and returns the best evaluation's
 /// embeddings.
@@ -113,7 +113,7 @@ module Trainer =
         let t = cfg.Train
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
         torch.manual_seed (int64 t.Seed) |> ignore
-        let rng = Random(t.Seed)
+        let rng = Xoshiro256(int64 t.Seed)
         // training positives: (user, item) of the train CSR
         let posU, posI, _ = Csr.toEdges graphs.Train
         let model, owned = createModel cfg device graphs features
@@ -125,7 +125,7 @@ module Trainer =
         let fanout = List.toArray t.Fanout
         let sampled =
             match model with
-            | :? GatModel as gat when fanout.Length > 0 -> Some(gat, Random(t.Seed * 7919 + 104729))
+            | :? GatModel as gat when fanout.Length > 0 -> Some(gat, Xoshiro256(int64 t.Seed * 7919L + 104729L) :> Random)
             | _ when fanout.Length > 0 -> invalidArg "cfg" (sprintf "train.fanout applies to gat and gat-text, not model.kind '%s'" cfg.Model.Kind)
             | _ -> None
         let mutable best : torch.Tensor option = None // [U+I, d], detached
