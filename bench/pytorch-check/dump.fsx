@@ -30,7 +30,7 @@ do
         w.WriteLine(sprintf "%d %d %d" s.Interactions.Users.[e] s.Interactions.Items.[e] (int s.Splits.[e]))
 let g = SplitGraphs.ofSnapshot s
 // the trainer's order of draws (Trainer.epochLoop): seed libtorch, then the model's initialisation, then per epoch
-// a Fisher-Yates shuffle of the train pairs and one negative per pair
+// Trainer.epochDraws (a Fisher-Yates shuffle of the train pairs and one negative per pair)
 torch.manual_seed (int64 seed) |> ignore
 let rng : Random = if legacy then Random(seed) else Xoshiro256(int64 seed)
 let users, items = LightGcn.init torch.CPU s.NumUsers s.NumItems 64
@@ -45,14 +45,8 @@ do
     w.Write(bytes posU)
     w.Write(bytes posI)
     for _ in 1 .. epochs do
-        for i in n - 1 .. -1 .. 1 do
-            let j = rng.Next(i + 1)
-            let t = order.[i]
-            order.[i] <- order.[j]
-            order.[j] <- t
-        let us = order |> Array.map (fun e -> posU.[e])
-        let ns = Sampling.negatives rng g.Train us
+        let us, ps, ns = Trainer.epochDraws rng g.Train posU posI order
         w.Write(bytes us)
-        w.Write(bytes (order |> Array.map (fun e -> posI.[e])))
+        w.Write(bytes ps)
         w.Write(bytes ns)
 printfn "%d users, %d items, %d train pairs, %d epochs of draws (%s) in %s" s.NumUsers s.NumItems n epochs (if legacy then "System.Random" else "Xoshiro256") outDir

@@ -109,6 +109,19 @@ module Trainer =
             new GatModel(device, m, graph, features, (m.Kind = "gat-text"), warm) :> IRecModel, []
         | other -> invalidArg "cfg" (sprintf "model.kind '%s' is not trainable" other)
 
+    /// One epoch's draws, in the order the trainer makes them: `order` (indices into the train pairs posU/posI)
+    /// shuffled in place by Fisher–Yates, then one negative per pair (Sampling.negatives against `train`, -1 where
+    /// the user has every item). Returns the shuffled users, positives and negatives. bench/pytorch-check replays it.
+    let epochDraws (rng: Random) (train: Csr) (posU: int[]) (posI: int[]) (order: int[]) : int[] * int[] * int[] =
+        for i in order.Length - 1 .. -1 .. 1 do
+            let j = rng.Next(i + 1)
+            let tmp = order.[i]
+            order.[i] <- order.[j]
+            order.[j] <- tmp
+        let us = order |> Array.map (fun e -> posU.[e])
+        let ps = order |> Array.map (fun e -> posI.[e])
+        us, ps, Sampling.negatives rng train us
+
     let private epochLoop (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) =
         let t = cfg.Train
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
@@ -147,15 +160,7 @@ module Trainer =
                 ct.ThrowIfCancellationRequested()
                 epoch <- epoch + 1
                 let sw = Stopwatch.StartNew()
-                // shuffle positives, draw negatives (CPU, seeded)
-                for i in n - 1 .. -1 .. 1 do
-                    let j = rng.Next(i + 1)
-                    let tmp = order.[i]
-                    order.[i] <- order.[j]
-                    order.[j] <- tmp
-                let us = order |> Array.map (fun e -> posU.[e])
-                let ps = order |> Array.map (fun e -> posI.[e])
-                let ns = Sampling.negatives rng graphs.Train us
+                let us, ps, ns = epochDraws rng graphs.Train posU posI order
                 // the epoch's (user, positive, negative) triples as three index tensors (pairs without a negative
                 // dropped); batches are views into them, so a batch allocates nothing on the managed heap
                 let keep = [| for b in 0 .. n - 1 do if ns.[b] >= 0 then yield b |]
