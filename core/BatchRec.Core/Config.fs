@@ -35,7 +35,9 @@ type ModelConfig =
       /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
       IdDropout: float
       /// gat-text: how the projected text joins the id embedding: add (e + P t) | mlp (e + P t + MLP([e ; P t])).
-      Fusion: string }
+      Fusion: string
+      /// gat-text: join each item with text to its k nearest items by text similarity (item–item edges); 0 = none.
+      TextNeighbours: int }
 
 type TrainConfig =
     { MaxEpochs: int
@@ -205,7 +207,7 @@ module Config =
         { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
           Model =
             { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
-              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add" }
+              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add"; TextNeighbours = 10 }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = [] }
@@ -261,6 +263,7 @@ module Config =
         check (c.Model.Heads > 0) "model.heads" (sprintf "must be > 0, got %d" c.Model.Heads)
         check (c.Model.Dropout >= 0.0 && c.Model.Dropout < 1.0) "model.dropout" (sprintf "must be in [0, 1), got %g" c.Model.Dropout)
         check (c.Model.IdDropout >= 0.0 && c.Model.IdDropout < 1.0) "model.idDropout" (sprintf "must be in [0, 1), got %g" c.Model.IdDropout)
+        check (c.Model.TextNeighbours >= 0) "model.textNeighbours" (sprintf "must be >= 0, got %d" c.Model.TextNeighbours)
         check (List.contains c.Model.Fusion [ "add"; "mlp" ]) "model.fusion" (sprintf "must be add or mlp, got '%s'" c.Model.Fusion)
         check (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ]) "model.edgeWeight" (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
         check (c.Text.Encoder = "all-MiniLM-L6-v2") "text.encoder" (sprintf "must be all-MiniLM-L6-v2 (the encoder shipped), got '%s'" c.Text.Encoder)
@@ -401,7 +404,7 @@ module Config =
                                         | "dataset.output" -> { d with Output = r.Str k e d.Output }
                                         | _ -> { d with Work = r.Str k e d.Work } })
                 | "model" ->
-                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout"; "fusion" ] (fun k e ->
+                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout"; "fusion"; "textNeighbours" ] (fun k e ->
                         let m = c.Model
                         c <- { c with Model =
                                         match k with
@@ -416,6 +419,7 @@ module Config =
                                         | "model.attention" -> { m with Attention = r.Bool k e m.Attention }
                                         | "model.idDropout" -> { m with IdDropout = r.Float k e m.IdDropout }
                                         | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
+                                        | "model.textNeighbours" -> { m with TextNeighbours = r.Int k e m.TextNeighbours }
                                         | _ -> { m with Layers = r.Int k e m.Layers } })
                 | "train" ->
                     r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads"; "fanout" ] (fun k e ->

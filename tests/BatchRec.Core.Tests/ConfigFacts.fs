@@ -133,13 +133,14 @@ let ``the ingest section overrides and validates its keys`` () =
 
 [<Fact>]
 let ``the model, text and cold-items keys override and validate`` () =
-    match Config.parse """{ "model": { "kind": "gat-text", "heads": 4, "dropout": 0.1, "attributes": false, "edgeWeight": "log1p", "finalMlp": false, "idDropout": 0.3, "fusion": "add" },
+    match Config.parse """{ "model": { "kind": "gat-text", "heads": 4, "dropout": 0.1, "attributes": false, "edgeWeight": "log1p", "finalMlp": false, "idDropout": 0.3, "fusion": "add", "textNeighbours": 7 },
                             "text": { "cache": "/var/cache/br", "batchSize": 32, "userText": false },
                             "eval": { "mode": "cold-items", "coldFraction": 0.2, "coldKs": [ 10, 50 ] } }""" with
     | Ok c ->
         Assert.Equal("gat-text", c.Model.Kind)
         Assert.Equal((4, 0.1, false, "log1p", false, 0.3), (c.Model.Heads, c.Model.Dropout, c.Model.Attributes, c.Model.EdgeWeight, c.Model.FinalMlp, c.Model.IdDropout))
         Assert.Equal("add", c.Model.Fusion)
+        Assert.Equal(7, c.Model.TextNeighbours)
         Assert.Equal(("/var/cache/br", 32, false), (c.Text.Cache, c.Text.BatchSize, c.Text.UserText))
         Assert.Equal(("cold-items", 0.2, [ 10; 50 ]), (c.Eval.Mode, c.Eval.ColdFraction, c.Eval.ColdKs))
     | Error e -> failwithf "%A" e
@@ -149,12 +150,12 @@ let ``the model, text and cold-items keys override and validate`` () =
     | Error errs ->
         let text = errs |> List.map string |> String.concat "\n"
         for key in [ "model.attributes"; "eval.coldKs" ] do Assert.Contains(key, text) // type errors first
-    match Config.parse """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "fusion": "gate" },
+    match Config.parse """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "fusion": "gate", "textNeighbours": -1 },
                             "text": { "encoder": "bert-large" }, "eval": { "mode": "cold", "coldFraction": 0 } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         let keys = errs |> List.map (fun e -> e.Key) |> Set.ofList
-        Assert.Equal<Set<string>>(set [ "model.heads"; "model.dropout"; "model.edgeWeight"; "model.fusion"; "text.encoder"; "eval.mode"; "eval.coldFraction" ], keys)
+        Assert.Equal<Set<string>>(set [ "model.heads"; "model.dropout"; "model.edgeWeight"; "model.fusion"; "model.textNeighbours"; "text.encoder"; "eval.mode"; "eval.coldFraction" ], keys)
 
 [<Fact>]
 let ``compare overrides are kept per model and must themselves be valid`` () =

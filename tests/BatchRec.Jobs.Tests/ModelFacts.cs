@@ -147,7 +147,8 @@ public class ModelFacts
         var cold = (bool[])recs["cold_start"];
         for (var r = 0; r < items.Length; r++) Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);
         // the new item, known only by its title and its tags (those of the even group), is in the top-8 of every even
-        // user, behind the even items they have not touched and ahead of every odd item
+        // user, ahead of every odd item (only even items before it; with text neighbours, the default, it may also
+        // pass some of the even items the user has not touched)
         var users = (long[])recs["user_id"];
         var ranks = (int[])recs["rank"];
         for (var u = 0; u < TinyDataset.Users; u += 2)
@@ -156,7 +157,7 @@ public class ModelFacts
             var at = Array.IndexOf(list, 50L + TinyDataset.Items);
             Assert.True(at >= 0, $"user {1000 + u}: the new item is not in the top-8 [{string.Join(", ", list)}]");
             Assert.All(list[..at], id => Assert.True(id % 2 == 0, $"user {1000 + u}: odd item {id} ahead of the new item"));
-            Assert.All(list[(at + 1)..], id => Assert.True(id % 2 == 1, $"user {1000 + u}: even item {id} behind the new item"));
+            Assert.Contains(list[(at + 1)..], id => id % 2 == 1); // the list reached the odd group, all behind it
         }
 
         // the next night: unchanged texts are never encoded again

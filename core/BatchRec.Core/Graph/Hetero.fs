@@ -47,8 +47,9 @@ module NodeFeatures =
         let m = Csr.ofEdges tags.Length names.Length (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f)
         { m with Values = Array.create m.Nnz 1.0f }, names
 
-/// The user–item–attribute graph the GAT propagates over. Node layout: users [0, U), items [U, U+I),
-/// attributes [U+I, U+I+A). Edges are undirected (stored both ways), so the pattern is symmetric.
+/// The user–item–attribute graph the GAT propagates over, with optional item–item edges (gat-text's text
+/// neighbours). Node layout: users [0, U), items [U, U+I), attributes [U+I, U+I+A). Edges are undirected (stored
+/// both ways), so the pattern is symmetric.
 type HeteroGraph =
     { NumUsers: int
       NumItems: int
@@ -56,7 +57,7 @@ type HeteroGraph =
       /// LightGCN's Â = D^{-1/2} A D^{-1/2} of the binary adjacency (the attention's prior), [N, N].
       Norm: Csr
       /// The edge weight w of each stored entry (same positions as Norm): the transformed interaction weight
-      /// (summed over repeats) for user–item edges, 1 for item–attribute edges.
+      /// (summed over repeats) for user–item edges, 1 for item–attribute and item–item edges.
       EdgeWeight: float32[]
       /// For the entry p = (r, c): the position of (c, r).
       Transpose: int[] }
@@ -84,19 +85,35 @@ module HeteroGraph =
                     t.[p] <- q
             t
 
-    /// Builds the graph from training interactions (user, item, raw weight) and, when `itemAttributes` has
-    /// columns, item–attribute edges. O(E log E).
-    let build (numUsers: int) (numItems: int) (users: int[]) (items: int[]) (weights: float32[]) (edgeWeight: string) (itemAttributes: Csr) : HeteroGraph =
+    /// The distinct undirected item–item pairs (a, b), a < b, of the given directed pairs (self-pairs dropped), in
+    /// order of first appearance. Throws when an item is outside 0..numItems-1.
+    let itemPairs (numItems: int) (src: int[]) (dst: int[]) : (int * int)[] =
+        if src.Length <> dst.Length then invalidArg "dst" "item–item sources and targets must have the same length"
+        let seen = Collections.Generic.HashSet<int64>()
+        [| for k in 0 .. src.Length - 1 do
+            let a, b = src.[k], dst.[k]
+            if a < 0 || a >= numItems || b < 0 || b >= numItems then
+                invalidArg "src" (sprintf "item–item pair %d: (%d, %d) outside 0..%d" k a b (numItems - 1))
+            if a <> b then
+                let lo, hi = min a b, max a b
+                if seen.Add(int64 lo * int64 numItems + int64 hi) then yield lo, hi |]
+
+    /// Builds the graph from training interactions (user, item, raw weight), item–attribute edges (when
+    /// `itemAttributes` has columns) and item–item edges (`itemSrc`, `itemDst`: e.g. TextKnn's text neighbours;
+    /// stored once per unordered pair, both ways, weight 1). O(E log E).
+    let buildWithItemEdges (numUsers: int) (numItems: int) (users: int[]) (items: int[]) (weights: float32[]) (edgeWeight: string) (itemAttributes: Csr) (itemSrc: int[]) (itemDst: int[]) : HeteroGraph =
         if items.Length <> users.Length || weights.Length <> users.Length then invalidArg "items" "users, items and weights must have the same length"
         if itemAttributes.Rows <> numItems then invalidArg "itemAttributes" (sprintf "must have %d rows, got %d" numItems itemAttributes.Rows)
         let numAttrs = itemAttributes.Cols
         let n = numUsers + numItems + numAttrs
         let aSrc, aDst, _ = Csr.toEdges itemAttributes
+        let pairs = itemPairs numItems itemSrc itemDst
         let e = users.Length
         let m = aSrc.Length
-        let src = Array.zeroCreate (2 * (e + m))
-        let dst = Array.zeroCreate (2 * (e + m))
-        let w = Array.zeroCreate (2 * (e + m))
+        let q = pairs.Length
+        let src = Array.zeroCreate (2 * (e + m + q))
+        let dst = Array.zeroCreate (2 * (e + m + q))
+        let w = Array.zeroCreate (2 * (e + m + q))
         for k in 0 .. e - 1 do
             if users.[k] < 0 || users.[k] >= numUsers then invalidArg "users" (sprintf "pair %d: user %d outside 0..%d" k users.[k] (numUsers - 1))
             if items.[k] < 0 || items.[k] >= numItems then invalidArg "items" (sprintf "pair %d: item %d outside 0..%d" k items.[k] (numItems - 1))
@@ -108,6 +125,11 @@ module HeteroGraph =
             let o = 2 * (e + k)
             src.[o] <- i; dst.[o] <- a; w.[o] <- 1.0f
             src.[o + 1] <- a; dst.[o + 1] <- i; w.[o + 1] <- 1.0f
+        for k in 0 .. q - 1 do
+            let a, b = pairs.[k]
+            let o = 2 * (e + m + k)
+            src.[o] <- numUsers + a; dst.[o] <- numUsers + b; w.[o] <- 1.0f
+            src.[o + 1] <- numUsers + b; dst.[o + 1] <- numUsers + a; w.[o + 1] <- 1.0f
         let weighted = Csr.ofEdges n n src dst w // repeats summed
         let binary = { weighted with Values = Array.create weighted.Nnz 1.0f }
         { NumUsers = numUsers
@@ -116,3 +138,7 @@ module HeteroGraph =
           Norm = Normalize.symmetric binary
           EdgeWeight = weighted.Values
           Transpose = transposePositions binary }
+
+    /// The graph of training interactions and item–attribute edges only (no item–item edges).
+    let build (numUsers: int) (numItems: int) (users: int[]) (items: int[]) (weights: float32[]) (edgeWeight: string) (itemAttributes: Csr) : HeteroGraph =
+        buildWithItemEdges numUsers numItems users items weights edgeWeight itemAttributes [||] [||]

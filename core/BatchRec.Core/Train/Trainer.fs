@@ -103,7 +103,11 @@ module Trainer =
         | "gat" | "gat-text" ->
             let u, i, w = Csr.toEdges graphs.TrainWeighted
             let attrs = if Config.usesAttributes m then features.ItemAttributes else Csr.ofEdges numItems 0 [||] [||] [||]
-            let graph = HeteroGraph.build numUsers numItems u i w m.EdgeWeight attrs
+            let kSrc, kDst =
+                if m.Kind = "gat-text" && m.TextNeighbours > 0 && features.TextDim > 0 then
+                    TextKnn.neighbours device features.TextDim features.ItemText features.ItemHasText m.TextNeighbours
+                else [||], [||]
+            let graph = HeteroGraph.buildWithItemEdges numUsers numItems u i w m.EdgeWeight attrs kSrc kDst
             let warm = Array.zeroCreate numItems
             for it in i do warm.[it] <- true
             new GatModel(device, m, graph, features, (m.Kind = "gat-text"), warm) :> IRecModel, []
