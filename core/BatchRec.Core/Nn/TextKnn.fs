@@ -11,11 +11,19 @@ open TorchSharp
 [<RequireQualifiedAccess>]
 module TextKnn =
     /// The k nearest other items (cosine similarity of the rows of `text`, [numItems × dim] row-major) of every
-    /// item whose `hasText` is true; items without text have none and are nobody's neighbour. Ties are broken by
-    /// the lower item index, so the result does not depend on thread counts. Returns the directed pairs
+    /// item whose `hasText` is true; items without text have none and are nobody's neighbour. Equal similarities
+    /// go to the lower item index (the float32 products themselves can differ in the last bit with the block size
+    /// or the BLAS's threads, so which of two equally similar items is kept is fixed per machine and setting, like
+    /// the rest of training's floating point). Returns the directed pairs
     /// (item, neighbour), item ascending, neighbours by decreasing similarity. O(n² · dim) for the similarities
-    /// (one [1024, n] block at a time on `device`) and O(n² log k) for the selection.
-    let neighbours (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
+    /// (one block of min(1024, 16M / n) rows × n at a time on `device`: at most 64 MiB) and O(n² · k) for the
+    /// selection at worst (an insertion into the sorted k best only when a value beats the k-th).
+    let rec neighbours (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
+        neighboursInBlocks (16 * 1024 * 1024) device dim text hasText k
+
+    /// `neighbours` with blocks of at most min(1024, blockValues / n) rows (at least one); tests take small blocks
+    /// to cross block boundaries.
+    and neighboursInBlocks (blockValues: int) (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
         if k < 0 then invalidArg "k" (sprintf "must be >= 0, got %d" k)
         let numItems = hasText.Length
         if text.Length <> numItems * dim then invalidArg "text" (sprintf "has %d values, expected %d items × %d" text.Length numItems dim)
@@ -31,7 +39,9 @@ module TextKnn =
         let t = torch.tensor(rows, device = device).reshape(int64 n, int64 dim) // [n, dim]
         let t = torch.nn.functional.normalize(t, p = 2.0, dim = 1L)
         let tt = t.t()
-        let chunk = 1024
+        // a block of similarities holds at most 1,024 rows and blockValues values (by default 16 M: 64 MiB, on the
+        // device and once more here)
+        let chunk = max 1 (min 1024 (blockValues / n))
         for start in 0 .. chunk .. n - 1 do
             use inner = torch.NewDisposeScope()
             let len = min chunk (n - start)
