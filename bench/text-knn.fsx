@@ -1,6 +1,6 @@
 // Cost of gat-text's text-neighbour graph (model.textNeighbours, Nn/TextKnn.fs): the k = 10 nearest items of every
 // item by cosine similarity of 384-dim vectors, for catalogues of n items (random unit vectors: the cost depends on
-// n and the dimension only). O(n² · 384) for the similarities, O(n² log k) for the selection.
+// n and the dimension only). O(n² · 384) for the similarities, O(n² · k) at worst for the selection.
 // Needs a Release build of the core tests (for the patched libtorch): dotnet build tests/BatchRec.Core.Tests -c Release
 // then: dotnet fsi bench/text-knn.fsx [n ...] (from the repository root; default 9742 50000 100000)
 #r "../tests/BatchRec.Core.Tests/bin/Release/net10.0/linux-x64/TorchSharp.dll"
