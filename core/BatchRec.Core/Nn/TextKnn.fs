@@ -5,25 +5,15 @@ open TorchSharp
 
 /// Item–item edges from the language model: each item with text is joined to the k items whose text vectors are
 /// most similar to its own (cosine similarity), a semantic item–item graph like LATTICE's and FREEDOM's
-/// (Zhang et al. 2021; Zhou et al. 2023), here as a fourth kind of edge of the GAT's graph (model.textNeighbours).
+/// (Zhang et al. 2021; Zhou et al. 2023), here as the third kind of edge of the GAT's graph, beside user–item and
+/// item–attribute (model.textNeighbours).
 /// An item nobody has clicked yet is thereby joined to the items whose descriptions read like its own, and the
 /// propagation carries their collaborative signal to it.
 [<RequireQualifiedAccess>]
 module TextKnn =
-    /// The k nearest other items (cosine similarity of the rows of `text`, [numItems × dim] row-major) of every
-    /// item whose `hasText` is true; items without text have none and are nobody's neighbour. Equal similarities
-    /// go to the lower item index (the float32 products themselves can differ in the last bit with the block size
-    /// or the BLAS's threads, so which of two equally similar items is kept is fixed per machine and setting, like
-    /// the rest of training's floating point). Returns the directed pairs
-    /// (item, neighbour), item ascending, neighbours by decreasing similarity. O(n² · dim) for the similarities
-    /// (one block of min(1024, 16M / n) rows × n at a time on `device`: at most 64 MiB) and O(n² · k) for the
-    /// selection at worst (an insertion into the sorted k best only when a value beats the k-th).
-    let rec neighbours (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
-        neighboursInBlocks (16 * 1024 * 1024) device dim text hasText k
-
-    /// `neighbours` with blocks of at most min(1024, blockValues / n) rows (at least one); tests take small blocks
-    /// to cross block boundaries.
-    and neighboursInBlocks (blockValues: int) (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
+    /// `neighbours` (below) with blocks of at most min(1024, blockValues / n) rows (at least one); tests take small
+    /// blocks to cross block boundaries.
+    let neighboursInBlocks (blockValues: int) (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
         if k < 0 then invalidArg "k" (sprintf "must be >= 0, got %d" k)
         let numItems = hasText.Length
         if text.Length <> numItems * dim then invalidArg "text" (sprintf "has %d values, expected %d items × %d" text.Length numItems dim)
@@ -68,3 +58,14 @@ module TextKnn =
                     src.[row * kk + q] <- idx.[row]
                     dst.[row * kk + q] <- idx.[bestJ.[q]]) |> ignore
         src, dst
+
+    /// The k nearest other items (cosine similarity of the rows of `text`, [numItems × dim] row-major) of every
+    /// item whose `hasText` is true; items without text have none and are nobody's neighbour. Equal similarities
+    /// go to the lower item index (the float32 products themselves can differ in the last bit with the block size
+    /// or the BLAS's threads, so which of two equally similar items is kept is fixed per machine and setting, like
+    /// the rest of training's floating point). Returns the directed pairs
+    /// (item, neighbour), item ascending, neighbours by decreasing similarity. O(n² · dim) for the similarities
+    /// (one block of min(1024, 16M / n) rows × n at a time on `device`: at most 64 MiB) and O(n² · k) for the
+    /// selection at worst (an insertion into the sorted k best only when a value beats the k-th).
+    let neighbours (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
+        neighboursInBlocks (16 * 1024 * 1024) device dim text hasText k
