@@ -37,7 +37,9 @@ type ModelConfig =
       /// gat-text: how the projected text joins the id embedding: add (e + P t) | mlp (e + P t + MLP([e ; P t])).
       Fusion: string
       /// gat-text: join each item with text to its k nearest items by text similarity (item–item edges); 0 = none.
-      TextNeighbours: int }
+      TextNeighbours: int
+      /// Trainable models: dot (score = ⟨h_u, h_i⟩) | cosine (the final embeddings unit-normalised, so score = cos).
+      Score: string }
 
 type TrainConfig =
     { MaxEpochs: int
@@ -58,7 +60,20 @@ type TrainConfig =
       /// layer-0 features, f_L = the one next to the batch). Empty (the default) = full-graph propagation every
       /// batch. Non-empty: mini-batch training on sampled blocks (Graph/NeighbourSampling), so training memory is
       /// bounded by the batch (batch · Π f_l · dim) rather than the graph; must have model.layers entries, each ≥ 1.
-      Fanout: int list }
+      Fanout: int list
+      /// bpr (one uniform negative per pair) | softmax (sampled softmax over train.negatives shared negatives).
+      Loss: string
+      /// softmax: uniform negatives drawn per batch, shared by its pairs.
+      Negatives: int
+      /// Temperature τ dividing the scores of the softmax loss, and of BPR with model.score cosine.
+      Temperature: float }
+
+/// EASE (model.kind ease): the closed-form item–item model.
+type EaseConfig =
+    { /// L2 weights λ tried: each is fitted on the train split and scored on validation; the best is kept.
+      Lambdas: float list
+      /// Refuse to fit when the fit's two items × items float32 matrices would need more than this many GiB.
+      MaxGiB: float }
 
 type SplitConfig = { Valid: float; Test: float }
 
@@ -174,6 +189,7 @@ type Config =
     { Dataset: DatasetConfig
       Model: ModelConfig
       Train: TrainConfig
+      Ease: EaseConfig
       Split: SplitConfig
       Eval: EvalConfig
       Score: ScoreConfig
@@ -207,10 +223,12 @@ module Config =
         { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
           Model =
             { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
-              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add"; TextNeighbours = 10 }
+              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add"; TextNeighbours = 10; Score = "dot" }
           Train =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
-              EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = [] }
+              EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = []
+              Loss = "bpr"; Negatives = 256; Temperature = 0.1 }
+          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0 }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
           Score = { K = 20; UserChunk = 2048; BlockMiB = 256; Threads = 0 }
@@ -241,7 +259,7 @@ module Config =
 
     let private isQueueName (q: string) = q <> "" && q |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
-    let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ]
+    let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
     /// Model kinds that use text features (the shell encodes text only for these).
     let usesText (kind: string) = kind = "gat-text"
     /// Model kinds whose graph has attribute nodes.
@@ -279,6 +297,12 @@ module Config =
         check (c.Train.Patience > 0) "train.patience" (sprintf "must be > 0, got %d" c.Train.Patience)
         check (List.contains c.Train.Device [ "auto"; "cpu"; "cuda" ]) "train.device" (sprintf "must be auto, cpu or cuda, got '%s'" c.Train.Device)
         check (c.Train.Threads >= 0) "train.threads" (sprintf "must be >= 0, got %d" c.Train.Threads)
+        check (List.contains c.Train.Loss [ "bpr"; "softmax" ]) "train.loss" (sprintf "must be bpr or softmax, got '%s'" c.Train.Loss)
+        check (c.Train.Negatives > 0) "train.negatives" (sprintf "must be > 0, got %d" c.Train.Negatives)
+        check (c.Train.Temperature > 0.0) "train.temperature" (sprintf "must be > 0, got %g" c.Train.Temperature)
+        check (List.contains c.Model.Score [ "dot"; "cosine" ]) "model.score" (sprintf "must be dot or cosine, got '%s'" c.Model.Score)
+        check (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0)) "ease.lambdas" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.Lambdas)
+        check (c.Ease.MaxGiB > 0.0) "ease.maxGiB" (sprintf "must be > 0, got %g" c.Ease.MaxGiB)
         if not c.Train.Fanout.IsEmpty then
             check (c.Model.Kind = "gat" || c.Model.Kind = "gat-text") "train.fanout"
                 (sprintf "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)" c.Train.Fanout c.Model.Kind)
@@ -365,6 +389,9 @@ module Config =
             match el.ValueKind, (if el.ValueKind = JsonValueKind.Number then el.TryGetInt64() else (false, 0L)) with
             | JsonValueKind.Number, (true, v) -> v
             | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
+        member this.FloatList (key: string) (el: JsonElement) (dflt: float list) =
+            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> this.Float key x 0.0 ]
+            else errors.Add { Key = key; Message = sprintf "must be an array of numbers, got %s" (el.GetRawText()) }; dflt
         member _.Float (key: string) (el: JsonElement) (dflt: float) =
             if el.ValueKind = JsonValueKind.Number then el.GetDouble()
             else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
@@ -388,10 +415,14 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
                 match key with
+                | "ease" ->
+                    r.Obj v key [ "lambdas"; "maxGiB" ] (fun k e ->
+                        let ea = c.Ease
+                        c <- { c with Ease = if k = "ease.lambdas" then { ea with Lambdas = r.FloatList k e ea.Lambdas } else { ea with MaxGiB = r.Float k e ea.MaxGiB } })
                 | "compare" ->
-                    r.Obj v key [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text" ] (fun k e ->
+                    r.Obj v key (List.ofSeq knownModels) (fun k e ->
                         if e.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(k.Substring(key.Length + 1), e.GetRawText()) }
                         else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (e.GetRawText()) })
                 | "dataset" ->
@@ -404,7 +435,7 @@ module Config =
                                         | "dataset.output" -> { d with Output = r.Str k e d.Output }
                                         | _ -> { d with Work = r.Str k e d.Work } })
                 | "model" ->
-                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout"; "fusion"; "textNeighbours" ] (fun k e ->
+                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout"; "fusion"; "textNeighbours"; "score" ] (fun k e ->
                         let m = c.Model
                         c <- { c with Model =
                                         match k with
@@ -420,9 +451,10 @@ module Config =
                                         | "model.idDropout" -> { m with IdDropout = r.Float k e m.IdDropout }
                                         | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
                                         | "model.textNeighbours" -> { m with TextNeighbours = r.Int k e m.TextNeighbours }
+                                        | "model.score" -> { m with Score = r.Str k e m.Score }
                                         | _ -> { m with Layers = r.Int k e m.Layers } })
                 | "train" ->
-                    r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads"; "fanout" ] (fun k e ->
+                    r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads"; "fanout"; "loss"; "negatives"; "temperature" ] (fun k e ->
                         let t = c.Train
                         c <- { c with Train =
                                         match k with
@@ -435,6 +467,9 @@ module Config =
                                         | "train.seed" -> { t with Seed = r.Int k e t.Seed }
                                         | "train.device" -> { t with Device = r.Str k e t.Device }
                                         | "train.fanout" -> { t with Fanout = r.IntList k e t.Fanout }
+                                        | "train.loss" -> { t with Loss = r.Str k e t.Loss }
+                                        | "train.negatives" -> { t with Negatives = r.Int k e t.Negatives }
+                                        | "train.temperature" -> { t with Temperature = r.Float k e t.Temperature }
                                         | _ -> { t with Threads = r.Int k e t.Threads } })
                 | "split" ->
                     r.Obj v key [ "valid"; "test" ] (fun k e ->

@@ -67,6 +67,11 @@ module Pipeline =
     let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: Action<EpochReport>) (ct: CancellationToken) =
         Trainer.train cfg device graphs features onEpoch.Invoke ct
 
+    /// `train`, with each setting a model tries (EASE's λ values) reported to `onTuning` as it is scored.
+    let trainTuned (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: Action<EpochReport>)
+                   (onTuning: Action<TuningPoint>) (ct: CancellationToken) =
+        Trainer.trainWith cfg device graphs features onEpoch.Invoke onTuning.Invoke ct
+
     /// Items with no training interaction: their embeddings come from text and attributes only (cold start).
     let coldItems (graphs: SplitGraphs) : bool[] =
         let warm = Array.zeroCreate graphs.Train.Cols
@@ -86,7 +91,19 @@ module Pipeline =
             t0.reshape(rows, int64 dim)
 
     let private factorTensors (device: torch.Device) (m: TrainedModel) =
-        matrix device m.UserFactors m.Dim, matrix device m.ItemFactors m.Dim // [U, d], [I, d]
+        if m.Dim = 0 then
+            torch.zeros([| int64 m.NumUsers; 0L |], dtype = torch.float32, device = device), torch.zeros([| int64 m.NumItems; 0L |], dtype = torch.float32, device = device)
+        else matrix device m.UserFactors m.Dim, matrix device m.ItemFactors m.Dim // [U, d], [I, d]
+
+    /// The model's item–item weights as a [I, I] tensor on `device`, or None when it has none.
+    let private weightsTensor (device: torch.Device) (m: TrainedModel) : torch.Tensor option =
+        if m.ItemWeights.Length = 0 then None else Some(matrix device m.ItemWeights m.NumItems)
+
+    /// How the reason item of a recommendation is chosen for this model (the output's reason_kind):
+    /// "item-contribution" with an item–item part (Explain.contributions), "none" for popularity, else
+    /// "embedding-cosine" (Explain.reasons).
+    let reasonKind (m: TrainedModel) =
+        if m.ItemWeights.Length > 0 then "item-contribution" elif m.Kind = "popularity" then "none" else "embedding-cosine"
 
     /// The held-out items (ascending) and the cold interactions as a user × held-out-index CSR.
     let private coldTruth (graphs: SplitGraphs) =
@@ -98,14 +115,16 @@ module Pipeline =
 
     /// eval.mode cold-items: each user with interactions on held-out items ranks the held-out items only (none
     /// of them was trained on); metrics at ColdKs over those interactions. Empty when nothing is held out.
-    let private evaluateCold (cfg: Config) (ue: torch.Tensor) (ie: torch.Tensor) (graphs: SplitGraphs) : MetricRecord list =
+    let private evaluateCold (cfg: Config) (ue: torch.Tensor) (ie: torch.Tensor) (w: torch.Tensor option) (graphs: SplitGraphs) : MetricRecord list =
         if graphs.Cold.Nnz = 0 then []
         else
             let held, truth = coldTruth graphs
             use idx = Tensors.indices ie.device held
             use sub = ie.index_select(0L, idx) // [H, d]
+            use wSub = match w with Some w -> w.index_select(1L, idx).contiguous() | None -> null // [I, H]: the held-out items' columns
+            let ii = if isNull wSub then None else Some { Weights = wSub; History = graphs.Train }
             let none = Csr.ofEdges graphs.Cold.Rows held.Length [||] [||] [||]
-            [ for v in Evaluation.evaluate ue sub none truth cfg.Eval.ColdKs (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB held.Length) ->
+            [ for v in Evaluation.evaluateSampleWith ii ue sub none truth cfg.Eval.ColdKs (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB held.Length) 0 ->
                   { Split = "cold"; Metric = v.Metric; K = v.K; Value = v.Value } ]
 
     /// Full-ranking metrics on valid (train masked) and test (train and valid masked), over every user of each split
@@ -115,10 +134,15 @@ module Pipeline =
         let ue, ie = factorTensors device m
         use ue = ue
         use ie = ie
+        let w = weightsTensor device m
+        use _w = match w with Some t -> t | None -> null
+        // the item–item part reads the train split as the users' history for valid and test alike (as the factor
+        // models, trained on it alone, see it)
+        let ii = w |> Option.map (fun t -> { Weights = t; History = graphs.Train })
         [ for split, exclude, truth in [ "valid", graphs.Train, graphs.Valid; "test", graphs.TrainValid, graphs.Test ] do
-              for v in Evaluation.evaluateSample ue ie exclude truth cfg.Eval.Ks (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) cfg.Eval.MaxUsers do
+              for v in Evaluation.evaluateSampleWith ii ue ie exclude truth cfg.Eval.Ks (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) cfg.Eval.MaxUsers do
                   yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value }
-          yield! evaluateCold cfg ue ie graphs ]
+          yield! evaluateCold cfg ue ie w graphs ]
 
     /// Reference points for the cold split: "random" (the expected Recall and NDCG of a uniformly random ranking
     /// of the held-out items, exact) and "tag-popularity" (held-out items ranked by the mean training popularity of
@@ -170,7 +194,7 @@ module Pipeline =
     /// held until enumeration ends. Throws ArgumentException when the range is not inside 0..users.
     let scoreRangeDeferred (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (start: int) (count: int)
         : seq<TopK * (unit -> int[])> =
-        let numUsers = m.UserFactors.Length / m.Dim
+        let numUsers = m.NumUsers
         if start < 0 || count < 0 || start + count > numUsers then
             invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
         seq {
@@ -179,15 +203,25 @@ module Pipeline =
             let ue, ie = if inPlace then null, null else factorTensors device m
             use _ue = ue
             use _ie = ie
-            let numItems = m.ItemFactors.Length / m.Dim
-            let inv = if m.Kind = "popularity" then [||] else Explain.inverseNorms m.ItemFactors m.Dim
+            let w = if inPlace then None else weightsTensor device m
+            use _w = match w with Some t -> t | None -> null
+            // scoring reads every interaction as the users' history (graphs.All), the items it also excludes
+            let ii = w |> Option.map (fun t -> { Weights = t; History = graphs.All })
+            let numItems = m.NumItems
+            let reasonKind = reasonKind m
+            let inv = if reasonKind = "embedding-cosine" then Explain.inverseNorms m.ItemFactors m.Dim else [||]
             let chunk = Config.blockUsers cfg.Score.UserChunk cfg.Score.BlockMiB numItems
             for s in start .. chunk .. start + count - 1 do
                 let n = min chunk (start + count - s)
                 let block =
-                    if inPlace then Ranking.topKBlockArrays cfg.Score.Threads m.UserFactors m.ItemFactors m.Dim graphs.All cfg.Score.K s n
-                    else Ranking.topKBlock ue ie graphs.All cfg.Score.K s n
-                let reasons () = if inv.Length = 0 then Array.create block.Items.Length -1 else Explain.reasons cfg.Score.Threads m.ItemFactors inv m.Dim graphs.All block
+                    if inPlace then
+                        Ranking.topKBlockArraysWith cfg.Score.Threads m.NumUsers m.NumItems m.UserFactors m.ItemFactors m.Dim m.ItemWeights graphs.All graphs.All cfg.Score.K s n
+                    else Ranking.topKBlockWith ii ue ie graphs.All cfg.Score.K s n
+                let reasons () =
+                    match reasonKind with
+                    | "item-contribution" -> Explain.contributions cfg.Score.Threads m.ItemWeights numItems graphs.All block
+                    | "embedding-cosine" -> Explain.reasons cfg.Score.Threads m.ItemFactors inv m.Dim graphs.All block
+                    | _ -> Array.create block.Items.Length -1
                 yield block, reasons
         }
 
@@ -198,7 +232,7 @@ module Pipeline =
 
     /// scoreRange over every user.
     let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
-        scoreRange cfg device graphs m 0 (m.UserFactors.Length / m.Dim)
+        scoreRange cfg device graphs m 0 m.NumUsers
 
     /// The benchmark's lower bound for scoring (which adds masking, top-K, reasons and writing): the bare user × item
     /// score product U·Iᵀ of the model's factors. Made once (factor tensors, one reused output buffer); each Run
@@ -208,6 +242,7 @@ module Pipeline =
     /// of users × 1024 items into its own buffer, on the CPU only), i.e. the scorer without its selection.
     type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool) =
         do if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+        do if m.Dim = 0 || m.ItemWeights.Length > 0 then invalidArg "m" (sprintf "the bare product is for factor models; '%s' has an item–item part" m.Kind)
         do if tiled && device.``type`` <> DeviceType.CPU then invalidArg "tiled" "the scorer's tiled products run on the CPU"
         let ue, ie = factorTensors device m
         let it = ie.t()
@@ -237,11 +272,31 @@ module Pipeline =
     /// of `m`, or zeros where that is -1 (an id the model never saw). Used to evaluate a previous model on a new
     /// run's data. O((U + I)·dim). Throws ArgumentException for a row index outside the model.
     let remapFactors (m: TrainedModel) (userRows: int[]) (itemRows: int[]) : TrainedModel =
-        let take (src: float32[]) (rows: int[]) (name: string) =
-            let n = src.Length / m.Dim
-            let dst = Array.zeroCreate (rows.Length * m.Dim)
-            rows |> Array.iteri (fun r s ->
+        let check (n: int) (rows: int[]) (name: string) =
+            for s in rows do
                 if s >= n || s < -1 then invalidArg name (sprintf "row %d is outside 0..%d" s (n - 1))
-                if s >= 0 then Array.blit src (s * m.Dim) dst (r * m.Dim) m.Dim)
+        check m.NumUsers userRows "userRows"
+        check m.NumItems itemRows "itemRows"
+        let take (src: float32[]) (rows: int[]) =
+            let dst = Array.zeroCreate (rows.Length * m.Dim)
+            rows |> Array.iteri (fun r s -> if s >= 0 then Array.blit src (s * m.Dim) dst (r * m.Dim) m.Dim)
             dst
-        { m with UserFactors = take m.UserFactors userRows "userRows"; ItemFactors = take m.ItemFactors itemRows "itemRows" }
+        let weights =
+            if m.ItemWeights.Length = 0 then [||]
+            else
+                // W'[r, c] = W[itemRows[r], itemRows[c]], zero where either item is new
+                let n = itemRows.Length
+                let dst = Array.zeroCreate (n * n)
+                Threading.Tasks.Parallel.For(0, n, fun r ->
+                    let sr = itemRows.[r]
+                    if sr >= 0 then
+                        for c in 0 .. n - 1 do
+                            let sc = itemRows.[c]
+                            if sc >= 0 then dst.[r * n + c] <- m.ItemWeights.[sr * m.NumItems + sc]) |> ignore
+                dst
+        { m with
+            NumUsers = userRows.Length
+            NumItems = itemRows.Length
+            UserFactors = take m.UserFactors userRows
+            ItemFactors = take m.ItemFactors itemRows
+            ItemWeights = weights }

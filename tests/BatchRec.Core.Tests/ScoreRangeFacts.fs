@@ -47,10 +47,11 @@ let ``the bare product, whole or in the scorer's tiles, computes every user × i
     // 1,500 users × 2,100 items: rows and items both cross a 1024 tile boundary, and the chunk (700) another
     let rng = Random(3)
     let m =
-        { Kind = "lightgcn"; Dim = 3
+        { Kind = "lightgcn"; NumUsers = 1500; NumItems = 2100; Dim = 3
           UserFactors = Array.init (1500 * 3) (fun _ -> float32 (rng.NextDouble()))
           ItemFactors = Array.init (2100 * 3) (fun _ -> float32 (rng.NextDouble()))
-          BestEpoch = 1; EpochsRun = 1; BestValid = 0.0; StoppedEarly = false; SecondsPerEpoch = 0.0 }
+          ItemWeights = [||]
+          BestEpoch = 1; EpochsRun = 1; BestValid = 0.0; StoppedEarly = false; SecondsPerEpoch = 0.0; Tuning = [] }
     for tiled in [ false; true ] do
         use bare = new Pipeline.BareProduct(torch.CPU, m, 700, tiled)
         Assert.Equal(1500L * 2100L, bare.Run())

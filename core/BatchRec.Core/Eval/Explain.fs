@@ -336,3 +336,29 @@ module Explain =
                         bestItem.[v] <- Vector512.Create(-1))
                 (fun bestItem l -> bestItem.[l / 16].[l % 16])
                 (fun factorsPtr invPtr h0 h1 rt nv best bestItem -> scanUser16 factorsPtr invPtr dim history.ColIdx h0 h1 rt nv best bestItem)
+
+    /// The reason item of every row of a top-K block for a model with an item–item part W (row-major
+    /// [history items × items], Ranking.ItemItem): the user's history item i with the largest contribution W[i, r] to
+    /// the recommended item r's score. For EASE, whose score is the sum of these contributions, that is exact: the
+    /// history item that added the most. Ties go to the earlier (lower) history item; -1 when the user has no history
+    /// or no history item adds a positive amount. Users in parallel on at most `threads` workers (0: one per core).
+    /// O(Σ_rows |history|).
+    let contributions (threads: int) (weights: float32[]) (numItems: int) (history: Csr) (block: TopK) : int[] =
+        if int64 weights.Length <> int64 history.Cols * int64 numItems then
+            invalidArg "weights" (sprintf "%d weights for %d history items × %d items" weights.Length history.Cols numItems)
+        let result = Array.create block.Items.Length -1
+        Parallel.For(0, block.Users.Length, Workers.options threads, fun b ->
+            let u = block.Users.[b]
+            let h0, h1 = history.RowPtr.[u], history.RowPtr.[u + 1]
+            for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 do
+                let r = int64 block.Items.[p]
+                let mutable best = 0.0f
+                let mutable bestItem = -1
+                for q in h0 .. h1 - 1 do
+                    let i = history.ColIdx.[q]
+                    let w = weights.[int (int64 i * int64 numItems + r)]
+                    if w > best then
+                        best <- w
+                        bestItem <- i
+                result.[p] <- bestItem) |> ignore
+        result

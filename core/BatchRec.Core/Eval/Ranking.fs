@@ -20,6 +20,12 @@ type TopK =
       Items: int[]
       Scores: float32[] }
 
+/// The item–item part of a score (EASE's B, alone or beside factors): s(u, j) += Σ_{i ∈ History(u)} Weights[i, j].
+/// Weights is a float32 tensor [History.Cols, items ranked], row-major (row i = what history item i adds to every
+/// ranked item; EASE's B is square), on the device the scores are computed on; History the users' item rows
+/// (users × history items, binary: stored values are ignored).
+type ItemItem = { Weights: torch.Tensor; History: Csr }
+
 /// How many threads a CPU kernel of scoring (the fused top-K, the reasons) runs on: `threads` > 0 caps them
 /// (score.threads), 0 = one per core.
 [<RequireQualifiedAccess>]
@@ -276,6 +282,33 @@ module Ranking =
         member _.ScoresAt() : nativeptr<float32> = if scores.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(scores, 0))
         member _.ItemsAt() : nativeptr<int> = if items.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(items, 0))
 
+    /// Adds the item–item part to one row of scores: row[0 .. cn) += Σ_{p ∈ history row u} W[history.ColIdx.[p], c0 .. c0 + cn)
+    /// (W row-major, numItems columns, at `w`; the history's values are ignored). O(|history row| · cn).
+    let private addItemItem (w: nativeint) (numItems: int) (history: Csr) (u: int) (c0: int) (cn: int) (row: nativeptr<float32>) =
+        let lanes = Vector<float32>.Count
+        for p in history.RowPtr.[u] .. history.RowPtr.[u + 1] - 1 do
+            let src : nativeptr<float32> = NativePtr.ofNativeInt (w + nativeint (int64 history.ColIdx.[p] * int64 numItems + int64 c0) * 4n)
+            let mutable j = 0
+            while j + lanes <= cn do
+                let a = Unsafe.Read<Vector<float32>>(NativePtr.toVoidPtr (NativePtr.add row j))
+                let b = Unsafe.Read<Vector<float32>>(NativePtr.toVoidPtr (NativePtr.add src j))
+                Unsafe.Write(NativePtr.toVoidPtr (NativePtr.add row j), a + b)
+                j <- j + lanes
+            while j < cn do
+                NativePtr.set row j (NativePtr.get row j + NativePtr.get src j)
+                j <- j + 1
+
+    /// An item–item part as (weights address, history) for the CPU kernels: `Weights` must be a contiguous float32
+    /// CPU tensor [History.Cols, numItems] (numItems = the items ranked).
+    let private itemItemAt (numItems: int) (ii: ItemItem option) : struct (nativeint * Csr) voption =
+        match ii with
+        | None -> ValueNone
+        | Some ii ->
+            if ii.Weights.device.``type`` <> DeviceType.CPU || ii.Weights.dtype <> torch.float32 || not (ii.Weights.is_contiguous())
+               || ii.Weights.shape <> [| int64 ii.History.Cols; int64 numItems |] then
+                invalidArg "ii" (sprintf "item–item weights must be a contiguous float32 CPU tensor [%d, %d] (history items × items ranked), got %A" ii.History.Cols numItems ii.Weights.shape)
+            ValueSome(struct (SpMM.address ii.Weights, ii.History))
+
     /// Marks user u's excluded items among [c0, c0 + cn) -∞ in its score row (`row` = item c0's score; exPos.[r] =
     /// where the last tile stopped in u's ascending exclusion row), then scans the row into row r's kept entries:
     /// unordered slots (scanSlots) or a heap (scanSegment).
@@ -350,7 +383,8 @@ module Ranking =
     /// `itemEmb` are float32 CPU tensors. The path where MKL's sgemm is not found (productSelectBlas). With `scan`
     /// false only the products are computed; then the result is empty. `computed`.[0] gains the number of scores
     /// computed.
-    let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
+                                   (ii: struct (nativeint * Csr) voption) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
         let selection = Selection(users, numItems, k, slots, exclude, scan, 0)
@@ -367,7 +401,13 @@ module Ranking =
                 use out = flat.view(int64 rn, int64 cn)
                 use items = itemEmb.narrow(0L, int64 c0, int64 cn)
                 use itemsT = items.t()
-                out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
+                if itemEmb.shape.[1] = 0L then out.zero_() |> ignore // no factors (EASE alone)
+                else out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
+                match ii with
+                | ValueSome(struct (w, history)) ->
+                    Threading.Tasks.Parallel.For(0, rn, fun t ->
+                        addItemItem w numItems history users.[r0 + t] c0 cn (NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn))) |> ignore
+                | ValueNone -> ()
                 computed.[0] <- computed.[0] + int64 (rn * cn)
                 if scan then
                     Threading.Tasks.Parallel.For(0, rn, fun t ->
@@ -394,7 +434,8 @@ module Ranking =
     /// float32, row-major, row r = users.[r]), `iAddr` = the item factors (numItems × dim), both to stay put while it runs.
     /// At most `threads` workers (0: one per core).
     let private productSelectBlasAt (computed: int64[]) (gemm: CpuBlas.Gemm) (threads: int) (scan: bool) (slots: bool) (blockRows: int) (colTile: int)
-                                    (uAddr: nativeint) (iAddr: nativeint) (numItems: int) (dim: int) (exclude: Csr) (k: int) (users: int[]) : TopK =
+                                    (uAddr: nativeint) (iAddr: nativeint) (numItems: int) (dim: int) (ii: struct (nativeint * Csr) voption)
+                                    (exclude: Csr) (k: int) (users: int[]) : TopK =
         let count = users.Length
         let selection = Selection(users, numItems, k, slots, exclude, scan, threads)
         let blockRows = max 1 (min blockRows count)
@@ -409,7 +450,13 @@ module Ranking =
                     for c0 in 0 .. colTile .. numItems - 1 do
                         let cn = min colTile (numItems - c0)
                         // scores [rn × cn], row-major: rows r0.. of U times items c0.. of I, transposed
-                        w.Scores(uAddr + nativeint r0 * nativeint dim * 4n, rn, iAddr + nativeint c0 * nativeint dim * 4n, cn, dim)
+                        if dim > 0 then w.Scores(uAddr + nativeint r0 * nativeint dim * 4n, rn, iAddr + nativeint c0 * nativeint dim * 4n, cn, dim)
+                        else NativeMemory.Clear(NativePtr.toVoidPtr (NativePtr.ofNativeInt<float32> w.Buffer), unativeint (rn * cn) * 4un) // EASE alone
+                        match ii with
+                        | ValueSome(struct (wAddr, history)) ->
+                            for t in 0 .. rn - 1 do
+                                addItemItem wAddr numItems history users.[r0 + t] c0 cn (NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn))
+                        | ValueNone -> ()
                         Threading.Interlocked.Add(&computed.[0], int64 (rn * cn)) |> ignore
                         if scan then
                             for t in 0 .. rn - 1 do
@@ -420,10 +467,12 @@ module Ranking =
 
     /// productSelectBlasAt on float32 CPU tensors (`rows` = the users' rows, [n × d]; `itemEmb` [I × d]).
     let private productSelectBlas (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
-                                  (exclude: Csr) (k: int) (users: int[]) : TopK =
+                                  (ii: struct (nativeint * Csr) voption) (exclude: Csr) (k: int) (users: int[]) : TopK =
         use rowsC = rows.contiguous()
         use itemsC = itemEmb.contiguous()
-        productSelectBlasAt computed gemm 0 scan slots blockRows colTile (SpMM.address rowsC) (SpMM.address itemsC) (int itemEmb.shape.[0]) (int itemEmb.shape.[1]) exclude k users
+        let dim = int itemEmb.shape.[1]
+        let address (t: Tensor) = if dim = 0 then 0n else SpMM.address t
+        productSelectBlasAt computed gemm 0 scan slots blockRows colTile (address rowsC) (address itemsC) (int itemEmb.shape.[0]) dim ii exclude k users
 
     /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
     /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
@@ -433,14 +482,15 @@ module Ranking =
           Slots: bool }
         static member Default(k: int) = { Blas = CpuBlas.gemm.Value.IsSome; Slots = slotKernel k }
 
-    let private productSelect (how: CpuSelect) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let private productSelect (how: CpuSelect) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (ii: ItemItem option) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        let ii = itemItemAt (int itemEmb.shape.[0]) ii
         match (if how.Blas then CpuBlas.gemm.Value else None) with
-        | Some gemm -> productSelectBlas [| 0L |] gemm true how.Slots rowTile colTile rows itemEmb exclude k users
-        | None -> productSelectTorch [| 0L |] true how.Slots rowTile colTile rows itemEmb exclude k users
+        | Some gemm -> productSelectBlas [| 0L |] gemm true how.Slots rowTile colTile rows itemEmb ii exclude k users
+        | None -> productSelectTorch [| 0L |] true how.Slots rowTile colTile rows itemEmb ii exclude k users
 
     /// topKUsers on any device: the excluded pairs set to -∞ in the score block, then libtorch's topk, dropping -∞
     /// entries. The reference the CPU selection is tested against, and the path for CUDA (scores stay on the GPU).
-    let topKUsersTorch (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let topKUsersTorchWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         let device = userEmb.device
         let numItems = int (itemEmb.shape.[0])
         let count = users.Length
@@ -449,7 +499,16 @@ module Ranking =
         use userIndex = Tensors.indices device users
         use userRows = userEmb.index_select(0L, userIndex)
         use itemsT = itemEmb.t()
-        let scores = userRows.mm(itemsT) // [count, I]
+        let scores = if itemEmb.shape.[1] = 0L then torch.zeros([| int64 count; int64 numItems |], dtype = torch.float32, device = device) else userRows.mm(itemsT) // [count, I]
+        match ii with
+        | Some ii ->
+            // + H[users] · W: the users' binary history rows as a sparse [count, I] matrix
+            let src = ResizeArray<int>()
+            let dst = ResizeArray<int>()
+            users |> Array.iteri (fun r u -> for p in ii.History.RowPtr.[u] .. ii.History.RowPtr.[u + 1] - 1 do (src.Add r; dst.Add ii.History.ColIdx.[p]))
+            let h = Tensors.sparse device (Csr.ofEdges count ii.History.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f))
+            addInPlace scores (h.mm(ii.Weights)) |> ignore
+        | None -> ()
         // mask: the exclusion rows of these users, as (local row, item) index pairs
         let total = users |> Array.sumBy (fun u -> exclude.RowPtr.[u + 1] - exclude.RowPtr.[u])
         if total > 0 then
@@ -481,6 +540,10 @@ module Ranking =
             offsets.[r + 1] <- items.Count
         { Users = Array.copy users; Offsets = offsets; Items = items.ToArray(); Scores = outScores.ToArray() }
 
+    /// topKUsersTorchWith without an item–item part.
+    let topKUsersTorch (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        topKUsersTorchWith None userEmb itemEmb exclude k users
+
     /// Rows and items of one CPU score tile (users, items) on the libtorch path: 1024 × 1024 floats = 4 MiB, small
     /// enough to stay in the cache between the product that writes it and the scan that reads it. On the sample (610
     /// users × 9,742 items, interleaved with the bare product) 1024 × 1024 and 1024 × 2048 took the bare product's
@@ -491,11 +554,15 @@ module Ranking =
 
     /// topKUsers on the CPU, chosen path and explicit tile sizes (rows × items of scores per product; on the sgemm
     /// path, rows per worker block × items): for tests and tuning.
-    let topKUsersCpu (how: CpuSelect) (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let topKUsersCpuWith (how: CpuSelect) (rowTile: int) (colTile: int) (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
         use index = Tensors.indices userEmb.device users
         use rows = userEmb.index_select(0L, index)
-        productSelect how rowTile colTile rows itemEmb exclude k users
+        productSelect how rowTile colTile rows itemEmb ii exclude k users
+
+    /// topKUsersCpuWith without an item–item part.
+    let topKUsersCpu (how: CpuSelect) (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        topKUsersCpuWith how rowTile colTile None userEmb itemEmb exclude k users
 
     /// topKUsersCpu with the default path for k.
     let topKUsersTiled (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
@@ -508,18 +575,26 @@ module Ranking =
     /// that the user's row of `exclude` does not hold. On the CPU the products a cache-sized tile at a time (by MKL's
     /// sgemm on each worker thread where libtorch exports it, else libtorch's addmm), seen items set to -∞ in the
     /// tile, one scan per row (no index tensors, never the whole n × I block); elsewhere topKUsersTorch. O(n · I · d).
-    let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
-        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
+    let topKUsersWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorchWith ii userEmb itemEmb exclude k users
         else
-            topKUsersTiled (defaultRowTile users.Length) colTile userEmb itemEmb exclude k users
+            topKUsersCpuWith (CpuSelect.Default k) (defaultRowTile users.Length) colTile ii userEmb itemEmb exclude k users
 
-    /// topKUsers for the users [start, start+count) (a view of the user rows, no copy).
-    let topKBlock (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+    /// topKUsersWith without an item–item part.
+    let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        topKUsersWith None userEmb itemEmb exclude k users
+
+    /// topKUsersWith for the users [start, start+count) (a view of the user rows, no copy).
+    let topKBlockWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
         let users = Array.init count (fun r -> start + r)
-        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorch userEmb itemEmb exclude k users
+        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorchWith ii userEmb itemEmb exclude k users
         else
             use rows = userEmb.narrow(0L, int64 start, int64 count)
-            productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb exclude k users
+            productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb ii exclude k users
+
+    /// topKBlockWith without an item–item part.
+    let topKBlock (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+        topKBlockWith None userEmb itemEmb exclude k start count
 
     /// Whether the CPU top-K multiplies with MKL's sgemm (found in libtorch's CPU library, CpuBlas): then
     /// topKBlockArrays can read the factor arrays in place.
@@ -529,21 +604,33 @@ module Ranking =
     /// itemFactors [I × dim], pinned while it runs), on at most `threads` workers (0: one per core; score.threads):
     /// the same lists, without copying the factors into tensors first. Throws InvalidOperationException where sgemm
     /// is not available (blasAvailable), ArgumentException for a range outside the users.
-    let topKBlockArrays (threads: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+    let topKBlockArraysWith (threads: int) (numUsers: int) (numItems: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int)
+                            (itemWeights: float32[]) (history: Csr) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
         let gemm = CpuBlas.gemm.Value |> Option.defaultWith (fun () -> invalidOp "MKL's sgemm is not available: use topKBlock")
-        if dim <= 0 || userFactors.Length % dim <> 0 || itemFactors.Length % dim <> 0 then
-            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not rows of %d" userFactors.Length itemFactors.Length dim)
-        if start < 0 || count < 0 || start + count > userFactors.Length / dim then
-            invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) (userFactors.Length / dim))
+        if dim < 0 || userFactors.Length <> numUsers * dim || itemFactors.Length <> numItems * dim then
+            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not %d and %d rows of %d" userFactors.Length itemFactors.Length numUsers numItems dim)
+        if itemWeights.Length <> 0 && int64 itemWeights.Length <> int64 numItems * int64 numItems then
+            invalidArg "itemWeights" (sprintf "%d item–item weights for %d items (want %d² or none)" itemWeights.Length numItems numItems)
+        if start < 0 || count < 0 || start + count > numUsers then
+            invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
         let users = Array.init count (fun r -> start + r)
         let pu = GCHandle.Alloc(userFactors, GCHandleType.Pinned)
         let pi = GCHandle.Alloc(itemFactors, GCHandleType.Pinned)
+        let pw = GCHandle.Alloc(itemWeights, GCHandleType.Pinned)
         try
             let uAddr = pu.AddrOfPinnedObject() + nativeint start * nativeint dim * 4n
-            productSelectBlasAt [| 0L |] gemm threads true (slotKernel k) (blasBlockRowsFor threads count) colTile uAddr (pi.AddrOfPinnedObject()) (itemFactors.Length / dim) dim exclude k users
+            let ii = if itemWeights.Length = 0 then ValueNone else ValueSome(struct (pw.AddrOfPinnedObject(), history))
+            productSelectBlasAt [| 0L |] gemm threads true (slotKernel k) (blasBlockRowsFor threads count) colTile uAddr (pi.AddrOfPinnedObject()) numItems dim ii exclude k users
         finally
             pu.Free()
             pi.Free()
+            pw.Free()
+
+    /// topKBlockArraysWith for factors alone (dim > 0).
+    let topKBlockArrays (threads: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+        if dim <= 0 || userFactors.Length % dim <> 0 || itemFactors.Length % dim <> 0 then
+            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not rows of %d" userFactors.Length itemFactors.Length dim)
+        topKBlockArraysWith threads (userFactors.Length / dim) (itemFactors.Length / dim) userFactors itemFactors dim [||] exclude exclude k start count
 
     /// The CPU top-K path's products alone, for every row of userEmb against every item (no masking, no selection):
     /// the benchmark's "scorer's own products". Returns the number of scores computed.
@@ -554,8 +641,8 @@ module Ranking =
         let users = Array.init count id
         let computed = [| 0L |]
         match CpuBlas.gemm.Value with
-        | Some gemm -> productSelectBlas computed gemm false false (blasBlockRows count) colTile userEmb itemEmb none 1 users |> ignore
-        | None -> productSelectTorch computed false false rowTile colTile userEmb itemEmb none 1 users |> ignore
+        | Some gemm -> productSelectBlas computed gemm false false (blasBlockRows count) colTile userEmb itemEmb ValueNone none 1 users |> ignore
+        | None -> productSelectTorch computed false false rowTile colTile userEmb itemEmb ValueNone none 1 users |> ignore
         computed.[0]
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
@@ -592,13 +679,13 @@ module Evaluation =
     /// Full-ranking evaluation of the given users: each ranks all items except `exclude`; every metric in
     /// Metrics.names at every k in ks is averaged over the users with at least one truth item; in chunks of
     /// `chunk` users, so memory is O(chunk × items).
-    let evaluateUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
+    let evaluateUsersWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
         if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
         let maxK = List.max ks
         let sums = Collections.Generic.Dictionary<string * int, float>()
         let mutable evaluated = 0
         for start in 0 .. chunk .. users.Length - 1 do
-            let block = Ranking.topKUsers userEmb itemEmb exclude maxK (Array.sub users start (min chunk (users.Length - start)))
+            let block = Ranking.topKUsersWith ii userEmb itemEmb exclude maxK (Array.sub users start (min chunk (users.Length - start)))
             for b in 0 .. block.Users.Length - 1 do
                 let u = block.Users.[b]
                 let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
@@ -614,9 +701,17 @@ module Evaluation =
                   let s = match sums.TryGetValue((m, k)) with | true, s -> s | _ -> 0.0
                   yield { Metric = m; K = k; Value = if evaluated = 0 then 0.0 else s / float evaluated } ]
 
+    /// evaluateUsersWith without an item–item part.
+    let evaluateUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
+        evaluateUsersWith None userEmb itemEmb exclude truth ks chunk users
+
+    /// evaluateUsersWith over `sampleUsers truth maxUsers`.
+    let evaluateSampleWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (maxUsers: int) : MetricValue list =
+        evaluateUsersWith ii userEmb itemEmb exclude truth ks chunk (sampleUsers truth maxUsers)
+
     /// evaluateUsers over `sampleUsers truth maxUsers`.
     let evaluateSample (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (maxUsers: int) : MetricValue list =
-        evaluateUsers userEmb itemEmb exclude truth ks chunk (sampleUsers truth maxUsers)
+        evaluateSampleWith None userEmb itemEmb exclude truth ks chunk maxUsers
 
     /// Full-ranking evaluation: each user with at least one `truth` item ranks all items except `exclude`;
     /// every metric in Metrics.names at every k in ks is averaged over those users.

@@ -18,17 +18,29 @@ type EpochReport =
       Valid: float option
       Improved: bool }
 
-/// A trained model's final embeddings, row-major float32, on the CPU.
+/// One setting a model tried while training (an EASE λ, a blend weight) and its validation score
+/// (eval.stopMetric@stopK), for the log and the metrics table.
+type TuningPoint = { Setting: string; Valid: float; Seconds: float }
+
+/// A trained model, row-major float32 on the CPU: score(u, j) = ⟨UserFactors_u, ItemFactors_j⟩ + Σ_{i ∈ H(u)} W[i, j]
+/// where W = ItemWeights ([NumItems × NumItems], row i = what history item i adds to every item; empty = no
+/// item–item part) and H(u) the user's items (the train split in evaluation, every interaction in scoring). Dim may
+/// be 0 (EASE alone: no factors).
 type TrainedModel =
     { Kind: string
+      NumUsers: int
+      NumItems: int
       Dim: int
       UserFactors: float32[]
       ItemFactors: float32[]
+      ItemWeights: float32[]
       BestEpoch: int
       EpochsRun: int
       BestValid: float
       StoppedEarly: bool
-      SecondsPerEpoch: float }
+      SecondsPerEpoch: float
+      /// The settings tried and their validation scores, in order (empty for models that tune nothing).
+      Tuning: TuningPoint list }
 
 /// The per-user item sets derived from a snapshot's split (user × item CSRs, binary unless said otherwise).
 type SplitGraphs =
@@ -113,18 +125,46 @@ module Trainer =
             new GatModel(device, m, graph, features, (m.Kind = "gat-text"), warm) :> IRecModel, []
         | other -> invalidArg "cfg" (sprintf "model.kind '%s' is not trainable" other)
 
-    /// One epoch's draws, in the order the trainer makes them: `order` (indices into the train pairs posU/posI)
-    /// shuffled in place by Fisher–Yates, then one negative per pair (Sampling.negatives against `train`, -1 where
-    /// the user has every item). Returns the shuffled users, positives and negatives. bench/pytorch-check replays it.
-    let epochDraws (rng: Random) (train: Csr) (posU: int[]) (posI: int[]) (order: int[]) : int[] * int[] * int[] =
+    /// One epoch's shuffle: `order` (indices into the train pairs posU/posI) shuffled in place by Fisher–Yates;
+    /// returns the shuffled users and positives.
+    let epochShuffle (rng: Random) (posU: int[]) (posI: int[]) (order: int[]) : int[] * int[] =
         for i in order.Length - 1 .. -1 .. 1 do
             let j = rng.Next(i + 1)
             let tmp = order.[i]
             order.[i] <- order.[j]
             order.[j] <- tmp
-        let us = order |> Array.map (fun e -> posU.[e])
-        let ps = order |> Array.map (fun e -> posI.[e])
+        order |> Array.map (fun e -> posU.[e]), order |> Array.map (fun e -> posI.[e])
+
+    /// One epoch's draws, in the order the BPR trainer makes them: epochShuffle, then one negative per pair
+    /// (Sampling.negatives against `train`, -1 where the user has every item). Returns the shuffled users, positives
+    /// and negatives. bench/pytorch-check replays it.
+    let epochDraws (rng: Random) (train: Csr) (posU: int[]) (posI: int[]) (order: int[]) : int[] * int[] * int[] =
+        let us, ps = epochShuffle rng posU posI order
         us, ps, Sampling.negatives rng train us
+
+    /// The batch loss of the scores of users eu [B, d] with their positives ep [B, d] and negatives en:
+    ///
+    ///     bpr      (en [B, d], one per pair)       L = −mean_b log σ(s(u, i⁺) − s(u, i⁻))
+    ///     softmax  (en [M, d], shared by the batch) L = mean_b [ log(e^{s(u,i⁺)} + Σ_m e^{s(u, n_m)}) − s(u, i⁺) ]
+    ///
+    /// with s = ⟨·,·⟩ (model.score dot) or cos(·,·) / τ (cosine; τ = train.temperature, also dividing the softmax's
+    /// dot scores). The softmax is the sampled softmax of Wu et al. 2023 / AlphaRec with M = train.negatives uniform
+    /// negatives; a negative that is the row's own positive is masked out (−∞). `negItems` [M] are the negatives' item
+    /// indices and `posItems` [B] the positives', for that mask.
+    let batchLoss (t: TrainConfig) (cosine: bool) (eu: torch.Tensor) (ep: torch.Tensor) (en: torch.Tensor) (posItems: torch.Tensor) (negItems: torch.Tensor) : torch.Tensor =
+        let norm (x: torch.Tensor) = if cosine then torch.nn.functional.normalize(x, dim = 1L) else x
+        let eu, ep, en = norm eu, norm ep, norm en
+        match t.Loss with
+        | "softmax" ->
+            let pos = (eu * ep).sum(1L) ./ t.Temperature // [B]
+            let neg = eu.mm(en.t()) ./ t.Temperature // [B, M]
+            let hit = negItems.unsqueeze(0L).eq(posItems.unsqueeze(1L)) // [B, M]
+            let neg = neg.masked_fill(hit, Single.NegativeInfinity)
+            (torch.logsumexp(torch.cat([| pos.unsqueeze(1L); neg |], 1L), 1L) .- pos).mean()
+        | _ ->
+            let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
+            let diff = if cosine then diff ./ t.Temperature else diff
+            -(torch.nn.functional.logsigmoid diff).mean()
 
     let private epochLoop (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) =
         let t = cfg.Train
@@ -154,17 +194,27 @@ module Trainer =
         let mutable totalSeconds = 0.0
         let n = posU.Length
         let order = Array.init n id
+        let cosine = cfg.Model.Score = "cosine"
+        let softmax = t.Loss = "softmax"
         let inference () =
             use _ng = torch.no_grad()
             use scope = torch.NewDisposeScope()
             let ue, ie = model.Forward false
-            torch.cat([| ue; ie |], 0L).detach().MoveToOuterDisposeScope() // [U+I, d]
+            let all = torch.cat([| ue; ie |], 0L) // [U+I, d]
+            // cosine scores: unit rows, so every later dot product (validation, evaluation, scoring) is the cosine
+            let all = if cosine then torch.nn.functional.normalize(all, dim = 1L) else all
+            all.detach().MoveToOuterDisposeScope()
         try
             while not stop && epoch < t.MaxEpochs do
                 ct.ThrowIfCancellationRequested()
                 epoch <- epoch + 1
                 let sw = Stopwatch.StartNew()
-                let us, ps, ns = epochDraws rng graphs.Train posU posI order
+                // softmax draws its negatives per batch (below), so the epoch draws only the shuffle
+                let us, ps, ns =
+                    if softmax then
+                        let us, ps = epochShuffle rng posU posI order
+                        us, ps, Array.zeroCreate us.Length
+                    else epochDraws rng graphs.Train posU posI order
                 // the epoch's (user, positive, negative) triples as three index tensors (pairs without a negative
                 // dropped); batches are views into them, so a batch allocates nothing on the managed heap
                 let keep = [| for b in 0 .. n - 1 do if ns.[b] >= 0 then yield b |]
@@ -178,6 +228,8 @@ module Trainer =
                     let len = min t.BatchSize (keep.Length - start)
                     do
                         use scope = torch.NewDisposeScope()
+                        // softmax: train.negatives items drawn uniformly, shared by the batch
+                        let shared = if softmax then Array.init t.Negatives (fun _ -> rng.Next numItems) else [||]
                         let eu, ep, en, reg =
                             match sampled with
                             | Some (gat, srng) ->
@@ -194,25 +246,31 @@ module Trainer =
                                 let batch = Array.sub keep start len
                                 let lu = batch |> Array.map (fun b -> at us.[b])
                                 let lp = batch |> Array.map (fun b -> at (numUsers + ps.[b]))
-                                let ln = batch |> Array.map (fun b -> at (numUsers + ns.[b]))
+                                let ln = if softmax then shared |> Array.map (fun i -> at (numUsers + i)) else batch |> Array.map (fun b -> at (numUsers + ns.[b]))
                                 let blocks = NeighbourSampling.sample gat.Graph.Norm (seeds.ToArray()) fanout srng
                                 let h, x0 = gat.ForwardSampled(true, blocks) // [|seeds|, d] each
                                 let lu, lp, ln = Tensors.indices device lu, Tensors.indices device lp, Tensors.indices device ln
-                                let reg = (x0.index_select(0L, lu).norm() .+ x0.index_select(0L, lp).norm() .+ x0.index_select(0L, ln).norm()) ./ float len
+                                let regNeg = if softmax then 0.0 else 1.0 // softmax's negatives are shared: only the pairs' rows
+                                let reg = (x0.index_select(0L, lu).norm() .+ x0.index_select(0L, lp).norm() .+ (x0.index_select(0L, ln).norm() .* regNeg)) ./ float len
                                 h.index_select(0L, lu), h.index_select(0L, lp), h.index_select(0L, ln), reg
                             | None ->
                                 let u = uAll.narrow(0L, int64 start, int64 len)
                                 let p = pAll.narrow(0L, int64 start, int64 len)
-                                let ng = nAll.narrow(0L, int64 start, int64 len)
                                 let ue, ie = model.Forward true // [U, d], [I, d]
                                 let l0u, l0i = model.Layer0
-                                let reg =
-                                    (l0u.index_select(0L, u).norm() .+ l0i.index_select(0L, p).norm() .+ l0i.index_select(0L, ng).norm())
-                                    ./ float len
-                                ue.index_select(0L, u), ie.index_select(0L, p), ie.index_select(0L, ng), reg // [B, d] ×3
-                        let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
-                        let bpr = -(torch.nn.functional.logsigmoid diff).mean()
-                        let loss = bpr .+ (reg .* t.L2)
+                                if softmax then
+                                    let ng = Tensors.indices device shared
+                                    let reg = (l0u.index_select(0L, u).norm() .+ l0i.index_select(0L, p).norm()) ./ float len
+                                    ue.index_select(0L, u), ie.index_select(0L, p), ie.index_select(0L, ng), reg // [B, d] ×2, [M, d]
+                                else
+                                    let ng = nAll.narrow(0L, int64 start, int64 len)
+                                    let reg =
+                                        (l0u.index_select(0L, u).norm() .+ l0i.index_select(0L, p).norm() .+ l0i.index_select(0L, ng).norm())
+                                        ./ float len
+                                    ue.index_select(0L, u), ie.index_select(0L, p), ie.index_select(0L, ng), reg // [B, d] ×3
+                        let posItems = Tensors.indices device (Array.init len (fun b -> ps.[keep.[start + b]]))
+                        let negItems = Tensors.indices device shared
+                        let loss = (batchLoss t cosine eu ep en posItems negItems) .+ (reg .* t.L2)
                         opt.ZeroGrad()
                         loss.backward()
                         opt.Step()
@@ -251,14 +309,18 @@ module Trainer =
             use ue = final.narrow(0L, 0L, int64 numUsers)
             use ie = final.narrow(0L, int64 numUsers, int64 numItems)
             { Kind = cfg.Model.Kind
+              NumUsers = numUsers
+              NumItems = numItems
               Dim = cfg.Model.Dim
               UserFactors = Tensors.toArray ue
               ItemFactors = Tensors.toArray ie
+              ItemWeights = [||]
               BestEpoch = (if bestEpoch = 0 then epoch else bestEpoch)
               EpochsRun = epoch
               BestValid = (if Double.IsNegativeInfinity bestValid then 0.0 else bestValid)
               StoppedEarly = stop
-              SecondsPerEpoch = (if epoch = 0 then 0.0 else totalSeconds / float epoch) }
+              SecondsPerEpoch = (if epoch = 0 then 0.0 else totalSeconds / float epoch)
+              Tuning = [] }
         finally
             best |> Option.iter (fun b -> b.Dispose())
 
@@ -268,14 +330,70 @@ module Trainer =
         let counts = Array.zeroCreate<float32> graphs.Train.Cols
         for i in graphs.Train.ColIdx do counts.[i] <- counts.[i] + 1.0f
         { Kind = cfg.Model.Kind
+          NumUsers = graphs.Train.Rows
+          NumItems = graphs.Train.Cols
           Dim = 1
           UserFactors = Array.create graphs.Train.Rows 1.0f
           ItemFactors = counts
+          ItemWeights = [||]
           BestEpoch = 0
           EpochsRun = 0
           BestValid = 0.0
           StoppedEarly = false
-          SecondsPerEpoch = 0.0 }
+          SecondsPerEpoch = 0.0
+          Tuning = [] }
+
+    /// Refuses an EASE fit whose two items × items matrices would exceed ease.maxGiB, naming both figures.
+    let checkEaseBudget (cfg: Config) (numItems: int) =
+        let need = Ease.fitBytes numItems
+        let budget = cfg.Ease.MaxGiB * 1073741824.0
+        if float need > budget then
+            invalidOp (sprintf "ease needs %.2f GiB to fit %d items (two %d × %d float32 matrices), more than ease.maxGiB = %g; raise ease.maxGiB or choose another model.kind"
+                           (float need / 1073741824.0) numItems numItems numItems cfg.Ease.MaxGiB)
+
+    /// EASE (Nn/Ease): B = EASE(XᵀX, λ) on the train split for each λ of ease.lambdas, each scored on validation
+    /// (eval.stopMetric@stopK, train items masked, history = the train split); the best λ (the first of equals) is
+    /// fitted again and kept, so only one B exists at a time (memory Ease.fitBytes). Reports one TuningPoint per λ
+    /// through `onTuning`. Epochs = the λ values fitted; best epoch = the chosen λ's position (1-based).
+    let ease (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
+        let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
+        checkEaseBudget cfg numItems
+        let sw = Stopwatch.StartNew()
+        use gCpu = Ease.gram graphs.Train
+        use g = gCpu.``to``(device)
+        use noUsers = torch.zeros([| int64 numUsers; 0L |], dtype = torch.float32, device = device)
+        use noItems = torch.zeros([| int64 numItems; 0L |], dtype = torch.float32, device = device)
+        let chunk = Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB numItems
+        let points =
+            [ for lambda in cfg.Ease.Lambdas do
+                  ct.ThrowIfCancellationRequested()
+                  let t = Stopwatch.StartNew()
+                  use b = Ease.fit g lambda
+                  let v =
+                      Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
+                          [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
+                      |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                  let point = { Setting = sprintf "lambda=%g" lambda; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                  onTuning point
+                  yield lambda, point ]
+        let bestAt = points |> List.mapi (fun i (_, p) -> i, p.Valid) |> List.maxBy (fun (i, v) -> v, -i) |> fst
+        let bestLambda = fst points.[bestAt]
+        let weights =
+            use b = Ease.fit g bestLambda
+            Tensors.toArray b
+        { Kind = cfg.Model.Kind
+          NumUsers = numUsers
+          NumItems = numItems
+          Dim = 0
+          UserFactors = [||]
+          ItemFactors = [||]
+          ItemWeights = weights
+          BestEpoch = bestAt + 1
+          EpochsRun = points.Length
+          BestValid = (snd points.[bestAt]).Valid
+          StoppedEarly = false
+          SecondsPerEpoch = sw.Elapsed.TotalSeconds / float points.Length
+          Tuning = List.map snd points }
 
     /// One training at a time per process: libtorch's random generator (initialisation, dropout), which
     /// epochLoop seeds, is one per process, so two trainings at once (two runs of a backfill on one host's
@@ -285,10 +403,16 @@ module Trainer =
     /// Trains the configured model on the snapshot's train split. Deterministic for a config and seed on
     /// one device, also when other trainings are requested in the same process: they wait for this one
     /// (oneTraining). Throws OperationCanceledException when `ct` is cancelled (while waiting, or checked per batch).
-    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =
+    let trainWith (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit)
+                  (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
         match cfg.Model.Kind with
         | "popularity" -> popularity cfg graphs
+        | "ease" -> ease cfg device graphs onTuning ct
         | _ ->
             oneTraining.Wait ct
             try epochLoop cfg device graphs features onEpoch ct
             finally oneTraining.Release() |> ignore
+
+    /// trainWith, ignoring tuning reports.
+    let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =
+        trainWith cfg device graphs features onEpoch ignore ct

@@ -63,10 +63,10 @@ public static class Comparison
                 ct.ThrowIfCancellationRequested();
                 var cfg = Override(configs[model], "{\"train\":{\"seed\":" + seed + "}}");
                 log.Information("Comparison: training {Model} with seed {Seed} ({Attributes} attributes, {Text} items with text)", model, seed, stats.Attributes, stats.ItemsWithText);
-                var trained = Pipeline.train(cfg, device, graphs, features, r =>
+                var trained = Pipeline.trainTuned(cfg, device, graphs, features, r =>
                 {
                     if (r.Valid is { } v) log.Information("{Model} seed {Seed} epoch {Epoch} loss {Loss:F4}; valid {Valid:F4}{Best}", model, seed, r.Epoch, r.Loss, v.Value, r.Improved ? " (best)" : "");
-                }, ct);
+                }, p => log.Information("{Model} seed {Seed} {Setting}: valid {Valid:F4} ({Seconds:F1} s)", model, seed, p.Setting, p.Valid, p.Seconds), ct);
                 foreach (var m in Pipeline.evaluate(cfg, device, graphs, trained))
                     rows.Add(new ComparisonRow
                     {

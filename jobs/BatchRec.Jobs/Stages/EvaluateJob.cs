@@ -55,7 +55,7 @@ public sealed class EvaluateJob(ILogger log)
             return new(true, challenger, null, null, tolerance, $"no published model yet; NDCG@10 {challenger:F4}");
         var champion = Runs.Json.Read<Runs.ChampionRecord>(path);
         var championFolder = new Runs.RunFolder(champion.RunDir);
-        if (!File.Exists(Path.Combine(championFolder.ModelDir, "factors.bin")) || !Directory.Exists(championFolder.SnapshotDir))
+        if (!Store.ModelStore.Exists(championFolder.ModelDir) || !Directory.Exists(championFolder.SnapshotDir))
         {
             log.Warning("The champion run {RunId}'s model or snapshot is gone ({Dir}); the new run is published without comparison", champion.RunId, champion.RunDir);
             return new(true, challenger, null, champion.RunId, tolerance, $"champion {champion.RunId}'s model is no longer stored");

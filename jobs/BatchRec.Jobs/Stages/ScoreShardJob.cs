@@ -70,7 +70,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     {
         long rows = 0, coldRows = 0;
         var shortLists = 0;
-        var reasonKind = model.Kind == "popularity" ? "none" : "embedding-cosine";
+        var reasonKind = Pipeline.reasonKind(model);
         var setup = Task.Run(async () =>
         {
             var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");

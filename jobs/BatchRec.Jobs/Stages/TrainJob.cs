@@ -33,14 +33,14 @@ public sealed class TrainJob(ILogger log)
                     (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
                     (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
             var trainWatch = System.Diagnostics.Stopwatch.StartNew();
-            var model = Pipeline.train(cfg, device, graphs, features, r =>
+            var model = Pipeline.trainTuned(cfg, device, graphs, features, r =>
             {
                 if (r.Valid is { } v)
                     log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
                         r.Epoch, r.Loss, r.Seconds, metric, v.Value, r.Improved ? " (best)" : "");
                 else
                     log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s", r.Epoch, r.Loss, r.Seconds);
-            }, ct);
+            }, p => log.Information("{Model} {Setting}: valid {Metric} {Valid:F4} ({Seconds:F1} s)", cfg.Model.Kind, p.Setting, metric, p.Valid, p.Seconds), ct);
             var trainSeconds = trainWatch.Elapsed.TotalSeconds;
             ModelStore.Write(folder.ModelDir, model);
             log.Information("Trained {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
@@ -50,6 +50,7 @@ public sealed class TrainJob(ILogger log)
                 ["snapshotReadSeconds"] = snapshotSeconds, ["graphSeconds"] = graphSeconds, ["trainSeconds"] = trainSeconds,
                 ["device"] = device.type.ToString(), ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
                 ["secondsPerEpoch"] = model.SecondsPerEpoch, ["bestValid"] = model.BestValid,
+                ["tuning"] = model.Tuning.Select(p => new Dictionary<string, object> { ["setting"] = p.Setting, ["valid"] = p.Valid, ["seconds"] = p.Seconds }).ToList(),
                 ["attributes"] = featureStats.Attributes, ["itemsWithText"] = featureStats.ItemsWithText, ["usersWithText"] = featureStats.UsersWithText,
                 ["textSource"] = featureStats.Source, ["textsEncoded"] = (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0),
                 ["textCacheHits"] = (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0),

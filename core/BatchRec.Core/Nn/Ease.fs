@@ -1,0 +1,61 @@
+namespace BatchRec.Core.Nn
+
+#nowarn "9" // native pointers: the Gram matrix is accumulated in the tensor's memory
+
+open System
+open System.Threading.Tasks
+open Microsoft.FSharp.NativeInterop
+open TorchSharp
+open BatchRec.Core.Graph
+
+[<RequireQualifiedAccess>]
+module Ease =
+    let fitBytes (numItems: int) = 8L * int64 numItems * int64 numItems
+
+    /// Adds 1 to g[i, j] for every pair (i, j) of columns sharing a row of `m` (rows × items), in parallel over i:
+    /// row i of g is written by one worker only, from the column-major view (mT, items × rows).
+    let private addPairs (g: torch.Tensor) (m: Csr) (weight: float32) =
+        let n = m.Cols
+        let mT = Csr.transpose m
+        let basePtr : nativeptr<float32> = NativePtr.ofNativeInt (SpMM.address g)
+        Parallel.For(0, n, fun i ->
+            let row = NativePtr.add basePtr (i * n) // i * n < 2³¹: fitBytes keeps n below 46,341 (the caller's budget)
+            for p in mT.RowPtr.[i] .. mT.RowPtr.[i + 1] - 1 do
+                let r = mT.ColIdx.[p]
+                for q in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                    let j = m.ColIdx.[q]
+                    NativePtr.set row j (NativePtr.get row j + weight)) |> ignore
+
+    let private checkSize (n: int) =
+        if int64 n * int64 n > int64 Int32.MaxValue then
+            invalidArg "x" (sprintf "%d items: an items × items matrix of %d² entries is beyond this implementation (at most 46,340 items)" n n)
+
+    let gram (x: Csr) : torch.Tensor =
+        checkSize x.Cols
+        let g = torch.zeros([| int64 x.Cols; int64 x.Cols |], dtype = torch.float32)
+        addPairs g x 1.0f
+        g
+
+    let addFeatureGram (g: torch.Tensor) (features: Csr) (alpha: float) =
+        if int64 features.Rows <> g.shape.[0] then
+            invalidArg "features" (sprintf "has %d item rows, the Gram matrix %d items" features.Rows g.shape.[0])
+        if alpha <> 0.0 then
+            // FᵀF over items = pairs of items sharing a feature: the feature × item view's rows are the features
+            addPairs g (Csr.transpose features) (float32 (alpha * alpha))
+
+    let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
+        if not (lambda > 0.0) then invalidArg "lambda" (sprintf "must be > 0, got %g" lambda)
+        use scope = torch.NewDisposeScope()
+        let diagonal = g.diagonal().clone() // [I]
+        let shift = lambda.ToScalar()
+        g.diagonal().add_(shift) |> ignore
+        GC.KeepAlive shift
+        let p =
+            try torch.linalg.inv(g) // [I, I]
+            finally g.diagonal().copy_(diagonal) |> ignore // G unchanged for the next λ
+        // LAPACK hands the inverse back column-major; P is symmetric, so its transpose is the same matrix, row-major
+        let p = if p.is_contiguous() then p else p.t()
+        let d = p.diagonal().clone() // [I], P_jj > 0 (P is positive definite)
+        p.div_(d.unsqueeze(0L)).neg_() |> ignore // B_ij = −P_ij / P_jj
+        p.diagonal().zero_() |> ignore
+        p.MoveToOuterDisposeScope()

@@ -1,0 +1,37 @@
+namespace BatchRec.Core.Nn
+
+open TorchSharp
+open BatchRec.Core.Graph
+
+/// EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"), in closed form:
+///
+///     G = XᵀX (+ side information, below),   P = (G + λI)⁻¹,   B = I − P · diag(1 / diag P),   diag(B) = 0
+///     score(u, j) = Σ_i X_ui · B_ij
+///
+/// X is the binary user × item matrix of the train split. B is dense, items × items, float32: fitting holds two
+/// such matrices (G and P, B is computed in P's place), so memory is 8 · I² bytes and time O(I³) (one dense
+/// inverse on the device: LAPACK on the CPU, cuSOLVER on a GPU).
+///
+/// Side information (Jeunen et al. 2020, "Closed-form models for collaborative filtering with side-information"):
+/// rows of item features F (features × items) appended to X with weight α, X' = [X ; α F], give
+/// G' = XᵀX + α² FᵀF. Items without interactions then get non-zero columns of B from their features alone, so
+/// a new item can be ranked before anyone clicked it.
+[<RequireQualifiedAccess>]
+module Ease =
+    /// Bytes a fit of `numItems` items holds at its peak: two dense numItems² float32 matrices (G and P).
+    /// evaluates to: Ease.fitBytes 1000 = 8_000_000L
+    val fitBytes: numItems: int -> int64
+
+    /// G = XᵀX of the binary rows of `x` (users × items; stored values are ignored, every entry counts 1), as a
+    /// dense float32 [I, I] tensor on the CPU. O(Σ_u |x_u|²) in parallel over items, O(I²) memory.
+    /// evaluates to: for x = [[1;1;0]; [0;1;1]], G = [[1;1;0]; [1;2;1]; [0;1;1]]
+    val gram: x: Csr -> torch.Tensor
+
+    /// g += α² · FᵀF in place, for the binary item × feature incidence `features` (items × features, e.g. genres):
+    /// (FᵀF)_ij = the number of features items i and j share. O(Σ_f |items of f|²).
+    /// Throws ArgumentException when the incidence's rows are not g's items.
+    val addFeatureGram: g: torch.Tensor -> features: Csr -> alpha: float -> unit
+
+    /// B for one λ from G (left unchanged): P = (G + λI)⁻¹ on G's device, then B = −P / diag(P) column-wise with a
+    /// zero diagonal, in P's memory. Throws ArgumentException for λ ≤ 0.
+    val fit: g: torch.Tensor -> lambda: float -> torch.Tensor

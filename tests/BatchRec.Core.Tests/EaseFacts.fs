@@ -1,0 +1,209 @@
+/// EASE (Nn/Ease.fs): the Gram matrix, the closed form against its defining equations, the item–item part of the
+/// top-K against a brute-force score, the exact "largest contribution" reason, and the trainer's λ choice.
+module BatchRec.Core.Tests.EaseFacts
+
+open System
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+open BatchRec.Core.Nn
+open BatchRec.Core.Eval
+open BatchRec.Core.Train
+
+let private tol = 1e-4
+
+let private binary (users: int) (items: int) (pairs: (int * int) list) =
+    Bipartite.userItems users items (pairs |> List.map fst |> Array.ofList) (pairs |> List.map snd |> Array.ofList)
+
+let private toArray2D (t: torch.Tensor) =
+    let n = int t.shape.[0]
+    let m = int t.shape.[1]
+    let a = Tensors.toArray t
+    Array2D.init n m (fun i j -> float a.[i * m + j])
+
+[<Fact>]
+let ``gram counts the users two items share, the diagonal each item's users`` () =
+    // users: 0 → {0, 1}, 1 → {1, 2}, 2 → {1}; item 3 has nobody
+    // G = XᵀX: G[1,1] = 3 (three users), G[0,1] = 1 (user 0), G[1,2] = 1 (user 1), G[0,2] = 0, row 3 all zero
+    let x = binary 3 4 [ 0, 0; 0, 1; 1, 1; 1, 2; 2, 1 ]
+    use g = Ease.gram x
+    let expected = array2D [ [ 1.; 1.; 0.; 0. ]; [ 1.; 3.; 1.; 0. ]; [ 0.; 1.; 1.; 0. ]; [ 0.; 0.; 0.; 0. ] ]
+    Assert.Equal<float[,]>(expected, toArray2D g)
+
+[<Fact>]
+let ``addFeatureGram adds alpha squared per shared feature`` () =
+    // features: item 0 → {a}, item 1 → {a, b}, item 2 → {b}; FᵀF[0,1] = 1 (a), [1,2] = 1 (b), [1,1] = 2, [0,2] = 0
+    let x = binary 1 3 []
+    use g = Ease.gram x
+    let f = Csr.ofEdges 3 2 [| 0; 1; 1; 2 |] [| 0; 0; 1; 1 |] [| 1f; 1f; 1f; 1f |]
+    Ease.addFeatureGram g f 0.5
+    let expected = array2D [ [ 0.25; 0.25; 0. ]; [ 0.25; 0.5; 0.25 ]; [ 0.; 0.25; 0.25 ] ]
+    Assert.Equal<float[,]>(expected, toArray2D g)
+
+type EaseCase = { Users: int; Items: int; Pairs: (int * int) list; Lambda: float }
+
+type EaseArbs =
+    static member EaseCase() =
+        gen {
+            let! users = Gen.choose (1, 12)
+            let! items = Gen.choose (1, 25)
+            let! n = Gen.choose (0, users * items)
+            let! us = Gen.listOfLength n (Gen.choose (0, users - 1))
+            let! its = Gen.listOfLength n (Gen.choose (0, items - 1))
+            let! lambda = Gen.elements [ 0.5; 1.0; 3.0; 10.0; 50.0 ]
+            return { Users = users; Items = items; Pairs = List.zip us its; Lambda = lambda }
+        }
+        |> Arb.fromGen
+
+[<Property(Arbitrary = [| typeof<EaseArbs> |], MaxTest = 100)>]
+let ``EASE's B has a zero diagonal and satisfies (G + λI)·B = G off the diagonal`` (c: EaseCase) =
+    // B = I − P·diag(1/diag P) with P = (G + λI)⁻¹ gives (G + λI)·B = (G + λI) − diag(1/diag P): off the diagonal
+    // that is G itself. Checked in float64 from the float32 result.
+    use scope = torch.NewDisposeScope()
+    let x = binary c.Users c.Items c.Pairs
+    use g = Ease.gram x
+    use b = Ease.fit g c.Lambda
+    let gv = toArray2D g
+    let bv = toArray2D b
+    let n = c.Items
+    let scale = 1.0 + float (Array2D.length1 gv) // entries of G are at most the user count
+    let mutable ok = true
+    for i in 0 .. n - 1 do
+        if abs bv.[i, i] > 0.0 then ok <- false
+        for j in 0 .. n - 1 do
+            if i <> j then
+                let lhs = Seq.sum (seq { for k in 0 .. n - 1 -> (gv.[i, k] + (if i = k then c.Lambda else 0.0)) * bv.[k, j] })
+                if abs (lhs - gv.[i, j]) > tol * scale * float c.Users then ok <- false
+    let g0 = Ease.gram x // (in the dispose scope)
+    ok && toArray2D g = toArray2D g0 // G unchanged by the fit
+
+[<Fact>]
+let ``fit refuses a non-positive lambda`` () =
+    use g = Ease.gram (binary 1 2 [ 0, 0 ])
+    Assert.Throws<ArgumentException>(fun () -> Ease.fit g 0.0 |> ignore) |> ignore
+
+[<Property(Arbitrary = [| typeof<EaseArbs> |], MaxTest = 100)>]
+let ``the top-K with an item-item part is the exact top-K of factors plus the history's weight rows`` (c: EaseCase) (dim: NonNegativeInt) (blas: bool) =
+    // scores s(u, j) = ⟨U_u, I_j⟩ + Σ_{i ∈ H(u)} W[i, j] with small integer factors and weights, so every score is
+    // exact in float32; dim 0 is EASE alone. Ties to the lower item; the user's own items excluded.
+    use scope = torch.NewDisposeScope()
+    let d = dim.Get % 4
+    let rng = Random(c.Users * 31 + c.Items)
+    let u = Array.init (c.Users * d) (fun _ -> float32 (rng.Next(-2, 3)))
+    let i = Array.init (c.Items * d) (fun _ -> float32 (rng.Next(-2, 3)))
+    let w = Array.init (c.Items * c.Items) (fun _ -> float32 (rng.Next(-3, 4)))
+    let history = binary c.Users c.Items c.Pairs
+    let ue = torch.tensor(u).reshape(int64 c.Users, int64 d)
+    let ie = torch.tensor(i).reshape(int64 c.Items, int64 d)
+    let wt = torch.tensor(w).reshape(int64 c.Items, int64 c.Items)
+    let users = Array.init c.Users id |> Array.rev
+    let k = 1 + (c.Items / 3)
+    let expected =
+        [| for user in users ->
+               [| for item in 0 .. c.Items - 1 do
+                      if not (Csr.contains history user item) then
+                          let f = Seq.sum (seq { for e in 0 .. d - 1 -> float u.[user * d + e] * float i.[item * d + e] })
+                          let h = Seq.sum (seq { for h in Csr.row history user -> float w.[h * c.Items + item] })
+                          yield item, f + h |]
+               |> Array.sortBy (fun (item, score) -> -score, item)
+               |> Array.truncate k |]
+    let ii = Some { Weights = wt; History = history }
+    let cpu = Ranking.topKUsersCpuWith { Blas = blas && Ranking.blasAvailable (); Slots = Ranking.slotKernel k } 2 7 ii ue ie history k users
+    let torchPath = Ranking.topKUsersTorchWith ii ue ie history k users
+    let same (t: TopK) =
+        t.Offsets = Array.scan (+) 0 (expected |> Array.map Array.length)
+        && t.Scores = (expected |> Array.collect (Array.map (snd >> float32)))
+    same cpu && cpu.Items = (expected |> Array.collect (Array.map fst)) && same torchPath
+
+[<Fact>]
+let ``the in-place scorer adds the item-item part as the tensor path does`` () =
+    use scope = torch.NewDisposeScope()
+    if Ranking.blasAvailable () then
+        let users, items = 5, 9
+        let rng = Random(7)
+        let w = Array.init (items * items) (fun _ -> float32 (rng.Next(-5, 6)))
+        let history = binary users items [ 0, 1; 0, 2; 1, 3; 2, 0; 2, 8; 4, 4 ]
+        let ii = Some { Weights = torch.tensor(w).reshape(int64 items, int64 items); History = history }
+        let none u = torch.zeros([| int64 u; 0L |], dtype = torch.float32)
+        let expected = Ranking.topKBlockWith ii (none users) (none items) history 4 1 3
+        let actual = Ranking.topKBlockArraysWith 0 users items [||] [||] 0 w history history 4 1 3
+        Assert.Equal<int[]>(expected.Items, actual.Items)
+        Assert.Equal<float32[]>(expected.Scores, actual.Scores)
+
+[<Fact>]
+let ``the reason of an item-item score is the history item that added the most, ties to the lower item`` () =
+    // user 0 has items {0, 1, 2}; recommended 3 and 4. W[·, 3] over the history = 0.5, 2.0, 2.0 → item 1 (tie with 2,
+    // lower first); W[·, 4] = -1, -2, -0.5 → nothing adds a positive amount → -1
+    let items = 5
+    let w = Array.zeroCreate<float32> (items * items)
+    let set i j v = w.[i * items + j] <- v
+    set 0 3 0.5f; set 1 3 2.0f; set 2 3 2.0f
+    set 0 4 -1.0f; set 1 4 -2.0f; set 2 4 -0.5f
+    let history = binary 1 items [ 0, 0; 0, 1; 0, 2 ]
+    let block = { Users = [| 0 |]; Offsets = [| 0; 2 |]; Items = [| 3; 4 |]; Scores = [| 4.5f; -3.5f |] }
+    Assert.Equal<int[]>([| 1; -1 |], Explain.contributions 0 w items history block)
+
+[<Fact>]
+let ``remapFactors re-indexes the item-item weights by rows and columns, zero for new items`` () =
+    // old items 0..2; the new snapshot's items are [old 2, new, old 0]
+    let w = [| 0f; 1f; 2f; 10f; 11f; 12f; 20f; 21f; 22f |]
+    let m =
+        { Kind = "ease"; NumUsers = 1; NumItems = 3; Dim = 0; UserFactors = [||]; ItemFactors = [||]; ItemWeights = w
+          BestEpoch = 1; EpochsRun = 1; BestValid = 0.0; StoppedEarly = false; SecondsPerEpoch = 0.0; Tuning = [] }
+    let r = Pipeline.remapFactors m [| 0; -1 |] [| 2; -1; 0 |]
+    Assert.Equal(2, r.NumUsers)
+    Assert.Equal(3, r.NumItems)
+    Assert.Equal<float32[]>([| 22f; 0f; 20f; 0f; 0f; 0f; 2f; 0f; 0f |], r.ItemWeights)
+
+let private easeConfig (json: string) =
+    match Config.parse json with
+    | Ok c -> c
+    | Error es -> failwithf "%A" es
+
+[<Fact>]
+let ``the ease trainer scores every lambda on validation and keeps the best one's B`` () =
+    // two clusters of items (0-4 and 5-9); each user holds out one item of its cluster for validation
+    use scope = torch.NewDisposeScope()
+    let users, items = 40, 10
+    let rng = Random(3)
+    let train, valid = ResizeArray(), ResizeArray()
+    for u in 0 .. users - 1 do
+        let cluster = if u % 2 = 0 then 0 else 5
+        let mine = Array.init 5 (fun k -> cluster + k) |> Array.sortBy (fun _ -> rng.Next())
+        for k in 0 .. 3 do train.Add(u, mine.[k])
+        valid.Add(u, mine.[4])
+    let csr (ps: ResizeArray<int * int>) = binary users items (List.ofSeq ps)
+    let g = { Train = csr train; TrainWeighted = csr train; Valid = csr valid; Test = csr valid; TrainValid = csr train; All = csr train
+              Cold = binary users items []; HeldOut = Array.zeroCreate items }
+    let cfg = easeConfig """{ "model": { "kind": "ease" }, "ease": { "lambdas": [1, 1000, 5] } }"""
+    let seen = ResizeArray()
+    let m = Trainer.ease cfg torch.CPU g seen.Add Threading.CancellationToken.None
+    Assert.Equal<string list>([ "lambda=1"; "lambda=1000"; "lambda=5" ], seen |> Seq.map (fun (p: TuningPoint) -> p.Setting) |> List.ofSeq)
+    let best = seen |> Seq.maxBy (fun (p: TuningPoint) -> p.Valid)
+    Assert.Equal(best.Valid, m.BestValid)
+    Assert.Equal(Seq.findIndex (fun (p: TuningPoint) -> p.Valid = best.Valid) seen + 1, m.BestEpoch)
+    // the kept B is the chosen λ's
+    use gram = Ease.gram g.Train
+    let lambda = float (best.Setting.Substring 7)
+    use b = Ease.fit gram lambda
+    Assert.Equal<float32[]>(Tensors.toArray b, m.ItemWeights)
+    Assert.Equal(0, m.Dim)
+    // every user's best unseen item is its own cluster's held-out item: the only unseen item of its cluster
+    let none n = torch.zeros([| int64 n; 0L |], dtype = torch.float32)
+    let top = Ranking.topKUsersWith (Some { Weights = b; History = g.Train }) (none users) (none items) g.Train 1 (Array.init users id)
+    for u in 0 .. users - 1 do
+        Assert.Equal(valid.[u] |> snd, top.Items.[u])
+
+[<Fact>]
+let ``the ease trainer refuses a catalogue above ease.maxGiB, naming the items and GiB`` () =
+    let cfg = easeConfig """{ "model": { "kind": "ease" }, "ease": { "maxGiB": 0.5 } }"""
+    let e = Assert.Throws<InvalidOperationException>(fun () -> Trainer.checkEaseBudget cfg 10000)
+    // 8 · 10,000² bytes = 0.75 GiB
+    Assert.Contains("10000 items", e.Message)
+    Assert.Contains("0.75 GiB", e.Message)
+    Assert.Contains("ease.maxGiB = 0.5", e.Message)
+    Trainer.checkEaseBudget cfg 8000 // 0.48 GiB: fits
