@@ -73,7 +73,26 @@ type EaseConfig =
     { /// L2 weights λ tried: each is fitted on the train split and scored on validation; the best is kept.
       Lambdas: float list
       /// Refuse to fit when the fit's two items × items float32 matrices would need more than this many GiB.
-      MaxGiB: float }
+      MaxGiB: float
+      /// Side information, weights w tried for the item attributes (items.tags) as rows appended to X
+      /// (G += w FᵀF); [0] = none. Searched on validation after λ (Trainer.easeWeights).
+      TagWeights: float list
+      /// Side information, weights w tried for the item text vectors (G += w T Tᵀ); [0] = none. Searched after the
+      /// tag weight.
+      TextWeights: float list }
+
+/// An item–item component joined to a trained factor model (its score = c · ⟨h_u, h_i⟩ + EASE's X·B).
+type BlendConfig =
+    { /// none | ease
+      ItemItem: string
+      /// The factor model's weights w tried relative to the two parts' score scales (c = w · σ_B / σ_h); the best
+      /// on validation is kept.
+      Weights: float list }
+
+/// model.kind auto: the candidates trained on one snapshot and split; the best on validation is published.
+type AutoConfig =
+    { /// Model kinds trained (each with its compare.KIND overrides), in order; ties go to the earlier one.
+      Candidates: string list }
 
 type SplitConfig = { Valid: float; Test: float }
 
@@ -112,7 +131,10 @@ type TextConfig =
       /// Sentences per encoder call.
       BatchSize: int
       /// Encode users.text into user features when a users table is given.
-      UserText: bool }
+      UserText: bool
+      /// items.text joins an item's encoded text (title, tags, text); false = catalogue attributes only (title and
+      /// tags), e.g. when items.text holds what users wrote (the sample's user-applied tags).
+      ItemText: bool }
 
 type ScheduleConfig = { Cron: string; TimeZone: string }
 
@@ -190,6 +212,8 @@ type Config =
       Model: ModelConfig
       Train: TrainConfig
       Ease: EaseConfig
+      Blend: BlendConfig
+      Auto: AutoConfig
       Split: SplitConfig
       Eval: EvalConfig
       Score: ScoreConfig
@@ -228,11 +252,13 @@ module Config =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = []
               Loss = "bpr"; Negatives = 256; Temperature = 0.1 }
-          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0 }
+          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ] }
+          Blend = { ItemItem = "none"; Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ] }
+          Auto = { Candidates = [ "ease"; "gat-text" ] }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
           Score = { K = 20; UserChunk = 2048; BlockMiB = 256; Threads = 0 }
-          Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true }
+          Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true; ItemText = true }
           Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
           Storage =
             { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; ConnectionStringFile = ""; Schema = "batchrec"
@@ -259,9 +285,20 @@ module Config =
 
     let private isQueueName (q: string) = q <> "" && q |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
-    let private knownModels = set [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
-    /// Model kinds that use text features (the shell encodes text only for these).
-    let usesText (kind: string) = kind = "gat-text"
+    /// The model kinds that train one model (every kind but auto).
+    let modelKinds = [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
+    let private knownModels = set ("auto" :: modelKinds)
+
+    /// The largest catalogue an EASE fit takes within `maxGiB` (Ease.fitBytes: 8 · items² bytes).
+    /// evaluates to: Config.easeMaxItems 4.0 = 23170
+    let easeMaxItems (maxGiB: float) = int (floor (sqrt (maxGiB * 1073741824.0 / 8.0)))
+
+    /// Whether the configured model fits an EASE part (model.kind ease, or blend.itemItem ease).
+    let usesEase (c: Config) = c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
+    /// Whether the configured model uses text features (the shell encodes text only then): gat-text, and EASE
+    /// with a text weight > 0 in ease.textWeights (alone or blended).
+    let usesText (c: Config) =
+        c.Model.Kind = "gat-text" || (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) && usesEase c)
     /// Model kinds whose graph has attribute nodes.
     let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
@@ -303,6 +340,15 @@ module Config =
         check (List.contains c.Model.Score [ "dot"; "cosine" ]) "model.score" (sprintf "must be dot or cosine, got '%s'" c.Model.Score)
         check (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0)) "ease.lambdas" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.Lambdas)
         check (c.Ease.MaxGiB > 0.0) "ease.maxGiB" (sprintf "must be > 0, got %g" c.Ease.MaxGiB)
+        check (not c.Ease.TagWeights.IsEmpty && c.Ease.TagWeights |> List.forall (fun w -> w >= 0.0)) "ease.tagWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
+        check (not c.Ease.TextWeights.IsEmpty && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0)) "ease.textWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
+        check (List.contains c.Blend.ItemItem [ "none"; "ease" ]) "blend.itemItem" (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
+        check (not c.Auto.Candidates.IsEmpty && c.Auto.Candidates |> List.forall (fun k -> List.contains k modelKinds)
+               && List.length (List.distinct c.Auto.Candidates) = c.Auto.Candidates.Length) "auto.candidates"
+            (sprintf "must be distinct model kinds among %s, got [%s]" (String.Join(", ", modelKinds)) (String.Join(", ", c.Auto.Candidates)))
+        check (c.Blend.ItemItem = "none" || not (List.contains c.Model.Kind [ "ease"; "popularity" ])) "blend.itemItem"
+            (sprintf "joins EASE to a trained factor model, not to model.kind '%s'" c.Model.Kind)
+        check (not c.Blend.Weights.IsEmpty && c.Blend.Weights |> List.forall (fun w -> w > 0.0)) "blend.weights" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Blend.Weights)
         if not c.Train.Fanout.IsEmpty then
             check (c.Model.Kind = "gat" || c.Model.Kind = "gat-text") "train.fanout"
                 (sprintf "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)" c.Train.Fanout c.Model.Kind)
@@ -415,14 +461,25 @@ module Config =
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
+            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "blend"; "auto"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
                 match key with
                 | "ease" ->
-                    r.Obj v key [ "lambdas"; "maxGiB" ] (fun k e ->
+                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights" ] (fun k e ->
                         let ea = c.Ease
-                        c <- { c with Ease = if k = "ease.lambdas" then { ea with Lambdas = r.FloatList k e ea.Lambdas } else { ea with MaxGiB = r.Float k e ea.MaxGiB } })
+                        c <- { c with Ease =
+                                        match k with
+                                        | "ease.lambdas" -> { ea with Lambdas = r.FloatList k e ea.Lambdas }
+                                        | "ease.tagWeights" -> { ea with TagWeights = r.FloatList k e ea.TagWeights }
+                                        | "ease.textWeights" -> { ea with TextWeights = r.FloatList k e ea.TextWeights }
+                                        | _ -> { ea with MaxGiB = r.Float k e ea.MaxGiB } })
+                | "auto" ->
+                    r.Obj v key [ "candidates" ] (fun k e -> c <- { c with Auto = { Candidates = r.Strs k e c.Auto.Candidates } })
+                | "blend" ->
+                    r.Obj v key [ "itemItem"; "weights" ] (fun k e ->
+                        let b = c.Blend
+                        c <- { c with Blend = if k = "blend.itemItem" then { b with ItemItem = r.Str k e b.ItemItem } else { b with Weights = r.FloatList k e b.Weights } })
                 | "compare" ->
-                    r.Obj v key (List.ofSeq knownModels) (fun k e ->
+                    r.Obj v key modelKinds (fun k e ->
                         if e.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(k.Substring(key.Length + 1), e.GetRawText()) }
                         else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (e.GetRawText()) })
                 | "dataset" ->
@@ -503,13 +560,14 @@ module Config =
                                         | "score.threads" -> { s with Threads = r.Int k e s.Threads }
                                         | _ -> { s with UserChunk = r.Int k e s.UserChunk } })
                 | "text" ->
-                    r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText" ] (fun k e ->
+                    r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ] (fun k e ->
                         let t = c.Text
                         c <- { c with Text =
                                         match k with
                                         | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
                                         | "text.cache" -> { t with Cache = r.Str k e t.Cache }
                                         | "text.batchSize" -> { t with BatchSize = r.Int k e t.BatchSize }
+                                        | "text.itemText" -> { t with ItemText = r.Bool k e t.ItemText }
                                         | _ -> { t with UserText = r.Bool k e t.UserText } })
                 | "schedule" ->
                     r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
@@ -592,3 +650,22 @@ module Config =
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json
+
+    /// The config one model kind trains with: `c` with model.kind = kind, then its compare.KIND overrides (as
+    /// `batchrec compare` and model.kind auto train it). Throws ArgumentException naming the kind when the overrides
+    /// do not give a valid config.
+    let forModel (c: Config) (kind: string) : Config =
+        let withKind = { c with Model = { c.Model with Kind = kind } }
+        match c.Compare.TryFind kind with
+        | None -> withKind
+        | Some raw ->
+            match parseOver withKind raw with
+            | Ok x -> x
+            | Error es -> invalidArg "kind" (sprintf "compare.%s: %s" kind (String.Join("; ", es |> List.map string)))
+
+    /// model.kind auto's choice: the candidate with the highest validation score, the earlier one of equals.
+    /// Throws ArgumentException for no candidates.
+    /// evaluates to: Config.bestCandidate [ "ease", 0.36; "gat-text", 0.37; "lightgcn", 0.37 ] = "gat-text"
+    let bestCandidate (scores: (string * float) list) : string =
+        if scores.IsEmpty then invalidArg "scores" "no candidate was trained"
+        scores |> List.mapi (fun i (k, v) -> i, k, v) |> List.maxBy (fun (i, _, v) -> v, -i) |> fun (_, k, _) -> k

@@ -87,6 +87,12 @@ module Schema =
         let K = "k"
         [<Literal>]
         let Value = "value"
+        /// metrics: published (the published model's figures), candidate (another model.kind auto candidate) or
+        /// tuning (a setting a model tried on validation, named in `setting`).
+        [<Literal>]
+        let Role = "role"
+        [<Literal>]
+        let Setting = "setting"
         [<Literal>]
         let ReasonItemId = "reason_item_id"
         [<Literal>]

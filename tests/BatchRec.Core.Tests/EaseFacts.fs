@@ -35,12 +35,12 @@ let ``gram counts the users two items share, the diagonal each item's users`` ()
     Assert.Equal<float[,]>(expected, toArray2D g)
 
 [<Fact>]
-let ``addFeatureGram adds alpha squared per shared feature`` () =
+let ``addFeatureGram adds the weight once per shared feature`` () =
     // features: item 0 → {a}, item 1 → {a, b}, item 2 → {b}; FᵀF[0,1] = 1 (a), [1,2] = 1 (b), [1,1] = 2, [0,2] = 0
     let x = binary 1 3 []
     use g = Ease.gram x
     let f = Csr.ofEdges 3 2 [| 0; 1; 1; 2 |] [| 0; 0; 1; 1 |] [| 1f; 1f; 1f; 1f |]
-    Ease.addFeatureGram g f 0.5
+    Ease.addFeatureGram g f 0.25
     let expected = array2D [ [ 0.25; 0.25; 0. ]; [ 0.25; 0.5; 0.25 ]; [ 0.; 0.25; 0.25 ] ]
     Assert.Equal<float[,]>(expected, toArray2D g)
 

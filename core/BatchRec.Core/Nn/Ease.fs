@@ -36,12 +36,18 @@ module Ease =
         addPairs g x 1.0f
         g
 
-    let addFeatureGram (g: torch.Tensor) (features: Csr) (alpha: float) =
+    let addFeatureGram (g: torch.Tensor) (features: Csr) (weight: float) =
         if int64 features.Rows <> g.shape.[0] then
             invalidArg "features" (sprintf "has %d item rows, the Gram matrix %d items" features.Rows g.shape.[0])
-        if alpha <> 0.0 then
+        if weight <> 0.0 then
             // FᵀF over items = pairs of items sharing a feature: the feature × item view's rows are the features
-            addPairs g (Csr.transpose features) (float32 (alpha * alpha))
+            addPairs g (Csr.transpose features) (float32 weight)
+
+    let addTextGram (g: torch.Tensor) (t: torch.Tensor) (beta: float) =
+        if t.shape.[0] <> g.shape.[0] then invalidArg "t" (sprintf "has %d item rows, the Gram matrix %d items" t.shape.[0] g.shape.[0])
+        if beta <> 0.0 then
+            use tt = t.t()
+            g.addmm_(t, tt, beta = 1.0f, alpha = float32 beta) |> ignore
 
     let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
         if not (lambda > 0.0) then invalidArg "lambda" (sprintf "must be > 0, got %g" lambda)

@@ -13,8 +13,8 @@ open BatchRec.Core.Graph
 /// inverse on the device: LAPACK on the CPU, cuSOLVER on a GPU).
 ///
 /// Side information (Jeunen et al. 2020, "Closed-form models for collaborative filtering with side-information"):
-/// rows of item features F (features × items) appended to X with weight α, X' = [X ; α F], give
-/// G' = XᵀX + α² FᵀF. Items without interactions then get non-zero columns of B from their features alone, so
+/// rows of item features F (features × items) appended to X with weight √w, X' = [X ; √w F], give
+/// G' = XᵀX + w FᵀF. Items without interactions then get non-zero columns of B from their features alone, so
 /// a new item can be ranked before anyone clicked it.
 [<RequireQualifiedAccess>]
 module Ease =
@@ -27,10 +27,15 @@ module Ease =
     /// evaluates to: for x = [[1;1;0]; [0;1;1]], G = [[1;1;0]; [1;2;1]; [0;1;1]]
     val gram: x: Csr -> torch.Tensor
 
-    /// g += α² · FᵀF in place, for the binary item × feature incidence `features` (items × features, e.g. genres):
-    /// (FᵀF)_ij = the number of features items i and j share. O(Σ_f |items of f|²).
-    /// Throws ArgumentException when the incidence's rows are not g's items.
-    val addFeatureGram: g: torch.Tensor -> features: Csr -> alpha: float -> unit
+    /// g += w · FᵀF in place (the rows of F appended to X with weight √w), for the binary item × feature incidence
+    /// `features` (items × features, e.g. genres): (FᵀF)_ij = the number of features items i and j share; g a CPU
+    /// tensor. O(Σ_f |items of f|²). Throws ArgumentException when the incidence's rows are not g's items.
+    val addFeatureGram: g: torch.Tensor -> features: Csr -> weight: float -> unit
+
+    /// g += β · T Tᵀ in place for item vectors t [I, dt] on g's device (rows of items without a vector all zero): the
+    /// dimensions of T appended to X as rows with weight √β. For unit-norm text vectors (TTᵀ)_ij is their cosine.
+    /// Throws ArgumentException when t's rows are not g's items.
+    val addTextGram: g: torch.Tensor -> t: torch.Tensor -> beta: float -> unit
 
     /// B for one λ from G (left unchanged): P = (G + λI)⁻¹ on G's device, then B = −P / diag(P) column-wise with a
     /// zero diagonal, in P's memory. Throws ArgumentException for λ ≤ 0.

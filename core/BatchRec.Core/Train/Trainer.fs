@@ -159,7 +159,9 @@ module Trainer =
             let pos = (eu * ep).sum(1L) ./ t.Temperature // [B]
             let neg = eu.mm(en.t()) ./ t.Temperature // [B, M]
             let hit = negItems.unsqueeze(0L).eq(posItems.unsqueeze(1L)) // [B, M]
-            let neg = neg.masked_fill(hit, Single.NegativeInfinity)
+            let minusInf = Single.NegativeInfinity.ToScalar() // rooted until the call returns (Nn/Tensors.fs, Ops)
+            let neg = neg.masked_fill(hit, minusInf)
+            GC.KeepAlive minusInf
             (torch.logsumexp(torch.cat([| pos.unsqueeze(1L); neg |], 1L), 1L) .- pos).mean()
         | _ ->
             let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
@@ -351,49 +353,134 @@ module Trainer =
             invalidOp (sprintf "ease needs %.2f GiB to fit %d items (two %d × %d float32 matrices), more than ease.maxGiB = %g; raise ease.maxGiB or choose another model.kind"
                            (float need / 1073741824.0) numItems numItems numItems cfg.Ease.MaxGiB)
 
-    /// EASE (Nn/Ease): B = EASE(XᵀX, λ) on the train split for each λ of ease.lambdas, each scored on validation
-    /// (eval.stopMetric@stopK, train items masked, history = the train split); the best λ (the first of equals) is
-    /// fitted again and kept, so only one B exists at a time (memory Ease.fitBytes). Reports one TuningPoint per λ
-    /// through `onTuning`. Epochs = the λ values fitted; best epoch = the chosen λ's position (1-based).
-    let ease (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
+    /// EASE's B on the train split (Nn/Ease) with its settings chosen on validation (eval.stopMetric@stopK, train
+    /// items masked, history = the train split), by coordinate search: λ over ease.lambdas with the first tag and
+    /// text weights; then the tag weight over ease.tagWeights (G += w FᵀF, the item attributes), then the text
+    /// weight over ease.textWeights (G += w TTᵀ, the item text vectors), each with the settings chosen before it.
+    /// Every setting scored is reported to `onTuning` ("lambda=200 tags=5 text=20"); the first of equal scores
+    /// wins. The chosen setting is fitted again and returned as row-major floats with its position among the points,
+    /// so one G and one B exist at a time (memory Ease.fitBytes; G is rebuilt for each side-information setting).
+    let easeWeights (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onTuning: TuningPoint -> unit)
+                    (ct: CancellationToken) : float32[] * int * TuningPoint list =
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
         checkEaseBudget cfg numItems
-        let sw = Stopwatch.StartNew()
-        use gCpu = Ease.gram graphs.Train
-        use g = gCpu.``to``(device)
+        // a side weight is only tried where its features exist
+        let tagWeights = if features.NumAttributes > 0 then cfg.Ease.TagWeights else [ 0.0 ]
+        let textWeights = if features.TextDim > 0 && features.ItemHasText |> Array.exists id then cfg.Ease.TextWeights else [ 0.0 ]
+        let gramOf (tags: float) (text: float) : torch.Tensor =
+            let g = Ease.gram graphs.Train
+            if tags > 0.0 then Ease.addFeatureGram g features.ItemAttributes tags
+            let g = if device.``type`` = DeviceType.CPU then g else (let d = g.``to``(device) in g.Dispose(); d)
+            if text > 0.0 then
+                use t = torch.tensor(features.ItemText, device = device).reshape(int64 numItems, int64 features.TextDim)
+                Ease.addTextGram g t text
+            g
         use noUsers = torch.zeros([| int64 numUsers; 0L |], dtype = torch.float32, device = device)
         use noItems = torch.zeros([| int64 numItems; 0L |], dtype = torch.float32, device = device)
         let chunk = Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB numItems
-        let points =
-            [ for lambda in cfg.Ease.Lambdas do
-                  ct.ThrowIfCancellationRequested()
-                  let t = Stopwatch.StartNew()
-                  use b = Ease.fit g lambda
-                  let v =
-                      Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
-                          [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
-                      |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
-                  let point = { Setting = sprintf "lambda=%g" lambda; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
-                  onTuning point
-                  yield lambda, point ]
-        let bestAt = points |> List.mapi (fun i (_, p) -> i, p.Valid) |> List.maxBy (fun (i, v) -> v, -i) |> fst
-        let bestLambda = fst points.[bestAt]
+        let points = ResizeArray<(float * float * float) * TuningPoint>()
+        let name (lambda: float, tags: float, text: float) =
+            [ yield sprintf "lambda=%g" lambda
+              if tagWeights <> [ 0.0 ] then yield sprintf "tags=%g" tags
+              if textWeights <> [ 0.0 ] then yield sprintf "text=%g" text ]
+            |> String.concat " "
+        // scores every setting (λ, tags, text) of one side-information pair on one G
+        let scoreAll (settings: (float * float * float) list) =
+            match settings with
+            | [] -> ()
+            | (_, tags, text) :: _ ->
+                use g = gramOf tags text
+                for (lambda, _, _) as setting in settings do
+                    ct.ThrowIfCancellationRequested()
+                    let t = Stopwatch.StartNew()
+                    use b = Ease.fit g lambda
+                    let v =
+                        Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
+                            [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
+                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                    let point = { Setting = name setting; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                    onTuning point
+                    points.Add(setting, point)
+        let best () = points |> Seq.mapi (fun i (s, p) -> i, s, p.Valid) |> Seq.maxBy (fun (i, _, v) -> v, -i)
+        let tag0, text0 = List.head tagWeights, List.head textWeights
+        scoreAll [ for l in cfg.Ease.Lambdas -> l, tag0, text0 ]
+        let _, (lambda, _, _), _ = best ()
+        for tags in List.tail tagWeights do scoreAll [ lambda, tags, text0 ]
+        let _, (_, tags, _), _ = best ()
+        for text in List.tail textWeights do scoreAll [ lambda, tags, text ]
+        let bestAt, (lambda, tags, text), _ = best ()
         let weights =
-            use b = Ease.fit g bestLambda
+            use g = gramOf tags text
+            use b = Ease.fit g lambda
             Tensors.toArray b
+        weights, bestAt, [ for _, p in points -> p ]
+
+    /// EASE as a model (model.kind ease): easeWeights alone, no factors. Epochs = the λ values fitted; best epoch =
+    /// the chosen λ's position (1-based).
+    let ease (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
+        let sw = Stopwatch.StartNew()
+        let weights, bestAt, points = easeWeights cfg device graphs features onTuning ct
         { Kind = cfg.Model.Kind
-          NumUsers = numUsers
-          NumItems = numItems
+          NumUsers = graphs.Train.Rows
+          NumItems = graphs.Train.Cols
           Dim = 0
           UserFactors = [||]
           ItemFactors = [||]
           ItemWeights = weights
           BestEpoch = bestAt + 1
           EpochsRun = points.Length
-          BestValid = (snd points.[bestAt]).Valid
+          BestValid = points.[bestAt].Valid
           StoppedEarly = false
           SecondsPerEpoch = sw.Elapsed.TotalSeconds / float points.Length
-          Tuning = List.map snd points }
+          Tuning = points }
+
+    /// The standard deviation of the scores of the first (at most) 256 users with train items against every item,
+    /// for the factors (u [U, d], i [I, d]) and for the item–item part (w [I, I] over the train history): the two
+    /// scales blend.weights are relative to. O(256 · I · (d + I)).
+    let private scoreScales (device: torch.Device) (graphs: SplitGraphs) (u: torch.Tensor) (i: torch.Tensor) (w: torch.Tensor) : float * float =
+        use scope = torch.NewDisposeScope()
+        let users = [| for r in 0 .. graphs.Train.Rows - 1 do if graphs.Train.RowPtr.[r + 1] > graphs.Train.RowPtr.[r] then yield r |] |> Array.truncate 256
+        let src = ResizeArray<int>()
+        let dst = ResizeArray<int>()
+        users |> Array.iteri (fun r user -> for p in graphs.Train.RowPtr.[user] .. graphs.Train.RowPtr.[user + 1] - 1 do (src.Add r; dst.Add graphs.Train.ColIdx.[p]))
+        let h = Tensors.sparse device (Csr.ofEdges users.Length graphs.Train.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f))
+        let f = u.index_select(0L, Tensors.indices device users).mm(i.t())
+        let e = h.mm(w)
+        float (f.std().item<float32>()), float (e.std().item<float32>())
+
+    /// blend.itemItem ease: a trained factor model m joined with EASE's item–item part (easeWeights, with its own λ
+    /// choice), score = c · ⟨h_u, h_i⟩ + Σ_{j ∈ H(u)} B_ji with c = w · σ_B / σ_h (scoreScales) for the w of
+    /// blend.weights that scores best on validation (eval.stopMetric@stopK; the first of equals). c is folded into
+    /// the user factors, so the result scores like any model with an item–item part. Tuning = m's, the λ values,
+    /// then one point per w ("blend=w").
+    let blendWithEase (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (m: TrainedModel) (onTuning: TuningPoint -> unit)
+                      (ct: CancellationToken) : TrainedModel =
+        let weights, _, easePoints = easeWeights cfg device graphs features onTuning ct
+        use scope = torch.NewDisposeScope()
+        let u = torch.tensor(m.UserFactors, device = device).reshape(int64 m.NumUsers, int64 m.Dim)
+        let i = torch.tensor(m.ItemFactors, device = device).reshape(int64 m.NumItems, int64 m.Dim)
+        let w = torch.tensor(weights, device = device).reshape(int64 m.NumItems, int64 m.NumItems)
+        let sh, sb = scoreScales device graphs u i w
+        let scaleOf (blend: float) = if sh > 0.0 then blend * sb / sh else 0.0
+        let chunk = Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB m.NumItems
+        let points =
+            [ for blend in cfg.Blend.Weights do
+                  ct.ThrowIfCancellationRequested()
+                  let t = Stopwatch.StartNew()
+                  use scaled = u .* scaleOf blend
+                  let v =
+                      Evaluation.evaluateSampleWith (Some { Weights = w; History = graphs.Train }) scaled i graphs.Train graphs.Valid [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
+                      |> List.find (fun x -> x.Metric = cfg.Eval.StopMetric)
+                  let point = { Setting = sprintf "blend=%g" blend; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                  onTuning point
+                  yield blend, point ]
+        let bestAt = points |> List.mapi (fun k (_, p) -> k, p.Valid) |> List.maxBy (fun (k, v) -> v, -k) |> fst
+        let c = float32 (scaleOf (fst points.[bestAt]))
+        { m with
+            UserFactors = m.UserFactors |> Array.map (fun x -> x * c)
+            ItemWeights = weights
+            BestValid = (snd points.[bestAt]).Valid
+            Tuning = m.Tuning @ easePoints @ List.map snd points }
 
     /// One training at a time per process: libtorch's random generator (initialisation, dropout), which
     /// epochLoop seeds, is one per process, so two trainings at once (two runs of a backfill on one host's
@@ -407,11 +494,15 @@ module Trainer =
                   (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
         match cfg.Model.Kind with
         | "popularity" -> popularity cfg graphs
-        | "ease" -> ease cfg device graphs onTuning ct
+        | "ease" -> ease cfg device graphs features onTuning ct
         | _ ->
             oneTraining.Wait ct
-            try epochLoop cfg device graphs features onEpoch ct
-            finally oneTraining.Release() |> ignore
+            let m =
+                try epochLoop cfg device graphs features onEpoch ct
+                finally oneTraining.Release() |> ignore
+            match cfg.Blend.ItemItem with
+            | "ease" -> blendWithEase cfg device graphs features m onTuning ct
+            | _ -> m
 
     /// trainWith, ignoring tuning reports.
     let train (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onEpoch: EpochReport -> unit) (ct: CancellationToken) : TrainedModel =

@@ -16,8 +16,9 @@ public static class FeatureBuilder
 {
     /// <summary>
     /// The text an item is encoded from: title, tags and text, each when present, joined by ". ". Held-out items
-    /// of eval.mode cold-items leave <c>text</c> out (<paramref name="catalogueOnly"/>): a new item has no
-    /// user-derived text yet (the MovieLens importer puts user-applied tags there).
+    /// of eval.mode cold-items, and every item with text.itemText false, leave <c>text</c> out
+    /// (<paramref name="catalogueOnly"/>): a new item has no user-derived text yet (the MovieLens importer puts
+    /// user-applied tags there).
     /// </summary>
     public static string ItemText(CatalogueRow row, bool catalogueOnly)
     {
@@ -35,7 +36,7 @@ public static class FeatureBuilder
         var numItems = catalogue.Items.Count;
         var numUsers = catalogue.Users.Count;
         var (attributes, names) = NodeFeaturesModule.attributesOfTags(catalogue.Items.Select(r => r.Tags.ToArray()).ToArray()).ToValueTuple();
-        if (!ConfigModule.usesText(config.Model.Kind))
+        if (!ConfigModule.usesText(config))
         {
             // attributes only (gat), or nothing: no text is encoded
             var none = NodeFeaturesModule.none(numUsers, numItems);
@@ -75,7 +76,7 @@ public static class FeatureBuilder
             var owners = new List<int>();
             for (var i = 0; i < numItems; i++)
             {
-                var t = ItemText(catalogue.Items[i], heldOut[i]);
+                var t = ItemText(catalogue.Items[i], catalogueOnly: heldOut[i] || !config.Text.ItemText);
                 if (t.Length == 0) continue;
                 texts.Add(t);
                 owners.Add(i);

@@ -4,7 +4,8 @@ using Parquet.Schema;
 
 namespace BatchRec.Jobs.Io;
 
-/// <summary>The small output tables. Metrics schema: run_id, model, split, metric (strings), k int32, value double.</summary>
+/// <summary>The small output tables. Metrics schema: run_id, model, split, metric (strings), k int32, value double,
+/// role, setting (strings; tables written before these two columns read as role published, setting empty).</summary>
 public static class OutputTables
 {
     /// <summary>Writes all rows as one row group, through a temporary file renamed into place.</summary>
@@ -18,7 +19,9 @@ public static class OutputTables
         var metric = ParquetOutput.RequiredString(Schema.Output.Metric);
         var k = new DataField<int>(Schema.Output.K);
         var value = new DataField<double>(Schema.Output.Value);
-        var schema = new ParquetSchema(runId, model, split, metric, k, value);
+        var role = ParquetOutput.RequiredString(Schema.Output.Role);
+        var setting = ParquetOutput.RequiredString(Schema.Output.Setting);
+        var schema = new ParquetSchema(runId, model, split, metric, k, value, role, setting);
 
         return ParquetOutput.WriteAtomicallyAsync(path, async stream =>
         {
@@ -31,6 +34,8 @@ public static class OutputTables
             await WriteAsync(metric, r => r.Metric).ConfigureAwait(false);
             await group.WriteAsync<int>(k, rows.Select(r => r.K).ToArray(), cancellationToken: ct).ConfigureAwait(false);
             await group.WriteAsync<double>(value, rows.Select(r => r.Value).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+            await WriteAsync(role, r => r.Role).ConfigureAwait(false);
+            await WriteAsync(setting, r => r.Setting).ConfigureAwait(false);
             group.CompleteValidate();
 
             Task WriteAsync(DataField field, Func<MetricRow, string> select)
@@ -53,6 +58,8 @@ public static class OutputTables
         var metric = source.Require(Schema.Output.Metric, "string", ColumnType.String);
         var k = source.Require(Schema.Output.K, "int32", ColumnType.Int32);
         var value = source.Require(Schema.Output.Value, "double", ColumnType.Double);
+        var role = source.Optional(Schema.Output.Role, "string", ColumnType.String);
+        var setting = source.Optional(Schema.Output.Setting, "string", ColumnType.String);
 
         var rows = new List<MetricRow>();
         foreach (var group in source.RowGroups())
@@ -63,8 +70,10 @@ public static class OutputTables
             var metrics = await group.ReadRequiredStringsAsync(metric, ct).ConfigureAwait(false);
             var ks = await group.ReadRequiredAsync<int>(k, ct).ConfigureAwait(false);
             var values = await group.ReadRequiredAsync<double>(value, ct).ConfigureAwait(false);
+            var roles = role is null ? null : await group.ReadRequiredStringsAsync(role, ct).ConfigureAwait(false);
+            var settings = setting is null ? null : await group.ReadRequiredStringsAsync(setting, ct).ConfigureAwait(false);
             for (int i = 0; i < group.Rows; i++)
-                rows.Add(new MetricRow(runIds[i], models[i], splits[i], metrics[i], ks[i], values[i]));
+                rows.Add(new MetricRow(runIds[i], models[i], splits[i], metrics[i], ks[i], values[i], roles?[i] ?? MetricRow.Published, settings?[i] ?? ""));
         }
         return rows;
     }

@@ -70,7 +70,15 @@ public sealed record UserRows(IdKind UserIdKind, string[] UserIds, string?[] Tex
 }
 
 /// <summary>One evaluation figure: metric@K of one model on one split of one run.</summary>
-public sealed record MetricRow(string RunId, string Model, string Split, string Metric, int K, double Value);
+/// <summary>One row of the metrics table. <paramref name="Role"/>: <c>published</c> (the published model's
+/// figures), <c>candidate</c> (another candidate of model.kind auto) or <c>tuning</c> (a setting tried on validation,
+/// named by <paramref name="Setting"/>, e.g. <c>lambda=200</c>; empty for the other roles).</summary>
+public sealed record MetricRow(string RunId, string Model, string Split, string Metric, int K, double Value, string Role = MetricRow.Published, string Setting = "")
+{
+    public const string Published = "published";
+    public const string Candidate = "candidate";
+    public const string Tuning = "tuning";
+}
 
 /// <summary>What <see cref="MovieLensImporter"/> converted; <paramref name="Format"/> is "csv" or "dat".</summary>
 public sealed record ImportSummary(long Ratings, long Movies, long TagApplications, string Format);

@@ -1,4 +1,5 @@
 using BatchRec.Core;
+using BatchRec.Jobs.Io;
 using Hangfire;
 using Serilog;
 
@@ -13,6 +14,35 @@ namespace BatchRec.Jobs.Stages;
 public sealed class EvaluateJob(ILogger log)
 {
     public const string MetricsFile = "metrics.json";
+    /// <summary>The metrics table's other rows (run id left empty): tuning points and the other auto candidates.</summary>
+    public const string ExtraMetricsFile = "metrics-extra.json";
+
+    /// <summary>
+    /// The metrics table's rows besides the published model's figures: one <c>tuning</c> row per setting a model
+    /// tried (split valid, eval.stopMetric@stopK), for the published model and every other auto candidate, and
+    /// each other candidate's figures as <c>candidate</c> rows.
+    /// </summary>
+    public static List<MetricRow> ExtraMetrics(Config config, Core.Train.TrainedModel model, AutoChoice? auto)
+    {
+        var rows = new List<MetricRow>();
+        void AddTuning(string kind, IEnumerable<Core.Train.TuningPoint> points) =>
+            rows.AddRange(points.Select(p => new MetricRow("", kind, "valid", config.Eval.StopMetric, config.Eval.StopK, p.Valid, MetricRow.Tuning, p.Setting)));
+        AddTuning(model.Kind, model.Tuning);
+        foreach (var c in auto?.Candidates ?? [])
+        {
+            if (c.Kind == model.Kind) continue;
+            rows.AddRange(c.Metrics.Select(m => new MetricRow("", c.Kind, m.Split, m.Metric, m.K, m.Value, MetricRow.Candidate)));
+            AddTuning(c.Kind, c.Tuning);
+        }
+        return rows;
+    }
+
+    /// <summary>The rows <see cref="ExtraMetrics"/> wrote for the run (none for runs evaluated before they existed).</summary>
+    public static IReadOnlyList<MetricRow> ReadExtraMetrics(Runs.RunFolder folder)
+    {
+        var path = Path.Combine(folder.EvalDir, ExtraMetricsFile);
+        return File.Exists(path) ? Runs.Json.Read<List<MetricRow>>(path) : [];
+    }
 
     [JobDisplayName("evaluate {0}")]
     public Task RunAsync(string runDir, CancellationToken ct) =>
@@ -21,6 +51,7 @@ public sealed class EvaluateJob(ILogger log)
             var (_, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var metrics = Pipeline.evaluate(config.Config, device, graphs, model).ToList();
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, MetricsFile), metrics);
+            Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, ExtraMetricsFile), ExtraMetrics(config.Config, model, AutoChoice.Read(folder)));
             if (config.Config.Publish.ChampionCheck)
             {
                 var challenger = metrics.First(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10).Value;

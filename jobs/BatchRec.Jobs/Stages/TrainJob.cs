@@ -1,4 +1,6 @@
 using BatchRec.Core;
+using Microsoft.FSharp.Collections;
+using BatchRec.Core.Graph;
 using BatchRec.Core.Train;
 using BatchRec.Jobs.Features;
 using BatchRec.Jobs.Store;
@@ -7,7 +9,27 @@ using Serilog;
 
 namespace BatchRec.Jobs.Stages;
 
-/// <summary>Trains the configured model on the snapshot's train split (GPU when present) and stores its factors.</summary>
+/// <summary>One model.kind auto candidate: its validation score (eval.stopMetric@stopK), every metric, its training.</summary>
+public sealed record CandidateResult(string Kind, double Valid, double Seconds, int Epochs, int BestEpoch, double SecondsPerEpoch,
+    IReadOnlyList<MetricRecord> Metrics, IReadOnlyList<TuningPoint> Tuning, string Note);
+
+/// <summary>What model.kind auto trained and chose (<c>model/auto.json</c>).</summary>
+public sealed record AutoChoice(string Metric, string Chosen, IReadOnlyList<CandidateResult> Candidates)
+{
+    public const string FileName = "auto.json";
+
+    public static AutoChoice? Read(Runs.RunFolder folder)
+    {
+        var path = Path.Combine(folder.ModelDir, FileName);
+        return File.Exists(path) ? Runs.Json.Read<AutoChoice>(path) : null;
+    }
+}
+
+/// <summary>
+/// Trains the configured model on the snapshot's train split (GPU when present) and stores it. With model.kind auto
+/// every candidate of auto.candidates is trained and evaluated on the same split, the best by validation (never
+/// test) is stored, and every candidate's figures go to <c>model/auto.json</c>.
+/// </summary>
 public sealed class TrainJob(ILogger log)
 {
     [JobDisplayName("train {0}")]
@@ -22,33 +44,27 @@ public sealed class TrainJob(ILogger log)
             var cfg = config.Config;
             Pipeline.setThreads(cfg.Train.Threads);
             var device = Pipeline.chooseDevice(cfg.Train.Device); // chosen once for this stage
-            log.Information("Training {Model} (dim {Dim}, {Layers} layers) on {Device} for at most {Epochs} epochs, batch {Batch}, lr {Lr}",
-                cfg.Model.Kind, cfg.Model.Dim, cfg.Model.Layers, device.type.ToString(), cfg.Train.MaxEpochs, cfg.Train.BatchSize, cfg.Train.LearningRate);
-            var metric = $"{cfg.Eval.StopMetric}@{cfg.Eval.StopK}";
             var catalogue = await Catalogue.ReadAsync(folder.SnapshotDir, ct);
-            var (features, featureStats) = await FeatureBuilder.BuildAsync(cfg, config.TextCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
-            if (featureStats.Source != "none")
-                log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded} in {EncodeSeconds:F1} s, cache hits {Hits}",
-                    featureStats.Attributes, featureStats.ItemsWithText, featureStats.UsersWithText, featureStats.Source,
-                    (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
-                    (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
+            var metric = $"{cfg.Eval.StopMetric}@{cfg.Eval.StopK}";
             var trainWatch = System.Diagnostics.Stopwatch.StartNew();
-            var model = Pipeline.trainTuned(cfg, device, graphs, features, r =>
-            {
-                if (r.Valid is { } v)
-                    log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
-                        r.Epoch, r.Loss, r.Seconds, metric, v.Value, r.Improved ? " (best)" : "");
-                else
-                    log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s", r.Epoch, r.Loss, r.Seconds);
-            }, p => log.Information("{Model} {Setting}: valid {Metric} {Valid:F4} ({Seconds:F1} s)", cfg.Model.Kind, p.Setting, metric, p.Valid, p.Seconds), ct);
+            TrainedModel model;
+            FeatureStats featureStats;
+            AutoChoice? auto = null;
+            if (cfg.Model.Kind == "auto")
+                (model, featureStats, auto) = await TrainCandidatesAsync(cfg, device, graphs, catalogue, snapshot, config.TextCacheDir, metric, ct);
+            else
+                (model, featureStats) = await TrainOneAsync(cfg, device, graphs, catalogue, snapshot, config.TextCacheDir, metric, ct);
             var trainSeconds = trainWatch.Elapsed.TotalSeconds;
             ModelStore.Write(folder.ModelDir, model);
-            log.Information("Trained {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
-                model.EpochsRun, model.SecondsPerEpoch, metric, model.BestValid, model.BestEpoch, model.StoppedEarly ? ", stopped early" : "");
-            return new Dictionary<string, object>
+            var autoPath = Path.Combine(folder.ModelDir, AutoChoice.FileName);
+            if (auto is not null) Runs.Json.WriteAtomic(autoPath, auto);
+            else if (File.Exists(autoPath)) File.Delete(autoPath);
+            log.Information("Trained {Model}: {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
+                model.Kind, model.EpochsRun, model.SecondsPerEpoch, metric, model.BestValid, model.BestEpoch, model.StoppedEarly ? ", stopped early" : "");
+            var record = new Dictionary<string, object>
             {
                 ["snapshotReadSeconds"] = snapshotSeconds, ["graphSeconds"] = graphSeconds, ["trainSeconds"] = trainSeconds,
-                ["device"] = device.type.ToString(), ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
+                ["device"] = device.type.ToString(), ["model"] = model.Kind, ["epochs"] = model.EpochsRun, ["bestEpoch"] = model.BestEpoch,
                 ["secondsPerEpoch"] = model.SecondsPerEpoch, ["bestValid"] = model.BestValid,
                 ["tuning"] = model.Tuning.Select(p => new Dictionary<string, object> { ["setting"] = p.Setting, ["valid"] = p.Valid, ["seconds"] = p.Seconds }).ToList(),
                 ["attributes"] = featureStats.Attributes, ["itemsWithText"] = featureStats.ItemsWithText, ["usersWithText"] = featureStats.UsersWithText,
@@ -56,5 +72,84 @@ public sealed class TrainJob(ILogger log)
                 ["textCacheHits"] = (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0),
                 ["textEncodeSeconds"] = (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
             };
+            if (auto is not null)
+            {
+                record["autoChosen"] = auto.Chosen;
+                record["autoCandidates"] = auto.Candidates.Select(c => new Dictionary<string, object>
+                {
+                    ["kind"] = c.Kind, ["valid"] = c.Valid, ["seconds"] = c.Seconds, ["note"] = c.Note,
+                }).ToList();
+            }
+            return record;
         }, ct);
+
+    /// <summary>Builds the features <paramref name="cfg"/>'s model needs and trains it, logging each epoch and tuning point.</summary>
+    private async Task<(TrainedModel Model, FeatureStats Stats)> TrainOneAsync(Config cfg, TorchSharp.torch.Device device, SplitGraphs graphs,
+        Catalogue catalogue, Snapshot snapshot, string textCacheDir, string metric, CancellationToken ct)
+    {
+        log.Information("Training {Model} (dim {Dim}, {Layers} layers) on {Device} for at most {Epochs} epochs, batch {Batch}, lr {Lr}, loss {Loss}{Blend}",
+            cfg.Model.Kind, cfg.Model.Dim, cfg.Model.Layers, device.type.ToString(), cfg.Train.MaxEpochs, cfg.Train.BatchSize, cfg.Train.LearningRate,
+            cfg.Train.Loss, cfg.Blend.ItemItem == "none" ? "" : ", blended with " + cfg.Blend.ItemItem);
+        var (features, featureStats) = await FeatureBuilder.BuildAsync(cfg, textCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
+        if (featureStats.Source != "none")
+            log.Information("Node features: {Attributes} attributes, {ItemsWithText} items and {UsersWithText} users with text from {Source}; encoded {Encoded} in {EncodeSeconds:F1} s, cache hits {Hits}",
+                featureStats.Attributes, featureStats.ItemsWithText, featureStats.UsersWithText, featureStats.Source,
+                (featureStats.Items?.Encoded ?? 0) + (featureStats.Users?.Encoded ?? 0), (featureStats.Items?.EncodeSeconds ?? 0) + (featureStats.Users?.EncodeSeconds ?? 0),
+                (featureStats.Items?.CacheHits ?? 0) + (featureStats.Users?.CacheHits ?? 0));
+        var model = Pipeline.trainTuned(cfg, device, graphs, features, r =>
+        {
+            if (r.Valid is { } v)
+                log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
+                    r.Epoch, r.Loss, r.Seconds, metric, v.Value, r.Improved ? " (best)" : "");
+            else
+                log.Information("Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s", r.Epoch, r.Loss, r.Seconds);
+        }, p => log.Information("{Model} {Setting}: valid {Metric} {Valid:F4} ({Seconds:F1} s)", cfg.Model.Kind, p.Setting, metric, p.Valid, p.Seconds), ct);
+        return (model, featureStats);
+    }
+
+    /// <summary>
+    /// model.kind auto: every candidate trained (its config = <see cref="ConfigModule.forModel"/>) and evaluated on this
+    /// split; the one with the best validation eval.stopMetric@stopK is returned (Config.bestCandidate: the earlier of
+    /// equals). A candidate whose EASE part would exceed ease.maxGiB is left out (ease) or trained without it (a blend).
+    /// </summary>
+    private async Task<(TrainedModel, FeatureStats, AutoChoice)> TrainCandidatesAsync(Config cfg, TorchSharp.torch.Device device, SplitGraphs graphs,
+        Catalogue catalogue, Snapshot snapshot, string textCacheDir, string metric, CancellationToken ct)
+    {
+        var results = new List<CandidateResult>();
+        (TrainedModel Model, FeatureStats Stats, double Valid)? best = null;
+        var maxItems = ConfigModule.easeMaxItems(cfg.Ease.MaxGiB);
+        foreach (var kind in cfg.Auto.Candidates)
+        {
+            ct.ThrowIfCancellationRequested();
+            var candidate = ConfigModule.forModel(cfg, kind);
+            var note = "";
+            if (ConfigModule.usesEase(candidate) && snapshot.NumItems > maxItems)
+            {
+                if (kind == "ease")
+                {
+                    log.Warning("auto: candidate ease left out: {Items} items need {GiB:F1} GiB, above ease.maxGiB {Max} (at most {MaxItems} items)",
+                        snapshot.NumItems, Core.Nn.Ease.fitBytes(snapshot.NumItems) / 1073741824.0, cfg.Ease.MaxGiB, maxItems);
+                    continue;
+                }
+                note = $"EASE part left out: {snapshot.NumItems} items > {maxItems}";
+                log.Warning("auto: candidate {Kind} trained without its EASE part: {Note}", kind, note);
+                candidate = ConfigModule.parseOver(candidate, """{"blend":{"itemItem":"none"}}""").ResultValue;
+            }
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var (model, stats) = await TrainOneAsync(candidate, device, graphs, catalogue, snapshot, textCacheDir, metric, ct);
+            var metrics = Pipeline.evaluate(candidate, device, graphs, model).ToList();
+            var valid = metrics.First(m => m.Split == "valid" && m.Metric == cfg.Eval.StopMetric && m.K == cfg.Eval.StopK).Value;
+            results.Add(new CandidateResult(kind, valid, watch.Elapsed.TotalSeconds, model.EpochsRun, model.BestEpoch, model.SecondsPerEpoch,
+                metrics, [.. model.Tuning], note));
+            log.Information("auto: candidate {Kind}: valid {Metric} {Valid:F4}, test ndcg@10 {Test:F4} ({Seconds:F0} s)", kind, metric, valid,
+                metrics.FirstOrDefault(m => m.Split == "test" && m.Metric == "ndcg" && m.K == 10)?.Value ?? double.NaN, watch.Elapsed.TotalSeconds);
+            var chosenSoFar = ConfigModule.bestCandidate(ListModule.OfSeq(results.Select(r => Tuple.Create(r.Kind, r.Valid))));
+            if (chosenSoFar == kind) best = (model, stats, valid); // keeps one model in memory besides the one training
+        }
+        if (best is not { } b) throw new InvalidOperationException("model.kind auto trained no candidate (every candidate was left out)");
+        var chosen = b.Model.Kind;
+        log.Information("auto: chose {Kind} (valid {Metric} {Valid:F4}) among {Candidates}", chosen, metric, b.Valid,
+            string.Join(", ", results.Select(r => $"{r.Kind} {r.Valid:F4}")));
+        return (b.Model, b.Stats, new AutoChoice(metric, chosen, results));
+    }
 }
