@@ -542,18 +542,21 @@ module Config =
                                             | "jobs.scoreShards" -> { j with ScoreShards = r.Int k e j.ScoreShards }
                                             | "jobs.backfillConcurrency" -> { j with BackfillConcurrency = r.Int k e j.BackfillConcurrency }
                                             | _ -> { j with TestShardDelayMs = r.Int k e j.TestShardDelayMs } }))
-            if errors.Count > 0 then Error(List.ofSeq errors)
-            else
-                match validate c with
-                | Error es -> Error es
-                | Ok valid ->
-                    // every per-model override must itself give a valid config (checked once the base is valid)
-                    let overrideErrors =
-                        [ for KeyValue(m, raw) in valid.Compare do
-                              match parseOver { valid with Compare = Map.empty } raw with
-                              | Ok _ -> ()
-                              | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
-                    if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
+            // Every problem at once: the values that parsed are validated even when others did not (those keep their
+            // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
+            let parseErrors = List.ofSeq errors
+            let reported = parseErrors |> List.map _.Key |> Set.ofList
+            match validate c with
+            | Error es -> Error(parseErrors @ (es |> List.filter (fun e -> not (reported.Contains e.Key))))
+            | Ok _ when not parseErrors.IsEmpty -> Error parseErrors
+            | Ok valid ->
+                // every per-model override must itself give a valid config (checked once the base is valid)
+                let overrideErrors =
+                    [ for KeyValue(m, raw) in valid.Compare do
+                          match parseOver { valid with Compare = Map.empty } raw with
+                          | Ok _ -> ()
+                          | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
+                if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json

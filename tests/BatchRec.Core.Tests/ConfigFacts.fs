@@ -1,6 +1,9 @@
 module BatchRec.Core.Tests.ConfigFacts
 
 open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
 open BatchRec.Core
 
 [<Fact>]
@@ -27,7 +30,9 @@ let ``every bad key and value is reported with its key and the bad value`` () =
         Assert.Contains("score.k", keys)
         let text = errs |> List.map string |> String.concat "\n"
         Assert.Contains("\"ten\"", text)
-        // range errors are reported by validate once the types are right
+        // range errors are reported beside the type errors
+        Assert.Contains("train.batchSize", keys)
+        Assert.Contains("model.kind", keys)
         match Config.parse """{ "train": { "batchSize": -3 }, "model": { "kind": "svd" } }""" with
         | Error errs2 ->
             let t2 = errs2 |> List.map string |> String.concat "\n"
@@ -115,8 +120,10 @@ let ``the ingest section overrides and validates its keys`` () =
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
-        // the unknown key is reported first (parse), the range errors once the keys are known (validate)
-        Assert.Equal<string list>([ "ingest.ceiling" ], errs |> List.map _.Key)
+        // the unknown key and the range errors, all at once
+        Assert.Equal<string list>(
+            [ "ingest.ceiling"; "ingest.maxBadFraction"; "ingest.unknownItems"; "ingest.minTimestamp"; "ingest.timestampUnit"; "ingest.maxIdLength"; "ingest.windowDays" ],
+            errs |> List.map _.Key)
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8 } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
@@ -193,3 +200,41 @@ let ``train.fanout parses per layer and is validated against the model`` () =
     Assert.Contains("'lightgcn'", lightgcn)
     let notList = errors """{ "model": { "kind": "gat", "layers": 1 }, "train": { "fanout": 5 } }"""
     Assert.Contains("train.fanout: must be an array of integers, got 5", notList)
+
+[<Fact>]
+let ``a wrongly typed value and two bad values are all named at once`` () =
+    match Config.parse """{ "train": { "batchSize": "big", "learningRate": -1 }, "score": { "k": 0 } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        Assert.Equal<string list>([ "train.batchSize"; "train.learningRate"; "score.k" ], errs |> List.map _.Key)
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("train.batchSize: must be an integer, got \"big\"", text)
+        Assert.Contains("train.learningRate: must be > 0, got -1", text)
+        Assert.Contains("score.k: must be > 0, got 0", text)
+
+/// Bad entries of independent keys: (section, key, JSON value); the first five are wrongly typed, the rest out of range.
+let private badEntries =
+    [ "train", "batchSize", "\"big\""; "score", "k", "true"; "model", "dim", "1.5"; "ingest", "maxBadFraction", "\"x\""
+      "eval", "stopK", "null"; "train", "learningRate", "-1"; "score", "blockMiB", "0"; "model", "kind", "\"svd\""
+      "ingest", "windowDays", "-2"; "jobs", "workers", "0"; "storage", "kind", "\"redis\""; "publish", "tolerance", "-0.5"
+      "dataset", "name", "\"a b\""; "text", "batchSize", "[1]" ]
+
+type BadConfig = BadConfig of (string * string * string) list
+
+type ConfigArbs =
+    static member BadConfig() =
+        Gen.subListOf badEntries |> Gen.filter (not << List.isEmpty) |> Gen.map BadConfig |> Arb.fromGen
+
+[<Property(Arbitrary = [| typeof<ConfigArbs> |], MaxTest = 200)>]
+let ``every wrongly typed and every out-of-range value is named, whatever the mix`` (BadConfig entries) =
+    let json =
+        entries
+        |> List.groupBy (fun (section, _, _) -> section)
+        |> List.map (fun (section, xs) ->
+            sprintf "\"%s\": { %s }" section (xs |> List.map (fun (_, k, v) -> sprintf "\"%s\": %s" k v) |> String.concat ", "))
+        |> String.concat ", "
+    match Config.parse ("{ " + json + " }") with
+    | Ok _ -> false
+    | Error errs ->
+        let expected = entries |> List.map (fun (section, k, _) -> section + "." + k) |> Set.ofList
+        Set.ofList (errs |> List.map _.Key) = expected && errs.Length = expected.Count
