@@ -194,6 +194,67 @@ public sealed class BadInputCorpusFacts
         Assert.Equal("user_id", e.Column);
     }
 
+    /// <summary>Writes a partition whose user_id column is binary (BYTE_ARRAY without a UTF-8 annotation), one item per row.</summary>
+    private static async Task<string> BinaryUsersAsync(string root, params byte[][][] rowGroups)
+    {
+        var path = PartitionFile(root, "2026-11-27");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var row = 0;
+        await TestParquet.WriteAsync(path, [new DataField<byte[]>("user_id", true), new DataField<string>("item_id"), new DataField<long>("timestamp")],
+            rowGroups.Select(g => new Array[]
+            {
+                g.Select(b => (byte[]?)b).ToArray(), g.Select(_ => (string?)("i" + row++)).ToArray(), g.Select(_ => T).ToArray(),
+            }).ToArray());
+        return path;
+    }
+
+    [Fact]
+    public async Task BinaryIdsThatAreNotUtf8_FailNamingFileRowGroupRowAndColumn_InsteadOfMergingTwoUsers()
+    {
+        using var dir = new TempDir();
+        // 0xFF 0x41 and 0xFE 0x41 both decode to "\uFFFD" + "A" under a lenient decoder: two users would become one
+        var path = await BinaryUsersAsync(dir.Path, ["u1"u8.ToArray(), "u2"u8.ToArray()], [[0xFF, 0x41], [0xFE, 0x41]]);
+
+        var e = await Assert.ThrowsAsync<InputFormatException>(() => IngestAsync(Config(dir.Path)).WaitAsync(NoHang));
+
+        Assert.Equal((path, "user_id", 2L), (e.File, e.Column, e.Row));
+        Assert.Contains($"{path}: row 2, column 'user_id': the bytes 0xFF41 (row group 1) are not valid UTF-8", e.Message);
+        Assert.Contains("binary (BYTE_ARRAY without a UTF-8 string annotation)", e.Message);
+    }
+
+    /// <summary>Byte strings a binary id column may hold: valid UTF-8 (one a real U+FFFD) and invalid sequences.</summary>
+    private static readonly (byte[] Bytes, bool Valid)[] BinaryIds =
+    [
+        ("a"u8.ToArray(), true), ("ü"u8.ToArray(), true), ("\uFFFD"u8.ToArray(), true), ("🙂"u8.ToArray(), true), ("\uFFFDA"u8.ToArray(), true),
+        ([0xFF, 0x41], false), ([0xFE, 0x41], false), ([0xC3], false), ([0xED, 0xA0, 0x80], false), ([0xC0, 0x80], false),
+    ];
+
+    [Property(MaxTest = 60)]
+    public Property BinaryIds_AreReadLosslessly_OrFailAtTheFirstRowThatIsNotUtf8() =>
+        Prop.ForAll(Gen.Choose(0, BinaryIds.Length - 1).ListOf().Where(l => l.Count > 0 && l.Count <= 12).Select(l => l.ToArray()).ToArbitrary(), picks => Task.Run(async () =>
+        {
+            using var dir = new TempDir();
+            var ids = picks.Select(p => BinaryIds[p]).ToArray();
+            var path = await BinaryUsersAsync(dir.Path, ids.Select(x => x.Bytes).Chunk(5).ToArray());
+            var firstBad = Array.FindIndex(ids, x => !x.Valid);
+
+            var run = IngestAsync(Config(dir.Path)).WaitAsync(NoHang);
+            if (firstBad >= 0)
+            {
+                var e = await Assert.ThrowsAsync<InputFormatException>(() => run);
+                Assert.Equal((path, "user_id", (long?)firstBad), (e.File, e.Column, e.Row));
+                Assert.Contains($"(row group {firstBad / 5})", e.Message);
+            }
+            else
+            {
+                var result = await run;
+                // one user per distinct byte string, each id's UTF-8 bytes exactly those of the file
+                var distinct = ids.Select(x => Convert.ToHexString(x.Bytes)).Distinct().Order(StringComparer.Ordinal);
+                Assert.Equal(distinct, result.Snapshot!.UserIds.Ids.Select(u => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(u))).Order(StringComparer.Ordinal));
+            }
+            return true;
+        }).GetAwaiter().GetResult());
+
     [Fact]
     public async Task EveryRowBad_QuarantinesAllAndFailsOverTheCeiling()
     {

@@ -26,7 +26,7 @@ internal sealed class TempDir : IDisposable
 
 /// <summary>
 /// Writes Parquet fixtures straight through Parquet.Net, independently of the code under test. Each row group is one
-/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[] for flat fields,
+/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[], byte[]?[] (binary) for flat fields,
 /// string?[]?[] (null list, null element allowed) for a list&lt;string&gt; field.
 /// </summary>
 internal static class TestParquet
@@ -59,6 +59,7 @@ internal static class TestParquet
         (DataField f, DateTime[] v) => group.WriteAsync<DateTime>(f, v),
         (DataField f, DateTime?[] v) => group.WriteAsync<DateTime>(f, v),
         (DataField f, string?[] v) => group.WriteAsync(f, v),
+        (DataField f, byte[]?[] v) => group.WriteAsync(f, (IReadOnlyCollection<byte[]>)v!), // binary: BYTE_ARRAY, no UTF-8 annotation
         _ => throw new ArgumentException($"no fixture writer for {field.Name} = {values.GetType().Name}"),
     };
 
