@@ -101,9 +101,11 @@ public static class Ingestor
             itemRows = await DatasetReader.ReadItemsAsync(itemFiles, ct).ConfigureAwait(false);
             catalogueItems = itemRows.Count;
             knownItems = new HashSet<string>(itemRows.ItemIds, StringComparer.Ordinal);
-            if (itemKind == IdKind.Int64 && itemRows.ItemIdKind != IdKind.Int64 && itemRows.Count > 0)
+            if (itemKind is { } k && IdKinds.IsInteger(k) && itemRows.ItemIdKind == IdKind.String && itemRows.Count > 0)
                 throw InputFormatException.InFile(itemFiles[0].Path,
-                    $"item ids are {itemRows.ItemIdKind} here but int64 in the interactions table; both tables must use the same id type", Schema.Input.ItemId);
+                    $"item ids are strings here but {IdKinds.Describe(k)} in the interactions table; both tables must use the same id type", Schema.Input.ItemId);
+            // catalogue items join the item map: int64 ids in the items table widen int32 interactions ids
+            if (itemRows.Count > 0 && itemKind is { } ik && IdKinds.IsInteger(ik)) itemKind = IdKinds.Widen(ik, itemRows.ItemIdKind);
         }
         var quarantineUnknown = knownItems is not null && cfg.Ingest.UnknownItems == "quarantine";
         var userRows = userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct).ConfigureAwait(false) : null;
@@ -216,16 +218,17 @@ public static class Ingestor
 
     private static (IdKind? User, IdKind? Item) AgreeOnKinds(IReadOnlyList<PartitionStats> stats)
     {
+        // strings or integers in every partition; int32 and int64 partitions mix (the ids are then int64)
         IdKind? Agree(Func<PartitionStats, IdKind?> kind, string column)
         {
             var withKind = stats.Where(s => kind(s) is not null).ToList();
             if (withKind.Count == 0) return null;
             var first = withKind[0];
-            var other = withKind.FirstOrDefault(s => kind(s) != kind(first));
+            var other = withKind.FirstOrDefault(s => IdKinds.IsInteger(kind(s)!.Value) != IdKinds.IsInteger(kind(first)!.Value));
             if (other is not null)
                 throw InputFormatException.InFile(other.Files[0].Path,
-                    $"ids are {kind(other)} here but {kind(first)} in {first.Files[0].Path}; all files of a table must agree", column);
-            return kind(first);
+                    $"ids are {IdKinds.Describe(kind(other)!.Value)} here but {IdKinds.Describe(kind(first)!.Value)} in {first.Files[0].Path}; all files of a table must agree", column);
+            return withKind.Select(kind).Aggregate((a, b) => IdKinds.Widen(a, b));
         }
         return (Agree(s => s.UserIdKind, Schema.Input.UserId), Agree(s => s.ItemIdKind, Schema.Input.ItemId));
     }

@@ -48,7 +48,8 @@ public sealed class PartitionStore(string root)
     internal const string RowsFile = "rows.parquet";
     internal const string QuarantineFile = "quarantine.parquet";
     private const string StatsFile = "stats.json";
-    private const string FormatVersion = "batchrec-ingest-store-1";
+    // 2: int32 id columns keep their own kind (they were recorded as int64)
+    private const string FormatVersion = "batchrec-ingest-store-2";
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -156,8 +157,8 @@ public sealed class PartitionStore(string root)
         {
             await foreach (var b in ReadAhead.Of(DatasetReader.ReadInteractionRowsAsync(files, ct), readAhead, ct).ConfigureAwait(false))
             {
-                userKind ??= b.UserIdKind;
-                itemKind ??= b.ItemIdKind;
+                userKind = IdKinds.Widen(userKind, b.UserIdKind);
+                itemKind = IdKinds.Widen(itemKind, b.ItemIdKind);
                 if (b.ExtraColumns.Length > 0) extra[b.File] = b.ExtraColumns;
                 var f = fileIndex[b.File];
                 var bad = new List<QuarantineRow>();

@@ -11,6 +11,13 @@ internal enum ColumnType
     String,
     Int32,
     Int64,
+    /// <summary>The narrower and unsigned integers (read only as numbers, e.g. weights).</summary>
+    Int8,
+    Int16,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
     Float,
     Double,
     Timestamp,
@@ -216,7 +223,7 @@ internal sealed class ParquetSource : IAsyncDisposable
             }
         }
 
-        /// <summary>Numbers as float; a null becomes <paramref name="whenNull"/>.</summary>
+        /// <summary>Numbers (floating point or any integer type) as float; a null becomes <paramref name="whenNull"/>.</summary>
         public async Task<float[]> ReadFloatsAsync(SourceColumn column, float whenNull, CancellationToken ct)
         {
             var result = new float[Rows];
@@ -226,6 +233,12 @@ internal sealed class ParquetSource : IAsyncDisposable
                 case ColumnType.Double: Fill(await ReadAsync<double>(column, ct).ConfigureAwait(false), v => (float)v); break;
                 case ColumnType.Int32: Fill(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => v); break;
                 case ColumnType.Int64: Fill(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.Int16: Fill(await ReadAsync<short>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.Int8: Fill(await ReadAsync<sbyte>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt8: Fill(await ReadAsync<byte>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt16: Fill(await ReadAsync<ushort>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt32: Fill(await ReadAsync<uint>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt64: Fill(await ReadAsync<ulong>(column, ct).ConfigureAwait(false), v => v); break;
                 default: throw Unexpected(column);
             }
             return result;
@@ -454,6 +467,12 @@ internal sealed class ParquetSource : IAsyncDisposable
             var t when t == typeof(ReadOnlyMemory<byte>) && data.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY => ColumnType.String, // binary: strict UTF-8
             var t when t == typeof(int) => ColumnType.Int32,
             var t when t == typeof(long) => ColumnType.Int64,
+            var t when t == typeof(short) => ColumnType.Int16,
+            var t when t == typeof(sbyte) => ColumnType.Int8,
+            var t when t == typeof(byte) => ColumnType.UInt8,
+            var t when t == typeof(ushort) => ColumnType.UInt16,
+            var t when t == typeof(uint) => ColumnType.UInt32,
+            var t when t == typeof(ulong) => ColumnType.UInt64,
             var t when t == typeof(float) => ColumnType.Float,
             var t when t == typeof(double) => ColumnType.Double,
             var t when t == typeof(DateTime) => ColumnType.Timestamp,

@@ -24,7 +24,7 @@ public sealed class BadInputCorpusFacts
     private static readonly TimeSpan NoHang = TimeSpan.FromSeconds(60);
 
     /// <summary>A column type a file may have; <see cref="Missing"/> leaves the column out.</summary>
-    public enum ColumnKind { Missing, String, Int64, Int32, Double, Float, Boolean, Timestamp }
+    public enum ColumnKind { Missing, String, Int64, Int32, Int16, UInt32, Double, Float, Boolean, Timestamp }
 
     public sealed record SchemaCase(ColumnKind User, ColumnKind Item, ColumnKind Time, ColumnKind Weight, ColumnKind Event, int Rows);
 
@@ -36,13 +36,15 @@ public sealed class BadInputCorpusFacts
         ("user_id", [ColumnKind.String, ColumnKind.Int64, ColumnKind.Int32], true, "string, int64 or int32"),
         ("item_id", [ColumnKind.String, ColumnKind.Int64, ColumnKind.Int32], true, "string, int64 or int32"),
         ("timestamp", [ColumnKind.Int64, ColumnKind.Int32, ColumnKind.Timestamp], true, "int64 epoch seconds or timestamp"),
-        ("weight", [ColumnKind.Float, ColumnKind.Double, ColumnKind.Int32, ColumnKind.Int64], false, "float, double, int32 or int64"),
+        ("weight", [ColumnKind.Float, ColumnKind.Double, ColumnKind.Int32, ColumnKind.Int64, ColumnKind.Int16, ColumnKind.UInt32], false,
+            "float, double or an integer (int8, int16, int32, int64, uint8, uint16, uint32, uint64)"),
         ("event_type", [ColumnKind.String], false, "string"),
     ];
 
     private static string Found(ColumnKind kind) => kind switch
     {
-        ColumnKind.String => "string", ColumnKind.Int64 => "int64", ColumnKind.Int32 => "int32", ColumnKind.Double => "double",
+        ColumnKind.String => "string", ColumnKind.Int64 => "int64", ColumnKind.Int32 => "int32", ColumnKind.Int16 => "int16", ColumnKind.UInt32 => "uint32",
+        ColumnKind.Double => "double",
         ColumnKind.Float => "float", ColumnKind.Boolean => "boolean", ColumnKind.Timestamp => "timestamp", _ => "missing",
     };
 
@@ -51,6 +53,8 @@ public sealed class BadInputCorpusFacts
         ColumnKind.String => (new DataField<string>(name), Enumerable.Range(0, rows).Select(k => (string?)("v" + k)).ToArray()),
         ColumnKind.Int64 => (new DataField<long>(name), Enumerable.Range(0, rows).Select(k => isTime ? T + k : k).ToArray()),
         ColumnKind.Int32 => (new DataField<int>(name), Enumerable.Range(0, rows).Select(k => isTime ? (int)T + k : k).ToArray()),
+        ColumnKind.Int16 => (new DataField<short>(name), Enumerable.Range(0, rows).Select(k => (short)(k + 1)).ToArray()),
+        ColumnKind.UInt32 => (new DataField<uint>(name), Enumerable.Range(0, rows).Select(k => (uint)(k + 1)).ToArray()),
         ColumnKind.Double => (new DataField<double>(name), Enumerable.Range(0, rows).Select(k => 1.0 + k).ToArray()),
         ColumnKind.Float => (new DataField<float>(name), Enumerable.Range(0, rows).Select(k => 1f + k).ToArray()),
         ColumnKind.Boolean => (new DataField<bool>(name), Enumerable.Range(0, rows).Select(k => k % 2 == 0).ToArray()),
