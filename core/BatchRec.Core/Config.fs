@@ -168,7 +168,14 @@ type IngestConfig =
       WindowDays: int
       /// Row groups decoded ahead on another thread while the current one is validated and interned (uses a second
       /// core; memory grows by this many row groups); 0 = decode and validate in turn.
-      ReadAhead: int }
+      ReadAhead: int
+      /// keep | quarantine: interactions whose weight is negative (reason weight_negative); counted either way.
+      NegativeWeights: string
+      /// keep | quarantine: interactions whose weight is zero (reason weight_zero); counted either way.
+      ZeroWeights: string
+      /// first | fail: items-table rows repeating an earlier row's item_id (files in path order, rows in file order):
+      /// keep the first row and ignore the others, or fail the run naming both rows; counted either way.
+      DuplicateItems: string }
 
 type Config =
     { Dataset: DatasetConfig
@@ -228,7 +235,8 @@ module Config =
           Publish = { ChampionCheck = true; Tolerance = 0.01 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
-              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2 }
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2
+              NegativeWeights = "quarantine"; ZeroWeights = "keep"; DuplicateItems = "first" }
           Compare = Map.empty }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
@@ -330,6 +338,9 @@ module Config =
         check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
         check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         check (ig.ReadAhead >= 0) "ingest.readAhead" (sprintf "must be >= 0, got %d" ig.ReadAhead)
+        check (List.contains ig.NegativeWeights [ "keep"; "quarantine" ]) "ingest.negativeWeights" (sprintf "must be keep or quarantine, got '%s'" ig.NegativeWeights)
+        check (List.contains ig.ZeroWeights [ "keep"; "quarantine" ]) "ingest.zeroWeights" (sprintf "must be keep or quarantine, got '%s'" ig.ZeroWeights)
+        check (List.contains ig.DuplicateItems [ "first"; "fail" ]) "ingest.duplicateItems" (sprintf "must be first or fail, got '%s'" ig.DuplicateItems)
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -506,7 +517,8 @@ module Config =
                                         if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
                                         else { p with Tolerance = r.Float k e p.Tolerance } })
                 | "ingest" ->
-                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead" ] (fun k e ->
+                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead"
+                                  "negativeWeights"; "zeroWeights"; "duplicateItems" ] (fun k e ->
                         let g = c.Ingest
                         c <- { c with Ingest =
                                         match k with
@@ -517,6 +529,9 @@ module Config =
                                         | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
                                         | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
                                         | "ingest.readAhead" -> { g with ReadAhead = r.Int k e g.ReadAhead }
+                                        | "ingest.negativeWeights" -> { g with NegativeWeights = r.Str k e g.NegativeWeights }
+                                        | "ingest.zeroWeights" -> { g with ZeroWeights = r.Str k e g.ZeroWeights }
+                                        | "ingest.duplicateItems" -> { g with DuplicateItems = r.Str k e g.DuplicateItems }
                                         | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
                     r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->

@@ -111,10 +111,14 @@ let ``bad orchestration keys are named with their value`` () =
 
 [<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
-    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0 } }""" with
+    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0,
+                                         "negativeWeights": "keep", "zeroWeights": "quarantine", "duplicateItems": "fail" } }""" with
     | Ok c ->
         Assert.Equal({ MaxBadFraction = 0.2; UnknownItems = "quarantine"; MinTimestamp = 1_000_000_000L; MaxTimestamp = 5_000_000_000L
-                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0 }, c.Ingest)
+                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0
+                       NegativeWeights = "keep"; ZeroWeights = "quarantine"; DuplicateItems = "fail" }, c.Ingest)
+        // the defaults: negative weights quarantined, zero weights kept, the first of repeated items-table rows kept
+        Assert.Equal(("quarantine", "keep", "first"), (Config.Default.Ingest.NegativeWeights, Config.Default.Ingest.ZeroWeights, Config.Default.Ingest.DuplicateItems))
         Assert.Equal(Config.Default.Train, c.Train)
     | Error e -> failwithf "%A" e
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with
@@ -134,6 +138,13 @@ let ``the ingest section overrides and validates its keys`` () =
         Assert.Contains("got 1.5", text)
         Assert.Contains("'drop'", text)
         Assert.Contains("'ns'", text)
+    match Config.parse """{ "ingest": { "negativeWeights": "drop", "zeroWeights": "one", "duplicateItems": "last" } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        Assert.Equal<string list>([ "ingest.negativeWeights"; "ingest.zeroWeights"; "ingest.duplicateItems" ], errs |> List.map _.Key)
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("must be keep or quarantine, got 'drop'", text)
+        Assert.Contains("must be first or fail, got 'last'", text)
     match Config.parse """{ "ingest": { "maxTimestamp": "2100" } }""" with
     | Error [ e ] -> Assert.Equal("ingest.maxTimestamp", e.Key); Assert.Contains("\"2100\"", e.Message)
     | other -> failwithf "unexpected %A" other

@@ -201,9 +201,11 @@ public static class DatasetReader
         var tags = new List<string[]>();
         var embeddings = new List<float[]?>();
         var anyEmbedding = false;
+        var starts = new List<int>();
         IdKind? kind = null;
         foreach (var file in files)
         {
+            starts.Add(ids.Count);
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var itemId = RequireId(source, Schema.Input.ItemId);
             var embedding = source.Optional(Schema.Input.Embedding, "list<float> or list<double>", ColumnType.FloatList);
@@ -224,7 +226,7 @@ public static class DatasetReader
             }
         }
         return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray(),
-            anyEmbedding ? embeddings.ToArray() : null);
+            anyEmbedding ? embeddings.ToArray() : null, files.Select(f => f.Path).ToArray(), starts.ToArray());
     }
 
     /// <summary>

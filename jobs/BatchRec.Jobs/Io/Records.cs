@@ -82,10 +82,23 @@ public sealed record InteractionRowBatch(
 /// <summary>
 /// All rows of the items table, column by column, in file order. <paramref name="Embeddings"/>: the optional
 /// precomputed vectors of <c>items.embedding</c> (null when the column is absent; a null entry = no vector).
+/// <paramref name="Files"/> and <paramref name="FileStarts"/>: the files read, in order, and the index of each one's
+/// first row (see <see cref="SourceOf"/>).
 /// </summary>
-public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null)
+public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null,
+    string[]? Files = null, int[]? FileStarts = null)
 {
     public int Count => ItemIds.Length;
+
+    /// <summary>The file of row <paramref name="index"/> and its 0-based row within that file; ("", index) when unknown.</summary>
+    public (string File, long Row) SourceOf(int index)
+    {
+        if (Files is null || FileStarts is null || Files.Length == 0) return ("", index);
+        var f = Array.BinarySearch(FileStarts, index);
+        if (f < 0) f = ~f - 1;
+        while (f + 1 < FileStarts.Length && FileStarts[f + 1] == index) f++; // files with no rows start where the next one does
+        return (Files[f], index - FileStarts[f]);
+    }
 }
 
 /// <summary>All rows of the users table, column by column, in file order.</summary>
