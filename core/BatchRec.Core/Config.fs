@@ -149,7 +149,13 @@ type PublishConfig =
     { /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
       ChampionCheck: bool
       /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
-      Tolerance: float }
+      Tolerance: float
+      /// Publish gate: reject the run when the users it would recommend to are fewer than this fraction of the last
+      /// published run's (a collapsed input); 0 = off.
+      MinUsersFraction: float
+      /// Publish gate: reject the run when its recommendation rows are fewer than this fraction of the last published
+      /// run's; 0 = off.
+      MinRowsFraction: float }
 
 /// How the ingest stage validates, quarantines and windows the interaction log.
 type IngestConfig =
@@ -232,7 +238,7 @@ module Config =
                 Map [ for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] -> s, { Retries = None; BackoffSeconds = 30; Queue = "default" } ]
               ScoreShards = 4; BackfillConcurrency = 2; TestShardDelayMs = 0 }
           Dashboard = { ReadOnly = false; Username = ""; PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD" }
-          Publish = { ChampionCheck = true; Tolerance = 0.01 }
+          Publish = { ChampionCheck = true; Tolerance = 0.01; MinUsersFraction = 0.5; MinRowsFraction = 0.5 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
               TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2
@@ -327,6 +333,10 @@ module Config =
             "storage.schema" (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
         check (c.Dashboard.PasswordEnv <> "") "dashboard.passwordEnv" "must not be empty"
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
+        check (c.Publish.MinUsersFraction >= 0.0 && c.Publish.MinUsersFraction <= 1.0) "publish.minUsersFraction"
+            (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinUsersFraction)
+        check (c.Publish.MinRowsFraction >= 0.0 && c.Publish.MinRowsFraction <= 1.0) "publish.minRowsFraction"
+            (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinRowsFraction)
         check (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks) "publish.championCheck"
             (sprintf "compares NDCG@10, so eval.ks must include 10, got %A" c.Eval.Ks)
         // ---- ingest ----
@@ -511,11 +521,14 @@ module Config =
                                         | "dashboard.username" -> { d with Username = r.Str k e d.Username }
                                         | _ -> { d with PasswordEnv = r.Str k e d.PasswordEnv } })
                 | "publish" ->
-                    r.Obj v key [ "championCheck"; "tolerance" ] (fun k e ->
+                    r.Obj v key [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ] (fun k e ->
                         let p = c.Publish
                         c <- { c with Publish =
-                                        if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
-                                        else { p with Tolerance = r.Float k e p.Tolerance } })
+                                        match k with
+                                        | "publish.championCheck" -> { p with ChampionCheck = r.Bool k e p.ChampionCheck }
+                                        | "publish.minUsersFraction" -> { p with MinUsersFraction = r.Float k e p.MinUsersFraction }
+                                        | "publish.minRowsFraction" -> { p with MinRowsFraction = r.Float k e p.MinRowsFraction }
+                                        | _ -> { p with Tolerance = r.Float k e p.Tolerance } })
                 | "ingest" ->
                     r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead"
                                   "negativeWeights"; "zeroWeights"; "duplicateItems" ] (fun k e ->

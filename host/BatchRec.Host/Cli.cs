@@ -58,8 +58,8 @@ public static class Cli
                 var outcome = await RunOnce.ExecuteAsync(config, date, ct);
                 if (outcome.Succeeded && outcome.State == RunState.Rejected)
                 {
-                    Log.Warning("Run {RunId} was rejected by the champion check; the previous outputs under {Output} stay published (see its outcome.json)",
-                        outcome.RunId, config.OutputDir);
+                    Log.Warning("Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
+                        outcome.RunId, config.OutputDir, outcome.Reason);
                     return 0;
                 }
                 if (outcome.Succeeded)
@@ -68,8 +68,10 @@ public static class Cli
                     return 0;
                 }
                 Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
-                if (!outcome.IsInputError && outcome.ErrorDetails is not null)
-                    Log.Error("Stage {Stage} failed with: {Details}", outcome.FailedStage, outcome.ErrorDetails);
+                if (outcome.IsInputError)
+                    return 2; // the input or the config: the message says what to fix
+                if (outcome.ErrorDetails is not null)
+                    Log.Error("Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}", outcome.FailedStage, outcome.ErrorType, outcome.ErrorDetails);
                 return 1;
             }
             case "serve":
