@@ -41,7 +41,7 @@ public sealed class EvaluateJob(ILogger log)
                     : decision with
                     {
                         Publish = decision.Publish && gate.Pass, Gate = gate,
-                        // the reasons of what failed; of both checks when both passed
+                        // the reason of the check that failed; both reasons when both failed or both passed
                         Reason = decision.Publish == gate.Pass ? $"{decision.Reason}; {gate.Reason}" : decision.Publish ? gate.Reason : decision.Reason,
                     };
             }
