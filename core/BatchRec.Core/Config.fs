@@ -186,7 +186,13 @@ type PublishConfig =
     { /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
       ChampionCheck: bool
       /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
-      Tolerance: float }
+      Tolerance: float
+      /// Publish gate: reject the run when the users it would recommend to are fewer than this fraction of the last
+      /// published run's (a collapsed input); 0 = off.
+      MinUsersFraction: float
+      /// Publish gate: reject the run when its recommendation rows are fewer than this fraction of the last published
+      /// run's; 0 = off.
+      MinRowsFraction: float }
 
 /// How the ingest stage validates, quarantines and windows the interaction log.
 type IngestConfig =
@@ -205,7 +211,14 @@ type IngestConfig =
       WindowDays: int
       /// Row groups decoded ahead on another thread while the current one is validated and interned (uses a second
       /// core; memory grows by this many row groups); 0 = decode and validate in turn.
-      ReadAhead: int }
+      ReadAhead: int
+      /// keep | quarantine: interactions whose weight is negative (reason weight_negative); counted either way.
+      NegativeWeights: string
+      /// keep | quarantine: interactions whose weight is zero (reason weight_zero); counted either way.
+      ZeroWeights: string
+      /// first | fail: items-table rows repeating an earlier row's item_id (files in path order, rows in file order):
+      /// keep the first row and ignore the others, or fail the run naming both rows; counted either way.
+      DuplicateItems: string }
 
 type Config =
     { Dataset: DatasetConfig
@@ -269,10 +282,11 @@ module Config =
                 Map [ for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] -> s, { Retries = None; BackoffSeconds = 30; Queue = "default" } ]
               ScoreShards = 4; BackfillConcurrency = 2; TestShardDelayMs = 0 }
           Dashboard = { ReadOnly = false; Username = ""; PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD" }
-          Publish = { ChampionCheck = true; Tolerance = 0.01 }
+          Publish = { ChampionCheck = true; Tolerance = 0.01; MinUsersFraction = 0.5; MinRowsFraction = 0.5 }
           Ingest =
             { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
-              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2 }
+              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2
+              NegativeWeights = "quarantine"; ZeroWeights = "keep"; DuplicateItems = "first" }
           Compare = Map.empty }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
@@ -389,6 +403,10 @@ module Config =
             "storage.schema" (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
         check (c.Dashboard.PasswordEnv <> "") "dashboard.passwordEnv" "must not be empty"
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
+        check (c.Publish.MinUsersFraction >= 0.0 && c.Publish.MinUsersFraction <= 1.0) "publish.minUsersFraction"
+            (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinUsersFraction)
+        check (c.Publish.MinRowsFraction >= 0.0 && c.Publish.MinRowsFraction <= 1.0) "publish.minRowsFraction"
+            (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinRowsFraction)
         check (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks) "publish.championCheck"
             (sprintf "compares NDCG@10, so eval.ks must include 10, got %A" c.Eval.Ks)
         // ---- ingest ----
@@ -400,6 +418,9 @@ module Config =
         check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
         check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         check (ig.ReadAhead >= 0) "ingest.readAhead" (sprintf "must be >= 0, got %d" ig.ReadAhead)
+        check (List.contains ig.NegativeWeights [ "keep"; "quarantine" ]) "ingest.negativeWeights" (sprintf "must be keep or quarantine, got '%s'" ig.NegativeWeights)
+        check (List.contains ig.ZeroWeights [ "keep"; "quarantine" ]) "ingest.zeroWeights" (sprintf "must be keep or quarantine, got '%s'" ig.ZeroWeights)
+        check (List.contains ig.DuplicateItems [ "first"; "fail" ]) "ingest.duplicateItems" (sprintf "must be first or fail, got '%s'" ig.DuplicateItems)
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -593,13 +614,17 @@ module Config =
                                         | "dashboard.username" -> { d with Username = r.Str k e d.Username }
                                         | _ -> { d with PasswordEnv = r.Str k e d.PasswordEnv } })
                 | "publish" ->
-                    r.Obj v key [ "championCheck"; "tolerance" ] (fun k e ->
+                    r.Obj v key [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ] (fun k e ->
                         let p = c.Publish
                         c <- { c with Publish =
-                                        if k = "publish.championCheck" then { p with ChampionCheck = r.Bool k e p.ChampionCheck }
-                                        else { p with Tolerance = r.Float k e p.Tolerance } })
+                                        match k with
+                                        | "publish.championCheck" -> { p with ChampionCheck = r.Bool k e p.ChampionCheck }
+                                        | "publish.minUsersFraction" -> { p with MinUsersFraction = r.Float k e p.MinUsersFraction }
+                                        | "publish.minRowsFraction" -> { p with MinRowsFraction = r.Float k e p.MinRowsFraction }
+                                        | _ -> { p with Tolerance = r.Float k e p.Tolerance } })
                 | "ingest" ->
-                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead" ] (fun k e ->
+                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead"
+                                  "negativeWeights"; "zeroWeights"; "duplicateItems" ] (fun k e ->
                         let g = c.Ingest
                         c <- { c with Ingest =
                                         match k with
@@ -610,6 +635,9 @@ module Config =
                                         | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
                                         | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
                                         | "ingest.readAhead" -> { g with ReadAhead = r.Int k e g.ReadAhead }
+                                        | "ingest.negativeWeights" -> { g with NegativeWeights = r.Str k e g.NegativeWeights }
+                                        | "ingest.zeroWeights" -> { g with ZeroWeights = r.Str k e g.ZeroWeights }
+                                        | "ingest.duplicateItems" -> { g with DuplicateItems = r.Str k e g.DuplicateItems }
                                         | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
                 | _ ->
                     r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->
@@ -635,18 +663,21 @@ module Config =
                                             | "jobs.scoreShards" -> { j with ScoreShards = r.Int k e j.ScoreShards }
                                             | "jobs.backfillConcurrency" -> { j with BackfillConcurrency = r.Int k e j.BackfillConcurrency }
                                             | _ -> { j with TestShardDelayMs = r.Int k e j.TestShardDelayMs } }))
-            if errors.Count > 0 then Error(List.ofSeq errors)
-            else
-                match validate c with
-                | Error es -> Error es
-                | Ok valid ->
-                    // every per-model override must itself give a valid config (checked once the base is valid)
-                    let overrideErrors =
-                        [ for KeyValue(m, raw) in valid.Compare do
-                              match parseOver { valid with Compare = Map.empty } raw with
-                              | Ok _ -> ()
-                              | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
-                    if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
+            // Every problem at once: the values that parsed are validated even when others did not (those keep their
+            // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
+            let parseErrors = List.ofSeq errors
+            let reported = parseErrors |> List.map _.Key |> Set.ofList
+            match validate c with
+            | Error es -> Error(parseErrors @ (es |> List.filter (fun e -> not (reported.Contains e.Key))))
+            | Ok _ when not parseErrors.IsEmpty -> Error parseErrors
+            | Ok valid ->
+                // every per-model override must itself give a valid config (checked once the base is valid)
+                let overrideErrors =
+                    [ for KeyValue(m, raw) in valid.Compare do
+                          match parseOver { valid with Compare = Map.empty } raw with
+                          | Ok _ -> ()
+                          | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
+                if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json

@@ -24,16 +24,22 @@ module Reason =
     [<Literal>]
     let WeightNotFinite = "weight_not_finite"
     [<Literal>]
+    let WeightNegative = "weight_negative"
+    [<Literal>]
+    let WeightZero = "weight_zero"
+    [<Literal>]
     let ItemUnknown = "item_unknown"
     let All =
         [ UserIdNull; UserIdEmpty; UserIdTooLong; ItemIdNull; ItemIdEmpty; ItemIdTooLong
-          TimestampNull; TimestampOutOfRange; WeightNotFinite; ItemUnknown ]
+          TimestampNull; TimestampOutOfRange; WeightNotFinite; WeightNegative; WeightZero; ItemUnknown ]
 
 type IngestRules =
     { MinTimestamp: int64
       MaxTimestamp: int64
       Milliseconds: bool
-      MaxIdLength: int }
+      MaxIdLength: int
+      QuarantineNegativeWeights: bool
+      QuarantineZeroWeights: bool }
 
 [<RequireQualifiedAccess>]
 module Ingest =
@@ -41,7 +47,9 @@ module Ingest =
         { MinTimestamp = cfg.MinTimestamp
           MaxTimestamp = cfg.MaxTimestamp
           Milliseconds = (cfg.TimestampUnit = "milliseconds")
-          MaxIdLength = cfg.MaxIdLength }
+          MaxIdLength = cfg.MaxIdLength
+          QuarantineNegativeWeights = (cfg.NegativeWeights = "quarantine")
+          QuarantineZeroWeights = (cfg.ZeroWeights = "quarantine") }
 
     let toSeconds (rules: IngestRules) (raw: int64) =
         if rules.Milliseconds then (if raw >= 0L then raw / 1000L else -((-(raw + 1L)) / 1000L) - 1L) else raw
@@ -60,6 +68,8 @@ module Ingest =
                 if not seconds.HasValue then Reason.TimestampNull
                 elif seconds.Value < rules.MinTimestamp || seconds.Value > rules.MaxTimestamp then Reason.TimestampOutOfRange
                 elif not (Single.IsFinite weight) then Reason.WeightNotFinite
+                elif weight < 0.0f && rules.QuarantineNegativeWeights then Reason.WeightNegative
+                elif weight = 0.0f && rules.QuarantineZeroWeights then Reason.WeightZero // -0 included
                 else null
             | r -> r
         | r -> r

@@ -3,7 +3,8 @@ namespace BatchRec.Core
 open System
 
 /// Why the ingest stage set a row aside. A row gets the first reason that applies, in this order:
-/// ids (null, empty, too long: user before item), then the timestamp, then the weight, then the items table.
+/// ids (null, empty, too long: user before item), then the timestamp, then the weight (not finite; negative and zero
+/// only when their rule quarantines them), then the items table.
 [<RequireQualifiedAccess>]
 module Reason =
     [<Literal>]
@@ -25,6 +26,10 @@ module Reason =
     [<Literal>]
     val WeightNotFinite: string = "weight_not_finite"
     [<Literal>]
+    val WeightNegative: string = "weight_negative"
+    [<Literal>]
+    val WeightZero: string = "weight_zero"
+    [<Literal>]
     val ItemUnknown: string = "item_unknown"
     /// Every reason, in the order they are checked.
     val All: string list
@@ -37,7 +42,11 @@ type IngestRules =
       /// Integer timestamp columns hold milliseconds (else seconds).
       Milliseconds: bool
       /// Longest accepted id, UTF-16 code units.
-      MaxIdLength: int }
+      MaxIdLength: int
+      /// Quarantine rows whose (finite) weight is below 0 (`ingest.negativeWeights: quarantine`), else keep them.
+      QuarantineNegativeWeights: bool
+      /// Quarantine rows whose weight is 0 or -0 (`ingest.zeroWeights: quarantine`), else keep them.
+      QuarantineZeroWeights: bool }
 
 /// Pure rules of the ingest stage: row validation, deduplication, the partition window and the bad-row ceiling.
 /// The shell streams Parquet and calls these per row group and per partition.
@@ -51,9 +60,10 @@ module Ingest =
     val toSeconds: rules: IngestRules -> raw: int64 -> int64
 
     /// The reason row (user, item, seconds, weight) must be quarantined, or null when it is good. Ids are checked as
-    /// given (a string of spaces is empty; any other unicode is accepted); `seconds` is null when the file held null.
-    /// O(id length).
-    /// evaluates to: check r "u1" "" (Nullable 5L) 1.0f = "item_id_empty"
+    /// given (a string of spaces is empty; any other unicode is accepted); `seconds` is null when the file held null;
+    /// a negative or zero weight is a reason only under the rule that quarantines it. O(id length).
+    /// evaluates to: check r "u1" "" (Nullable 5L) 1.0f = "item_id_empty";
+    /// check { r with QuarantineNegativeWeights = true } "u1" "i" (Nullable 5L) -1.0f = "weight_negative"
     val check: rules: IngestRules -> user: string -> item: string -> seconds: Nullable<int64> -> weight: float32 -> string
 
     /// Indices of the rows to keep when rows equal on (user, item, timestamp, event) are one event: of each group the

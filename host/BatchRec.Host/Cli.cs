@@ -52,14 +52,14 @@ public static class Cli
             case "run":
             {
                 var config = ConfigLoader.Load(Required(options, "config"));
-                var date = options.GetValueOrDefault("date") ?? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+                var date = Date(options);
                 Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
                     config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
                 var outcome = await RunOnce.ExecuteAsync(config, date, ct);
                 if (outcome.Succeeded && outcome.State == RunState.Rejected)
                 {
-                    Log.Warning("Run {RunId} was rejected by the champion check; the previous outputs under {Output} stay published (see its outcome.json)",
-                        outcome.RunId, config.OutputDir);
+                    Log.Warning("Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
+                        outcome.RunId, config.OutputDir, outcome.Reason);
                     return 0;
                 }
                 if (outcome.Succeeded)
@@ -68,8 +68,10 @@ public static class Cli
                     return 0;
                 }
                 Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
-                if (!outcome.IsInputError && outcome.ErrorDetails is not null)
-                    Log.Error("Stage {Stage} failed with: {Details}", outcome.FailedStage, outcome.ErrorDetails);
+                if (outcome.IsInputError)
+                    return 2; // the input or the config: the message says what to fix
+                if (outcome.ErrorDetails is not null)
+                    Log.Error("Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}", outcome.FailedStage, outcome.ErrorType, outcome.ErrorDetails);
                 return 1;
             }
             case "serve":
@@ -81,7 +83,7 @@ public static class Cli
             case "ingest":
             {
                 var config = ConfigLoader.Load(Required(options, "config"));
-                var date = options.GetValueOrDefault("date") ?? DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd");
+                var date = Date(options);
                 var folder = RunFolder.Create(config, date, "cli-ingest", DateTimeOffset.UtcNow);
                 await new IngestJob(Log.Logger).RunAsync(folder.Path, ct);
                 var lineage = IngestLineage.TryRead(folder)!;
@@ -103,7 +105,7 @@ public static class Cli
                     .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 var seeds = options.TryGetValue("seeds", out var s)
                     ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                        .Select(x => int.TryParse(x, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer"))
+                        .Select(x => int.TryParse(x, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer"))
                         .ToArray()
                     : [config.Config.Train.Seed];
                 var outDir = Path.GetFullPath(options.GetValueOrDefault("out") ?? Path.Combine(config.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
@@ -114,10 +116,10 @@ public static class Cli
             }
             case "synth":
             {
-                var n = long.Parse(Required(options, "interactions").Replace("_", ""), CultureInfo.InvariantCulture);
-                var spec = SyntheticSpec.OfSize(n, options.TryGetValue("seed", out var seed) ? int.Parse(seed, CultureInfo.InvariantCulture) : 2020);
-                if (options.TryGetValue("users", out var u)) spec = spec with { Users = int.Parse(u.Replace("_", ""), CultureInfo.InvariantCulture) };
-                if (options.TryGetValue("items", out var i)) spec = spec with { Items = int.Parse(i.Replace("_", ""), CultureInfo.InvariantCulture) };
+                var n = Number(options, "interactions", long.MaxValue, required: true)!.Value;
+                var spec = SyntheticSpec.OfSize(n, (int)(Number(options, "seed", int.MaxValue) ?? 2020));
+                if (Number(options, "users", int.MaxValue) is { } u) spec = spec with { Users = (int)u };
+                if (Number(options, "items", int.MaxValue) is { } i) spec = spec with { Items = (int)i };
                 var summary = await SyntheticData.WriteAsync(spec, Required(options, "out"), ct);
                 Log.Information("Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
                     summary.Interactions, summary.Users, summary.Items, summary.Files, Path.GetFullPath(Required(options, "out")), summary.Seconds);
@@ -128,7 +130,7 @@ public static class Cli
                 var config = ConfigLoader.Load(Required(options, "config"));
                 var label = options.GetValueOrDefault("label") ?? config.DatasetName;
                 var results = Path.GetFullPath(options.GetValueOrDefault("results") ?? Path.Combine("bench", "results"));
-                var reps = options.TryGetValue("scoring-reps", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 0;
+                var reps = (int)(Number(options, "scoring-reps", int.MaxValue) ?? 0);
                 var command = "batchrec " + string.Join(' ', args);
                 var rows = options.TryGetValue("run", out var runId)
                     ? await ScaleBench.ScoringOnlyAsync(config, runId, label, command, results, reps, Log.Logger, ct)
@@ -166,4 +168,23 @@ public static class Cli
 
     private static string Required(Dictionary<string, string> options, string name) =>
         options.TryGetValue(name, out var v) ? v : throw new ArgumentException($"missing --{name}{Environment.NewLine}{Usage}");
+
+    /// <summary>--date as YYYY-MM-DD, default today (UTC).</summary>
+    private static string Date(Dictionary<string, string> options)
+    {
+        if (!options.TryGetValue("date", out var date)) return DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            ? date
+            : throw new ArgumentException($"--date must be a date as YYYY-MM-DD, got '{date}'");
+    }
+
+    /// <summary>A non-negative integer option ('_' allowed between digits: 1_000_000), at most <paramref name="max"/>; null when absent and not required.</summary>
+    private static long? Number(Dictionary<string, string> options, string name, long max, bool required = false)
+    {
+        if (!options.TryGetValue(name, out var text))
+            return required ? throw new ArgumentException($"missing --{name}{Environment.NewLine}{Usage}") : null;
+        return long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max
+            ? v
+            : throw new ArgumentException($"--{name} must be a whole number from 0 to {max}, got '{text}'");
+    }
 }

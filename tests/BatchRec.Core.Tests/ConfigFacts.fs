@@ -1,6 +1,9 @@
 module BatchRec.Core.Tests.ConfigFacts
 
 open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
 open BatchRec.Core
 
 [<Fact>]
@@ -27,7 +30,9 @@ let ``every bad key and value is reported with its key and the bad value`` () =
         Assert.Contains("score.k", keys)
         let text = errs |> List.map string |> String.concat "\n"
         Assert.Contains("\"ten\"", text)
-        // range errors are reported by validate once the types are right
+        // range errors are reported beside the type errors
+        Assert.Contains("train.batchSize", keys)
+        Assert.Contains("model.kind", keys)
         match Config.parse """{ "train": { "batchSize": -3 }, "model": { "kind": "svd" } }""" with
         | Error errs2 ->
             let t2 = errs2 |> List.map string |> String.concat "\n"
@@ -106,17 +111,23 @@ let ``bad orchestration keys are named with their value`` () =
 
 [<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
-    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0 } }""" with
+    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0,
+                                         "negativeWeights": "keep", "zeroWeights": "quarantine", "duplicateItems": "fail" } }""" with
     | Ok c ->
         Assert.Equal({ MaxBadFraction = 0.2; UnknownItems = "quarantine"; MinTimestamp = 1_000_000_000L; MaxTimestamp = 5_000_000_000L
-                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0 }, c.Ingest)
+                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0
+                       NegativeWeights = "keep"; ZeroWeights = "quarantine"; DuplicateItems = "fail" }, c.Ingest)
+        // the defaults: negative weights quarantined, zero weights kept, the first of repeated items-table rows kept
+        Assert.Equal(("quarantine", "keep", "first"), (Config.Default.Ingest.NegativeWeights, Config.Default.Ingest.ZeroWeights, Config.Default.Ingest.DuplicateItems))
         Assert.Equal(Config.Default.Train, c.Train)
     | Error e -> failwithf "%A" e
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
-        // the unknown key is reported first (parse), the range errors once the keys are known (validate)
-        Assert.Equal<string list>([ "ingest.ceiling" ], errs |> List.map _.Key)
+        // the unknown key and the range errors, all at once
+        Assert.Equal<string list>(
+            [ "ingest.ceiling"; "ingest.maxBadFraction"; "ingest.unknownItems"; "ingest.minTimestamp"; "ingest.timestampUnit"; "ingest.maxIdLength"; "ingest.windowDays" ],
+            errs |> List.map _.Key)
     match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8 } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
@@ -127,6 +138,13 @@ let ``the ingest section overrides and validates its keys`` () =
         Assert.Contains("got 1.5", text)
         Assert.Contains("'drop'", text)
         Assert.Contains("'ns'", text)
+    match Config.parse """{ "ingest": { "negativeWeights": "drop", "zeroWeights": "one", "duplicateItems": "last" } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        Assert.Equal<string list>([ "ingest.negativeWeights"; "ingest.zeroWeights"; "ingest.duplicateItems" ], errs |> List.map _.Key)
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("must be keep or quarantine, got 'drop'", text)
+        Assert.Contains("must be first or fail, got 'last'", text)
     match Config.parse """{ "ingest": { "maxTimestamp": "2100" } }""" with
     | Error [ e ] -> Assert.Equal("ingest.maxTimestamp", e.Key); Assert.Contains("\"2100\"", e.Message)
     | other -> failwithf "unexpected %A" other
@@ -193,3 +211,41 @@ let ``train.fanout parses per layer and is validated against the model`` () =
     Assert.Contains("'lightgcn'", lightgcn)
     let notList = errors """{ "model": { "kind": "gat", "layers": 1 }, "train": { "fanout": 5 } }"""
     Assert.Contains("train.fanout: must be an array of integers, got 5", notList)
+
+[<Fact>]
+let ``a wrongly typed value and two bad values are all named at once`` () =
+    match Config.parse """{ "train": { "batchSize": "big", "learningRate": -1 }, "score": { "k": 0 } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        Assert.Equal<string list>([ "train.batchSize"; "train.learningRate"; "score.k" ], errs |> List.map _.Key)
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("train.batchSize: must be an integer, got \"big\"", text)
+        Assert.Contains("train.learningRate: must be > 0, got -1", text)
+        Assert.Contains("score.k: must be > 0, got 0", text)
+
+/// Bad entries of independent keys: (section, key, JSON value); the first five are wrongly typed, the rest out of range.
+let private badEntries =
+    [ "train", "batchSize", "\"big\""; "score", "k", "true"; "model", "dim", "1.5"; "ingest", "maxBadFraction", "\"x\""
+      "eval", "stopK", "null"; "train", "learningRate", "-1"; "score", "blockMiB", "0"; "model", "kind", "\"svd\""
+      "ingest", "windowDays", "-2"; "jobs", "workers", "0"; "storage", "kind", "\"redis\""; "publish", "tolerance", "-0.5"
+      "dataset", "name", "\"a b\""; "text", "batchSize", "[1]" ]
+
+type BadConfig = BadConfig of (string * string * string) list
+
+type ConfigArbs =
+    static member BadConfig() =
+        Gen.subListOf badEntries |> Gen.filter (not << List.isEmpty) |> Gen.map BadConfig |> Arb.fromGen
+
+[<Property(Arbitrary = [| typeof<ConfigArbs> |], MaxTest = 200)>]
+let ``every wrongly typed and every out-of-range value is named, whatever the mix`` (BadConfig entries) =
+    let json =
+        entries
+        |> List.groupBy (fun (section, _, _) -> section)
+        |> List.map (fun (section, xs) ->
+            sprintf "\"%s\": { %s }" section (xs |> List.map (fun (_, k, v) -> sprintf "\"%s\": %s" k v) |> String.concat ", "))
+        |> String.concat ", "
+    match Config.parse ("{ " + json + " }") with
+    | Ok _ -> false
+    | Error errs ->
+        let expected = entries |> List.map (fun (section, k, _) -> section + "." + k) |> Set.ofList
+        Set.ofList (errs |> List.map _.Key) = expected && errs.Length = expected.Count

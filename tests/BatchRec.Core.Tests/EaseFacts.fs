@@ -181,7 +181,7 @@ let ``the ease trainer scores every lambda on validation and keeps the best one'
               Cold = binary users items []; HeldOut = Array.zeroCreate items }
     let cfg = easeConfig """{ "model": { "kind": "ease" }, "ease": { "lambdas": [1, 1000, 5] } }"""
     let seen = ResizeArray()
-    let m = Trainer.ease cfg torch.CPU g seen.Add Threading.CancellationToken.None
+    let m = Trainer.ease cfg torch.CPU g (NodeFeatures.none users items) seen.Add Threading.CancellationToken.None
     Assert.Equal<string list>([ "lambda=1"; "lambda=1000"; "lambda=5" ], seen |> Seq.map (fun (p: TuningPoint) -> p.Setting) |> List.ofSeq)
     let best = seen |> Seq.maxBy (fun (p: TuningPoint) -> p.Valid)
     Assert.Equal(best.Valid, m.BestValid)

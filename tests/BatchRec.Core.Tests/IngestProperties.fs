@@ -101,7 +101,23 @@ let ``check names the first broken column of a row`` () =
     Assert.Null(Ingest.check rules "u" "i" (Nullable 4102444800L) 1.0f) // the range is inclusive
     Assert.Equal(Reason.WeightNotFinite, Ingest.check rules "u" "i" ok nanf)
     Assert.Equal(Reason.WeightNotFinite, Ingest.check rules "u" "i" ok -infinityf)
-    Assert.Null(Ingest.check rules "用户🙂" (String('i', 1024)) ok -3.0f) // unicode, the longest id, a negative weight
+    Assert.Null(Ingest.check rules "用户🙂" (String('i', 1024)) ok 0.0f) // unicode, the longest id, a zero weight (kept by default)
+    Assert.Equal(Reason.WeightNegative, Ingest.check rules "u" "i" ok -3.0f) // quarantined by default
+    Assert.Null(Ingest.check { rules with QuarantineNegativeWeights = false } "u" "i" ok -3.0f)
+    Assert.Equal(Reason.WeightZero, Ingest.check { rules with QuarantineZeroWeights = true } "u" "i" ok -0.0f)
+
+[<Property>]
+let ``a negative or zero weight is a reason exactly when its rule quarantines it, after the other checks`` (w: NormalFloat) (negative: bool) (zero: bool) (badTime: bool) =
+    let w = float32 w.Get
+    let r = { rules with QuarantineNegativeWeights = negative; QuarantineZeroWeights = zero }
+    let time = if badTime then Nullable -1L else Nullable 1_600_000_000L
+    let expected =
+        if badTime then Reason.TimestampOutOfRange
+        elif not (Single.IsFinite w) then Reason.WeightNotFinite
+        elif w < 0.0f && negative then Reason.WeightNegative
+        elif w = 0.0f && zero then Reason.WeightZero
+        else null
+    Ingest.check r "u" "i" time w = expected && Ingest.check r "u" "i" time 0.0f = (if badTime then Reason.TimestampOutOfRange elif zero then Reason.WeightZero else null)
 
 [<Property>]
 let ``milliseconds convert to floored seconds`` (raw: int64) =

@@ -7,12 +7,25 @@ namespace BatchRec.Jobs.Tests;
 public class CliFacts
 {
     [Fact]
-    public async Task RunAsync_Returns1_WhenARunFails_AndPublishesNothing()
+    public async Task RunAsync_Returns2_WhenTheRunFailsOnBadInput_AndPublishesNothing()
     {
         using var dir = new TempDir();
         var config = TinyDataset.Config(dir, "missing-input");
-        Assert.Equal(1, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
+        Assert.Equal(2, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
         Assert.False(Directory.Exists(Path.Combine(config.OutputDir, "recommendations")));
+    }
+
+    [Fact]
+    public async Task RunAsync_Returns1_WhenAStageFailsForAnotherReason_AndPublishesNothing()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }""");
+        // a real folder where the publish stage swaps its partition link: publish fails (not the input's fault)
+        Directory.CreateDirectory(Path.Combine(config.OutputDir, "recommendations", "dt=2026-01-02"));
+
+        Assert.Equal(1, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
+        Assert.False(File.Exists(Path.Combine(config.OutputDir, "recommendations", "dt=2026-01-02", "_SUCCESS")));
     }
 
     [Fact]

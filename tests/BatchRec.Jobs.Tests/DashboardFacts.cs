@@ -159,7 +159,7 @@ public class DashboardFacts
     private static async Task<string> ChromiumDumpDomAsync(string url)
     {
         var exe = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-                  ?? throw new InvalidOperationException("The Runs page test needs Chromium: apt-get install -y chromium (`bash .ci/run` installs it).");
+                  ?? throw new InvalidOperationException("The Runs page test needs Chromium: apt-get install -y chromium (`bash tests/run.sh` installs it).");
         using var profile = new TempDir();
         var psi = new ProcessStartInfo(exe, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--user-data-dir={profile.Path}",
             "--virtual-time-budget=5000", "--dump-dom", url]) { RedirectStandardOutput = true, RedirectStandardError = true };

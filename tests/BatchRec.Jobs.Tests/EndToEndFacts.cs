@@ -94,6 +94,39 @@ public class EndToEndFacts
     }
 
     [Fact]
+    public async Task Run_PublishesInt32Ids_WhenTheInputStoresInt32IdsAndInt16Weights()
+    {
+        using var dir = new TempDir();
+        var (u, i, t, w) = TinyDataset.Interactions();
+        var input = dir.Sub("input");
+        Directory.CreateDirectory(Path.Combine(input, "interactions"));
+        Directory.CreateDirectory(Path.Combine(input, "items"));
+        await Io.TestParquet.WriteAsync(Path.Combine(input, "interactions", "part-0.parquet"),
+            [new Parquet.Schema.DataField<int>("user_id"), new Parquet.Schema.DataField<int>("item_id"), new Parquet.Schema.DataField<long>("timestamp"),
+             new Parquet.Schema.DataField<short>("weight")],
+            [u.Select(x => (int)x).ToArray(), i.Select(x => (int)x).ToArray(), t, w.Select(x => (short)x).ToArray()]);
+        await Io.TestParquet.WriteAsync(Path.Combine(input, "items", "part-0.parquet"), [new Parquet.Schema.DataField<int>("item_id")],
+            [Enumerable.Range(0, TinyDataset.Items).Select(x => 50 + x).ToArray()]);
+        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 5, "evalEvery": 5, "device": "cpu" }""");
+
+        var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Error);
+        var recDir = Path.Combine(config.OutputDir, "recommendations", "dt=" + Date);
+        foreach (var part in Directory.GetFiles(recDir, "*.parquet"))
+        {
+            await using var reader = await ParquetReader.CreateAsync(part);
+            var fields = reader.Schema.DataFields.ToDictionary(f => f.Name, f => f.ClrType);
+            Assert.Equal((typeof(int), typeof(int), typeof(int)), (fields["user_id"], fields["item_id"], fields["reason_item_id"]));
+        }
+        var recs = await Partition.ReadAsync(recDir);
+        Assert.Equal(u.Distinct().Select(x => (int)x).Order(), ((int[])recs["user_id"]).Distinct().Order());
+        Assert.All((int[])recs["item_id"], item => Assert.InRange(item, 50, 50 + TinyDataset.Items - 1));
+        var manifest = Json.Read<Manifest>(Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json"));
+        Assert.Equal(u.Length, manifest.Rows["interactionsKept"]);
+    }
+
+    [Fact]
     public async Task Rerun_ReplacesThePartitionAtomically_AndKeepsOnlyThePreviousVersion()
     {
         using var dir = new TempDir();

@@ -6,7 +6,7 @@ using Npgsql;
 namespace BatchRec.Jobs.Tests;
 
 /// <summary>
-/// The real PostgreSQL the storage tests use. <c>BATCHREC_TEST_PG</c> (what <c>.ci/run</c> exports) names a server;
+/// The real PostgreSQL the storage tests use. <c>BATCHREC_TEST_PG</c> (what <c>tests/run.sh</c> exports) names a server;
 /// without it a throwaway cluster is initialised and started once per test process from the local PostgreSQL
 /// binaries (as the <c>postgres</c> user when running as root) and stopped when the process exits. No PostgreSQL at
 /// all is a test failure with this message, not a skip.
@@ -37,7 +37,7 @@ public static class Postgres
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order().LastOrDefault()
             : null;
         if (bin is null)
-            throw new InvalidOperationException("These tests need PostgreSQL: set BATCHREC_TEST_PG to a connection string, or install it (apt-get install -y postgresql); `bash .ci/run` does both.");
+            throw new InvalidOperationException("These tests need PostgreSQL: set BATCHREC_TEST_PG to a connection string, or install it (apt-get install -y postgresql); `bash tests/run.sh` does both.");
         // clusters of earlier test processes that were stopped but not removed (no postmaster.pid): remove them
         foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "batchrec-test-pg-*"))
             if (!File.Exists(Path.Combine(stale, "postmaster.pid")))

@@ -42,7 +42,11 @@ public static class ConfigLoader
         return FromJson(json, full);
     }
 
-    /// <summary>Parses JSON as if it were the file at <paramref name="filePath"/> (paths resolve against its folder).</summary>
+    /// <summary>
+    /// Parses JSON as if it were the file at <paramref name="filePath"/> (paths resolve against its folder), then checks
+    /// the dataset folders (<see cref="DatasetPaths"/>).
+    /// </summary>
+    /// <exception cref="ConfigException">The config is invalid or its folders are unusable; lists every problem.</exception>
     public static LoadedConfig FromJson(string json, string filePath)
     {
         var result = ConfigModule.parse(json);
@@ -55,7 +59,11 @@ public static class ConfigLoader
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(filePath))!;
         string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(baseDir, p));
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-        return new LoadedConfig(Path.GetFullPath(filePath), json, sha, config,
-            Resolve(config.Dataset.Input), Resolve(config.Dataset.Output), Resolve(config.Dataset.Work));
+        var (input, output, work) = (Resolve(config.Dataset.Input), Resolve(config.Dataset.Output), Resolve(config.Dataset.Work));
+        // before any stage runs: an output root under a regular file, or inside the input dataset, is a config error
+        var problems = DatasetPaths.Problems(input, output, work);
+        if (problems.Count > 0)
+            throw new ConfigException($"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}");
+        return new LoadedConfig(Path.GetFullPath(filePath), json, sha, config, input, output, work);
     }
 }

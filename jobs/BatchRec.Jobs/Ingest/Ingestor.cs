@@ -12,7 +12,9 @@ public sealed record PartitionLineage(PartitionStats Stats, bool Reused, long It
 
 /// <summary>
 /// What the ingest stage did, for the run manifest. Read = Kept + Deduplicated + Quarantined, where Deduplicated counts
-/// duplicates within partitions and across them, and Quarantined sums <see cref="QuarantinedByReason"/>.
+/// duplicates within partitions and across them, and Quarantined sums <see cref="QuarantinedByReason"/>. Besides:
+/// the interactions with a negative or zero weight (kept or quarantined by their rule), and the items-table rows and
+/// how many of them repeat an earlier row's item_id.
 /// </summary>
 public sealed record IngestLineage(
     string RunDate,
@@ -29,6 +31,18 @@ public sealed record IngestLineage(
 {
     /// <summary>The published quarantine version folder of this run (set by the ingest stage once published).</summary>
     public string? QuarantineVersion { get; init; }
+
+    /// <summary>Interactions with valid ids and timestamp whose weight is negative: quarantined (weight_negative) or kept, per ingest.negativeWeights.</summary>
+    public long NegativeWeights { get; init; }
+
+    /// <summary>Interactions with valid ids and timestamp whose weight is zero: quarantined (weight_zero) or kept, per ingest.zeroWeights.</summary>
+    public long ZeroWeights { get; init; }
+
+    /// <summary>Rows of the items table (0 without one).</summary>
+    public long ItemsTableRows { get; init; }
+
+    /// <summary>Items-table rows whose item_id repeats an earlier row's; ignored (the first row of each id is kept) under ingest.duplicateItems = first.</summary>
+    public long DuplicateItems { get; init; }
 
     /// <summary>Where the ingest stage keeps the lineage in a run folder; the manifest reads it from there.</summary>
     public static string PathIn(Runs.RunFolder folder) => Path.Combine(folder.Path, "ingest.json");
@@ -96,14 +110,18 @@ public static class Ingestor
         HashSet<string>? knownItems = null;
         var catalogueItems = 0;
         ItemRows? itemRows = null;
+        long duplicateItems = 0;
         if (itemFiles.Count > 0)
         {
             itemRows = await DatasetReader.ReadItemsAsync(itemFiles, ct).ConfigureAwait(false);
+            duplicateItems = DuplicateItemRows(itemRows, cfg.Ingest.DuplicateItems == "fail");
             catalogueItems = itemRows.Count;
             knownItems = new HashSet<string>(itemRows.ItemIds, StringComparer.Ordinal);
-            if (itemKind == IdKind.Int64 && itemRows.ItemIdKind != IdKind.Int64 && itemRows.Count > 0)
+            if (itemKind is { } k && IdKinds.IsInteger(k) && itemRows.ItemIdKind == IdKind.String && itemRows.Count > 0)
                 throw InputFormatException.InFile(itemFiles[0].Path,
-                    $"item ids are {itemRows.ItemIdKind} here but int64 in the interactions table; both tables must use the same id type", Schema.Input.ItemId);
+                    $"item ids are strings here but {IdKinds.Describe(k)} in the interactions table; both tables must use the same id type", Schema.Input.ItemId);
+            // catalogue items join the item map: int64 ids in the items table widen int32 interactions ids
+            if (itemRows.Count > 0 && itemKind is { } ik && IdKinds.IsInteger(ik)) itemKind = IdKinds.Widen(ik, itemRows.ItemIdKind);
         }
         var quarantineUnknown = knownItems is not null && cfg.Ingest.UnknownItems == "quarantine";
         var userRows = userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct).ConfigureAwait(false) : null;
@@ -186,7 +204,11 @@ public static class Ingestor
         var read = entries.Sum(x => x.Entry.Stats.Read);
         var quarantined = byReason.Values.Sum();
         var lineage = new IngestLineage(runDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), cfg.Ingest.WindowDays, read, kept.Length,
-            read - quarantined - kept.Length, across, quarantined, byReason, lineagePartitions, outside, violations);
+            read - quarantined - kept.Length, across, quarantined, byReason, lineagePartitions, outside, violations)
+        {
+            NegativeWeights = entries.Sum(x => x.Entry.Stats.NegativeWeights), ZeroWeights = entries.Sum(x => x.Entry.Stats.ZeroWeights),
+            ItemsTableRows = itemRows?.Count ?? 0, DuplicateItems = duplicateItems,
+        };
         if (violations.Count > 0)
             return new IngestResult(null, null, lineage, quarantineFiles);
         if (kept.Length == 0)
@@ -199,6 +221,28 @@ public static class Ingestor
         var info = new SnapshotInfo(userKind ?? IdKind.String, itemKind ?? IdKind.String, read, userMap.Count, itemMap.Count, catalogueItems, userProfiles,
             splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), inputs);
         return new IngestResult(snapshot, info, lineage, quarantineFiles, Features.Catalogue.Align(itemMap, userMap, itemRows, userRows));
+    }
+
+    /// <summary>
+    /// Counts the items-table rows whose item_id repeats an earlier row's (files in path order, rows in file order; the
+    /// catalogue keeps the first row of each id). With <paramref name="fail"/>, the first repeat throws naming both rows.
+    /// </summary>
+    private static long DuplicateItemRows(ItemRows items, bool fail)
+    {
+        var first = new Dictionary<string, int>(items.Count, StringComparer.Ordinal);
+        long duplicates = 0;
+        for (var r = 0; r < items.Count; r++)
+        {
+            if (first.TryAdd(items.ItemIds[r], r)) continue;
+            duplicates++;
+            if (!fail) continue;
+            var (file, row) = items.SourceOf(r);
+            var (firstFile, firstRow) = items.SourceOf(first[items.ItemIds[r]]);
+            throw InputFormatException.AtRow(file, row, Schema.Input.ItemId,
+                $"item id '{items.ItemIds[r]}' was already given by row {firstRow} of {firstFile}; ingest.duplicateItems = fail refuses repeated "
+                + "items-table rows (with 'first' the first row of each id is kept and the others are counted and ignored)");
+        }
+        return duplicates;
     }
 
     private static string Violation(PartitionLineage p, double max)
@@ -216,16 +260,17 @@ public static class Ingestor
 
     private static (IdKind? User, IdKind? Item) AgreeOnKinds(IReadOnlyList<PartitionStats> stats)
     {
+        // strings or integers in every partition; int32 and int64 partitions mix (the ids are then int64)
         IdKind? Agree(Func<PartitionStats, IdKind?> kind, string column)
         {
             var withKind = stats.Where(s => kind(s) is not null).ToList();
             if (withKind.Count == 0) return null;
             var first = withKind[0];
-            var other = withKind.FirstOrDefault(s => kind(s) != kind(first));
+            var other = withKind.FirstOrDefault(s => IdKinds.IsInteger(kind(s)!.Value) != IdKinds.IsInteger(kind(first)!.Value));
             if (other is not null)
                 throw InputFormatException.InFile(other.Files[0].Path,
-                    $"ids are {kind(other)} here but {kind(first)} in {first.Files[0].Path}; all files of a table must agree", column);
-            return kind(first);
+                    $"ids are {IdKinds.Describe(kind(other)!.Value)} here but {IdKinds.Describe(kind(first)!.Value)} in {first.Files[0].Path}; all files of a table must agree", column);
+            return withKind.Select(kind).Aggregate((a, b) => IdKinds.Widen(a, b));
         }
         return (Agree(s => s.UserIdKind, Schema.Input.UserId), Agree(s => s.ItemIdKind, Schema.Input.ItemId));
     }

@@ -9,7 +9,8 @@ namespace BatchRec.Jobs.Ingest;
 /// <summary>
 /// What compacting one input partition gave: the partition (a dt= value, null for files outside dt= folders), its key,
 /// its files, the id kinds of its columns (null when it had no rows), rows read, kept (validated, deduplicated within the
-/// partition), deduplicated, quarantined per reason, and the columns of each file that the contract does not name.
+/// partition), deduplicated, quarantined per reason, the columns of each file that the contract does not name, and the
+/// rows with valid ids and timestamp whose weight is negative or zero, whether their rule kept or quarantined them.
 /// Read = Kept + Deduplicated + Σ Quarantined.
 /// </summary>
 public sealed record PartitionStats(
@@ -22,7 +23,9 @@ public sealed record PartitionStats(
     long Kept,
     long Deduplicated,
     Dictionary<string, long> Quarantined,
-    Dictionary<string, string[]> ExtraColumns)
+    Dictionary<string, string[]> ExtraColumns,
+    long NegativeWeights = 0,
+    long ZeroWeights = 0)
 {
     public long QuarantinedTotal => Quarantined.Values.Sum();
 }
@@ -48,7 +51,8 @@ public sealed class PartitionStore(string root)
     internal const string RowsFile = "rows.parquet";
     internal const string QuarantineFile = "quarantine.parquet";
     private const string StatsFile = "stats.json";
-    private const string FormatVersion = "batchrec-ingest-store-1";
+    // 2: int32 id columns keep their own kind (they were recorded as int64)
+    private const string FormatVersion = "batchrec-ingest-store-2";
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -86,7 +90,8 @@ public sealed class PartitionStore(string root)
     public static string KeyOf(string tableFolder, IEnumerable<InputFileInfo> files, IngestRules rules)
     {
         var text = new StringBuilder(FormatVersion).Append('\n')
-            .Append(CultureInfo.InvariantCulture, $"{rules.MinTimestamp} {rules.MaxTimestamp} {rules.Milliseconds} {rules.MaxIdLength}\n");
+            .Append(CultureInfo.InvariantCulture, $"{rules.MinTimestamp} {rules.MaxTimestamp} {rules.Milliseconds} {rules.MaxIdLength}\n")
+            .Append(CultureInfo.InvariantCulture, $"negative {rules.QuarantineNegativeWeights} zero {rules.QuarantineZeroWeights}\n");
         foreach (var f in files.OrderBy(f => f.Path, StringComparer.Ordinal))
             text.Append(Path.GetRelativePath(tableFolder, f.Path).Replace('\\', '/')).Append(' ').Append(f.Sha256).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
@@ -150,14 +155,14 @@ public sealed class PartitionStore(string root)
         var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
         var extra = new Dictionary<string, string[]>(StringComparer.Ordinal);
         IdKind? userKind = null, itemKind = null;
-        long read = 0;
+        long read = 0, negative = 0, zero = 0;
 
         await using (var quarantine = await QuarantineWriter.CreateAsync(Path.Combine(dir, QuarantineFile), ct).ConfigureAwait(false))
         {
             await foreach (var b in ReadAhead.Of(DatasetReader.ReadInteractionRowsAsync(files, ct), readAhead, ct).ConfigureAwait(false))
             {
-                userKind ??= b.UserIdKind;
-                itemKind ??= b.ItemIdKind;
+                userKind = IdKinds.Widen(userKind, b.UserIdKind);
+                itemKind = IdKinds.Widen(itemKind, b.ItemIdKind);
                 if (b.ExtraColumns.Length > 0) extra[b.File] = b.ExtraColumns;
                 var f = fileIndex[b.File];
                 var bad = new List<QuarantineRow>();
@@ -166,6 +171,11 @@ public sealed class PartitionStore(string root)
                     read++;
                     long? seconds = b.Times[k] is { } raw ? (b.TimesAreEpochSeconds ? raw : Core.Ingest.toSeconds(rules, raw)) : null;
                     var reason = Core.Ingest.check(rules, b.UserIds[k], b.ItemIds[k], seconds, b.Weights[k]);
+                    if (reason is null or Reason.WeightNegative or Reason.WeightZero) // counted whatever the rule
+                    {
+                        if (b.Weights[k] < 0f) negative++;
+                        else if (b.Weights[k] == 0f) zero++;
+                    }
                     if (reason is not null)
                     {
                         bad.Add(new QuarantineRow(b.UserIds[k], b.ItemIds[k], b.Times[k]?.ToString(CultureInfo.InvariantCulture),
@@ -202,7 +212,7 @@ public sealed class PartitionStore(string root)
             kept.Select(k => ta[k]).ToArray(), kept.Select(k => wa[k]).ToArray(), kept.Select(k => eventMap.Id(ec[k])).ToArray(),
             kept.Select(k => src[k]).ToArray(), kept.Select(k => row[k]).ToArray(), ct).ConfigureAwait(false);
         var quarantined = reasons.Values.Sum();
-        return new PartitionStats(partition, key, files, userKind, itemKind, read, kept.Length, read - quarantined - kept.Length, reasons, extra);
+        return new PartitionStats(partition, key, files, userKind, itemKind, read, kept.Length, read - quarantined - kept.Length, reasons, extra, negative, zero);
     }
 
     private static Task WriteRowsAsync(string path, string[] users, string[] items, long[] times, float[] weights, string[] events, int[] files, long[] rows, CancellationToken ct) =>

@@ -12,6 +12,7 @@ namespace BatchRec.Jobs.Io;
 public static class DatasetReader
 {
     private const string IdTypes = "string, int64 or int32";
+    private const string WeightTypes = "float, double or an integer (int8, int16, int32, int64, uint8, uint16, uint32, uint64)";
     private const string PartitionKey = "dt=";
 
     /// <summary>
@@ -92,8 +93,9 @@ public static class DatasetReader
     /// <summary>
     /// Streams interactions one row group at a time, so memory is bounded by one row group. Columns: user_id and item_id
     /// (string, int64 or int32), timestamp (int64 or int32 epoch seconds, or a Parquet timestamp or date, converted to
-    /// epoch seconds; unspecified time zones are taken as UTC), optional weight (float, double, int32 or int64; absent or
-    /// null gives 1), optional event_type (string; absent gives null).
+    /// epoch seconds; unspecified time zones are taken as UTC), optional weight (float, double or any integer type;
+    /// absent or null gives 1), optional event_type (string; absent gives null). A batch's id kinds are those of the
+    /// files read so far (int32 until a file stores int64 ids).
     /// </summary>
     /// <exception cref="InputFormatException">
     /// A file is not Parquet; a required column is missing or a column has the wrong type (thrown before any batch of
@@ -168,8 +170,8 @@ public static class DatasetReader
             var itemId = RequireId(source, Schema.Input.ItemId);
             var timestamp = source.Require(Schema.Input.Timestamp, "int64 epoch seconds or timestamp",
                 ColumnType.Int64, ColumnType.Int32, ColumnType.Timestamp);
-            var weight = source.Optional(Schema.Input.Weight, "float, double, int32 or int64",
-                ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64);
+            var weight = source.Optional(Schema.Input.Weight, WeightTypes, ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64,
+                ColumnType.Int16, ColumnType.Int8, ColumnType.UInt8, ColumnType.UInt16, ColumnType.UInt32, ColumnType.UInt64);
             var eventType = source.Optional(Schema.Input.EventType, "string", ColumnType.String);
             return new InteractionColumns(userId, itemId, timestamp, weight, eventType,
                 kinds.Check(Schema.Input.UserId, KindOf(userId), source.Path), kinds.Check(Schema.Input.ItemId, KindOf(itemId), source.Path));
@@ -199,9 +201,11 @@ public static class DatasetReader
         var tags = new List<string[]>();
         var embeddings = new List<float[]?>();
         var anyEmbedding = false;
+        var starts = new List<int>();
         IdKind? kind = null;
         foreach (var file in files)
         {
+            starts.Add(ids.Count);
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var itemId = RequireId(source, Schema.Input.ItemId);
             var embedding = source.Optional(Schema.Input.Embedding, "list<float> or list<double>", ColumnType.FloatList);
@@ -222,7 +226,7 @@ public static class DatasetReader
             }
         }
         return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray(),
-            anyEmbedding ? embeddings.ToArray() : null);
+            anyEmbedding ? embeddings.ToArray() : null, files.Select(f => f.Path).ToArray(), starts.ToArray());
     }
 
     /// <summary>
@@ -270,7 +274,12 @@ public static class DatasetReader
     private static SourceColumn RequireId(ParquetSource source, string name) =>
         source.Require(name, IdTypes, ColumnType.String, ColumnType.Int64, ColumnType.Int32);
 
-    private static IdKind KindOf(SourceColumn id) => id.Type == ColumnType.String ? IdKind.String : IdKind.Int64;
+    private static IdKind KindOf(SourceColumn id) => id.Type switch
+    {
+        ColumnType.String => IdKind.String,
+        ColumnType.Int32 => IdKind.Int32,
+        _ => IdKind.Int64,
+    };
 
     private static float[] Ones(int n)
     {
@@ -279,7 +288,10 @@ public static class DatasetReader
         return ones;
     }
 
-    /// <summary>Remembers the id kind of each column and the file that set it; a later file must agree.</summary>
+    /// <summary>
+    /// Remembers the id kind of each column and the file that set it; a later file must agree on strings or integers
+    /// (int32 and int64 files mix: the table's kind is then int64). Returns the table's kind so far.
+    /// </summary>
     private sealed class KindAgreement
     {
         private readonly Dictionary<string, (IdKind Kind, string File)> _seen = new(StringComparer.Ordinal);
@@ -291,10 +303,12 @@ public static class DatasetReader
                 _seen[column] = (kind, file);
                 return kind;
             }
-            if (first.Kind != kind)
+            if (IdKinds.IsInteger(first.Kind) != IdKinds.IsInteger(kind))
                 throw InputFormatException.InFile(file,
                     $"ids are {Name(kind)} here but {Name(first.Kind)} in {first.File}; all files of a table must agree", column);
-            return kind;
+            var widened = IdKinds.Widen(first.Kind, kind);
+            _seen[column] = (widened, first.File);
+            return widened;
         }
 
         private static string Name(IdKind kind) => kind == IdKind.String ? "strings" : "integers";

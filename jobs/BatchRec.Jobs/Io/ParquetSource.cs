@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Parquet;
 using Parquet.Schema;
 
@@ -10,6 +11,13 @@ internal enum ColumnType
     String,
     Int32,
     Int64,
+    /// <summary>The narrower and unsigned integers (read only as numbers, e.g. weights).</summary>
+    Int8,
+    Int16,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
     Float,
     Double,
     Timestamp,
@@ -21,18 +29,25 @@ internal enum ColumnType
 
 /// <summary>
 /// A top-level column of an input file: its name, its type, that type in words, and the leaf holding its values
-/// (null for types the readers never read, <see cref="ColumnType.Other"/>).
+/// (null for types the readers never read, <see cref="ColumnType.Other"/>). A flat BYTE_ARRAY column without a
+/// UTF-8 string annotation ("binary") is a <see cref="ColumnType.String"/> column whose bytes are decoded as strict
+/// UTF-8 (<see cref="ParquetSource.RowGroup.ReadStringsAsync"/>).
 /// </summary>
 internal sealed record SourceColumn(string Name, ColumnType Type, string Found, DataField? Leaf);
 
 /// <summary>
 /// One open input Parquet file. Every failure, from a missing file to an undecodable page, surfaces as an
 /// <see cref="InputFormatException"/> naming the file (and the column or row where one is at fault).
-/// Nullable and required columns are read alike; a null where none is allowed names its row.
+/// Nullable and required columns are read alike; a null where none is allowed names its row. Byte arrays are never
+/// decoded leniently: an annotated string column is UTF-8 by contract, and an unannotated one (binary) is decoded
+/// strictly, so bytes that are not UTF-8 fail naming their row instead of turning into U+FFFD, which would merge
+/// distinct ids.
 /// </summary>
 internal sealed class ParquetSource : IAsyncDisposable
 {
-    private static readonly ParquetOptions ReadOptions = new() { TreatByteArrayAsString = true };
+    // binary (unannotated BYTE_ARRAY) columns come back as bytes, decoded strictly here; annotated strings as chars
+    private static readonly ParquetOptions ReadOptions = new() { TreatByteArrayAsString = false };
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static ReadOnlySpan<byte> Magic => "PAR1"u8;
 
     private readonly ParquetReader _reader;
@@ -129,14 +144,16 @@ internal sealed class ParquetSource : IAsyncDisposable
             var group = _reader.OpenRowGroupReader(i);
             if (group.RowCount > Array.MaxLength)
                 throw InputFormatException.InFile(Path, $"row group {i} has {group.RowCount} rows, more than one array can hold");
-            yield return new RowGroup(this, group, firstRow, (int)group.RowCount);
+            yield return new RowGroup(this, group, i, firstRow, (int)group.RowCount);
             firstRow += group.RowCount;
         }
     }
 
     /// <summary>One row group of this file; the Read methods return one entry per row.</summary>
-    internal sealed class RowGroup(ParquetSource source, ParquetRowGroupReader group, long firstRow, int rows)
+    internal sealed class RowGroup(ParquetSource source, ParquetRowGroupReader group, int index, long firstRow, int rows)
     {
+        /// <summary>0-based index of the row group in its file.</summary>
+        public int Index { get; } = index;
         public long FirstRow { get; } = firstRow;
         public int Rows { get; } = rows;
 
@@ -206,7 +223,7 @@ internal sealed class ParquetSource : IAsyncDisposable
             }
         }
 
-        /// <summary>Numbers as float; a null becomes <paramref name="whenNull"/>.</summary>
+        /// <summary>Numbers (floating point or any integer type) as float; a null becomes <paramref name="whenNull"/>.</summary>
         public async Task<float[]> ReadFloatsAsync(SourceColumn column, float whenNull, CancellationToken ct)
         {
             var result = new float[Rows];
@@ -216,6 +233,12 @@ internal sealed class ParquetSource : IAsyncDisposable
                 case ColumnType.Double: Fill(await ReadAsync<double>(column, ct).ConfigureAwait(false), v => (float)v); break;
                 case ColumnType.Int32: Fill(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => v); break;
                 case ColumnType.Int64: Fill(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.Int16: Fill(await ReadAsync<short>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.Int8: Fill(await ReadAsync<sbyte>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt8: Fill(await ReadAsync<byte>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt16: Fill(await ReadAsync<ushort>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt32: Fill(await ReadAsync<uint>(column, ct).ConfigureAwait(false), v => v); break;
+                case ColumnType.UInt64: Fill(await ReadAsync<ulong>(column, ct).ConfigureAwait(false), v => v); break;
                 default: throw Unexpected(column);
             }
             return result;
@@ -231,14 +254,43 @@ internal sealed class ParquetSource : IAsyncDisposable
         public async Task<T[]> ReadRequiredAsync<T>(SourceColumn column, CancellationToken ct) where T : struct =>
             column.Leaf?.ClrType == typeof(T) ? NoNulls(column, await ReadAsync<T>(column, ct).ConfigureAwait(false)) : throw Unexpected(column);
 
-        /// <summary>Strings, null where the file has null.</summary>
+        /// <summary>
+        /// Strings, null where the file has null. A binary column's bytes are decoded as strict UTF-8: bytes that are
+        /// not valid UTF-8 throw naming the file, row group, row and column, with the bytes in hex.
+        /// </summary>
         public async Task<string?[]> ReadStringsAsync(SourceColumn column, CancellationToken ct)
         {
             if (column.Type != ColumnType.String) throw Unexpected(column);
+            if (column.Leaf?.ClrType == typeof(ReadOnlyMemory<byte>))
+                return await ReadBinaryAsUtf8Async(column, ct).ConfigureAwait(false);
             var (values, nulls) = await ReadAsync<ReadOnlyMemory<char>>(column, ct).ConfigureAwait(false);
             var result = new string?[Rows];
             for (int i = 0; i < result.Length; i++)
                 result[i] = nulls?[i] == true ? null : new string(values[i].Span);
+            return result;
+        }
+
+        private async Task<string?[]> ReadBinaryAsUtf8Async(SourceColumn column, CancellationToken ct)
+        {
+            var (values, nulls) = await ReadAsync<ReadOnlyMemory<byte>>(column, ct).ConfigureAwait(false);
+            var result = new string?[Rows];
+            for (int i = 0; i < result.Length; i++)
+            {
+                if (nulls?[i] == true) continue;
+                try
+                {
+                    result[i] = StrictUtf8.GetString(values[i].Span);
+                }
+                catch (DecoderFallbackException)
+                {
+                    var bytes = values[i].Span;
+                    var hex = Convert.ToHexString(bytes[..Math.Min(bytes.Length, 32)]) + (bytes.Length > 32 ? "…" : "");
+                    throw InputFormatException.AtRow(source.Path, FirstRow + i, column.Name,
+                        $"the bytes 0x{hex} (row group {Index}) are not valid UTF-8. The column is binary (BYTE_ARRAY without a UTF-8 string "
+                        + "annotation); its values are read as UTF-8 text, never replaced, so that distinct ids cannot merge. Write the column "
+                        + "as a string column of valid UTF-8, or as int64 ids");
+                }
+            }
             return result;
         }
 
@@ -412,8 +464,15 @@ internal sealed class ParquetSource : IAsyncDisposable
         data.ClrType switch
         {
             var t when IsString(t) => ColumnType.String,
+            var t when t == typeof(ReadOnlyMemory<byte>) && data.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY => ColumnType.String, // binary: strict UTF-8
             var t when t == typeof(int) => ColumnType.Int32,
             var t when t == typeof(long) => ColumnType.Int64,
+            var t when t == typeof(short) => ColumnType.Int16,
+            var t when t == typeof(sbyte) => ColumnType.Int8,
+            var t when t == typeof(byte) => ColumnType.UInt8,
+            var t when t == typeof(ushort) => ColumnType.UInt16,
+            var t when t == typeof(uint) => ColumnType.UInt32,
+            var t when t == typeof(ulong) => ColumnType.UInt64,
             var t when t == typeof(float) => ColumnType.Float,
             var t when t == typeof(double) => ColumnType.Double,
             var t when t == typeof(DateTime) => ColumnType.Timestamp,
@@ -451,6 +510,7 @@ internal sealed class ParquetSource : IAsyncDisposable
         _ when d.ClrType == typeof(float) => "float",
         _ when d.ClrType == typeof(double) => "double",
         _ when d.ClrType == typeof(decimal) => "decimal",
+        _ when d.ClrType == typeof(ReadOnlyMemory<byte>) && d.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY => "binary (BYTE_ARRAY without a UTF-8 string annotation)",
         _ when d.ClrType == typeof(byte[]) || d.ClrType == typeof(ReadOnlyMemory<byte>) => "binary",
         _ => d.ClrType.Name,
     };

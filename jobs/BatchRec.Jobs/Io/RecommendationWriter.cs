@@ -6,15 +6,16 @@ using Parquet.Schema;
 namespace BatchRec.Jobs.Io;
 
 /// <summary>
-/// The external ids of an id map in the type the output tables store them as: int64 (parsed once, here) or strings.
-/// Lets a writer turn dense indices into id columns without formatting or parsing per row.
+/// The external ids of an id map in the type the output tables store them as: int64 or int32 (parsed once, here) or
+/// strings. Lets a writer turn dense indices into id columns without formatting or parsing per row.
 /// </summary>
 public sealed class OutputIds
 {
-    private OutputIds(IdKind kind, long[]? longs, string[]? strings, int count) =>
-        (Kind, _longs, _strings, Count) = (kind, longs, strings, count);
+    private OutputIds(IdKind kind, long[]? longs, int[]? ints, string[]? strings, int count) =>
+        (Kind, _longs, _ints, _strings, Count) = (kind, longs, ints, strings, count);
 
     private readonly long[]? _longs;
+    private readonly int[]? _ints;
     private readonly string[]? _strings;
 
     public IdKind Kind { get; }
@@ -23,18 +24,21 @@ public sealed class OutputIds
     public int Count { get; }
 
     /// <summary>The ids of <paramref name="map"/> in the column type of <paramref name="kind"/>.</summary>
-    /// <exception cref="ArgumentException">An id that is not an int64 when <paramref name="kind"/> is Int64.</exception>
+    /// <exception cref="ArgumentException">An id that is not an int64 (int32) when <paramref name="kind"/> is Int64 (Int32).</exception>
     public static OutputIds Of(IdMap map, IdKind kind, string what)
     {
         ArgumentNullException.ThrowIfNull(map);
         var ids = map.Ids;
         if (kind == IdKind.String)
-            return new OutputIds(kind, null, ids, ids.Length);
+            return new OutputIds(kind, null, null, ids, ids.Length);
         var longs = new long[ids.Length];
+        var name = kind == IdKind.Int32 ? "int32" : "int64";
         for (var i = 0; i < ids.Length; i++)
-            if (!TryParseInt64(ids[i], out longs[i]))
-                throw new ArgumentException($"{what} id '{ids[i]}' (index {i}) is not an int64 id, but the table stores {what} ids as int64", nameof(map));
-        return new OutputIds(kind, longs, null, ids.Length);
+            if (!TryParseInt64(ids[i], out longs[i]) || (kind == IdKind.Int32 && longs[i] is < int.MinValue or > int.MaxValue))
+                throw new ArgumentException($"{what} id '{ids[i]}' (index {i}) is not an {name} id, but the table stores {what} ids as {name}", nameof(map));
+        if (kind == IdKind.Int64)
+            return new OutputIds(kind, longs, null, null, ids.Length);
+        return new OutputIds(kind, null, Array.ConvertAll(longs, v => (int)v), null, ids.Length);
     }
 
     /// <summary>
@@ -60,13 +64,14 @@ public sealed class OutputIds
         return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
-    internal long[] Longs => _longs ?? throw new InvalidOperationException("string ids");
-    internal string[] Strings => _strings ?? throw new InvalidOperationException("int64 ids");
+    internal long[] Longs => _longs ?? throw new InvalidOperationException($"{Kind} ids");
+    internal int[] Ints => _ints ?? throw new InvalidOperationException($"{Kind} ids");
+    internal string[] Strings => _strings ?? throw new InvalidOperationException($"{Kind} ids");
 }
 
 /// <summary>
 /// Writes the recommendations table, streaming one row group per <see cref="WriteAsync"/> call. Schema:
-/// user_id (int64 or string per kind), rank int32, item_id (int64 or string per kind), score float, model string,
+/// user_id (int64, int32 or string per kind), rank int32, item_id (int64, int32 or string per kind), score float, model string,
 /// run_id string, reason_item_id (item id kind, nullable: the history item that explains the row), reason_kind
 /// string (how the reason was chosen: "embedding-cosine" or "none"), cold_start boolean (the item had no training
 /// interaction: it is recommended from its text and attributes); all required except reason_item_id.
@@ -106,7 +111,12 @@ public sealed class RecommendationWriter : IAsyncDisposable
             new DataField<float>(Schema.Output.Score),
             ParquetOutput.RequiredString(Schema.Output.Model),
             ParquetOutput.RequiredString(Schema.Output.RunId),
-            itemIdKind == IdKind.Int64 ? new DataField<long?>(Schema.Output.ReasonItemId) : new DataField<string>(Schema.Output.ReasonItemId, true),
+            itemIdKind switch
+            {
+                IdKind.Int64 => new DataField<long?>(Schema.Output.ReasonItemId),
+                IdKind.Int32 => new DataField<int?>(Schema.Output.ReasonItemId),
+                _ => new DataField<string>(Schema.Output.ReasonItemId, true),
+            },
             ParquetOutput.RequiredString(Schema.Output.ReasonKind),
             new DataField<bool>(Schema.Output.ColdStart),
         ];
@@ -211,6 +221,14 @@ public sealed class RecommendationWriter : IAsyncDisposable
                     if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync<long>(_reasonId, reasons, null).ConfigureAwait(false);
             }
+            else if (_itemIdKind == IdKind.Int32)
+            {
+                var ids = items.Ints;
+                var reasons = new int?[n];
+                for (var p = 0; p < n; p++)
+                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
+                await group.WriteAsync<int>(_reasonId, reasons, null).ConfigureAwait(false);
+            }
             else
             {
                 var ids = items.Strings;
@@ -235,6 +253,13 @@ public sealed class RecommendationWriter : IAsyncDisposable
             for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
             await group.WriteAsync<long>(field, column, cancellationToken: ct).ConfigureAwait(false);
         }
+        else if (ids.Kind == IdKind.Int32)
+        {
+            var all = ids.Ints;
+            var column = new int[rows.Length];
+            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
+            await group.WriteAsync<int>(field, column, cancellationToken: ct).ConfigureAwait(false);
+        }
         else
         {
             var all = ids.Strings;
@@ -256,6 +281,10 @@ public sealed class RecommendationWriter : IAsyncDisposable
         }
     }
 
-    private static DataField IdField(string name, IdKind kind) =>
-        kind == IdKind.Int64 ? new DataField<long>(name) : ParquetOutput.RequiredString(name);
+    private static DataField IdField(string name, IdKind kind) => kind switch
+    {
+        IdKind.Int64 => new DataField<long>(name),
+        IdKind.Int32 => new DataField<int>(name),
+        _ => ParquetOutput.RequiredString(name),
+    };
 }

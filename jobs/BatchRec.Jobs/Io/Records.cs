@@ -1,10 +1,35 @@
 namespace BatchRec.Jobs.Io;
 
-/// <summary>How the ids of one column are stored: as 64-bit integers (int32 widens) or as strings.</summary>
+/// <summary>
+/// How the ids of one column are stored: as 64-bit integers, as strings, or as 32-bit integers (when every file of the
+/// table stores them so). The output tables keep the input's kind. (Numbered as stored in snapshot.json: append only.)
+/// </summary>
 public enum IdKind
 {
     Int64,
     String,
+    Int32,
+}
+
+/// <summary>How id kinds combine.</summary>
+public static class IdKinds
+{
+    public static bool IsInteger(IdKind kind) => kind != IdKind.String;
+
+    /// <summary>
+    /// The kind that holds ids of both kinds: int32 with int64 widens to int64; strings with integers stay strings (the
+    /// integers are then ids like any other). Callers refuse a table whose files mix strings and integers beforehand.
+    /// </summary>
+    public static IdKind Widen(IdKind a, IdKind b) =>
+        a == IdKind.String || b == IdKind.String ? IdKind.String
+        : a == IdKind.Int64 || b == IdKind.Int64 ? IdKind.Int64
+        : IdKind.Int32;
+
+    /// <inheritdoc cref="Widen(IdKind, IdKind)"/>
+    public static IdKind? Widen(IdKind? a, IdKind? b) => a is { } x ? (b is { } y ? Widen(x, y) : x) : b;
+
+    /// <summary>The kind in words, as messages show it.</summary>
+    public static string Describe(IdKind kind) => kind switch { IdKind.String => "strings", IdKind.Int32 => "int32", _ => "int64" };
 }
 
 /// <summary>
@@ -57,10 +82,23 @@ public sealed record InteractionRowBatch(
 /// <summary>
 /// All rows of the items table, column by column, in file order. <paramref name="Embeddings"/>: the optional
 /// precomputed vectors of <c>items.embedding</c> (null when the column is absent; a null entry = no vector).
+/// <paramref name="Files"/> and <paramref name="FileStarts"/>: the files read, in order, and the index of each one's
+/// first row (see <see cref="SourceOf"/>).
 /// </summary>
-public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null)
+public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null,
+    string[]? Files = null, int[]? FileStarts = null)
 {
     public int Count => ItemIds.Length;
+
+    /// <summary>The file of row <paramref name="index"/> and its 0-based row within that file; ("", index) when unknown.</summary>
+    public (string File, long Row) SourceOf(int index)
+    {
+        if (Files is null || FileStarts is null || Files.Length == 0) return ("", index);
+        var f = Array.BinarySearch(FileStarts, index);
+        if (f < 0) f = ~f - 1;
+        while (f + 1 < FileStarts.Length && FileStarts[f + 1] == index) f++; // files with no rows start where the next one does
+        return (Files[f], index - FileStarts[f]);
+    }
 }
 
 /// <summary>All rows of the users table, column by column, in file order.</summary>

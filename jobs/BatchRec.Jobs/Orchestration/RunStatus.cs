@@ -4,8 +4,13 @@ using Hangfire.Storage;
 
 namespace BatchRec.Jobs.Orchestration;
 
-/// <summary>Where a run stands, from its folder (outcome) and its jobs' states in the job storage.</summary>
-public sealed record RunState(string State, string? FailedStage = null, string? Error = null, string? ErrorType = null, string? ErrorDetails = null)
+/// <summary>
+/// Where a run stands, from its folder (outcome) and its jobs' states in the job storage. <see cref="Error"/> says in
+/// words why a stage failed (the exception's message; its type is <see cref="ErrorType"/>, its stack trace
+/// <see cref="ErrorDetails"/>); <see cref="Reason"/> why a finished run was published or rejected.
+/// </summary>
+public sealed record RunState(string State, string? FailedStage = null, string? Error = null, string? ErrorType = null, string? ErrorDetails = null,
+    string? Reason = null)
 {
     public const string Published = "published", Rejected = "rejected", Failed = "failed", Running = "running", Waiting = "waiting";
     /// <summary>Still going: a new trigger for the same dataset and date must not start another run.</summary>
@@ -16,7 +21,10 @@ public sealed record RunState(string State, string? FailedStage = null, string? 
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(folder);
         if (File.Exists(folder.OutcomeJson))
-            return new RunState(Json.Read<RunOutcomeRecord>(folder.OutcomeJson).State);
+        {
+            var outcome = Json.Read<RunOutcomeRecord>(folder.OutcomeJson);
+            return new RunState(outcome.State, Reason: outcome.Reason);
+        }
         var context = folder.ReadContext();
         var jobs = new List<(string Stage, string? Id)>();
         foreach (var stage in StageNames.Chain)
@@ -41,7 +49,7 @@ public sealed record RunState(string State, string? FailedStage = null, string? 
                     state.Data.TryGetValue("ExceptionType", out var type);
                     state.Data.TryGetValue("ExceptionMessage", out var message);
                     state.Data.TryGetValue("ExceptionDetails", out var details);
-                    return new RunState(Failed, stage, $"{type}: {message}", type, details);
+                    return new RunState(Failed, stage, message, type, details);
                 case "Deleted":
                     return new RunState(Failed, stage, "the job was deleted");
                 case "Processing":

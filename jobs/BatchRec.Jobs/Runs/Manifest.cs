@@ -54,6 +54,10 @@ public sealed record Manifest(
             rows["interactionsKept"] = ingest.Kept;
             rows["interactionsDeduplicated"] = ingest.Deduplicated;
             rows["interactionsQuarantined"] = ingest.Quarantined;
+            rows["interactionsNegativeWeight"] = ingest.NegativeWeights;
+            rows["interactionsZeroWeight"] = ingest.ZeroWeights;
+            rows["itemsTableRows"] = ingest.ItemsTableRows;
+            rows["itemsDuplicated"] = ingest.DuplicateItems;
         }
         using var doc = JsonDocument.Parse(config.Json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var version = typeof(Manifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -22,10 +22,32 @@ public sealed record RunContext(
 }
 
 /// <summary>How a run ended, written by the publish stage. Rejected runs keep the previous recommendations.</summary>
-public sealed record RunOutcomeRecord(string State, double? ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason);
+public sealed record RunOutcomeRecord(string State, double? ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason)
+{
+    /// <summary>The publish gate's figures, when the gate is on.</summary>
+    public PublishGateCheck? Gate { get; init; }
+}
 
-/// <summary>The evaluate stage's comparison of the new model with the published one, on the new run's validation split.</summary>
-public sealed record ChampionDecision(bool Publish, double ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason);
+/// <summary>
+/// The evaluate stage's decision: the comparison of the new model with the published one, on the new run's validation
+/// split (when <c>publish.championCheck</c> is on), and the publish gate (<see cref="Gate"/>, when it is on). The run
+/// publishes only if both pass; <see cref="Reason"/> says why not.
+/// </summary>
+public sealed record ChampionDecision(bool Publish, double ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason)
+{
+    public PublishGateCheck? Gate { get; init; }
+}
+
+/// <summary>
+/// The publish gate: the users this run would give recommendations to (every user of its training data) and its
+/// recommendation rows (Σ min(K, items the user has not interacted with)), against the last published run's, which
+/// must have been at least the configured fractions of them.
+/// </summary>
+public sealed record PublishGateCheck(bool Pass, long Users, long Rows, string? LastRun, long? LastUsers, long? LastRows,
+    double MinUsersFraction, double MinRowsFraction, string Reason);
+
+/// <summary>The dataset's last published run: <c>&lt;work&gt;/last-published.json</c>, written by every publish.</summary>
+public sealed record LastPublishedRecord(string RunId, string Date, string Manifest, long Users, long Rows, DateTimeOffset PublishedUtc);
 
 /// <summary>The dataset's published model: <c>&lt;work&gt;/champion.json</c>.</summary>
 public sealed record ChampionRecord(string RunId, string RunDir, string Date, double ValidNdcg10, DateTimeOffset PublishedUtc);

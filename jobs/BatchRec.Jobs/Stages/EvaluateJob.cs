@@ -9,7 +9,9 @@ namespace BatchRec.Jobs.Stages;
 /// Full-ranking evaluation of the trained model on the validation and test splits, then champion/challenger: the
 /// published (champion) model's factors, re-indexed to this run's users and items (ids it never saw get zero vectors),
 /// are evaluated on this run's validation split; the run may publish only if its validation NDCG@10 is not below the
-/// champion's by more than <c>publish.tolerance</c>. The decision is written for the later stages.
+/// champion's by more than <c>publish.tolerance</c>. Then the publish gate (<see cref="Publishing.PublishGate"/>): the
+/// users and rows the run would publish against the last published run's. The decision is written for the later
+/// stages: a rejected run's scoring shards skip and its publish stage publishes nothing.
 /// </summary>
 public sealed class EvaluateJob(ILogger log)
 {
@@ -48,18 +50,33 @@ public sealed class EvaluateJob(ILogger log)
     public Task RunAsync(string runDir, CancellationToken ct) =>
         Stage.RunAsync(runDir, StageNames.Evaluate, log, async (folder, config, _) =>
         {
-            var (_, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
+            var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var metrics = Pipeline.evaluate(config.Config, device, graphs, model).ToList();
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, MetricsFile), metrics);
             Runs.Json.WriteAtomic(Path.Combine(folder.EvalDir, ExtraMetricsFile), ExtraMetrics(config.Config, model, AutoChoice.Read(folder)));
+            var challenger = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value ?? double.NaN;
+            Runs.ChampionDecision? decision = null;
             if (config.Config.Publish.ChampionCheck)
             {
-                var challenger = metrics.First(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10).Value;
-                var decision = await DecideAsync(folder, config, challenger, ct);
-                Runs.Json.WriteAtomic(folder.DecisionJson, decision);
+                decision = await DecideAsync(folder, config, challenger, ct);
                 if (decision.Publish) log.Information("Champion check passed: {Reason}", decision.Reason);
                 else log.Warning("Champion check failed, the run will be rejected: {Reason}", decision.Reason);
             }
+            var (users, rows) = Publishing.PublishGate.Expected(snapshot, config.Config.Score.K);
+            if (Publishing.PublishGate.Check(config, users, rows) is { } gate)
+            {
+                if (gate.Pass) log.Information("Publish gate passed: {Reason}", gate.Reason);
+                else log.Warning("Publish gate failed, the run will be rejected: {Reason}", gate.Reason);
+                decision = decision is null
+                    ? new Runs.ChampionDecision(gate.Pass, challenger, null, null, config.Config.Publish.Tolerance, gate.Reason) { Gate = gate }
+                    : decision with
+                    {
+                        Publish = decision.Publish && gate.Pass, Gate = gate,
+                        // the reason of the check that failed; both reasons when both failed or both passed
+                        Reason = decision.Publish == gate.Pass ? $"{decision.Reason}; {gate.Reason}" : decision.Publish ? gate.Reason : decision.Reason,
+                    };
+            }
+            if (decision is not null) Runs.Json.WriteAtomic(folder.DecisionJson, decision);
             foreach (var m in metrics.Where(m => m.Split is "test" or "cold"))
                 log.Information("{Split} {Metric}@{K} = {Value:F4}", m.Split, m.Metric, m.K, m.Value);
             double Get(string split, string name, int k) =>
@@ -74,7 +91,7 @@ public sealed class EvaluateJob(ILogger log)
     /// <summary>The dataset's champion pointer, under the work folder.</summary>
     public static string ChampionPath(Configuration.LoadedConfig config) => Path.Combine(config.WorkDir, "champion.json");
 
-    /// <summary>The decision, or null when the champion check is off.</summary>
+    /// <summary>The decision, or null when the champion check and the publish gate are off.</summary>
     public static Runs.ChampionDecision? ReadDecision(Runs.RunFolder folder) =>
         File.Exists(folder.DecisionJson) ? Runs.Json.Read<Runs.ChampionDecision>(folder.DecisionJson) : null;
 

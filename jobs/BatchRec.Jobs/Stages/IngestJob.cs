@@ -39,6 +39,16 @@ public sealed class IngestJob(ILogger log)
                 foreach (var (file, columns) in p.Stats.ExtraColumns)
                     log.Information("Ignored columns of {File}: {Columns}", file, string.Join(", ", columns));
             }
+            var ingestRules = config.Config.Ingest;
+            if (lineage.NegativeWeights > 0)
+                log.Warning("{Rows} interactions have a negative weight: {Rule} (ingest.negativeWeights = {Setting})", lineage.NegativeWeights,
+                    ingestRules.NegativeWeights == "quarantine" ? "quarantined as weight_negative" : "kept as positive interactions", ingestRules.NegativeWeights);
+            if (lineage.ZeroWeights > 0)
+                log.Warning("{Rows} interactions have a zero weight: {Rule} (ingest.zeroWeights = {Setting})", lineage.ZeroWeights,
+                    ingestRules.ZeroWeights == "quarantine" ? "quarantined as weight_zero" : "kept as positive interactions", ingestRules.ZeroWeights);
+            if (lineage.DuplicateItems > 0)
+                log.Warning("{Rows} of {Total} items-table rows repeat an earlier row's item_id; the first row of each id is kept, the others are ignored (ingest.duplicateItems = first)",
+                    lineage.DuplicateItems, lineage.ItemsTableRows);
             if (lineage.CeilingViolations.Count > 0)
                 throw new InputFormatException(
                     $"Too many bad rows; nothing is trained or published. {string.Join("; ", lineage.CeilingViolations)}. The bad rows are in {quarantineVersion}.");
@@ -54,6 +64,7 @@ public sealed class IngestJob(ILogger log)
             {
                 ["files"] = info.Inputs.Count, ["interactions"] = info.InteractionsRead, ["kept"] = lineage.Kept, ["deduplicated"] = lineage.Deduplicated,
                 ["quarantined"] = lineage.Quarantined, ["users"] = info.Users, ["items"] = info.Items,
+                ["negativeWeights"] = lineage.NegativeWeights, ["zeroWeights"] = lineage.ZeroWeights, ["duplicateItems"] = lineage.DuplicateItems,
                 ["train"] = info.Train, ["valid"] = info.Valid, ["test"] = info.Test,
             };
         }, ct);

@@ -12,8 +12,9 @@ namespace BatchRec.Jobs.Stages;
 /// Makes the run's outputs visible: writes the metrics partition, swaps the recommendations and metrics partitions of
 /// the run's date to the new versions (see <see cref="Publisher"/>), then writes the run manifest. Safe to retry:
 /// a partition this run already published is re-linked, not rewritten. It first checks that every scoring shard
-/// recorded its rows and that each part holds exactly those rows; a run the evaluate stage rejected (champion/challenger)
-/// publishes nothing and keeps the previous recommendations. A published run becomes the dataset's champion.
+/// recorded its rows and that each part holds exactly those rows; a run the evaluate stage rejected (champion/challenger
+/// or the publish gate) publishes nothing and keeps the previous recommendations. A published run becomes the dataset's
+/// champion and the last published run the next night's publish gate compares with.
 /// </summary>
 public sealed class PublishJob(ILogger log)
 {
@@ -26,7 +27,10 @@ public sealed class PublishJob(ILogger log)
             var decision = EvaluateJob.ReadDecision(folder);
             if (decision is { Publish: false })
             {
-                Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("rejected", decision.ChallengerNdcg10, decision.ChampionNdcg10, decision.ChampionRun, decision.Tolerance, decision.Reason));
+                Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("rejected", decision.ChallengerNdcg10, decision.ChampionNdcg10, decision.ChampionRun, decision.Tolerance, decision.Reason)
+                {
+                    Gate = decision.Gate,
+                });
                 log.Warning("Run {RunId} rejected, nothing published; the previous recommendations stay: {Reason}", context.RunId, decision.Reason);
                 return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
             }
@@ -52,10 +56,13 @@ public sealed class PublishJob(ILogger log)
                 new Dictionary<string, string> { ["recommendations"] = recVersion, ["metrics"] = metricVersion });
             manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
             Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
-            Json.WriteAtomic(Path.Combine(config.OutputDir, Schema.Output.Manifests, Publisher.PartitionName(context.Date), context.RunId + ".json"), manifest);
+            var manifestPath = Path.Combine(config.OutputDir, Schema.Output.Manifests, Publisher.PartitionName(context.Date), context.RunId + ".json");
+            Json.WriteAtomic(manifestPath, manifest);
+            Json.WriteAtomic(PublishGate.LastPublishedPath(config), new LastPublishedRecord(context.RunId, context.Date, manifestPath,
+                manifest.Rows["users"], manifest.Rows["recommendations"], manifest.PublishedUtc)); // what the next night's publish gate compares with
             var ndcg = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value;
             Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("published", decision?.ChallengerNdcg10 ?? ndcg, decision?.ChampionNdcg10, decision?.ChampionRun,
-                config.Config.Publish.Tolerance, decision?.Reason ?? "champion check off"));
+                config.Config.Publish.Tolerance, decision?.Reason ?? "champion check and publish gate off") { Gate = decision?.Gate });
             if (ndcg is { } v)
                 Json.WriteAtomic(EvaluateJob.ChampionPath(config), new ChampionRecord(context.RunId, folder.Path, context.Date, v, DateTimeOffset.UtcNow));
             log.Information("Published run {RunId} for {Date}: {Recommendations} and {Metrics}", context.RunId, context.Date, recVersion, metricVersion);

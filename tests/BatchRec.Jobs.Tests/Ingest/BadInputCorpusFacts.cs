@@ -24,7 +24,7 @@ public sealed class BadInputCorpusFacts
     private static readonly TimeSpan NoHang = TimeSpan.FromSeconds(60);
 
     /// <summary>A column type a file may have; <see cref="Missing"/> leaves the column out.</summary>
-    public enum ColumnKind { Missing, String, Int64, Int32, Double, Float, Boolean, Timestamp }
+    public enum ColumnKind { Missing, String, Int64, Int32, Int16, UInt32, Double, Float, Boolean, Timestamp }
 
     public sealed record SchemaCase(ColumnKind User, ColumnKind Item, ColumnKind Time, ColumnKind Weight, ColumnKind Event, int Rows);
 
@@ -36,13 +36,15 @@ public sealed class BadInputCorpusFacts
         ("user_id", [ColumnKind.String, ColumnKind.Int64, ColumnKind.Int32], true, "string, int64 or int32"),
         ("item_id", [ColumnKind.String, ColumnKind.Int64, ColumnKind.Int32], true, "string, int64 or int32"),
         ("timestamp", [ColumnKind.Int64, ColumnKind.Int32, ColumnKind.Timestamp], true, "int64 epoch seconds or timestamp"),
-        ("weight", [ColumnKind.Float, ColumnKind.Double, ColumnKind.Int32, ColumnKind.Int64], false, "float, double, int32 or int64"),
+        ("weight", [ColumnKind.Float, ColumnKind.Double, ColumnKind.Int32, ColumnKind.Int64, ColumnKind.Int16, ColumnKind.UInt32], false,
+            "float, double or an integer (int8, int16, int32, int64, uint8, uint16, uint32, uint64)"),
         ("event_type", [ColumnKind.String], false, "string"),
     ];
 
     private static string Found(ColumnKind kind) => kind switch
     {
-        ColumnKind.String => "string", ColumnKind.Int64 => "int64", ColumnKind.Int32 => "int32", ColumnKind.Double => "double",
+        ColumnKind.String => "string", ColumnKind.Int64 => "int64", ColumnKind.Int32 => "int32", ColumnKind.Int16 => "int16", ColumnKind.UInt32 => "uint32",
+        ColumnKind.Double => "double",
         ColumnKind.Float => "float", ColumnKind.Boolean => "boolean", ColumnKind.Timestamp => "timestamp", _ => "missing",
     };
 
@@ -51,6 +53,8 @@ public sealed class BadInputCorpusFacts
         ColumnKind.String => (new DataField<string>(name), Enumerable.Range(0, rows).Select(k => (string?)("v" + k)).ToArray()),
         ColumnKind.Int64 => (new DataField<long>(name), Enumerable.Range(0, rows).Select(k => isTime ? T + k : k).ToArray()),
         ColumnKind.Int32 => (new DataField<int>(name), Enumerable.Range(0, rows).Select(k => isTime ? (int)T + k : k).ToArray()),
+        ColumnKind.Int16 => (new DataField<short>(name), Enumerable.Range(0, rows).Select(k => (short)(k + 1)).ToArray()),
+        ColumnKind.UInt32 => (new DataField<uint>(name), Enumerable.Range(0, rows).Select(k => (uint)(k + 1)).ToArray()),
         ColumnKind.Double => (new DataField<double>(name), Enumerable.Range(0, rows).Select(k => 1.0 + k).ToArray()),
         ColumnKind.Float => (new DataField<float>(name), Enumerable.Range(0, rows).Select(k => 1f + k).ToArray()),
         ColumnKind.Boolean => (new DataField<bool>(name), Enumerable.Range(0, rows).Select(k => k % 2 == 0).ToArray()),
@@ -193,6 +197,67 @@ public sealed class BadInputCorpusFacts
         Assert.Contains(ints, e.Message);
         Assert.Equal("user_id", e.Column);
     }
+
+    /// <summary>Writes a partition whose user_id column is binary (BYTE_ARRAY without a UTF-8 annotation), one item per row.</summary>
+    private static async Task<string> BinaryUsersAsync(string root, params byte[][][] rowGroups)
+    {
+        var path = PartitionFile(root, "2026-11-27");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var row = 0;
+        await TestParquet.WriteAsync(path, [new DataField<byte[]>("user_id", true), new DataField<string>("item_id"), new DataField<long>("timestamp")],
+            rowGroups.Select(g => new Array[]
+            {
+                g.Select(b => (byte[]?)b).ToArray(), g.Select(_ => (string?)("i" + row++)).ToArray(), g.Select(_ => T).ToArray(),
+            }).ToArray());
+        return path;
+    }
+
+    [Fact]
+    public async Task BinaryIdsThatAreNotUtf8_FailNamingFileRowGroupRowAndColumn_InsteadOfMergingTwoUsers()
+    {
+        using var dir = new TempDir();
+        // 0xFF 0x41 and 0xFE 0x41 both decode to "\uFFFD" + "A" under a lenient decoder: two users would become one
+        var path = await BinaryUsersAsync(dir.Path, ["u1"u8.ToArray(), "u2"u8.ToArray()], [[0xFF, 0x41], [0xFE, 0x41]]);
+
+        var e = await Assert.ThrowsAsync<InputFormatException>(() => IngestAsync(Config(dir.Path)).WaitAsync(NoHang));
+
+        Assert.Equal((path, "user_id", 2L), (e.File, e.Column, e.Row));
+        Assert.Contains($"{path}: row 2, column 'user_id': the bytes 0xFF41 (row group 1) are not valid UTF-8", e.Message);
+        Assert.Contains("binary (BYTE_ARRAY without a UTF-8 string annotation)", e.Message);
+    }
+
+    /// <summary>Byte strings a binary id column may hold: valid UTF-8 (one a real U+FFFD) and invalid sequences.</summary>
+    private static readonly (byte[] Bytes, bool Valid)[] BinaryIds =
+    [
+        ("a"u8.ToArray(), true), ("ü"u8.ToArray(), true), ("\uFFFD"u8.ToArray(), true), ("🙂"u8.ToArray(), true), ("\uFFFDA"u8.ToArray(), true),
+        ([0xFF, 0x41], false), ([0xFE, 0x41], false), ([0xC3], false), ([0xED, 0xA0, 0x80], false), ([0xC0, 0x80], false),
+    ];
+
+    [Property(MaxTest = 60)]
+    public Property BinaryIds_AreReadLosslessly_OrFailAtTheFirstRowThatIsNotUtf8() =>
+        Prop.ForAll(Gen.Choose(0, BinaryIds.Length - 1).ListOf().Where(l => l.Count > 0 && l.Count <= 12).Select(l => l.ToArray()).ToArbitrary(), picks => Task.Run(async () =>
+        {
+            using var dir = new TempDir();
+            var ids = picks.Select(p => BinaryIds[p]).ToArray();
+            var path = await BinaryUsersAsync(dir.Path, ids.Select(x => x.Bytes).Chunk(5).ToArray());
+            var firstBad = Array.FindIndex(ids, x => !x.Valid);
+
+            var run = IngestAsync(Config(dir.Path)).WaitAsync(NoHang);
+            if (firstBad >= 0)
+            {
+                var e = await Assert.ThrowsAsync<InputFormatException>(() => run);
+                Assert.Equal((path, "user_id", (long?)firstBad), (e.File, e.Column, e.Row));
+                Assert.Contains($"(row group {firstBad / 5})", e.Message);
+            }
+            else
+            {
+                var result = await run;
+                // one user per distinct byte string, each id's UTF-8 bytes exactly those of the file
+                var distinct = ids.Select(x => Convert.ToHexString(x.Bytes)).Distinct().Order(StringComparer.Ordinal);
+                Assert.Equal(distinct, result.Snapshot!.UserIds.Ids.Select(u => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(u))).Order(StringComparer.Ordinal));
+            }
+            return true;
+        }).GetAwaiter().GetResult());
 
     [Fact]
     public async Task EveryRowBad_QuarantinesAllAndFailsOverTheCeiling()

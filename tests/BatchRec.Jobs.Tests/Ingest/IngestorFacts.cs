@@ -148,6 +148,73 @@ public sealed class IngestorFacts : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("quarantine", "keep")] // the defaults
+    [InlineData("keep", "keep")]
+    [InlineData("quarantine", "quarantine")]
+    [InlineData("keep", "quarantine")]
+    public async Task RunAsync_CountsNegativeAndZeroWeights_AndKeepsOrQuarantinesThemByTheirRule(string negative, string zero)
+    {
+        var file = await WriteAsync(PartitionFile(_dir.Path, null),
+        [
+            new("u1", "i1", T, 4), new("u1", "i2", T, -1), new("u2", "i1", T, 0), new("u2", "i2", T, -0.5),
+            new("u3", "i1", T, -0.0), new("u3", "i2", T, 2), new(null, "i3", T, -7), // a null user is quarantined for that, not for its weight
+        ]);
+        var config = Config(_dir.Path, $"\"negativeWeights\": \"{negative}\", \"zeroWeights\": \"{zero}\", \"maxBadFraction\": 1");
+
+        var result = await IngestAsync(config);
+
+        var l = result.Lineage;
+        Assert.Equal((2L, 2L), (l.NegativeWeights, l.ZeroWeights)); // counted whatever the rule
+        var quarantinedNegative = negative == "quarantine" ? 2 : 0;
+        var quarantinedZero = zero == "quarantine" ? 2 : 0;
+        Assert.Equal(quarantinedNegative, l.QuarantinedByReason.GetValueOrDefault(Reason.WeightNegative));
+        Assert.Equal(quarantinedZero, l.QuarantinedByReason.GetValueOrDefault(Reason.WeightZero));
+        Assert.Equal(1, l.QuarantinedByReason[Reason.UserIdNull]);
+        Assert.Equal(6 - quarantinedNegative - quarantinedZero, l.Kept);
+        var q = await QuarantineAsync(result);
+        Assert.Equal(quarantinedNegative, q.Count(r => r.Reason == Reason.WeightNegative && float.Parse(r.Weight!, System.Globalization.CultureInfo.InvariantCulture) < 0));
+        Assert.All(q, r => Assert.Equal(file, r.SourceFile));
+        Assert.Equal(l.Read, l.Kept + l.Deduplicated + l.Quarantined);
+    }
+
+    private async Task ItemsAsync(string name, params string[] ids)
+    {
+        var path = Path.Combine(_dir.Path, "input", "items", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await TestParquet.WriteAsync(path, [new DataField<string>("item_id"), new DataField<string>("title")], [ids, ids.Select(i => "title of " + i).ToArray()]);
+    }
+
+    [Fact]
+    public async Task RunAsync_CountsRepeatedItemsTableRows_AndKeepsTheFirstOfEachId_WhenDuplicateItemsIsFirst()
+    {
+        await WriteAsync(PartitionFile(_dir.Path, null), [new("u1", "i1", T), new("u2", "i2", T)]);
+        await ItemsAsync("a.parquet", "i1", "i2", "i1");
+        await ItemsAsync("b.parquet", "i2", "i3");
+
+        var result = await IngestAsync(Config(_dir.Path));
+
+        Assert.Equal((5L, 2L), (result.Lineage.ItemsTableRows, result.Lineage.DuplicateItems));
+        Assert.Equal(3, result.Info!.Items);
+        Assert.Equal(5, result.Info.CatalogueItems);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailsNamingBothRows_WhenDuplicateItemsIsFailAndAnItemIdRepeats()
+    {
+        await WriteAsync(PartitionFile(_dir.Path, null), [new("u1", "i1", T)]);
+        await ItemsAsync("a.parquet", "i1", "i2");
+        await ItemsAsync("b.parquet", "i3", "i2");
+        var a = Path.Combine(_dir.Path, "input", "items", "a.parquet");
+        var b = Path.Combine(_dir.Path, "input", "items", "b.parquet");
+
+        var e = await Assert.ThrowsAsync<InputFormatException>(() => IngestAsync(Config(_dir.Path, "\"duplicateItems\": \"fail\"")));
+
+        Assert.Equal((b, 1L, "item_id"), (e.File, e.Row, e.Column));
+        Assert.Contains($"item id 'i2' was already given by row 1 of {a}", e.Message);
+        Assert.Contains("ingest.duplicateItems = fail", e.Message);
+    }
+
     [Fact]
     public async Task RunAsync_FloorsMillisecondsToSeconds_WhenTimestampUnitIsMilliseconds()
     {

@@ -142,7 +142,7 @@ public sealed class DatasetReaderFacts : IDisposable
     }
 
     [Fact]
-    public async Task ReadInteractionsAsync_WidensInt32IdsAndWeights_WhenColumnsAreInt32()
+    public async Task ReadInteractionsAsync_KeepsTheInt32KindAndReadsInt32Weights_WhenColumnsAreInt32()
     {
         var path = _dir.File("i32.parquet");
         await TestParquet.WriteAsync(path,
@@ -151,9 +151,47 @@ public sealed class DatasetReaderFacts : IDisposable
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
-        Assert.Equal((IdKind.Int64, IdKind.Int64), (batch.UserIdKind, batch.ItemIdKind));
+        Assert.Equal((IdKind.Int32, IdKind.Int32), (batch.UserIdKind, batch.ItemIdKind));
         Assert.Equal(["1", "-2"], batch.UserIds);
         Assert.Equal([3f, 4f], batch.Weights);
+    }
+
+    [Fact]
+    public async Task ReadInteractionsAsync_WidensToInt64_WhenOneFileHasInt32IdsAndTheNextInt64()
+    {
+        var narrow = _dir.File("a.parquet");
+        await TestParquet.WriteAsync(narrow, [new DataField<int>("user_id"), new DataField<int>("item_id"), new DataField<long>("timestamp")],
+            [new[] { 1 }, new[] { 3 }, new long[] { 5 }]);
+        var wide = await WriteInteractionsAsync(["b.parquet"], [5_000_000_000], [4], [6]);
+
+        var batches = await ReadAllAsync([Info(narrow), Info(wide)]);
+
+        Assert.Equal([IdKind.Int32, IdKind.Int64], batches.Select(b => b.UserIdKind));
+        Assert.Equal(["1", "5000000000"], batches.SelectMany(b => b.UserIds));
+    }
+
+    public static TheoryData<string, Field, Array> IntegerWeights => new()
+    {
+        { "int16", new DataField<short>("weight"), new short[] { -3, 0, 7 } },
+        { "int16 nullable", new DataField<short?>("weight"), new short?[] { -3, null, 7 } },
+        { "int8", new DataField<sbyte>("weight"), new sbyte[] { -3, 0, 7 } },
+        { "uint8", new DataField<byte>("weight"), new byte[] { 3, 0, 7 } },
+        { "uint16", new DataField<ushort>("weight"), new ushort[] { 3, 0, 7 } },
+        { "uint32", new DataField<uint>("weight"), new uint[] { 3, 0, 7 } },
+        { "uint64", new DataField<ulong>("weight"), new ulong[] { 3, 0, 7 } },
+    };
+
+    [Theory]
+    [MemberData(nameof(IntegerWeights))]
+    public async Task ReadInteractionsAsync_ReadsWeightsOfEveryIntegerType_AsTheReadmeSaysIntsAreAccepted(string type, Field weight, Array values)
+    {
+        var path = _dir.File(type + ".parquet");
+        await TestParquet.WriteAsync(path, [.. LongInteractionFields(), weight], [new long[] { 1, 2, 3 }, new long[] { 4, 5, 6 }, new long[] { 7, 8, 9 }, values]);
+
+        var batch = Assert.Single(await ReadAllAsync([Info(path)]));
+
+        var expected = values.Cast<object?>().Select(v => v is null ? 1f : Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(expected, batch.Weights);
     }
 
     [Fact]

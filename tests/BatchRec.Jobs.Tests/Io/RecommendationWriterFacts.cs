@@ -84,9 +84,11 @@ public sealed class RecommendationWriterFacts : IDisposable
     [InlineData(IdKind.Int64, IdKind.Int64)]
     [InlineData(IdKind.String, IdKind.Int64)]
     [InlineData(IdKind.String, IdKind.String)]
+    [InlineData(IdKind.Int32, IdKind.Int32)]
+    [InlineData(IdKind.Int32, IdKind.String)]
     public async Task WriteAsync_GathersEveryIdColumnFromItsIndices_NullWhereNoReason(IdKind userKind, IdKind itemKind)
     {
-        var users = IdMapModule.ofIds(userKind == IdKind.Int64 ? ["7", "-2", "31"] : ["alice", "007", "bob"]);
+        var users = IdMapModule.ofIds(IdKinds.IsInteger(userKind) ? ["7", "-2", "31"] : ["alice", "007", "bob"]);
         var items = IdMapModule.ofIds(["10", "11", "12", "5"]); // canonical order: 5, 10, 11, 12
         var path = _dir.File("r.parquet");
 
@@ -96,11 +98,25 @@ public sealed class RecommendationWriterFacts : IDisposable
 
         var columns = (await ReadColumnsAsync(path)).ToDictionary(c => c.Name, c => c.Values.Cast<object?>().Select(v => v?.ToString()).ToList().AsEnumerable());
         Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id", "reason_item_id", "reason_kind", "cold_start"], columns.Keys);
-        Assert.Equal(userKind == IdKind.Int64 ? ["31", "31", "-2", "7"] : ["bob", "bob", "007", "alice"], columns["user_id"]);
+        Assert.Equal(IdKinds.IsInteger(userKind) ? ["31", "31", "-2", "7"] : ["bob", "bob", "007", "alice"], columns["user_id"]);
         Assert.Equal(["10", "12", "5", "11"], columns["item_id"]);
         Assert.Equal(["5", null, "12", "11"], columns["reason_item_id"]);
         Assert.Equal(["gat-text", "gat-text", "gat-text", "gat-text"], columns["model"]);
         Assert.Equal(["False", "True", "False", "False"], columns["cold_start"]);
+        // the id columns keep the kind's Parquet type
+        await using var reader = await Parquet.ParquetReader.CreateAsync(path);
+        string Clr(Type t) => t == typeof(long) ? "int64" : t == typeof(int) ? "int32" : t == typeof(string) || t == typeof(ReadOnlyMemory<char>) ? "string" : t.Name;
+        string Expected(IdKind kind) => kind switch { IdKind.Int64 => "int64", IdKind.Int32 => "int32", _ => "string" };
+        var fields = reader.Schema.DataFields.ToDictionary(f => f.Name, f => Clr(f.ClrType));
+        Assert.Equal((Expected(userKind), Expected(itemKind), Expected(itemKind)), (fields["user_id"], fields["item_id"], fields["reason_item_id"]));
+    }
+
+    [Fact]
+    public void Of_RefusesAnIdOutsideInt32_WhenTheTableStoresInt32Ids()
+    {
+        var e = Assert.Throws<ArgumentException>(() => OutputIds.Of(IdMapModule.ofIds(["1", "2147483648"]), IdKind.Int32, "user"));
+        Assert.Contains("'2147483648'", e.Message);
+        Assert.Contains("int32", e.Message);
     }
 
     /// <summary>Every column of a file as a list of values (nulls kept), through Parquet.Net's untyped reader.</summary>

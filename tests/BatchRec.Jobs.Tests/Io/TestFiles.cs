@@ -26,7 +26,8 @@ internal sealed class TempDir : IDisposable
 
 /// <summary>
 /// Writes Parquet fixtures straight through Parquet.Net, independently of the code under test. Each row group is one
-/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[] for flat fields,
+/// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[], short[], short?[], sbyte[], byte[], ushort[], uint[], ulong[],
+/// byte[]?[] (binary) for flat fields,
 /// string?[]?[] (null list, null element allowed) for a list&lt;string&gt; field.
 /// </summary>
 internal static class TestParquet
@@ -47,6 +48,14 @@ internal static class TestParquet
     private static Task WriteColumnAsync(ParquetRowGroupWriter group, Field field, Array values) => (field, values) switch
     {
         (ListField list, string?[]?[] rows) => WriteListAsync(group, (DataField)list.Item, rows),
+        // the CLR lets int[] pass as uint[] (and sbyte[] as byte[]): the small and unsigned types go by exact type
+        (DataField f, _) when values.GetType() == typeof(short[]) => group.WriteAsync<short>(f, (short[])values),
+        (DataField f, short?[] v) => group.WriteAsync<short>(f, v),
+        (DataField f, _) when values.GetType() == typeof(sbyte[]) => group.WriteAsync<sbyte>(f, (sbyte[])values),
+        (DataField f, _) when values.GetType() == typeof(byte[]) => group.WriteAsync<byte>(f, (byte[])values),
+        (DataField f, _) when values.GetType() == typeof(ushort[]) => group.WriteAsync<ushort>(f, (ushort[])values),
+        (DataField f, _) when values.GetType() == typeof(uint[]) => group.WriteAsync<uint>(f, (uint[])values),
+        (DataField f, _) when values.GetType() == typeof(ulong[]) => group.WriteAsync<ulong>(f, (ulong[])values),
         (DataField f, long[] v) => group.WriteAsync<long>(f, v),
         (DataField f, long?[] v) => group.WriteAsync<long>(f, v),
         (DataField f, int[] v) => group.WriteAsync<int>(f, v),
@@ -59,6 +68,7 @@ internal static class TestParquet
         (DataField f, DateTime[] v) => group.WriteAsync<DateTime>(f, v),
         (DataField f, DateTime?[] v) => group.WriteAsync<DateTime>(f, v),
         (DataField f, string?[] v) => group.WriteAsync(f, v),
+        (DataField f, byte[]?[] v) => group.WriteAsync(f, (IReadOnlyCollection<byte[]>)v!), // binary: BYTE_ARRAY, no UTF-8 annotation
         _ => throw new ArgumentException($"no fixture writer for {field.Name} = {values.GetType().Name}"),
     };
 

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace BatchRec.Jobs.Tests;
+
+/// <summary>
+/// The built <c>batchrec</c> program as a user runs it: exit codes, and user-facing errors in words (no .NET type
+/// name, no stack trace) naming what to fix.
+/// </summary>
+[Collection("hangfire")]
+public sealed class CliProcessFacts : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static async Task<(int ExitCode, string Output)> BatchRecAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "batchrec"), args)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>No type name such as BatchRec.Jobs.Io.InputFormatException or System.IO.IOException, no stack frame.</summary>
+    private static void InWords(string output)
+    {
+        Assert.DoesNotMatch(@"[A-Za-z]+(\.[A-Za-z]+)*Exception\b", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    private string Config(string json)
+    {
+        var path = _dir.Sub($"config-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("serve")]
+    [InlineData("ingest")]
+    public async Task Verb_Exits2NamingThePath_BeforeAnyStageRuns_WhenTheOutputRootLiesUnderARegularFile(string verb)
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        File.WriteAllText(_dir.Sub("blocker"), "a file");
+        var config = Config("""{ "dataset": { "input": "input", "output": "blocker/out", "work": "work" } }""");
+
+        var (exit, output) = await BatchRecAsync(verb, "--config", config, "--date", "2026-11-28");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"dataset.output: '{_dir.Sub("blocker/out")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file, not a folder", output);
+        InWords(output);
+        Assert.False(Directory.Exists(_dir.Sub("work")), output); // no run folder, no ingest store: nothing ran
+    }
+
+    [Fact]
+    public async Task Run_Exits2NamingTheFolders_WhenTheOutputRootIsInsideTheInput()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var config = Config("""{ "dataset": { "input": "input", "output": "input/out", "work": "work" } }""");
+
+        var (exit, output) = await BatchRecAsync("run", "--config", config);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"dataset.output: '{_dir.Sub("input/out")}' lies inside the input dataset folder '{_dir.Sub("input")}'", output);
+        InWords(output);
+        Assert.False(Directory.Exists(_dir.Sub("work")), output);
+    }
+
+    [Fact]
+    public async Task Run_Exits2InWordsNamingTheFileAndColumn_WhenTheInputIsBad()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"), withTimestamp: false);
+        var config = Config("""{ "dataset": { "input": "input", "output": "out", "work": "work" } }""");
+
+        var (exit, output) = await BatchRecAsync("run", "--config", config, "--date", "2026-11-28");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("failed in stage ingest", output);
+        Assert.Contains(Path.Combine(_dir.Sub("input"), "interactions", "dt=2026-11-27", "part-00000.parquet"), output);
+        Assert.Contains("column 'timestamp'", output);
+        InWords(output);
+    }
+
+    [Fact]
+    public async Task Run_Exits2NamingEveryProblem_WhenTheConfigHasATypeErrorAndTwoBadValues()
+    {
+        var config = Config("""{ "train": { "batchSize": "big", "learningRate": -1 }, "score": { "k": 0 } }""");
+
+        var (exit, output) = await BatchRecAsync("run", "--config", config);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("train.batchSize: must be an integer, got \"big\"", output);
+        Assert.Contains("train.learningRate: must be > 0, got -1", output);
+        Assert.Contains("score.k: must be > 0, got 0", output);
+        InWords(output);
+    }
+
+    [Theory]
+    [InlineData("run", "--date", "28.11.2026", "--date must be a date as YYYY-MM-DD, got '28.11.2026'")]
+    [InlineData("ingest", "--date", "yesterday", "--date must be a date as YYYY-MM-DD, got 'yesterday'")]
+    [InlineData("synth", "--interactions", "lots", "--interactions must be a whole number")]
+    public async Task Verb_Exits2InWords_WhenAnArgumentIsMalformed(string verb, string option, string value, string expected)
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var config = Config("""{ "dataset": { "input": "input", "output": "out", "work": "work" } }""");
+        string[] args = verb == "synth" ? [verb, "--out", _dir.Sub("synth"), option, value] : [verb, "--config", config, option, value];
+
+        var (exit, output) = await BatchRecAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, output);
+        InWords(output);
+        Assert.False(Directory.Exists(_dir.Sub("work")), output);
+    }
+}
