@@ -60,14 +60,14 @@ type EaseArbs =
         |> Arb.fromGen
 
 [<Property(Arbitrary = [| typeof<EaseArbs> |], MaxTest = 100)>]
-let ``EASE's B has a zero diagonal and satisfies (G + λI)·B = G off the diagonal`` (c: EaseCase) =
+let ``EASE's B has a zero diagonal and satisfies (G + λI)·B = G off the diagonal, consuming G`` (c: EaseCase) =
     // B = I − P·diag(1/diag P) with P = (G + λI)⁻¹ gives (G + λI)·B = (G + λI) − diag(1/diag P): off the diagonal
     // that is G itself. Checked in float64 from the float32 result.
     use scope = torch.NewDisposeScope()
     let x = binary c.Users c.Items c.Pairs
-    use g = Ease.gram x
-    use b = Ease.fit g c.Lambda
+    let g = Ease.gram x
     let gv = toArray2D g
+    use b = Ease.fit g c.Lambda // consumes g
     let bv = toArray2D b
     let n = c.Items
     let scale = 1.0 + float (Array2D.length1 gv) // entries of G are at most the user count
@@ -78,8 +78,7 @@ let ``EASE's B has a zero diagonal and satisfies (G + λI)·B = G off the diagon
             if i <> j then
                 let lhs = Seq.sum (seq { for k in 0 .. n - 1 -> (gv.[i, k] + (if i = k then c.Lambda else 0.0)) * bv.[k, j] })
                 if abs (lhs - gv.[i, j]) > tol * scale * float c.Users then ok <- false
-    let g0 = Ease.gram x // (in the dispose scope)
-    ok && toArray2D g = toArray2D g0 // G unchanged by the fit
+    ok && g.IsInvalid // consumed
 
 [<Fact>]
 let ``fit refuses a non-positive lambda`` () =
@@ -187,9 +186,8 @@ let ``the ease trainer scores every lambda on validation and keeps the best one'
     Assert.Equal(best.Valid, m.BestValid)
     Assert.Equal(Seq.findIndex (fun (p: TuningPoint) -> p.Valid = best.Valid) seen + 1, m.BestEpoch)
     // the kept B is the chosen λ's
-    use gram = Ease.gram g.Train
     let lambda = float (best.Setting.Substring 7)
-    use b = Ease.fit gram lambda
+    use b = Ease.fit (Ease.gram g.Train) lambda
     Assert.Equal<float32[]>(Tensors.toArray b, m.ItemWeights)
     Assert.Equal(0, m.Dim)
     // every user's best unseen item is its own cluster's held-out item: the only unseen item of its cluster

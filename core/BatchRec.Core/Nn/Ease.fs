@@ -52,14 +52,15 @@ module Ease =
     let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
         if not (lambda > 0.0) then invalidArg "lambda" (sprintf "must be > 0, got %g" lambda)
         use scope = torch.NewDisposeScope()
-        let diagonal = g.diagonal().clone() // [I]
         let shift = lambda.ToScalar()
         g.diagonal().add_(shift) |> ignore
         GC.KeepAlive shift
-        let p =
-            try torch.linalg.inv(g) // [I, I]
-            finally g.diagonal().copy_(diagonal) |> ignore // G unchanged for the next λ
-        // LAPACK hands the inverse back column-major; P is symmetric, so its transpose is the same matrix, row-major
+        let l =
+            try torch.linalg.cholesky(g) // [I, I], lower
+            finally g.Dispose() // consumed: only L and then P are alive from here
+        let p = torch.cholesky_inverse(l) // [I, I], symmetric
+        l.Dispose()
+        // LAPACK may hand the result back column-major; P is symmetric, so its transpose is the same matrix, row-major
         let p = if p.is_contiguous() then p else p.t()
         let d = p.diagonal().clone() // [I], P_jj > 0 (P is positive definite)
         p.div_(d.unsqueeze(0L)).neg_() |> ignore // B_ij = −P_ij / P_jj

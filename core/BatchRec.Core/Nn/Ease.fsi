@@ -9,8 +9,8 @@ open BatchRec.Core.Graph
 ///     score(u, j) = Σ_i X_ui · B_ij
 ///
 /// X is the binary user × item matrix of the train split. B is dense, items × items, float32: fitting holds two
-/// such matrices (G and P, B is computed in P's place), so memory is 8 · I² bytes and time O(I³) (one dense
-/// inverse on the device: LAPACK on the CPU, cuSOLVER on a GPU).
+/// such matrices (the Cholesky factor of G + λI, then P; B is computed in P's place), so memory is 8 · I² bytes and
+/// time O(I³) (a Cholesky factorisation and inverse on the device: LAPACK on the CPU, cuSOLVER on a GPU).
 ///
 /// Side information (Jeunen et al. 2020, "Closed-form models for collaborative filtering with side-information"):
 /// rows of item features F (features × items) appended to X with weight √w, X' = [X ; √w F], give
@@ -18,7 +18,7 @@ open BatchRec.Core.Graph
 /// a new item can be ranked before anyone clicked it.
 [<RequireQualifiedAccess>]
 module Ease =
-    /// Bytes a fit of `numItems` items holds at its peak: two dense numItems² float32 matrices (G and P).
+    /// Bytes a fit of `numItems` items holds at its peak: two dense numItems² float32 matrices (the factor and P).
     /// evaluates to: Ease.fitBytes 1000 = 8_000_000L
     val fitBytes: numItems: int -> int64
 
@@ -37,6 +37,8 @@ module Ease =
     /// Throws ArgumentException when t's rows are not g's items.
     val addTextGram: g: torch.Tensor -> t: torch.Tensor -> beta: float -> unit
 
-    /// B for one λ from G (left unchanged): P = (G + λI)⁻¹ on G's device, then B = −P / diag(P) column-wise with a
-    /// zero diagonal, in P's memory. Throws ArgumentException for λ ≤ 0.
+    /// B for one λ from G, which it consumes: G + λI is factored in place of G (Cholesky, L Lᵀ), G is disposed, then
+    /// P = (L Lᵀ)⁻¹ and B = −P / diag(P) column-wise with a zero diagonal, in P's memory, on G's device. At most two
+    /// items² matrices are alive at once (L and P); about I³ floating-point operations. Throws ArgumentException for
+    /// λ ≤ 0 (and libtorch's error if G + λI is not positive definite, which a Gram matrix plus λ > 0 always is).
     val fit: g: torch.Tensor -> lambda: float -> torch.Tensor

@@ -359,7 +359,7 @@ module Trainer =
     /// weight over ease.textWeights (G += w TTᵀ, the item text vectors), each with the settings chosen before it.
     /// Every setting scored is reported to `onTuning` ("lambda=200 tags=5 text=20"); the first of equal scores
     /// wins. The chosen setting is fitted again and returned as row-major floats with its position among the points,
-    /// so one G and one B exist at a time (memory Ease.fitBytes; G is rebuilt for each side-information setting).
+    /// so at most two items² matrices exist at a time (memory Ease.fitBytes; G is rebuilt for every fit, O(Σ_u |x_u|²)).
     let easeWeights (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onTuning: TuningPoint -> unit)
                     (ct: CancellationToken) : float32[] * int * TuningPoint list =
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
@@ -384,23 +384,19 @@ module Trainer =
               if tagWeights <> [ 0.0 ] then yield sprintf "tags=%g" tags
               if textWeights <> [ 0.0 ] then yield sprintf "text=%g" text ]
             |> String.concat " "
-        // scores every setting (λ, tags, text) of one side-information pair on one G
+        // scores every setting (λ, tags, text); each fit consumes a G built for it
         let scoreAll (settings: (float * float * float) list) =
-            match settings with
-            | [] -> ()
-            | (_, tags, text) :: _ ->
-                use g = gramOf tags text
-                for (lambda, _, _) as setting in settings do
-                    ct.ThrowIfCancellationRequested()
-                    let t = Stopwatch.StartNew()
-                    use b = Ease.fit g lambda
-                    let v =
-                        Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
-                            [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
-                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
-                    let point = { Setting = name setting; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
-                    onTuning point
-                    points.Add(setting, point)
+            for (lambda, tags, text) as setting in settings do
+                ct.ThrowIfCancellationRequested()
+                let t = Stopwatch.StartNew()
+                use b = Ease.fit (gramOf tags text) lambda
+                let v =
+                    Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
+                        [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
+                    |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                let point = { Setting = name setting; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                onTuning point
+                points.Add(setting, point)
         let best () = points |> Seq.mapi (fun i (s, p) -> i, s, p.Valid) |> Seq.maxBy (fun (i, _, v) -> v, -i)
         let tag0, text0 = List.head tagWeights, List.head textWeights
         scoreAll [ for l in cfg.Ease.Lambdas -> l, tag0, text0 ]
@@ -410,8 +406,7 @@ module Trainer =
         for text in List.tail textWeights do scoreAll [ lambda, tags, text ]
         let bestAt, (lambda, tags, text), _ = best ()
         let weights =
-            use g = gramOf tags text
-            use b = Ease.fit g lambda
+            use b = Ease.fit (gramOf tags text) lambda
             Tensors.toArray b
         weights, bestAt, [ for _, p in points -> p ]
 

@@ -6,6 +6,7 @@ using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Orchestration;
 using BatchRec.Jobs.Runs;
 using BatchRec.Jobs.Stages;
+
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.Dashboard.Pages;
@@ -18,7 +19,7 @@ public sealed record DashboardState(LoadedConfig Config, JobStorage Storage, Run
 /// <summary>One row of the Runs page.</summary>
 public sealed record RunRow(string RunId, string Dataset, string Date, DateTimeOffset Created, string Trigger, string State,
     IReadOnlyDictionary<string, double> StageSeconds, long? Interactions, long? Users, long? Recommendations,
-    double? ValidNdcg10, double? TestNdcg10, double? ChampionNdcg10, string? Note)
+    double? ValidNdcg10, double? TestNdcg10, double? ChampionNdcg10, string? Note, string? Model = null)
 {
     public static IReadOnlyList<RunRow> Load(LoadedConfig config, JobStorage storage, int max = 50)
     {
@@ -38,9 +39,20 @@ public sealed record RunRow(string RunId, string Dataset, string Date, DateTimeO
             var note = state.State == RunState.Failed ? $"{state.FailedStage}: {state.Error}" : decision?.Reason;
             rows.Add(new RunRow(c.RunId, c.Dataset, c.Date, c.CreatedUtc, c.Trigger, state.State,
                 stages.ToDictionary(s => s.Key, s => s.Value.Seconds), Num(StageNames.Ingest, "interactions"), Num(StageNames.Ingest, "users"),
-                Num(StageNames.Score, "rows"), Metric("valid"), Metric("test"), decision?.ChampionNdcg10, note));
+                Num(StageNames.Score, "rows"), Metric("valid"), Metric("test"), decision?.ChampionNdcg10, note, ModelOf(folder)));
         }
         return rows;
+    }
+
+    /// <summary>The trained model's kind; for model.kind auto also every candidate's validation score and the choice.</summary>
+    private static string? ModelOf(RunFolder folder)
+    {
+        if (!File.Exists(Path.Combine(folder.ModelDir, "model.json"))) return null;
+        var kind = BatchRec.Jobs.Store.ModelStore.ReadInfo(folder.ModelDir).Kind;
+        var auto = AutoChoice.Read(folder);
+        if (auto is null) return kind;
+        var inv = CultureInfo.InvariantCulture;
+        return $"{kind} (auto, by valid {auto.Metric}: " + string.Join(", ", auto.Candidates.Select(x => x.Kind + " " + x.Valid.ToString("F4", inv))) + ")";
     }
 }
 
@@ -99,14 +111,14 @@ public sealed class RunsPage : RazorPage
             </script>
             """);
 
-        sb.Append("<table class=\"table table-striped\" id=\"runs\"><thead><tr><th>Run</th><th>Dataset</th><th>Date</th><th>Trigger</th><th>State</th>")
+        sb.Append("<table class=\"table table-striped\" id=\"runs\"><thead><tr><th>Run</th><th>Dataset</th><th>Date</th><th>Trigger</th><th>State</th><th>Model</th>")
           .Append("<th>Stage seconds</th><th>Interactions</th><th>Users</th><th>Recommendations</th><th>Valid NDCG@10</th><th>Test NDCG@10</th><th>Champion NDCG@10</th><th>Note</th></tr></thead><tbody>");
         foreach (var r in rows)
         {
             var stages = string.Join(", ", StageNames.Chain.Where(r.StageSeconds.ContainsKey).Select(s => $"{s} {r.StageSeconds[s].ToString("F1", inv)}"));
             sb.Append("<tr class=\"run\" data-run=\"").Append(H(r.RunId)).Append("\" data-state=\"").Append(H(r.State)).Append("\">")
               .Append("<td>").Append(H(r.RunId)).Append("</td><td>").Append(H(r.Dataset)).Append("</td><td>").Append(H(r.Date)).Append("</td><td>").Append(H(r.Trigger))
-              .Append("</td><td class=\"state\">").Append(H(r.State)).Append("</td><td>").Append(H(stages))
+              .Append("</td><td class=\"state\">").Append(H(r.State)).Append("</td><td class=\"model\">").Append(H(r.Model)).Append("</td><td>").Append(H(stages))
               .Append("</td><td>").Append(H(r.Interactions)).Append("</td><td>").Append(H(r.Users)).Append("</td><td>").Append(H(r.Recommendations))
               .Append("</td><td>").Append(F(r.ValidNdcg10)).Append("</td><td>").Append(F(r.TestNdcg10)).Append("</td><td>").Append(F(r.ChampionNdcg10))
               .Append("</td><td>").Append(H(r.Note)).Append("</td></tr>");

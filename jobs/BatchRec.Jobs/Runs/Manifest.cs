@@ -8,7 +8,8 @@ namespace BatchRec.Jobs.Runs;
 
 /// <summary>
 /// The run manifest: what went in, what came out, how long each stage took and how good the model is.
-/// <c>Config</c> is the file as written (overrides only); <c>EffectiveConfig</c> is every setting the run used.
+/// <c>Config</c> is the file as written (overrides only); <c>EffectiveConfig</c> is every setting the run used;
+/// <c>Auto</c>, for model.kind auto, every candidate's figures and the one chosen.
 /// </summary>
 public sealed record Manifest(
     string RunId,
@@ -29,7 +30,8 @@ public sealed record Manifest(
     ModelStore.ModelInfo Model,
     IReadOnlyList<Core.MetricRecord> Metrics,
     Dictionary<string, string> Outputs,
-    Ingest.IngestLineage? Ingest)
+    Ingest.IngestLineage? Ingest,
+    AutoChoice? Auto = null)
 {
     public static Manifest Build(RunFolder folder, LoadedConfig config, RunContext context, DateTimeOffset now, Dictionary<string, string> outputs)
     {
@@ -64,6 +66,6 @@ public sealed record Manifest(
         return new Manifest(context.RunId, context.Dataset, context.Date, context.Trigger, context.CreatedUtc, now, version,
             config.FilePath, config.Sha256, doc.RootElement.Clone(), config.Config, config.InputDir, snapshot.Inputs, rows,
             stages.ToDictionary(s => s.Stage, s => s.Seconds), ModelStore.ReadInfo(folder.ModelDir),
-            EvaluateJob.ReadMetrics(folder), outputs, ingest);
+            EvaluateJob.ReadMetrics(folder), outputs, ingest, AutoChoice.Read(folder));
     }
 }
