@@ -307,6 +307,17 @@ module Config =
     /// evaluates to: Config.easeMaxItems 4.0 = 23170
     let easeMaxItems (maxGiB: float) = int (floor (sqrt (maxGiB * 1073741824.0 / 8.0)))
 
+    /// The model kind a model name stands for: a kind itself, or the KIND of a variant named KIND:LABEL.
+    /// evaluates to: Config.kindOf "gat-text:no-text" = "gat-text"
+    let kindOf (name: string) = match name.IndexOf ':' with -1 -> name | i -> name.Substring(0, i)
+
+    /// A model name `compare.NAME` and `--models` accept: a model kind, or KIND:LABEL (a variant of that kind with its
+    /// own compare.KIND:LABEL overrides), LABEL of a-z, 0-9 and '-'.
+    let isModelName (name: string) =
+        let kind = kindOf name
+        List.contains kind modelKinds
+        && (kind = name || (let label = name.Substring(kind.Length + 1) in label <> "" && label |> Seq.forall (fun ch -> (ch >= 'a' && ch <= 'z') || Char.IsAsciiDigit ch || ch = '-')))
+
     /// Whether the configured model fits an EASE part (model.kind ease, or blend.itemItem ease).
     let usesEase (c: Config) = c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
     /// Whether the configured model uses text features (the shell encodes text only then): gat-text, and EASE
@@ -500,9 +511,14 @@ module Config =
                         let b = c.Blend
                         c <- { c with Blend = if k = "blend.itemItem" then { b with ItemItem = r.Str k e b.ItemItem } else { b with Weights = r.FloatList k e b.Weights } })
                 | "compare" ->
-                    r.Obj v key modelKinds (fun k e ->
-                        if e.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(k.Substring(key.Length + 1), e.GetRawText()) }
-                        else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (e.GetRawText()) })
+                    if v.ValueKind <> JsonValueKind.Object then errors.Add { Key = key; Message = sprintf "must be an object, got %s" (v.GetRawText()) }
+                    else
+                        for p in v.EnumerateObject() do
+                            let k = key + "." + p.Name
+                            if not (isModelName p.Name) then
+                                errors.Add { Key = k; Message = sprintf "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')" (String.Join(", ", modelKinds)) }
+                            elif p.Value.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(p.Name, p.Value.GetRawText()) }
+                            else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (p.Value.GetRawText()) }
                 | "dataset" ->
                     r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
                         let d = c.Dataset
@@ -674,24 +690,35 @@ module Config =
                 // every per-model override must itself give a valid config (checked once the base is valid)
                 let overrideErrors =
                     [ for KeyValue(m, raw) in valid.Compare do
-                          match parseOver { valid with Compare = Map.empty } raw with
+                          match parseOver { valid with Compare = Map.empty; Model = { valid.Model with Kind = kindOf m } } raw with
                           | Ok _ -> ()
                           | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
-                if overrideErrors.IsEmpty then Ok valid else Error overrideErrors
+                // model.kind auto: each candidate without overrides must be valid as the base with its kind
+                let candidateErrors =
+                    [ if valid.Model.Kind = "auto" then
+                          for k in valid.Auto.Candidates do
+                              if not (valid.Compare.ContainsKey k) then
+                                  match validate { valid with Model = { valid.Model with Kind = k }; Compare = Map.empty } with
+                                  | Ok _ -> ()
+                                  | Error es -> for e in es -> { Key = e.Key; Message = sprintf "%s (for the auto candidate %s)" e.Message k } ]
+                match overrideErrors @ candidateErrors with
+                | [] -> Ok valid
+                | es -> Error es
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json
 
-    /// The config one model kind trains with: `c` with model.kind = kind, then its compare.KIND overrides (as
-    /// `batchrec compare` and model.kind auto train it). Throws ArgumentException naming the kind when the overrides
-    /// do not give a valid config.
+    /// The config one model trains with: `c` with model.kind = kindOf name, then its compare.NAME overrides (as
+    /// `batchrec compare` and model.kind auto train it; a variant KIND:LABEL takes only its own overrides). Throws
+    /// ArgumentException naming the model when the overrides do not give a valid config.
     let forModel (c: Config) (kind: string) : Config =
-        let withKind = { c with Model = { c.Model with Kind = kind } }
+        let withKind = { c with Model = { c.Model with Kind = kindOf kind } }
         match c.Compare.TryFind kind with
         | None -> withKind
         | Some raw ->
-            match parseOver withKind raw with
-            | Ok x -> x
+            // the other models' overrides are not this model's: parsed without them, kept on the result
+            match parseOver { withKind with Compare = Map.empty } raw with
+            | Ok x -> { x with Compare = c.Compare }
             | Error es -> invalidArg "kind" (sprintf "compare.%s: %s" kind (String.Join("; ", es |> List.map string)))
 
     /// model.kind auto's choice: the candidate with the highest validation score, the earlier one of equals.
@@ -700,3 +727,12 @@ module Config =
     let bestCandidate (scores: (string * float) list) : string =
         if scores.IsEmpty then invalidArg "scores" "no candidate was trained"
         scores |> List.mapi (fun i (k, v) -> i, k, v) |> List.maxBy (fun (i, _, v) -> v, -i) |> fun (_, k, _) -> k
+
+    /// `c` with the JSON overrides `json` applied (as a config file's keys), the compare map kept but not re-checked
+    /// against the result (its entries are overrides of the file's config, not of this one). Throws ArgumentException
+    /// listing every problem when the result is not valid.
+    /// evaluates to: (Config.withOverrides Default """{"train":{"seed":7}}""").Train.Seed = 7
+    let withOverrides (c: Config) (json: string) : Config =
+        match parseOver { c with Compare = Map.empty } json with
+        | Ok x -> { x with Compare = c.Compare }
+        | Error es -> invalidArg "json" (String.Join("; ", es |> List.map string))

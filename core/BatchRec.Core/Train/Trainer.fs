@@ -443,14 +443,13 @@ module Trainer =
         let e = h.mm(w)
         float (f.std().item<float32>()), float (e.std().item<float32>())
 
-    /// blend.itemItem ease: a trained factor model m joined with EASE's item–item part (easeWeights, with its own λ
-    /// choice), score = c · ⟨h_u, h_i⟩ + Σ_{j ∈ H(u)} B_ji with c = w · σ_B / σ_h (scoreScales) for the w of
+    /// blend.itemItem ease: a trained factor model m joined with an EASE item–item part `weights` (from easeWeights,
+    /// whose tuning points are `easePoints`), score = c · ⟨h_u, h_i⟩ + Σ_{j ∈ H(u)} B_ji with c = w · σ_B / σ_h (scoreScales) for the w of
     /// blend.weights that scores best on validation (eval.stopMetric@stopK; the first of equals). c is folded into
     /// the user factors, so the result scores like any model with an item–item part. Tuning = m's, the λ values,
     /// then one point per w ("blend=w").
-    let blendWithEase (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (m: TrainedModel) (onTuning: TuningPoint -> unit)
-                      (ct: CancellationToken) : TrainedModel =
-        let weights, _, easePoints = easeWeights cfg device graphs features onTuning ct
+    let blendWith (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) (weights: float32[]) (easePoints: TuningPoint list)
+                  (onTuning: TuningPoint -> unit) (ct: CancellationToken) : TrainedModel =
         use scope = torch.NewDisposeScope()
         let u = torch.tensor(m.UserFactors, device = device).reshape(int64 m.NumUsers, int64 m.Dim)
         let i = torch.tensor(m.ItemFactors, device = device).reshape(int64 m.NumItems, int64 m.Dim)
@@ -476,6 +475,12 @@ module Trainer =
             ItemWeights = weights
             BestValid = (snd points.[bestAt]).Valid
             Tuning = m.Tuning @ easePoints @ List.map snd points }
+
+    /// blendWith the EASE part easeWeights fits for `cfg` (its λ and side-information search).
+    let blendWithEase (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (m: TrainedModel) (onTuning: TuningPoint -> unit)
+                      (ct: CancellationToken) : TrainedModel =
+        let weights, _, easePoints = easeWeights cfg device graphs features onTuning ct
+        blendWith cfg device graphs m weights easePoints onTuning ct
 
     /// One training at a time per process: libtorch's random generator (initialisation, dropout), which
     /// epochLoop seeds, is one per process, so two trainings at once (two runs of a backfill on one host's

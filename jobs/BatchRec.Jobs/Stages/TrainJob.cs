@@ -133,7 +133,7 @@ public sealed class TrainJob(ILogger log)
                 }
                 note = $"EASE part left out: {snapshot.NumItems} items > {maxItems}";
                 log.Warning("auto: candidate {Kind} trained without its EASE part: {Note}", kind, note);
-                candidate = ConfigModule.parseOver(candidate, """{"blend":{"itemItem":"none"}}""").ResultValue;
+                candidate = ConfigModule.withOverrides(candidate, """{"blend":{"itemItem":"none"}}""");
             }
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var (model, stats) = await TrainOneAsync(candidate, device, graphs, catalogue, snapshot, textCacheDir, metric, ct);
