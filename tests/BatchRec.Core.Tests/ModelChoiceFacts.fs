@@ -1,0 +1,129 @@
+/// The losses beyond BPR, the blend of a factor model with EASE, and the config of model variants and model.kind auto.
+module BatchRec.Core.Tests.ModelChoiceFacts
+
+open System
+open Xunit
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+open BatchRec.Core.Nn
+open BatchRec.Core.Eval
+open BatchRec.Core.Train
+
+let private cfgOf (json: string) =
+    match Config.parse json with
+    | Ok c -> c
+    | Error es -> failwithf "%A" es
+
+let private t (rows: float32[][]) = torch.tensor(Array.concat rows).reshape(int64 rows.Length, int64 rows.[0].Length)
+
+[<Fact>]
+let ``the sampled softmax is log(e^pos + sum e^neg) - pos, a negative equal to the positive masked out`` () =
+    use scope = torch.NewDisposeScope()
+    // one pair: u = (1, 0), positive item 7 = (1, 0); negatives item 3 = (0, 1) and item 7 itself (masked); τ = 1, dot scores
+    // pos = 1, the kept negative scores 0: L = log(e¹ + e⁰) − 1
+    let c = cfgOf """{ "train": { "loss": "softmax", "temperature": 1.0 } }"""
+    let loss = Trainer.batchLoss c.Train false (t [| [| 1f; 0f |] |]) (t [| [| 1f; 0f |] |]) (t [| [| 0f; 1f |]; [| 1f; 0f |] |])
+                   (torch.tensor([| 7L |])) (torch.tensor([| 3L; 7L |]))
+    Assert.Equal(Math.Log(Math.E + 1.0) - 1.0, float (loss.item<float32>()), 5)
+
+[<Fact>]
+let ``the softmax divides by the temperature and averages over the batch`` () =
+    use scope = torch.NewDisposeScope()
+    // two pairs, τ = 0.5, one negative (item 9) for both: pair 1 pos 2, neg 0 → log(e⁴ + e⁰) − 4; pair 2 pos 0, neg 1 → log(e⁰ + e²) − 0
+    let c = cfgOf """{ "train": { "loss": "softmax", "temperature": 0.5 } }"""
+    let loss = Trainer.batchLoss c.Train false (t [| [| 1f; 0f |]; [| 0f; 1f |] |]) (t [| [| 2f; 0f |]; [| 1f; 0f |] |]) (t [| [| 0f; 1f |] |])
+                   (torch.tensor([| 1L; 2L |])) (torch.tensor([| 9L |]))
+    let expected = ((Math.Log(Math.Exp 4.0 + 1.0) - 4.0) + Math.Log(1.0 + Math.Exp 2.0)) / 2.0
+    Assert.Equal(expected, float (loss.item<float32>()), 5)
+
+[<Fact>]
+let ``BPR with cosine scores compares cosines divided by the temperature`` () =
+    use scope = torch.NewDisposeScope()
+    // u = (2, 0), positive (3, 0): cos 1; negative (0, 5): cos 0; τ = 0.5 → L = −log σ(2) = log(1 + e⁻²)
+    let c = cfgOf """{ "model": { "score": "cosine" }, "train": { "temperature": 0.5 } }"""
+    let noItems : int64[] = [||]
+    let loss = Trainer.batchLoss c.Train true (t [| [| 2f; 0f |] |]) (t [| [| 3f; 0f |] |]) (t [| [| 0f; 5f |] |]) (torch.tensor([| 0L |])) (torch.tensor(noItems))
+    Assert.Equal(Math.Log(1.0 + Math.Exp -2.0), float (loss.item<float32>()), 5)
+
+[<Fact>]
+let ``blendWith keeps the weight that scores best on validation and folds it into the user factors`` () =
+    use scope = torch.NewDisposeScope()
+    // 30 users, 12 items in two halves; each user holds out one item of its half. The factors know the halves, the
+    // EASE weights are noise: a large factor weight must win, and the model's scores are c·⟨u, i⟩ + Σ_h W[h, ·]
+    let users, items = 30, 12
+    let rng = Random(5)
+    let train, valid = Collections.Generic.List<int * int>(), Collections.Generic.List<int * int>()
+    for u in 0 .. users - 1 do
+        let half = if u % 2 = 0 then 0 else 6
+        let mine = Array.init 6 (fun k -> half + k) |> Array.sortBy (fun _ -> rng.Next())
+        for k in 0 .. 2 do train.Add(u, mine.[k])
+        valid.Add(u, mine.[3])
+    let csr (ps: Collections.Generic.List<int * int>) = Bipartite.userItems users items [| for (u, _) in ps -> u |] [| for (_, i) in ps -> i |]
+    let g = { Train = csr train; TrainWeighted = csr train; Valid = csr valid; Test = csr valid; TrainValid = csr train; All = csr train
+              Cold = Bipartite.userItems users items [||] [||]; HeldOut = Array.zeroCreate items }
+    let uf = Array.init (users * 2) (fun k -> if (k / 2) % 2 = k % 2 then 1.0f else 0.0f) // user of half h: 1 on axis h
+    let itf = Array.init (items * 2) (fun k -> if (k / 2) / 6 = k % 2 then 1.0f else 0.0f) // item of half h: 1 on axis h
+    let w = Array.init (items * items) (fun _ -> float32 (rng.NextDouble() - 0.5))
+    let m = { Kind = "lightgcn"; NumUsers = users; NumItems = items; Dim = 2; UserFactors = uf; ItemFactors = itf; ItemWeights = [||]
+              BestEpoch = 1; EpochsRun = 1; BestValid = 0.0; StoppedEarly = false; SecondsPerEpoch = 0.0; Tuning = [] }
+    let c = cfgOf """{ "blend": { "itemItem": "ease", "weights": [0.01, 100] } }"""
+    let seen = Collections.Generic.List<TuningPoint>()
+    let b = Trainer.blendWith c torch.CPU g m w [] seen.Add Threading.CancellationToken.None
+    Assert.Equal<string list>([ "blend=0.01"; "blend=100" ], [ for p in seen -> p.Setting ])
+    Assert.True(seen.[1].Valid > seen.[0].Valid)
+    Assert.Equal(seen.[1].Valid, b.BestValid)
+    Assert.Equal<float32[]>(w, b.ItemWeights)
+    // the user factors are the originals times one positive constant c
+    let ratio = b.UserFactors.[0] / uf.[0]
+    Assert.True(ratio > 0.0f)
+    Assert.All(Array.zip b.UserFactors uf, fun (x, y) -> Assert.Equal(y * ratio, x, 4))
+    // and the published scores are c·⟨u, i⟩ + the history's weight rows: the top item of user 0 matches brute force
+    let score u i = float ratio * float (uf.[u * 2] * itf.[i * 2] + uf.[u * 2 + 1] * itf.[i * 2 + 1]) + Seq.sum (seq { for h in Csr.row g.Train u -> float w.[h * items + i] })
+    let best = [| for i in 0 .. items - 1 do if not (Csr.contains g.Train 0 i) then yield i |] |> Array.maxBy (score 0)
+    let top = Ranking.topKUsersWith (Some { Weights = torch.tensor(w).reshape(int64 items, int64 items); History = g.Train })
+                  (torch.tensor(b.UserFactors).reshape(int64 users, 2L)) (torch.tensor(itf).reshape(int64 items, 2L)) g.Train 1 [| 0 |]
+    Assert.Equal(best, top.Items.[0])
+
+[<Fact>]
+let ``a variant KIND:LABEL takes its kind and only its own overrides`` () =
+    let c = cfgOf """{ "model": { "kind": "auto" }, "compare": { "gat-text:no-blend": { "train": { "learningRate": 0.01 } }, "gat-text": { "blend": { "itemItem": "ease" } } } }"""
+    let v = Config.forModel c "gat-text:no-blend"
+    Assert.Equal("gat-text", v.Model.Kind)
+    Assert.Equal(0.01, v.Train.LearningRate)
+    Assert.Equal("none", v.Blend.ItemItem)
+    let g = Config.forModel c "gat-text"
+    Assert.Equal("ease", g.Blend.ItemItem)
+    Assert.Equal(0.002, g.Train.LearningRate)
+    Assert.Equal(2, g.Compare.Count) // kept for later lookups
+    Assert.True(Config.isModelName "gat-text:no-blend")
+    Assert.False(Config.isModelName "gat-text:")
+    Assert.False(Config.isModelName "gat-text:Upper")
+    Assert.False(Config.isModelName "gpt:x")
+
+[<Fact>]
+let ``an unknown model or an override whose blend does not fit its kind is named with its model key`` () =
+    let keys json = match Config.parse json with Ok _ -> [] | Error es -> es |> List.map (fun e -> e.Key)
+    Assert.Equal<string list>([ "compare.nonsense" ], keys """{ "compare": { "nonsense": { } } }""")
+    Assert.Equal<string list>([ "compare.ease:x.blend.itemItem" ], keys """{ "model": { "kind": "auto" }, "compare": { "ease:x": { "blend": { "itemItem": "ease" } } } }""")
+
+[<Fact>]
+let ``auto candidates must be distinct model kinds, each valid with the base config`` () =
+    let errs json = match Config.parse json with Ok _ -> [] | Error es -> es |> List.map (fun e -> e.Key, e.Message)
+    Assert.Contains(errs """{ "model": { "kind": "auto" }, "auto": { "candidates": ["ease", "ease"] } }""", fun (k, _) -> k = "auto.candidates")
+    Assert.Contains(errs """{ "model": { "kind": "auto" }, "auto": { "candidates": ["auto"] } }""", fun (k, _) -> k = "auto.candidates")
+    // a blend in the base config cannot apply to the ease candidate
+    Assert.Contains(errs """{ "model": { "kind": "auto" }, "blend": { "itemItem": "ease" } }""", fun (k, m) -> k = "blend.itemItem" && m.Contains "auto candidate ease")
+    Assert.Empty(errs """{ "model": { "kind": "auto" }, "compare": { "gat-text": { "blend": { "itemItem": "ease" } } } }""")
+
+[<Fact>]
+let ``the best candidate is the highest validation score, the earlier of equals`` () =
+    Assert.Equal("b", Config.bestCandidate [ "a", 0.3; "b", 0.4; "c", 0.4 ])
+    Assert.Equal("a", Config.bestCandidate [ "a", 0.5 ])
+    Assert.Throws<ArgumentException>(fun () -> Config.bestCandidate [] |> ignore) |> ignore
+
+[<Fact>]
+let ``easeMaxItems is the largest catalogue whose two float32 items-squared matrices fit the budget`` () =
+    // 8 · n² ≤ 4 GiB ⇔ n ≤ √(2²⁹) = 23,170.47
+    Assert.Equal(23170, Config.easeMaxItems 4.0)
+    Assert.True(Ease.fitBytes 23170 <= (4L <<< 30) && Ease.fitBytes 23171 > (4L <<< 30))
