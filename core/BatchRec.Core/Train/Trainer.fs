@@ -358,8 +358,9 @@ module Trainer =
     /// text weights; then the tag weight over ease.tagWeights (G += w FᵀF, the item attributes), then the text
     /// weight over ease.textWeights (G += w TTᵀ, the item text vectors), each with the settings chosen before it.
     /// Every setting scored is reported to `onTuning` ("lambda=200 tags=5 text=20"); the first of equal scores
-    /// wins. The chosen setting is fitted again and returned as row-major floats with its position among the points,
-    /// so at most two items² matrices exist at a time (memory Ease.fitBytes; G is rebuilt for every fit, O(Σ_u |x_u|²)).
+    /// wins. The chosen setting's B is returned as row-major floats with its position among the points: kept from its
+    /// fit when a third items² matrix fits ease.maxGiB, else fitted again, so at most two items² matrices exist at a
+    /// time during a fit (memory Ease.fitBytes; G is rebuilt for every fit, O(Σ_u |x_u|²)).
     let easeWeights (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (features: NodeFeatures) (onTuning: TuningPoint -> unit)
                     (ct: CancellationToken) : float32[] * int * TuningPoint list =
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
@@ -384,6 +385,9 @@ module Trainer =
               if tagWeights <> [ 0.0 ] then yield sprintf "tags=%g" tags
               if textWeights <> [ 0.0 ] then yield sprintf "text=%g" text ]
             |> String.concat " "
+        // the best B so far is kept as floats when a third items² matrix fits ease.maxGiB, so it need not be fitted again
+        let keepBest = float (Ease.fitBytes numItems / 2L * 3L) <= cfg.Ease.MaxGiB * 1073741824.0
+        let mutable kept : float32[] = [||]
         // scores every setting (λ, tags, text); each fit consumes a G built for it
         let scoreAll (settings: (float * float * float) list) =
             for (lambda, tags, text) as setting in settings do
@@ -396,6 +400,7 @@ module Trainer =
                     |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
                 let point = { Setting = name setting; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
                 onTuning point
+                if keepBest && (points.Count = 0 || points |> Seq.forall (fun (_, p) -> v.Value > p.Valid)) then kept <- Tensors.toArray b
                 points.Add(setting, point)
         let best () = points |> Seq.mapi (fun i (s, p) -> i, s, p.Valid) |> Seq.maxBy (fun (i, _, v) -> v, -i)
         let tag0, text0 = List.head tagWeights, List.head textWeights
@@ -406,8 +411,10 @@ module Trainer =
         for text in List.tail textWeights do scoreAll [ lambda, tags, text ]
         let bestAt, (lambda, tags, text), _ = best ()
         let weights =
-            use b = Ease.fit (gramOf tags text) lambda
-            Tensors.toArray b
+            if keepBest then kept
+            else
+                use b = Ease.fit (gramOf tags text) lambda
+                Tensors.toArray b
         weights, bestAt, [ for _, p in points -> p ]
 
     /// EASE as a model (model.kind ease): easeWeights alone, no factors. Epochs = the λ values fitted; best epoch =
