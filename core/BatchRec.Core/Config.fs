@@ -79,7 +79,12 @@ type EaseConfig =
       TagWeights: float list
       /// Side information, weights w tried for the item text vectors (G += w T Tᵀ); [0] = none. Searched after the
       /// tag weight.
-      TextWeights: float list }
+      TextWeights: float list
+      /// none | content: the columns of items without training interactions (new items) from a content map fitted
+      /// on the other items (Nn/Ease.contentMap), so EASE can recommend them; its ridge is chosen on pseudo-new items.
+      ColdItems: string
+      /// content: ridge weights μ tried for the content map.
+      ContentRidges: float list }
 
 /// An item–item component joined to a trained factor model (its score = c · ⟨h_u, h_i⟩ + EASE's X·B).
 type BlendConfig =
@@ -265,7 +270,8 @@ module Config =
             { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = []
               Loss = "bpr"; Negatives = 256; Temperature = 0.1 }
-          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ] }
+          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ]
+                   ColdItems = "none"; ContentRidges = [ 1.0; 10.0; 100.0 ] }
           Blend = { ItemItem = "none"; Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ] }
           Auto = { Candidates = [ "ease"; "gat-text" ] }
           Split = { Valid = 0.1; Test = 0.1 }
@@ -323,7 +329,7 @@ module Config =
     /// Whether the configured model uses text features (the shell encodes text only then): gat-text, and EASE
     /// with a text weight > 0 in ease.textWeights (alone or blended).
     let usesText (c: Config) =
-        c.Model.Kind = "gat-text" || (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) && usesEase c)
+        c.Model.Kind = "gat-text" || ((c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) || c.Ease.ColdItems = "content") && usesEase c)
     /// Model kinds whose graph has attribute nodes.
     let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
@@ -366,6 +372,8 @@ module Config =
         check (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0)) "ease.lambdas" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.Lambdas)
         check (c.Ease.MaxGiB > 0.0) "ease.maxGiB" (sprintf "must be > 0, got %g" c.Ease.MaxGiB)
         check (not c.Ease.TagWeights.IsEmpty && c.Ease.TagWeights |> List.forall (fun w -> w >= 0.0)) "ease.tagWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
+        check (List.contains c.Ease.ColdItems [ "none"; "content" ]) "ease.coldItems" (sprintf "must be none or content, got '%s'" c.Ease.ColdItems)
+        check (not c.Ease.ContentRidges.IsEmpty && c.Ease.ContentRidges |> List.forall (fun w -> w > 0.0)) "ease.contentRidges" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ContentRidges)
         check (not c.Ease.TextWeights.IsEmpty && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0)) "ease.textWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
         check (List.contains c.Blend.ItemItem [ "none"; "ease" ]) "blend.itemItem" (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
         check (not c.Auto.Candidates.IsEmpty && c.Auto.Candidates |> List.forall (fun k -> List.contains k modelKinds)
@@ -496,10 +504,12 @@ module Config =
             r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "blend"; "auto"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
                 match key with
                 | "ease" ->
-                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights" ] (fun k e ->
+                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights"; "coldItems"; "contentRidges" ] (fun k e ->
                         let ea = c.Ease
                         c <- { c with Ease =
                                         match k with
+                                        | "ease.coldItems" -> { ea with ColdItems = r.Str k e ea.ColdItems }
+                                        | "ease.contentRidges" -> { ea with ContentRidges = r.FloatList k e ea.ContentRidges }
                                         | "ease.lambdas" -> { ea with Lambdas = r.FloatList k e ea.Lambdas }
                                         | "ease.tagWeights" -> { ea with TagWeights = r.FloatList k e ea.TagWeights }
                                         | "ease.textWeights" -> { ea with TextWeights = r.FloatList k e ea.TextWeights }

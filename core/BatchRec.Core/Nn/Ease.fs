@@ -49,7 +49,7 @@ module Ease =
             use tt = t.t()
             g.addmm_(t, tt, beta = 1.0f, alpha = float32 beta) |> ignore
 
-    let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
+    let inverse (g: torch.Tensor) (lambda: float) : torch.Tensor =
         if not (lambda > 0.0) then invalidArg "lambda" (sprintf "must be > 0, got %g" lambda)
         use scope = torch.NewDisposeScope()
         let shift = lambda.ToScalar()
@@ -62,7 +62,30 @@ module Ease =
         l.Dispose()
         // LAPACK may hand the result back column-major; P is symmetric, so its transpose is the same matrix, row-major
         let p = if p.is_contiguous() then p else p.t()
+        p.MoveToOuterDisposeScope()
+
+    let ofInverse (p: torch.Tensor) : torch.Tensor =
         let d = p.diagonal().clone() // [I], P_jj > 0 (P is positive definite)
         p.div_(d.unsqueeze(0L)).neg_() |> ignore // B_ij = −P_ij / P_jj
         p.diagonal().zero_() |> ignore
-        p.MoveToOuterDisposeScope()
+        d
+
+    let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
+        let p = inverse g lambda
+        use _d = ofInverse p
+        p
+
+    let contentMap (p: torch.Tensor) (lambda: float) (warm: int[]) (f: torch.Tensor) (mu: float) : torch.Tensor =
+        if not (mu > 0.0) then invalidArg "mu" (sprintf "must be > 0, got %g" mu)
+        if f.shape.[0] <> p.shape.[0] then invalidArg "f" (sprintf "has %d item rows, P %d items" f.shape.[0] p.shape.[0])
+        use scope = torch.NewDisposeScope()
+        let w = Tensors.indices p.device warm
+        let fw = f.index_select(0L, w) // [W, d]
+        let dfe = fw.shape.[1]
+        let m = torch.linalg.inv(fw.t().mm(fw) .+ (torch.eye(dfe, dtype = torch.float32, device = p.device) .* mu)) // [d, d]
+        let y = fw.mm(m) // [W, d]: F_w M
+        // (I − λP)[:, w] · Y = E_w Y − λ P[:, w] Y, E_w Y placing Y's rows at the warm items
+        let py = p.index_select(1L, w).mm(y) // [I, d]
+        let a = py .* (-lambda)
+        a.index_add_(0L, w, y, one) |> ignore
+        a.MoveToOuterDisposeScope()

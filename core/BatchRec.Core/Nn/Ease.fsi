@@ -37,6 +37,21 @@ module Ease =
     /// Throws ArgumentException when t's rows are not g's items.
     val addTextGram: g: torch.Tensor -> t: torch.Tensor -> beta: float -> unit
 
+    /// P = (G + λI)⁻¹ by Cholesky, consuming G (disposed once factored): the factor and then P are alive, never G as
+    /// well. Row-major. Throws ArgumentException for λ ≤ 0.
+    val inverse: g: torch.Tensor -> lambda: float -> torch.Tensor
+
+    /// B = −P / diag(P) column-wise with a zero diagonal, in P's memory (P is B afterwards); returns diag(P) [I].
+    val ofInverse: p: torch.Tensor -> torch.Tensor
+
+    /// The content map of a content-regularised EASE (a linear map from item features to EASE's columns, for items it
+    /// has no interactions for): A = (I − λP)[:, warm] · F_warm · (F_warmᵀ F_warm + μI)⁻¹, [I, d_f], so the column of a
+    /// new item j with features f_j is A f_j. It minimises ‖X_warm − X A F_warmᵀ‖² + λ-weighted EASE regularisation
+    /// + μ‖·‖²: X · (I − λP) = X (G + λI)⁻¹ G is EASE's reconstruction of X without the zero-diagonal constraint, and
+    /// the ridge regression maps the warm items' features onto their reconstructed columns. `p` = P (not B), `f` the
+    /// features of every item [I, d_f] on P's device, `warm` the items with interactions. O(I · |warm| · d_f + d_f³).
+    val contentMap: p: torch.Tensor -> lambda: float -> warm: int[] -> f: torch.Tensor -> mu: float -> torch.Tensor
+
     /// B for one λ from G, which it consumes: G + λI is factored in place of G (Cholesky, L Lᵀ), G is disposed, then
     /// P = (L Lᵀ)⁻¹ and B = −P / diag(P) column-wise with a zero diagonal, in P's memory, on G's device. At most two
     /// items² matrices are alive at once (L and P); about I³ floating-point operations. Throws ArgumentException for
