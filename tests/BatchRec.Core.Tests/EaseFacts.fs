@@ -205,3 +205,54 @@ let ``the ease trainer refuses a catalogue above ease.maxGiB, naming the items a
     Assert.Contains("0.75 GiB", e.Message)
     Assert.Contains("ease.maxGiB = 0.5", e.Message)
     Trainer.checkEaseBudget cfg 8000 // 0.48 GiB: fits
+
+[<Property(Arbitrary = [| typeof<EaseArbs> |], MaxTest = 60)>]
+let ``the content map solves its normal equations: A (F_wᵀF_w + μI) = (P G)[:, warm] F_w`` (c: EaseCase) (mu: PositiveInt) =
+    // I − λP = P G (from P (G + λI) = I): EASE's reconstruction operator; A is the ridge map of the warm items'
+    // features onto its warm columns. Checked in float64 from the float32 tensors.
+    use scope = torch.NewDisposeScope()
+    let x = binary c.Users c.Items c.Pairs
+    let g = toArray2D (Ease.gram x)
+    let p = Ease.inverse (Ease.gram x) c.Lambda
+    let rng = Random(c.Items * 13 + c.Users)
+    let d = 3
+    let f = Array.init (c.Items * d) (fun _ -> float32 (rng.NextDouble() * 2.0 - 1.0))
+    let warm = [| for i in 0 .. c.Items - 1 do if i % 3 <> 2 then yield i |]
+    let mu = float (mu.Get % 20 + 1) / 4.0
+    let a = toArray2D (Ease.contentMap p c.Lambda warm (torch.tensor(f).reshape(int64 c.Items, int64 d)) mu)
+    let pv = toArray2D p
+    let n = c.Items
+    let fw r k = float f.[warm.[r] * d + k]
+    let lhs i k = Seq.sum (seq { for l in 0 .. d - 1 -> a.[i, l] * ((Seq.sum (seq { for r in 0 .. warm.Length - 1 -> fw r l * fw r k })) + (if l = k then mu else 0.0)) })
+    let pg i j = Seq.sum (seq { for l in 0 .. n - 1 -> pv.[i, l] * g.[l, j] })
+    let rhs i k = Seq.sum (seq { for r in 0 .. warm.Length - 1 -> pg i warm.[r] * fw r k })
+    let scale = 1.0 + float warm.Length
+    warm.Length = 0 || Seq.forall (fun (i, k) -> abs (lhs i k - rhs i k) <= 1e-3 * scale) (seq { for i in 0 .. n - 1 do for k in 0 .. d - 1 -> i, k })
+
+[<Fact>]
+let ``with ease.coldItems content a new item's column comes from its features and the warm columns stay EASE's`` () =
+    // items 0-4 in one taste group, 5-9 in another; item 9 has no training interaction but the same feature as 5-8,
+    // so the content map ranks it for the second group's users above the first group's items
+    use scope = torch.NewDisposeScope()
+    let users, items = 40, 10
+    let rng = Random(11)
+    let train = ResizeArray()
+    for u in 0 .. users - 1 do
+        let group = if u % 2 = 0 then [| 0 .. 4 |] else [| 5 .. 8 |]
+        for i in group do if rng.NextDouble() < 0.7 then train.Add(u, i)
+    let x = binary users items (List.ofSeq train)
+    let g = { Train = x; TrainWeighted = x; Valid = x; Test = x; TrainValid = x; All = x; Cold = binary users items []; HeldOut = Array.zeroCreate items }
+    let attrs = Csr.ofEdges items 2 [| 0 .. 9 |] [| 0; 0; 0; 0; 0; 1; 1; 1; 1; 1 |] (Array.create 10 1f)
+    let features = { NodeFeatures.none users items with ItemAttributes = attrs; AttributeNames = [| "a"; "b" |] }
+    let plain = easeConfig """{ "model": { "kind": "ease" }, "ease": { "lambdas": [5] } }"""
+    let withContent = easeConfig """{ "model": { "kind": "ease" }, "ease": { "lambdas": [5], "coldItems": "content", "contentRidges": [1, 10] } }"""
+    let b0, _, _ = Trainer.easeWeights plain torch.CPU g features ignore Threading.CancellationToken.None
+    let seen = ResizeArray<TuningPoint>()
+    let b1, _, points = Trainer.easeWeights withContent torch.CPU g features seen.Add Threading.CancellationToken.None
+    Assert.Equal<string list>([ "lambda=5"; "content mu=1 (pseudo-new items)"; "content mu=10 (pseudo-new items)" ], [ for p in points -> p.Setting ])
+    let col (b: float32[]) j = [| for i in 0 .. items - 1 -> b.[i * items + j] |]
+    Assert.All(col b0 9, fun v -> Assert.Equal(0f, v))
+    for j in 0 .. 8 do Assert.Equal<float32[]>(col b0 j, col b1 j) // warm columns unchanged
+    Assert.Equal(0f, b1.[9 * items + 9])
+    // item 9 scores higher from item 5's history (same feature) than from item 0's (the other feature)
+    Assert.True(b1.[5 * items + 9] > b1.[0 * items + 9])
