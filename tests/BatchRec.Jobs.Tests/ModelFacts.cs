@@ -225,7 +225,12 @@ public class ComparisonFacts
         Assert.Equal(rows.Count, parquet.Data.Count);
         Assert.Equal(rows.Count + 1, File.ReadAllLines(Path.Combine(outDir, "comparison.csv")).Length);
         var md = File.ReadAllLines(Path.Combine(outDir, "comparison.md"));
-        Assert.Equal(2 + models.Length, md.Length); // header, rule, one row per model
-        Assert.StartsWith("| gat-text | 2 |", md[^1]);
+        // two tables, a blank line between: means per metric, then test NDCG@10 per seed with paired Δ vs lightgcn
+        Assert.Equal(2 * (2 + models.Length) + 1, md.Length); // each: header, rule, one row per model
+        Assert.StartsWith("| gat-text | 2 |", md[1 + models.Length]);
+        Assert.Equal("", md[2 + models.Length]);
+        Assert.Contains("paired Δ vs lightgcn per seed", md[3 + models.Length]);
+        var lightgcnRow = md.Skip(3 + models.Length).Single(l => l.StartsWith("| lightgcn |"));
+        Assert.Contains("0.0000 / 0.0000 | 0.0000 (0.0%)", lightgcnRow); // the baseline against itself
     }
 }
