@@ -221,6 +221,15 @@ public class ComparisonFacts
         var popularity = rows.Where(r => r.Model == "popularity" && r.Split == "test" && r.Metric == "recall" && r.K == 10).Average(r => r.Value);
         Assert.True(lightgcn > popularity, $"the fixture's taste groups are learnable: lightgcn {lightgcn} vs popularity {popularity}");
 
+        // cost: each fitted row has its seconds and its own peak window; popularity's second seed reuses the first's model
+        var popTest = rows.Where(r => r.Model == "popularity" && r.Split == "test").ToList();
+        Assert.All(popTest.Where(r => r.Seed == 2), r => Assert.Equal(0.0, r.Seconds));
+        Assert.All(popTest.Where(r => r.Seed == 2), r => Assert.Equal(0.0, r.PeakMiB));
+        var gatText = rows.Where(r => r.Model == "gat-text" && r.Split == "test").ToList();
+        Assert.All(gatText, r => Assert.True(r.Seconds > 0));
+        if (OperatingSystem.IsLinux())
+            Assert.All(gatText, r => Assert.InRange(r.PeakMiB, 50, 64 * 1024)); // the process's resident memory, MiB
+
         var parquet = await Parquet.Serialization.ParquetSerializer.DeserializeAsync<BatchRec.Jobs.Compare.ComparisonRow>(Path.Combine(outDir, "comparison.parquet"));
         Assert.Equal(rows.Count, parquet.Data.Count);
         Assert.Equal(rows.Count + 1, File.ReadAllLines(Path.Combine(outDir, "comparison.csv")).Length);

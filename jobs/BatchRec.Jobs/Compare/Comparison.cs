@@ -26,6 +26,9 @@ public sealed class ComparisonRow
     public double SecondsPerEpoch { get; set; }
     /// <summary>Seconds this model took for this seed (training, tuning and the EASE part; 0 where it was reused).</summary>
     public double Seconds { get; set; }
+    /// <summary>Peak resident memory of the process (MiB, VmHWM) while this model was fitted and evaluated for this seed; 0 where
+    /// not measured (reused parts, pseudo-rows, or no /proc).</summary>
+    public double PeakMiB { get; set; }
     /// <summary>For the auto row: the candidate chosen for this seed; for tuning rows the setting.</summary>
     public string Note { get; set; } = "";
 }
@@ -80,11 +83,16 @@ public static class Comparison
                 ct.ThrowIfCancellationRequested();
                 var cfg = ConfigModule.withOverrides(configs[model], "{\"train\":{\"seed\":" + seed + "}}");
                 log.Information("Comparison: training {Model} with seed {Seed} ({Attributes} attributes, {Text} items with text)", model, seed, stats.Attributes, stats.ItemsWithText);
+                var measuredPeak = ProcessMemory.ResetPeak(); // each model × seed its own peak window
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 void Tuned(TuningPoint p) => log.Information("{Model} seed {Seed} {Setting}: valid {Valid:F4} ({Seconds:F1} s)", model, seed, p.Setting, p.Valid, p.Seconds);
                 TrainedModel trained;
+                var reused = false; // nothing fitted for this row: its time and memory are the first seed's
                 if (cfg.Model.Kind is "ease" or "popularity")
+                {
+                    reused = seedFree is not null;
                     trained = seedFree ??= Pipeline.trainTuned(cfg, device, graphs, features, _ => { }, Tuned, ct); // seed-independent
+                }
                 else
                 {
                     var gnnCfg = ConfigModule.withOverrides(cfg, """{"blend":{"itemItem":"none"}}""");
@@ -97,7 +105,11 @@ public static class Comparison
                         }, Tuned, ct);
                         factorModels[key] = gnn;
                     }
-                    else log.Information("Comparison: {Model} seed {Seed} reuses the factor model already trained with the same config", model, seed);
+                    else
+                    {
+                        log.Information("Comparison: {Model} seed {Seed} reuses the factor model already trained with the same config", model, seed);
+                        reused = cfg.Blend.ItemItem != "ease";
+                    }
                     trained = gnn;
                     if (cfg.Blend.ItemItem == "ease")
                     {
@@ -112,12 +124,14 @@ public static class Comparison
                         trained = Pipeline.blendWith(cfg, device, graphs, gnn, part.Weights, part.Points, Tuned, ct);
                     }
                 }
-                var seconds = watch.Elapsed.TotalSeconds;
-                foreach (var m in Pipeline.evaluate(cfg, device, graphs, trained))
+                var seconds = reused ? 0.0 : watch.Elapsed.TotalSeconds;
+                var evaluated = Pipeline.evaluate(cfg, device, graphs, trained);
+                var peakMiB = !reused && measuredPeak && ProcessMemory.PeakBytes() is { } peak ? peak / (1024.0 * 1024.0) : 0.0;
+                foreach (var m in evaluated)
                     rows.Add(new ComparisonRow
                     {
                         Model = model, Seed = seed, Split = m.Split, Metric = m.Metric, K = m.K, Value = m.Value,
-                        Epochs = trained.EpochsRun, BestEpoch = trained.BestEpoch, SecondsPerEpoch = trained.SecondsPerEpoch, Seconds = seconds,
+                        Epochs = trained.EpochsRun, BestEpoch = trained.BestEpoch, SecondsPerEpoch = trained.SecondsPerEpoch, Seconds = seconds, PeakMiB = peakMiB,
                     });
                 foreach (var p in trained.Tuning)
                     rows.Add(new ComparisonRow { Model = model, Seed = seed, Split = "tuning", Metric = cfg.Eval.StopMetric, K = cfg.Eval.StopK, Value = p.Valid, Note = p.Setting });
@@ -179,9 +193,9 @@ public static class Comparison
         var tmp = parquet + $".tmp-{Environment.ProcessId}";
         await ParquetSerializer.SerializeAsync(rows, tmp, cancellationToken: ct);
         File.Move(tmp, parquet, overwrite: true);
-        var csv = new StringBuilder("model,seed,split,metric,k,value,epochs,best_epoch,seconds_per_epoch,seconds,note\n");
+        var csv = new StringBuilder("model,seed,split,metric,k,value,epochs,best_epoch,seconds_per_epoch,seconds,peak_mib,note\n");
         foreach (var r in rows)
-            csv.Append(CultureInfo.InvariantCulture, $"{r.Model},{r.Seed},{r.Split},{r.Metric},{r.K},{r.Value:R},{r.Epochs},{r.BestEpoch},{r.SecondsPerEpoch:F4},{r.Seconds:F1},{r.Note}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Model},{r.Seed},{r.Split},{r.Metric},{r.K},{r.Value:R},{r.Epochs},{r.BestEpoch},{r.SecondsPerEpoch:F4},{r.Seconds:F1},{r.PeakMiB:F0},{r.Note}\n");
         Json.WriteTextAtomic(Path.Combine(outDir, TableName + ".csv"), csv.ToString());
         Json.WriteTextAtomic(Path.Combine(outDir, TableName + ".md"), Markdown(rows));
     }
@@ -192,7 +206,8 @@ public static class Comparison
 
     /// <summary>
     /// Two Markdown tables. The first: per model the means over seeds, one column per test (and cold) metric@K, the
-    /// epochs and seconds per epoch. The second, test NDCG@10 per model: mean ± sample standard deviation over
+    /// epochs and seconds per epoch, the mean seconds of the rows that fitted something (a blend that reuses its factor
+    /// model: its EASE part and blend search only) and the largest peak RSS of the process while one of them ran. The second, test NDCG@10 per model: mean ± sample standard deviation over
     /// seeds, each seed's value, and the paired differences from the baseline (<see cref="Baseline"/>) seed by seed,
     /// with their mean, relative to the baseline's mean; for auto, the candidate chosen per seed.
     /// </summary>
@@ -204,8 +219,8 @@ public static class Comparison
             .Where(c => c.Split != "valid" && c.Metric is "ndcg" or "recall" or "mrr" or "hit")
             .OrderBy(c => c.Split == "test" ? 0 : 1).ThenBy(c => c.K).ThenBy(c => c.Metric, StringComparer.Ordinal).ToList();
         var sb = new StringBuilder();
-        sb.Append("| model | seeds | " + string.Join(" | ", columns.Select(c => $"{c.Split} {c.Metric}@{c.K}")) + " | epochs (best) | s/epoch |\n");
-        sb.Append("|---|---|" + string.Concat(columns.Select(_ => "---|")) + "---|---|\n");
+        sb.Append("| model | seeds | " + string.Join(" | ", columns.Select(c => $"{c.Split} {c.Metric}@{c.K}")) + " | epochs (best) | s/epoch | s per fit | peak MiB |\n");
+        sb.Append("|---|---|" + string.Concat(columns.Select(_ => "---|")) + "---|---|---|---|\n");
         foreach (var g in figures.GroupBy(r => r.Model))
         {
             var seeds = g.Select(r => r.Seed).Distinct().Count();
@@ -215,7 +230,11 @@ public static class Comparison
                 return v.Count == 0 ? "" : v.Average().ToString("F4", inv);
             });
             var first = g.GroupBy(r => r.Seed).Select(s => s.First()).ToList();
-            sb.Append(inv, $"| {g.Key} | {seeds} | {string.Join(" | ", cells)} | {first.Average(r => r.Epochs):F0} ({first.Average(r => r.BestEpoch):F0}) | {first.Average(r => r.SecondsPerEpoch):F2} |\n");
+            var fits = first.Where(r => r.Seconds > 0).ToList(); // reused parts and pseudo-rows were not fitted again
+            var peaks = first.Where(r => r.PeakMiB > 0).ToList();
+            var fitCell = fits.Count == 0 ? "" : fits.Average(r => r.Seconds).ToString("F1", inv);
+            var peakCell = peaks.Count == 0 ? "" : peaks.Max(r => r.PeakMiB).ToString("F0", inv);
+            sb.Append(inv, $"| {g.Key} | {seeds} | {string.Join(" | ", cells)} | {first.Average(r => r.Epochs):F0} ({first.Average(r => r.BestEpoch):F0}) | {first.Average(r => r.SecondsPerEpoch):F2} | {fitCell} | {peakCell} |\n");
         }
         var ndcg = figures.Where(r => r.Split == "test" && r.Metric == "ndcg" && r.K == 10).ToList();
         if (ndcg.Count == 0) return sb.ToString();
