@@ -309,9 +309,13 @@ module Config =
     let modelKinds = [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
     let private knownModels = set ("auto" :: modelKinds)
 
-    /// The largest catalogue an EASE fit takes within `maxGiB` (Ease.fitBytes: 8 · items² bytes).
-    /// evaluates to: Config.easeMaxItems 4.0 = 23170
-    let easeMaxItems (maxGiB: float) = int (floor (sqrt (maxGiB * 1073741824.0 / 8.0)))
+    /// The largest catalogue EASE can hold at all: B (4 · items² bytes) is copied to and from the model file through one
+    /// .NET span, at most 2³¹ − 1 bytes, so 23,170 items whatever ease.maxGiB says (Nn/Ease checks the same bound).
+    let easeItemLimit = 23170
+
+    /// The largest catalogue an EASE fit takes within `maxGiB` (Ease.fitBytes: 8 · items² bytes), at most easeItemLimit.
+    /// evaluates to: Config.easeMaxItems 4.0 = 23170; Config.easeMaxItems 1.0 = 11585; Config.easeMaxItems 16.0 = 23170
+    let easeMaxItems (maxGiB: float) = min easeItemLimit (int (floor (sqrt (maxGiB * 1073741824.0 / 8.0))))
 
     /// The model kind a model name stands for: a kind itself, or the KIND of a variant named KIND:LABEL.
     /// evaluates to: Config.kindOf "gat-text:no-text" = "gat-text"
@@ -326,10 +330,12 @@ module Config =
 
     /// Whether the configured model fits an EASE part (model.kind ease, or blend.itemItem ease).
     let usesEase (c: Config) = c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
-    /// Whether the configured model uses text features (the shell encodes text only then): gat-text, and EASE
-    /// with a text weight > 0 in ease.textWeights (alone or blended).
+    /// Whether the configured model uses text features (the shell encodes text only then): gat-text (and the EASE part
+    /// it blends with), and model.kind ease with a text weight > 0 in ease.textWeights or its content map. The other
+    /// kinds are the models without text (gat is gat-text's ablation without it): the EASE part they blend with reads
+    /// the item attributes only, in its side information and in its content map alike.
     let usesText (c: Config) =
-        c.Model.Kind = "gat-text" || ((c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) || c.Ease.ColdItems = "content") && usesEase c)
+        c.Model.Kind = "gat-text" || (c.Model.Kind = "ease" && (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) || c.Ease.ColdItems = "content"))
     /// Model kinds whose graph has attribute nodes.
     let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
@@ -393,6 +399,9 @@ module Config =
         check (not c.Eval.Ks.IsEmpty && c.Eval.Ks |> List.forall (fun k -> k > 0)) "eval.ks" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.Ks)
         check (knownMetrics.Contains c.Eval.StopMetric) "eval.stopMetric" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownMetrics)) c.Eval.StopMetric)
         check (c.Eval.StopK > 0) "eval.stopK" (sprintf "must be > 0, got %d" c.Eval.StopK)
+        // the figure models are stopped and chosen on (early stopping, EASE's search, the blend, auto) is one of the metrics table's
+        check (c.Eval.StopK <= 0 || List.contains c.Eval.StopK c.Eval.Ks) "eval.stopK"
+            (sprintf "must be one of eval.ks %A, the cut-offs evaluated (models are chosen on validation %s@stopK), got %d" c.Eval.Ks c.Eval.StopMetric c.Eval.StopK)
         check (c.Eval.UserChunk > 0) "eval.userChunk" (sprintf "must be > 0, got %d" c.Eval.UserChunk)
         check (c.Eval.MaxUsers >= 0) "eval.maxUsers" (sprintf "must be >= 0 (0 = every user), got %d" c.Eval.MaxUsers)
         check (c.Score.K > 0) "score.k" (sprintf "must be > 0, got %d" c.Score.K)

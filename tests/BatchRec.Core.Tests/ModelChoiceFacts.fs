@@ -127,3 +127,35 @@ let ``easeMaxItems is the largest catalogue whose two float32 items-squared matr
     // 8 · n² ≤ 4 GiB ⇔ n ≤ √(2²⁹) = 23,170.47
     Assert.Equal(23170, Config.easeMaxItems 4.0)
     Assert.True(Ease.fitBytes 23170 <= (4L <<< 30) && Ease.fitBytes 23171 > (4L <<< 30))
+    // 8 · n² ≤ 1 GiB ⇔ n ≤ √(2²⁷) = 11,585.2; beyond 23,170 items B (4 · n² bytes) no longer fits one span (2³¹ − 1 bytes)
+    Assert.Equal(11585, Config.easeMaxItems 1.0)
+    Assert.Equal(23170, Config.easeMaxItems 16.0)
+    Assert.True(4L * 23170L * 23170L <= int64 Int32.MaxValue && 4L * 23171L * 23171L > int64 Int32.MaxValue)
+    Assert.Equal(Config.easeItemLimit, Ease.maxItems)
+
+[<Fact>]
+let ``ease refuses more items than B can hold whatever the budget, naming the limit`` () =
+    let c = cfgOf """{ "model": { "kind": "ease" }, "ease": { "maxGiB": 64 } }"""
+    Trainer.checkEaseBudget c 23170 // 4.0 GiB, inside 64
+    let e = Assert.Throws<InvalidOperationException>(fun () -> Trainer.checkEaseBudget c 23171)
+    Assert.Contains("at most 23170 items", e.Message)
+    Assert.Contains("23171", e.Message)
+
+[<Fact>]
+let ``only gat-text and ease read text: a text-free model's EASE part reads the attributes alone`` () =
+    Assert.True(Config.usesText (cfgOf """{ "model": { "kind": "gat-text" } }"""))
+    Assert.True(Config.usesText (cfgOf """{ "model": { "kind": "ease" }, "ease": { "coldItems": "content" } }"""))
+    Assert.True(Config.usesText (cfgOf """{ "model": { "kind": "ease" }, "ease": { "textWeights": [0, 5] } }"""))
+    Assert.False(Config.usesText (cfgOf """{ "model": { "kind": "ease" }, "ease": { "textWeights": [0] } }"""))
+    Assert.False(Config.usesText (cfgOf """{ "model": { "kind": "gat" }, "blend": { "itemItem": "ease" }, "ease": { "textWeights": [0, 5], "coldItems": "content" } }"""))
+    Assert.False(Config.usesText (cfgOf """{ "model": { "kind": "lightgcn" }, "blend": { "itemItem": "ease" }, "ease": { "coldItems": "content" } }"""))
+
+[<Fact>]
+let ``eval.stopK must be one of eval.ks, the figure models are chosen on being one of the table's`` () =
+    match Config.parse """{ "eval": { "ks": [10, 20], "stopK": 5 } }""" with
+    | Ok _ -> failwith "accepted stopK 5 outside ks [10; 20]"
+    | Error es ->
+        let e = Assert.Single(es)
+        Assert.Equal("eval.stopK", e.Key)
+        Assert.Contains("must be one of eval.ks", e.Message)
+    Assert.Equal(20, (cfgOf """{ "eval": { "ks": [10, 20], "stopK": 20 } }""").Eval.StopK)

@@ -115,7 +115,7 @@ public class AutoFacts
         using var dir = new TempDir();
         var weights = Enumerable.Range(0, 9).Select(x => x * 0.5f - 1f).ToArray();
         var model = new TrainedModel("ease", 2, 3, 2, [1f, 2f, 3f, 4f], [5f, 6f, 7f, 8f, 9f, 10f], weights, 2, 3, 0.25, false, 1.5,
-            ListModule.OfSeq([new TuningPoint("lambda=1", 0.2, 0.1), new TuningPoint("lambda=10", 0.25, 0.1)]));
+            ListModule.OfSeq([new TuningPoint("lambda=1", "valid", 0.2, 0.1), new TuningPoint("lambda=10", "valid", 0.25, 0.1)]));
         ModelStore.Write(dir.Path, model);
         var back = ModelStore.Read(dir.Path);
         Assert.Equal(model.ItemWeights, back.ItemWeights);

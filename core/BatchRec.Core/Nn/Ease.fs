@@ -19,16 +19,18 @@ module Ease =
         let mT = Csr.transpose m
         let basePtr : nativeptr<float32> = NativePtr.ofNativeInt (SpMM.address g)
         Parallel.For(0, n, fun i ->
-            let row = NativePtr.add basePtr (i * n) // i * n < 2³¹: fitBytes keeps n below 46,341 (the caller's budget)
+            let row = NativePtr.add basePtr (i * n) // i * n < 2³¹: checkSize keeps n at most 23,170
             for p in mT.RowPtr.[i] .. mT.RowPtr.[i + 1] - 1 do
                 let r = mT.ColIdx.[p]
                 for q in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
                     let j = m.ColIdx.[q]
                     NativePtr.set row j (NativePtr.get row j + weight)) |> ignore
 
+    let maxItems = 23170
+
     let private checkSize (n: int) =
-        if int64 n * int64 n > int64 Int32.MaxValue then
-            invalidArg "x" (sprintf "%d items: an items × items matrix of %d² entries is beyond this implementation (at most 46,340 items)" n n)
+        if n > maxItems then
+            invalidArg "x" (sprintf "%d items: B (4 · %d² bytes) is beyond this implementation, which copies it through one .NET span (at most %d items)" n n maxItems)
 
     let gram (x: Csr) : torch.Tensor =
         checkSize x.Cols
@@ -65,10 +67,11 @@ module Ease =
         p.MoveToOuterDisposeScope()
 
     let ofInverse (p: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope() // the diagonal views share P's storage: disposed here, not by the finaliser
         let d = p.diagonal().clone() // [I], P_jj > 0 (P is positive definite)
         p.div_(d.unsqueeze(0L)).neg_() |> ignore // B_ij = −P_ij / P_jj
         p.diagonal().zero_() |> ignore
-        d
+        d.MoveToOuterDisposeScope()
 
     let fit (g: torch.Tensor) (lambda: float) : torch.Tensor =
         let p = inverse g lambda

@@ -22,6 +22,10 @@ module Ease =
     /// evaluates to: Ease.fitBytes 1000 = 8_000_000L
     val fitBytes: numItems: int -> int64
 
+    /// The largest catalogue this implementation fits: 23,170 items, the most whose B (4 · I² bytes) fits one .NET span
+    /// (2³¹ − 1 bytes), through which B is copied to managed memory and the model file. `gram` refuses more.
+    val maxItems: int
+
     /// G = XᵀX of the binary rows of `x` (users × items; stored values are ignored, every entry counts 1), as a
     /// dense float32 [I, I] tensor on the CPU. O(Σ_u |x_u|²) in parallel over items, O(I²) memory.
     /// evaluates to: for x = [[1;1;0]; [0;1;1]], G = [[1;1;0]; [1;2;1]; [0;1;1]]
@@ -37,8 +41,8 @@ module Ease =
     /// Throws ArgumentException when t's rows are not g's items.
     val addTextGram: g: torch.Tensor -> t: torch.Tensor -> beta: float -> unit
 
-    /// P = (G + λI)⁻¹ by Cholesky, consuming G (disposed once factored): the factor and then P are alive, never G as
-    /// well. Row-major. Throws ArgumentException for λ ≤ 0.
+    /// P = (G + λI)⁻¹ by Cholesky, consuming G (disposed once factored): G and its factor, then the factor and P are
+    /// alive, never three items² matrices. Row-major. Throws ArgumentException for λ ≤ 0.
     val inverse: g: torch.Tensor -> lambda: float -> torch.Tensor
 
     /// B = −P / diag(P) column-wise with a zero diagonal, in P's memory (P is B afterwards); returns diag(P) [I].
@@ -46,9 +50,11 @@ module Ease =
 
     /// The content map of a content-regularised EASE (a linear map from item features to EASE's columns, for items it
     /// has no interactions for): A = (I − λP)[:, warm] · F_warm · (F_warmᵀ F_warm + μI)⁻¹, [I, d_f], so the column of a
-    /// new item j with features f_j is A f_j. It minimises ‖X_warm − X A F_warmᵀ‖² + λ-weighted EASE regularisation
-    /// + μ‖·‖²: X · (I − λP) = X (G + λI)⁻¹ G is EASE's reconstruction of X without the zero-diagonal constraint, and
-    /// the ridge regression maps the warm items' features onto their reconstructed columns. `p` = P (not B), `f` the
+    /// new item j with features f_j is A f_j. It is the ridge regression min_A ‖(I − λP)[:, warm] − A F_warmᵀ‖² + μ‖A‖²:
+    /// (I − λP) = (G + λI)⁻¹ G is EASE's item–item map without the zero-diagonal constraint (X · (I − λP)
+    /// reconstructs X), and the regression maps the warm items' features onto their columns of it. Those columns are
+    /// not B's (B's are scaled by 1 / (λ P_jj) against them), so new items' scores are on their own scale: μ is chosen
+    /// on pseudo-new items ranked among themselves (Trainer), which does not calibrate them against the warm items. `p` = P (not B), `f` the
     /// features of every item [I, d_f] on P's device, `warm` the items with interactions. O(I · |warm| · d_f + d_f³).
     val contentMap: p: torch.Tensor -> lambda: float -> warm: int[] -> f: torch.Tensor -> mu: float -> torch.Tensor
 

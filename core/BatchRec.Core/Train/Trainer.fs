@@ -18,9 +18,10 @@ type EpochReport =
       Valid: float option
       Improved: bool }
 
-/// One setting a model tried while training (an EASE λ, a blend weight) and its validation score
-/// (eval.stopMetric@stopK), for the log and the metrics table.
-type TuningPoint = { Setting: string; Valid: float; Seconds: float }
+/// One setting a model tried while training (an EASE λ, a blend weight) and its score (eval.stopMetric@stopK) on
+/// Split: "valid" (the validation split), or "pseudo-new" (EASE's content ridge: warm items held out of the train
+/// split, since new items have nothing to validate on); for the log and the metrics table.
+type TuningPoint = { Setting: string; Split: string; Valid: float; Seconds: float }
 
 /// A trained model, row-major float32 on the CPU: score(u, j) = ⟨UserFactors_u, ItemFactors_j⟩ + Σ_{i ∈ H(u)} W[i, j]
 /// where W = ItemWeights ([NumItems × NumItems], row i = what history item i adds to every item; empty = no
@@ -347,6 +348,9 @@ module Trainer =
 
     /// Refuses an EASE fit whose two items × items matrices would exceed ease.maxGiB, naming both figures.
     let checkEaseBudget (cfg: Config) (numItems: int) =
+        if numItems > Ease.maxItems then
+            invalidOp (sprintf "ease fits at most %d items (B, 4 · items² bytes, is copied through one .NET span), the train split has %d; choose another model.kind"
+                           Ease.maxItems numItems)
         let need = Ease.fitBytes numItems
         let budget = cfg.Ease.MaxGiB * 1073741824.0
         if float need > budget then
@@ -410,7 +414,7 @@ module Trainer =
                   let v =
                       Evaluation.evaluateSample q fq none truth [ cfg.Eval.StopK ] (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB pseudo.Length) cfg.Eval.MaxUsers
                       |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
-                  yield mu, { Setting = sprintf "content mu=%g (pseudo-new items)" mu; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds } ]
+                  yield mu, { Setting = sprintf "content mu=%g (pseudo-new items)" mu; Split = "pseudo-new"; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds } ]
         let bestAt = points |> List.mapi (fun k (_, pt) -> k, pt.Valid) |> List.maxBy (fun (k, v) -> v, -k) |> fst
         fst points.[bestAt], List.map snd points
 
@@ -447,8 +451,12 @@ module Trainer =
               if tagWeights <> [ 0.0 ] then yield sprintf "tags=%g" tags
               if textWeights <> [ 0.0 ] then yield sprintf "text=%g" text ]
             |> String.concat " "
+        let warm = Array.zeroCreate numItems
+        for i in graphs.Train.ColIdx do warm.[i] <- true
+        // with the content map the chosen setting is refitted anyway (its P is needed, not only B)
+        let contentPath = cfg.Ease.ColdItems = "content" && warm |> Array.exists not
         // the best B so far is kept as floats when a third items² matrix fits ease.maxGiB, so it need not be fitted again
-        let keepBest = float (Ease.fitBytes numItems / 2L * 3L) <= cfg.Ease.MaxGiB * 1073741824.0
+        let keepBest = not contentPath && float (Ease.fitBytes numItems / 2L * 3L) <= cfg.Ease.MaxGiB * 1073741824.0
         let mutable kept : float32[] = [||]
         // scores every setting (λ, tags, text); each fit consumes a G built for it
         let scoreAll (settings: (float * float * float) list) =
@@ -460,7 +468,7 @@ module Trainer =
                     Evaluation.evaluateSampleWith (Some { Weights = b; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
                         [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
                     |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
-                let point = { Setting = name setting; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                let point = { Setting = name setting; Split = "valid"; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
                 onTuning point
                 if keepBest && (points.Count = 0 || points |> Seq.forall (fun (_, p) -> v.Value > p.Valid)) then kept <- Tensors.toArray b
                 points.Add(setting, point)
@@ -472,9 +480,7 @@ module Trainer =
         let _, (_, tags, _), _ = best ()
         for text in List.tail textWeights do scoreAll [ lambda, tags, text ]
         let bestAt, (lambda, tags, text), _ = best ()
-        let warm = Array.zeroCreate numItems
-        for i in graphs.Train.ColIdx do warm.[i] <- true
-        let content = if cfg.Ease.ColdItems = "content" && warm |> Array.exists not then contentFeatures device features else None
+        let content = if contentPath then contentFeatures device features else None
         match content with
         | None ->
             let weights =
@@ -554,7 +560,7 @@ module Trainer =
                   let v =
                       Evaluation.evaluateSampleWith (Some { Weights = w; History = graphs.Train }) scaled i graphs.Train graphs.Valid [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
                       |> List.find (fun x -> x.Metric = cfg.Eval.StopMetric)
-                  let point = { Setting = sprintf "blend=%g" blend; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                  let point = { Setting = sprintf "blend=%g" blend; Split = "valid"; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
                   onTuning point
                   yield blend, point ]
         let bestAt = points |> List.mapi (fun k (_, p) -> k, p.Valid) |> List.maxBy (fun (k, v) -> v, -k) |> fst
@@ -585,6 +591,8 @@ module Trainer =
         | "popularity" -> popularity cfg graphs
         | "ease" -> ease cfg device graphs features onTuning ct
         | _ ->
+            // a blend's EASE part is refused before the factor model trains, not after
+            if cfg.Blend.ItemItem = "ease" then checkEaseBudget cfg graphs.Train.Cols
             oneTraining.Wait ct
             let m =
                 try epochLoop cfg device graphs features onEpoch ct

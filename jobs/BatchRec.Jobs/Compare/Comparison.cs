@@ -71,6 +71,8 @@ public static class Comparison
         var catalogue = await Catalogue.ReadAsync(folder.SnapshotDir, ct);
         Pipeline.setThreads(config.Config.Train.Threads);
         var device = Pipeline.chooseDevice(config.Config.Train.Device);
+        foreach (var cfg in configs.Values.Where(ConfigModule.usesEase))
+            BatchRec.Core.Train.Trainer.checkEaseBudget(cfg, graphs.Train.Cols); // refused before anything trains
         var rows = new List<ComparisonRow>();
         var factorModels = new Dictionary<string, TrainedModel>(StringComparer.Ordinal); // (config without blend, seed) → model
         var easeParts = new Dictionary<string, (float[] Weights, Microsoft.FSharp.Collections.FSharpList<TuningPoint> Points, double Seconds)>(StringComparer.Ordinal);
@@ -163,7 +165,7 @@ public static class Comparison
 
     /// <summary>What an EASE part depends on: its settings, the text and attributes it may read, the split's protocol.</summary>
     private static string EaseKey(Config cfg) =>
-        System.Text.Json.JsonSerializer.Serialize(new { cfg.Ease, cfg.Text.ItemText, cfg.Model.Attributes, cfg.Eval.StopMetric, cfg.Eval.StopK, cfg.Eval.MaxUsers }, Json.Options);
+        System.Text.Json.JsonSerializer.Serialize(new { cfg.Ease, cfg.Text.ItemText, cfg.Text.Encoder, UsesText = ConfigModule.usesText(cfg), cfg.Eval.StopMetric, cfg.Eval.StopK, cfg.Eval.MaxUsers }, Json.Options);
 
     /// <summary>
     /// model.kind auto in the comparison: for each seed, the rows of the candidate (auto.candidates) with the best

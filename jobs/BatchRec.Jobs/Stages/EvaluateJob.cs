@@ -21,14 +21,14 @@ public sealed class EvaluateJob(ILogger log)
 
     /// <summary>
     /// The metrics table's rows besides the published model's figures: one <c>tuning</c> row per setting a model
-    /// tried (split valid, eval.stopMetric@stopK), for the published model and every other auto candidate, and
+    /// tried (split valid, or pseudo-new for EASE's content ridge; eval.stopMetric@stopK), for the published model and every other auto candidate, and
     /// each other candidate's figures as <c>candidate</c> rows.
     /// </summary>
     public static List<MetricRow> ExtraMetrics(Config config, Core.Train.TrainedModel model, AutoChoice? auto)
     {
         var rows = new List<MetricRow>();
         void AddTuning(string kind, IEnumerable<Core.Train.TuningPoint> points) =>
-            rows.AddRange(points.Select(p => new MetricRow("", kind, "valid", config.Eval.StopMetric, config.Eval.StopK, p.Valid, MetricRow.Tuning, p.Setting)));
+            rows.AddRange(points.Select(p => new MetricRow("", kind, p.Split ?? "valid", config.Eval.StopMetric, config.Eval.StopK, p.Valid, MetricRow.Tuning, p.Setting)));
         AddTuning(model.Kind, model.Tuning);
         foreach (var c in auto?.Candidates ?? [])
         {
