@@ -84,7 +84,10 @@ type EaseConfig =
       /// on the other items (Nn/Ease.contentMap), so EASE can recommend them; its ridge is chosen on pseudo-new items.
       ColdItems: string
       /// content: ridge weights μ tried for the content map.
-      ContentRidges: float list }
+      ContentRidges: float list
+      /// content: factors s tried on the new items' columns (s · A f_j), chosen on validation with new and warm items in one
+      /// ranking (the map's scale is not B's; the order of new items among themselves does not change); first of equals wins.
+      ColdScales: float list }
 
 /// An item–item component joined to a trained factor model (its score = c · ⟨h_u, h_i⟩ + EASE's X·B).
 type BlendConfig =
@@ -271,7 +274,7 @@ module Config =
               EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = []
               Loss = "bpr"; Negatives = 256; Temperature = 0.1 }
           Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ]
-                   ColdItems = "none"; ContentRidges = [ 1.0; 10.0; 100.0 ] }
+                   ColdItems = "none"; ContentRidges = [ 1.0; 10.0; 100.0 ]; ColdScales = [ 1.0; 0.1; 0.01; 0.001 ] }
           Blend = { ItemItem = "none"; Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ] }
           Auto = { Candidates = [ "ease"; "gat-text" ] }
           Split = { Valid = 0.1; Test = 0.1 }
@@ -379,6 +382,7 @@ module Config =
         check (c.Ease.MaxGiB > 0.0) "ease.maxGiB" (sprintf "must be > 0, got %g" c.Ease.MaxGiB)
         check (not c.Ease.TagWeights.IsEmpty && c.Ease.TagWeights |> List.forall (fun w -> w >= 0.0)) "ease.tagWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
         check (List.contains c.Ease.ColdItems [ "none"; "content" ]) "ease.coldItems" (sprintf "must be none or content, got '%s'" c.Ease.ColdItems)
+        check (not c.Ease.ColdScales.IsEmpty && c.Ease.ColdScales |> List.forall (fun w -> w > 0.0)) "ease.coldScales" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ColdScales)
         check (not c.Ease.ContentRidges.IsEmpty && c.Ease.ContentRidges |> List.forall (fun w -> w > 0.0)) "ease.contentRidges" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ContentRidges)
         check (not c.Ease.TextWeights.IsEmpty && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0)) "ease.textWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
         check (List.contains c.Blend.ItemItem [ "none"; "ease" ]) "blend.itemItem" (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
@@ -513,12 +517,13 @@ module Config =
             r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "blend"; "auto"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
                 match key with
                 | "ease" ->
-                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights"; "coldItems"; "contentRidges" ] (fun k e ->
+                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights"; "coldItems"; "contentRidges"; "coldScales" ] (fun k e ->
                         let ea = c.Ease
                         c <- { c with Ease =
                                         match k with
                                         | "ease.coldItems" -> { ea with ColdItems = r.Str k e ea.ColdItems }
                                         | "ease.contentRidges" -> { ea with ContentRidges = r.FloatList k e ea.ContentRidges }
+                                        | "ease.coldScales" -> { ea with ColdScales = r.FloatList k e ea.ColdScales }
                                         | "ease.lambdas" -> { ea with Lambdas = r.FloatList k e ea.Lambdas }
                                         | "ease.tagWeights" -> { ea with TagWeights = r.FloatList k e ea.TagWeights }
                                         | "ease.textWeights" -> { ea with TextWeights = r.FloatList k e ea.TextWeights }

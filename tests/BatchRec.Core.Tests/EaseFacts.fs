@@ -254,10 +254,18 @@ let ``with ease.coldItems content a new item's column comes from its features an
     let b0, _, _ = Trainer.easeWeights plain torch.CPU g features ignore Threading.CancellationToken.None
     let seen = ResizeArray<TuningPoint>()
     let b1, _, points = Trainer.easeWeights withContent torch.CPU g features seen.Add Threading.CancellationToken.None
-    Assert.Equal<string list>([ "lambda=5"; "content mu=1 (pseudo-new items)"; "content mu=10 (pseudo-new items)" ], [ for p in points -> p.Setting ])
+    Assert.Equal<string list>([ "lambda=5"; "content mu=1 (pseudo-new items)"; "content mu=10 (pseudo-new items)"; "new items x1"; "new items x0.1"; "new items x0.01"; "new items x0.001" ],
+                              [ for p in points -> p.Setting ])
+    Assert.Equal<string list>([ "valid"; "pseudo-new"; "pseudo-new"; "valid"; "valid"; "valid"; "valid" ], [ for p in points -> p.Split ])
     let col (b: float32[]) j = [| for i in 0 .. items - 1 -> b.[i * items + j] |]
     Assert.All(col b0 9, fun v -> Assert.Equal(0f, v))
     for j in 0 .. 8 do Assert.Equal<float32[]>(col b0 j, col b1 j) // warm columns unchanged
     Assert.Equal(0f, b1.[9 * items + 9])
     // item 9 scores higher from item 5's history (same feature) than from item 0's (the other feature)
     Assert.True(b1.[5 * items + 9] > b1.[0 * items + 9])
+    // validation here is the train split itself, all masked: every scale ties and the first (x1) is kept; a scale of
+    // 0.5 halves the new item's column and nothing else
+    let half = easeConfig """{ "model": { "kind": "ease" }, "ease": { "lambdas": [5], "coldItems": "content", "contentRidges": [1, 10], "coldScales": [0.5] } }"""
+    let b2, _, _ = Trainer.easeWeights half torch.CPU g features ignore Threading.CancellationToken.None
+    Assert.Equal<float32[]>(col b1 9 |> Array.map (fun v -> 0.5f * v), col b2 9)
+    for j in 0 .. 8 do Assert.Equal<float32[]>(col b1 j, col b2 j)

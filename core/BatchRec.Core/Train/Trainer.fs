@@ -500,10 +500,28 @@ module Trainer =
             let cold = [| for i in 0 .. numItems - 1 do if not warm.[i] then yield i |]
             use coldIdx = Tensors.indices device cold
             use cols = a.mm(f.index_select(0L, coldIdx).t()) // [I, |cold|]
-            p.index_copy_(1L, coldIdx, cols) |> ignore
             use zero = torch.zeros([| 1L |], dtype = torch.float32, device = device)
-            p.index_put_(zero, [| coldIdx; coldIdx |]) |> ignore // a zero diagonal, as every column's
-            Tensors.toArray p, bestAt, [ for _, pt in points -> pt ] @ mus
+            let setCold (s: float) =
+                use scaled = cols .* s
+                p.index_copy_(1L, coldIdx, scaled) |> ignore
+                p.index_put_(zero, [| coldIdx; coldIdx |]) |> ignore // a zero diagonal, as every column's
+            // the map's columns are on (I − λP)'s scale, not B's: their factor is chosen on validation, new and warm
+            // items in one ranking (the new items' order among themselves, all that a cold ranking sees, is the same)
+            let scales =
+                [ for s in cfg.Ease.ColdScales do
+                      ct.ThrowIfCancellationRequested()
+                      let t = Stopwatch.StartNew()
+                      setCold s
+                      let v =
+                          Evaluation.evaluateSampleWith (Some { Weights = p; History = graphs.Train }) noUsers noItems graphs.Train graphs.Valid
+                              [ cfg.Eval.StopK ] chunk cfg.Eval.MaxUsers
+                          |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                      let point = { Setting = sprintf "new items x%g" s; Split = "valid"; Valid = v.Value; Seconds = t.Elapsed.TotalSeconds }
+                      onTuning point
+                      yield s, point ]
+            let bestScale = scales |> List.mapi (fun k (s, pt) -> (pt.Valid, -k), s) |> List.maxBy fst |> snd
+            setCold bestScale
+            Tensors.toArray p, bestAt, [ for _, pt in points -> pt ] @ mus @ List.map snd scales
 
     /// EASE as a model (model.kind ease): easeWeights alone, no factors. Epochs = the λ values fitted; best epoch =
     /// the chosen λ's position (1-based).
