@@ -313,7 +313,7 @@ module Config =
     let private knownModels = set ("auto" :: modelKinds)
 
     /// The largest catalogue EASE can hold at all: B (4 · items² bytes) is copied to and from the model file through one
-    /// .NET span, at most 2³¹ − 1 bytes, so 23,170 items whatever ease.maxGiB says (Nn/Ease checks the same bound).
+    /// .NET span, at most 2³¹ − 1 bytes, so 23,170 items whatever ease.maxGiB says (Ease.maxItems, which Ease.gram checks).
     let easeItemLimit = 23170
 
     /// The largest catalogue an EASE fit takes within `maxGiB` (Ease.fitBytes: 8 · items² bytes), at most easeItemLimit.

@@ -26,7 +26,7 @@ module Ease =
                     let j = m.ColIdx.[q]
                     NativePtr.set row j (NativePtr.get row j + weight)) |> ignore
 
-    let maxItems = 23170
+    let maxItems = BatchRec.Core.Config.easeItemLimit
 
     let private checkSize (n: int) =
         if n > maxItems then
