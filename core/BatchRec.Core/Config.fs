@@ -99,8 +99,11 @@ type BlendConfig =
 
 /// model.kind auto: the candidates trained on one snapshot and split; the best on validation is published.
 type AutoConfig =
-    { /// Model kinds trained (each with its compare.KIND overrides), in order; ties go to the earlier one.
-      Candidates: string list }
+    { /// Model names trained (a kind or a variant KIND:LABEL, each with its compare.NAME overrides), simplest first.
+      Candidates: string list
+      /// The one-standard-error rule: an earlier candidate is kept when its validation score is within this many
+      /// standard errors of the best one's (the paired per-user difference); 0 = the best, the earlier of equals.
+      StandardErrors: float }
 
 type SplitConfig = { Valid: float; Test: float }
 
@@ -276,7 +279,7 @@ module Config =
           Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ]
                    ColdItems = "none"; ContentRidges = [ 1.0; 10.0; 100.0 ]; ColdScales = [ 1.0; 0.1; 0.01; 0.001 ] }
           Blend = { ItemItem = "none"; Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ] }
-          Auto = { Candidates = [ "ease"; "gat-text" ] }
+          Auto = { Candidates = [ "ease"; "gat-text" ]; StandardErrors = 1.0 }
           Split = { Valid = 0.1; Test = 0.1 }
           Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
           Score = { K = 20; UserChunk = 2048; BlockMiB = 256; Threads = 0 }
@@ -386,9 +389,10 @@ module Config =
         check (not c.Ease.ContentRidges.IsEmpty && c.Ease.ContentRidges |> List.forall (fun w -> w > 0.0)) "ease.contentRidges" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ContentRidges)
         check (not c.Ease.TextWeights.IsEmpty && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0)) "ease.textWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
         check (List.contains c.Blend.ItemItem [ "none"; "ease" ]) "blend.itemItem" (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
-        check (not c.Auto.Candidates.IsEmpty && c.Auto.Candidates |> List.forall (fun k -> List.contains k modelKinds)
+        check (not c.Auto.Candidates.IsEmpty && c.Auto.Candidates |> List.forall isModelName
                && List.length (List.distinct c.Auto.Candidates) = c.Auto.Candidates.Length) "auto.candidates"
-            (sprintf "must be distinct model kinds among %s, got [%s]" (String.Join(", ", modelKinds)) (String.Join(", ", c.Auto.Candidates)))
+            (sprintf "must be distinct model names (a kind among %s, or KIND:LABEL), got [%s]" (String.Join(", ", modelKinds)) (String.Join(", ", c.Auto.Candidates)))
+        check (c.Auto.StandardErrors >= 0.0) "auto.standardErrors" (sprintf "must be >= 0, got %g" c.Auto.StandardErrors)
         check (c.Blend.ItemItem = "none" || not (List.contains c.Model.Kind [ "ease"; "popularity" ])) "blend.itemItem"
             (sprintf "joins EASE to a trained factor model, not to model.kind '%s'" c.Model.Kind)
         check (not c.Blend.Weights.IsEmpty && c.Blend.Weights |> List.forall (fun w -> w > 0.0)) "blend.weights" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Blend.Weights)
@@ -529,7 +533,9 @@ module Config =
                                         | "ease.textWeights" -> { ea with TextWeights = r.FloatList k e ea.TextWeights }
                                         | _ -> { ea with MaxGiB = r.Float k e ea.MaxGiB } })
                 | "auto" ->
-                    r.Obj v key [ "candidates" ] (fun k e -> c <- { c with Auto = { Candidates = r.Strs k e c.Auto.Candidates } })
+                    r.Obj v key [ "candidates"; "standardErrors" ] (fun k e ->
+                        let a = c.Auto
+                        c <- { c with Auto = if k = "auto.candidates" then { a with Candidates = r.Strs k e a.Candidates } else { a with StandardErrors = r.Float k e a.StandardErrors } })
                 | "blend" ->
                     r.Obj v key [ "itemItem"; "weights" ] (fun k e ->
                         let b = c.Blend
@@ -722,7 +728,7 @@ module Config =
                     [ if valid.Model.Kind = "auto" then
                           for k in valid.Auto.Candidates do
                               if not (valid.Compare.ContainsKey k) then
-                                  match validate { valid with Model = { valid.Model with Kind = k }; Compare = Map.empty } with
+                                  match validate { valid with Model = { valid.Model with Kind = kindOf k }; Compare = Map.empty } with
                                   | Ok _ -> ()
                                   | Error es -> for e in es -> { Key = e.Key; Message = sprintf "%s (for the auto candidate %s)" e.Message k } ]
                 match overrideErrors @ candidateErrors with
@@ -751,6 +757,33 @@ module Config =
     let bestCandidate (scores: (string * float) list) : string =
         if scores.IsEmpty then invalidArg "scores" "no candidate was trained"
         scores |> List.mapi (fun i (k, v) -> i, k, v) |> List.maxBy (fun (i, _, v) -> v, -i) |> fun (_, k, _) -> k
+
+    /// The mean and standard error (sample standard deviation / √n) of the per-user differences a − b; the standard
+    /// error is 0 for fewer than two users. Throws ArgumentException when the lengths differ.
+    /// evaluates to: Config.pairedDifference [| 1.0; 0.0 |] [| 0.0; 0.0 |] = (0.5, 0.5)
+    let pairedDifference (a: float[]) (b: float[]) : float * float =
+        if a.Length <> b.Length then invalidArg "b" (sprintf "has %d users, a has %d: both must score the same users" b.Length a.Length)
+        let n = a.Length
+        if n = 0 then 0.0, 0.0
+        else
+            let d = Array.map2 (-) a b
+            let mean = Array.average d
+            let se = if n < 2 then 0.0 else sqrt ((d |> Array.sumBy (fun x -> (x - mean) * (x - mean))) / float (n - 1) / float n)
+            mean, se
+
+    /// model.kind auto's choice among candidates listed simplest first, each with its per-user validation scores (the
+    /// same users in the same order): the earliest candidate whose mean is within `standardErrors` standard errors of
+    /// the best mean's (pairedDifference best c ≤ standardErrors · se), so a later, costlier model must beat an
+    /// earlier one by more than the validation users' noise (the one-standard-error rule). With 0 it is
+    /// bestCandidate: the best mean, the earlier of equals. Throws ArgumentException for no candidates.
+    /// evaluates to: Config.chooseCandidate 2.0 [ "ease", [| 1.0; 0.0; 0.0 |]; "gat", [| 1.0; 0.5; 0.1 |] ] = "ease"
+    /// (gat − ease has mean 0.2 and standard error 0.153: within two standard errors, not within one)
+    let chooseCandidate (standardErrors: float) (scores: (string * float[]) list) : string =
+        let best = bestCandidate [ for k, v in scores -> k, (if v.Length = 0 then 0.0 else Array.average v) ]
+        let bestScores = scores |> List.find (fun (k, _) -> k = best) |> snd
+        scores
+        |> List.find (fun (_, v) -> let mean, se = pairedDifference bestScores v in mean <= standardErrors * se)
+        |> fst
 
     /// `c` with the JSON overrides `json` applied (as a config file's keys), the compare map kept but not re-checked
     /// against the result (its entries are overrides of the file's config, not of this one). Throws ArgumentException

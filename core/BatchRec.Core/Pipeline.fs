@@ -155,6 +155,18 @@ module Pipeline =
                   yield { Split = split; Metric = v.Metric; K = v.K; Value = v.Value }
           yield! evaluateCold cfg ue ie w graphs ]
 
+    /// The validation eval.stopMetric@stopK of each validation user (Evaluation.sampleUsers of the valid split with
+    /// eval.maxUsers, ascending), ranked as `evaluate` ranks them: what model.kind auto's paired comparison reads.
+    let validScores (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : float[] =
+        let ue, ie = factorTensors device m
+        use ue = ue
+        use ie = ie
+        let w = weightsTensor device m
+        use _w = match w with Some t -> t | None -> null
+        let ii = w |> Option.map (fun t -> { Weights = t; History = graphs.Train })
+        Evaluation.perUserWith ii ue ie graphs.Train graphs.Valid cfg.Eval.StopMetric cfg.Eval.StopK
+            (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0])) (Evaluation.sampleUsers graphs.Valid cfg.Eval.MaxUsers)
+
     /// Reference points for the cold split: "random" (the expected Recall and NDCG of a uniformly random ranking
     /// of the held-out items, exact) and "tag-popularity" (held-out items ranked by the mean training popularity of
     /// their attributes, where an attribute's popularity is the number of training interactions on items carrying

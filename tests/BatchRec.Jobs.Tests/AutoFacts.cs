@@ -74,7 +74,7 @@ public class AutoFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var baseConfig = TinyDataset.Config(dir, "input", """, "ease": { "lambdas": [1, 10] }, "auto": { "candidates": ["popularity", "ease", "lightgcn"] } """);
+        var baseConfig = TinyDataset.Config(dir, "input", """, "ease": { "lambdas": [1, 10] }, "auto": { "candidates": ["popularity", "ease", "ease:strong", "lightgcn"] }, "compare": { "ease:strong": { "ease": { "lambdas": [100] } } } """);
         var config = ConfigLoader.FromJson(baseConfig.Json.Replace("\"kind\": \"lightgcn\"", "\"kind\": \"auto\""), baseConfig.FilePath);
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
@@ -83,13 +83,21 @@ public class AutoFacts
         var folder = new RunFolder(Directory.GetDirectories(Path.Combine(config.WorkDir, "runs")).Single());
         var auto = AutoChoice.Read(folder);
         Assert.NotNull(auto);
-        Assert.Equal(["popularity", "ease", "lightgcn"], auto.Candidates.Select(c => c.Kind));
-        // the choice is the best validation score, from validation alone
-        var expected = ConfigModule.bestCandidate(ListModule.OfSeq(auto.Candidates.Select(c => Tuple.Create(c.Kind, c.Valid))));
-        Assert.Equal(expected, auto.Chosen);
+        Assert.Equal(["popularity", "ease", "ease:strong", "lightgcn"], auto.Candidates.Select(c => c.Kind));
+        Assert.Equal(1.0, auto.StandardErrors);
         Assert.All(auto.Candidates, c => Assert.Equal(c.Valid, c.Metrics.Single(m => m.Split == "valid" && m.Metric == "mrr" && m.K == 10).Value));
+        // the choice is made on validation alone, by the one-standard-error rule: the best candidate by validation
+        // leads the chosen one by at most one standard error of the per-user differences, and every earlier one by more
+        var best = auto.Candidates.First(c => c.Kind == ConfigModule.bestCandidate(ListModule.OfSeq(auto.Candidates.Select(x => Tuple.Create(x.Kind, x.Valid)))));
+        Assert.Equal((0.0, 0.0), (best.BestMinusThis, best.StandardError));
+        // the per-user scores are the validation figures' users: their mean difference is the difference of the figures
+        Assert.All(auto.Candidates, c => Assert.Equal(best.Valid - c.Valid, c.BestMinusThis, 9));
+        var at = auto.Candidates.ToList().FindIndex(c => c.Kind == auto.Chosen);
+        Assert.True(at >= 0 && at <= auto.Candidates.ToList().IndexOf(best));
+        Assert.True(auto.Candidates[at].BestMinusThis <= auto.Candidates[at].StandardError);
+        Assert.All(auto.Candidates.Take(at), c => Assert.True(c.BestMinusThis > c.StandardError, $"{c.Kind}: {c.BestMinusThis} ≤ {c.StandardError}"));
         Assert.NotEqual("popularity", auto.Chosen); // the groups are learnable: a trained model beats popularity here
-        Assert.Equal(auto.Chosen, ModelStore.ReadInfo(folder.ModelDir).Kind);
+        Assert.Equal(ConfigModule.kindOf(auto.Chosen), ModelStore.ReadInfo(folder.ModelDir).Kind);
 
         var recs = await RecRow.ReadAsync(Path.Combine(config.OutputDir, "recommendations", "dt=" + Date));
         Assert.All(recs, r => Assert.Equal(auto.Chosen, r.Model));
@@ -106,7 +114,7 @@ public class AutoFacts
         // the choice is in the manifest
         var manifest = Json.Read<Manifest>(Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json"));
         Assert.Equal(auto.Chosen, manifest.Auto?.Chosen);
-        Assert.Equal(3, manifest.Auto?.Candidates.Count);
+        Assert.Equal(4, manifest.Auto?.Candidates.Count);
     }
 
     [Fact]

@@ -701,6 +701,21 @@ module Evaluation =
                   let s = match sums.TryGetValue((m, k)) with | true, s -> s | _ -> 0.0
                   yield { Metric = m; K = k; Value = if evaluated = 0 then 0.0 else s / float evaluated } ]
 
+    /// One metric at k for each of `users` (in that order), ranked as evaluateUsersWith ranks them; a user without
+    /// truth items scores 0. The per-user values model.kind auto's paired comparison reads.
+    let perUserWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (metric: string) (k: int) (chunk: int) (users: int[]) : float[] =
+        if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+        let values = Array.zeroCreate users.Length
+        for start in 0 .. chunk .. users.Length - 1 do
+            let block = Ranking.topKUsersWith ii userEmb itemEmb exclude k (Array.sub users start (min chunk (users.Length - start)))
+            for b in 0 .. block.Users.Length - 1 do
+                let u = block.Users.[b]
+                let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
+                if nRel > 0 then
+                    let hits = [| for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 -> Csr.contains truth u block.Items.[p] |]
+                    values.[start + b] <- Metrics.compute metric k hits nRel
+        values
+
     /// evaluateUsersWith without an item–item part.
     let evaluateUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
         evaluateUsersWith None userEmb itemEmb exclude truth ks chunk users

@@ -52,7 +52,10 @@ public sealed record RunRow(string RunId, string Dataset, string Date, DateTimeO
         var auto = AutoChoice.Read(folder);
         if (auto is null) return kind;
         var inv = CultureInfo.InvariantCulture;
-        return $"{kind} (auto, by valid {auto.Metric}: " + string.Join(", ", auto.Candidates.Select(x => x.Kind + " " + x.Valid.ToString("F4", inv))) + ")";
+        // each candidate's validation score, and for all but the best the best's paired per-user lead over it ± its standard error
+        return $"{auto.Chosen} (auto, by valid {auto.Metric}, the earliest within {auto.StandardErrors.ToString("G", inv)} standard errors of the best: "
+            + string.Join(", ", auto.Candidates.Select(x => x.Kind + " " + x.Valid.ToString("F4", inv)
+                + (x.BestMinusThis == 0 && x.StandardError == 0 ? "" : $" (best − it {x.BestMinusThis.ToString("F4", inv)} ± {x.StandardError.ToString("F4", inv)})"))) + ")";
     }
 }
 

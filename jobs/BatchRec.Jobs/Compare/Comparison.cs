@@ -76,6 +76,7 @@ public static class Comparison
         var rows = new List<ComparisonRow>();
         var factorModels = new Dictionary<string, TrainedModel>(StringComparer.Ordinal); // (config without blend, seed) → model
         var easeParts = new Dictionary<string, (float[] Weights, Microsoft.FSharp.Collections.FSharpList<TuningPoint> Points, double Seconds)>(StringComparer.Ordinal);
+        var validScores = new Dictionary<(string Model, int Seed), double[]>(); // auto's candidates: per-user validation scores
         foreach (var model in models.Where(m => m != "auto"))
         {
             var (features, stats) = await FeatureBuilder.BuildAsync(configs[model], config.TextCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
@@ -128,6 +129,8 @@ public static class Comparison
                 }
                 var seconds = reused ? 0.0 : watch.Elapsed.TotalSeconds;
                 var evaluated = Pipeline.evaluate(cfg, device, graphs, trained);
+                if (models.Contains("auto") && config.Config.Auto.Candidates.Contains(model))
+                    validScores[(model, seed)] = Pipeline.validScores(cfg, device, graphs, trained);
                 var peakMiB = !reused && measuredPeak && ProcessMemory.PeakBytes() is { } peak ? peak / (1024.0 * 1024.0) : 0.0;
                 foreach (var m in evaluated)
                     rows.Add(new ComparisonRow
@@ -143,7 +146,7 @@ public static class Comparison
                     model, seed, ndcg?.Value ?? double.NaN, trained.EpochsRun, trained.BestEpoch, trained.SecondsPerEpoch, seconds);
             }
         }
-        if (models.Contains("auto")) rows.AddRange(AutoRows(config.Config, rows, seeds).ToList());
+        if (models.Contains("auto")) rows.AddRange(AutoRows(config.Config, rows, validScores, seeds).ToList());
         if (graphs.HeldOut.Any(h => h))
         {
             var (features, _) = await FeatureBuilder.BuildAsync(ConfigModule.forModel(config.Config, "gat"), config.TextCacheDir, catalogue, snapshot.ItemIds, graphs.HeldOut, log, ct);
@@ -168,16 +171,17 @@ public static class Comparison
         System.Text.Json.JsonSerializer.Serialize(new { cfg.Ease, cfg.Text.ItemText, cfg.Text.Encoder, UsesText = ConfigModule.usesText(cfg), cfg.Eval.StopMetric, cfg.Eval.StopK, cfg.Eval.MaxUsers }, Json.Options);
 
     /// <summary>
-    /// model.kind auto in the comparison: for each seed, the rows of the candidate (auto.candidates) with the best
-    /// validation eval.stopMetric@stopK (Config.bestCandidate), as model "auto" with the candidate in Note.
+    /// model.kind auto in the comparison: for each seed, the rows of the candidate (auto.candidates) model.kind auto
+    /// would choose from the candidates' per-user validation eval.stopMetric@stopK (Config.chooseCandidate with
+    /// auto.standardErrors), as model "auto" with the candidate in Note.
     /// </summary>
-    public static IEnumerable<ComparisonRow> AutoRows(Config config, IReadOnlyList<ComparisonRow> rows, IReadOnlyList<int> seeds)
+    public static IEnumerable<ComparisonRow> AutoRows(Config config, IReadOnlyList<ComparisonRow> rows, IReadOnlyDictionary<(string Model, int Seed), double[]> validScores,
+        IReadOnlyList<int> seeds)
     {
         foreach (var seed in seeds)
         {
-            var scores = config.Auto.Candidates
-                .Select(c => Tuple.Create(c, rows.First(r => r.Model == c && r.Seed == seed && r.Split == "valid" && r.Metric == config.Eval.StopMetric && r.K == config.Eval.StopK).Value));
-            var chosen = ConfigModule.bestCandidate(Microsoft.FSharp.Collections.ListModule.OfSeq(scores));
+            var scores = config.Auto.Candidates.Select(c => Tuple.Create(c, validScores[(c, seed)]));
+            var chosen = ConfigModule.chooseCandidate(config.Auto.StandardErrors, Microsoft.FSharp.Collections.ListModule.OfSeq(scores));
             foreach (var r in rows.Where(r => r.Model == chosen && r.Seed == seed && r.Split != "tuning"))
                 yield return new ComparisonRow
                 {

@@ -29,10 +29,11 @@ public sealed class EvaluateJob(ILogger log)
         var rows = new List<MetricRow>();
         void AddTuning(string kind, IEnumerable<Core.Train.TuningPoint> points) =>
             rows.AddRange(points.Select(p => new MetricRow("", kind, p.Split ?? "valid", config.Eval.StopMetric, config.Eval.StopK, p.Valid, MetricRow.Tuning, p.Setting)));
-        AddTuning(model.Kind, model.Tuning);
+        var published = auto?.Chosen ?? model.Kind;
+        AddTuning(published, model.Tuning);
         foreach (var c in auto?.Candidates ?? [])
         {
-            if (c.Kind == model.Kind) continue;
+            if (c.Kind == published) continue;
             rows.AddRange(c.Metrics.Select(m => new MetricRow("", c.Kind, m.Split, m.Metric, m.K, m.Value, MetricRow.Candidate)));
             AddTuning(c.Kind, c.Tuning);
         }

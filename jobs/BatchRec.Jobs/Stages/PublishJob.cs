@@ -45,7 +45,7 @@ public sealed class PublishJob(ILogger log)
             {
                 Directory.CreateDirectory(stagedMetrics);
                 await OutputTables.WriteMetricsAsync(Path.Combine(stagedMetrics, "part-00000.parquet"),
-                    metrics.Select(m => new MetricRow(context.RunId, model.Kind, m.Split, m.Metric, m.K, m.Value))
+                    metrics.Select(m => new MetricRow(context.RunId, AutoChoice.PublishedName(folder, model.Kind), m.Split, m.Metric, m.K, m.Value))
                         .Concat(EvaluateJob.ReadExtraMetrics(folder).Select(m => m with { RunId = context.RunId })).ToList(), ct);
             }
             // Staging lives in the work folder; move it next to the table first so the final move is a same-disk rename.

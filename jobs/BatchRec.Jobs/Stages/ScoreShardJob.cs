@@ -32,6 +32,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             }
             var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
             var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+            var modelName = AutoChoice.PublishedName(folder, model.Kind);
             var (start, count) = Range(snapshot.UserIds.Count, shard, shards);
             if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
                 await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
@@ -42,7 +43,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             {
                 Directory.CreateDirectory(folder.ShardTmpDir);
                 var tmp = Path.Combine(folder.ShardTmpDir, $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet");
-                (rows, coldRows, shortLists) = await WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, context.RunId, start, count, ct);
+                (rows, coldRows, shortLists) = await WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, context.RunId, start, count, ct, modelName);
                 Directory.CreateDirectory(Path.GetDirectoryName(part)!);
                 File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
             }
@@ -62,12 +63,14 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     /// computed while the writer encodes its other columns) and streams the rows into a new
     /// recommendations file at <paramref name="path"/>, one row group per chunk. The file, the output id tables and
     /// the cold-item flags are made on the thread pool while the first chunk's top-K runs. Returns the rows written,
-    /// how many are cold-start items, and how many users got fewer than K items.
+    /// how many are cold-start items, and how many users got fewer than K items. The rows' model column is
+    /// <paramref name="modelName"/> (model.kind auto's chosen candidate), the model's kind when null.
     /// </summary>
     public static async Task<(long Rows, long ColdRows, int ShortLists)> WritePartAsync(string path, Core.Config config, TorchSharp.torch.Device device,
         Snapshot snapshot, Core.Train.SplitGraphs graphs, Core.Train.TrainedModel model, SnapshotInfo info, string runId, int start, int count,
-        CancellationToken ct)
+        CancellationToken ct, string? modelName = null)
     {
+        modelName ??= model.Kind;
         long rows = 0, coldRows = 0;
         var shortLists = 0;
         var reasonKind = Pipeline.reasonKind(model);
@@ -117,7 +120,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
                         if (coldStart[p]) coldRows++;
                     }
                 }
-                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, model.Kind, runId, ct);
+                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, modelName, runId, ct);
                 rows += n;
                 more = chunks.MoveNext();
             }

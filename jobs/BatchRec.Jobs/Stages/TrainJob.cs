@@ -9,12 +9,14 @@ using Serilog;
 
 namespace BatchRec.Jobs.Stages;
 
-/// <summary>One model.kind auto candidate: its validation score (eval.stopMetric@stopK), every metric, its training.</summary>
+/// <summary>One model.kind auto candidate: its validation score (eval.stopMetric@stopK), every metric, its training, and the
+/// best candidate's paired per-user validation difference from it with that difference's standard error
+/// (Config.pairedDifference; 0 and 0 for the best itself).</summary>
 public sealed record CandidateResult(string Kind, double Valid, double Seconds, int Epochs, int BestEpoch, double SecondsPerEpoch,
-    IReadOnlyList<MetricRecord> Metrics, IReadOnlyList<TuningPoint> Tuning, string Note);
+    IReadOnlyList<MetricRecord> Metrics, IReadOnlyList<TuningPoint> Tuning, string Note, double BestMinusThis = 0, double StandardError = 0);
 
-/// <summary>What model.kind auto trained and chose (<c>model/auto.json</c>).</summary>
-public sealed record AutoChoice(string Metric, string Chosen, IReadOnlyList<CandidateResult> Candidates)
+/// <summary>What model.kind auto trained and chose (<c>model/auto.json</c>), with the auto.standardErrors the choice used.</summary>
+public sealed record AutoChoice(string Metric, string Chosen, IReadOnlyList<CandidateResult> Candidates, double StandardErrors = 0)
 {
     public const string FileName = "auto.json";
 
@@ -23,6 +25,10 @@ public sealed record AutoChoice(string Metric, string Chosen, IReadOnlyList<Cand
         var path = Path.Combine(folder.ModelDir, FileName);
         return File.Exists(path) ? Runs.Json.Read<AutoChoice>(path) : null;
     }
+
+    /// <summary>The model name the run's outputs carry: auto's chosen candidate (a kind or a variant such as
+    /// <c>ease:side</c>) when model.kind is auto, else the stored model's kind.</summary>
+    public static string PublishedName(Runs.RunFolder folder, string kind) => Read(folder)?.Chosen ?? kind;
 }
 
 /// <summary>
@@ -109,14 +115,16 @@ public sealed class TrainJob(ILogger log)
 
     /// <summary>
     /// model.kind auto: every candidate trained (its config = <see cref="ConfigModule.forModel"/>) and evaluated on this
-    /// split; the one with the best validation eval.stopMetric@stopK is returned (Config.bestCandidate: the earlier of
-    /// equals). A candidate whose EASE part would exceed ease.maxGiB is left out (ease) or trained without it (a blend).
+    /// split; the one returned is Config.chooseCandidate's over the per-user validation eval.stopMetric@stopK: the
+    /// earliest candidate within auto.standardErrors standard errors of the best. A candidate whose EASE part would
+    /// exceed ease.maxGiB is left out (ease) or trained without it (a blend). Every candidate's model is kept until the
+    /// choice is made.
     /// </summary>
     private async Task<(TrainedModel, FeatureStats, AutoChoice)> TrainCandidatesAsync(Config cfg, TorchSharp.torch.Device device, SplitGraphs graphs,
         Catalogue catalogue, Snapshot snapshot, string textCacheDir, string metric, CancellationToken ct)
     {
         var results = new List<CandidateResult>();
-        (TrainedModel Model, FeatureStats Stats, double Valid)? best = null;
+        var trained = new List<(TrainedModel Model, FeatureStats Stats, double[] Scores)>();
         var maxItems = ConfigModule.easeMaxItems(cfg.Ease.MaxGiB);
         foreach (var kind in cfg.Auto.Candidates)
         {
@@ -125,10 +133,10 @@ public sealed class TrainJob(ILogger log)
             var note = "";
             if (ConfigModule.usesEase(candidate) && snapshot.NumItems > maxItems)
             {
-                if (kind == "ease")
+                if (candidate.Model.Kind == "ease")
                 {
-                    log.Warning("auto: candidate ease left out: {Items} items need {GiB:F1} GiB, above ease.maxGiB {Max} (at most {MaxItems} items)",
-                        snapshot.NumItems, Core.Nn.Ease.fitBytes(snapshot.NumItems) / 1073741824.0, cfg.Ease.MaxGiB, maxItems);
+                    log.Warning("auto: candidate {Kind} left out: {Items} items need {GiB:F1} GiB, above ease.maxGiB {Max} (at most {MaxItems} items)",
+                        kind, snapshot.NumItems, Core.Nn.Ease.fitBytes(snapshot.NumItems) / 1073741824.0, cfg.Ease.MaxGiB, maxItems);
                     continue;
                 }
                 note = $"EASE part left out: {snapshot.NumItems} items > {maxItems}";
@@ -141,15 +149,24 @@ public sealed class TrainJob(ILogger log)
             var valid = metrics.First(m => m.Split == "valid" && m.Metric == cfg.Eval.StopMetric && m.K == cfg.Eval.StopK).Value;
             results.Add(new CandidateResult(kind, valid, watch.Elapsed.TotalSeconds, model.EpochsRun, model.BestEpoch, model.SecondsPerEpoch,
                 metrics, [.. model.Tuning], note));
+            trained.Add((model, stats, Pipeline.validScores(candidate, device, graphs, model)));
             log.Information("auto: candidate {Kind}: valid {Metric} {Valid:F4}, test ndcg@10 {Test:F4} ({Seconds:F0} s)", kind, metric, valid,
                 metrics.FirstOrDefault(m => m.Split == "test" && m.Metric == "ndcg" && m.K == 10)?.Value ?? double.NaN, watch.Elapsed.TotalSeconds);
-            var chosenSoFar = ConfigModule.bestCandidate(ListModule.OfSeq(results.Select(r => Tuple.Create(r.Kind, r.Valid))));
-            if (chosenSoFar == kind) best = (model, stats, valid); // keeps one model in memory besides the one training
         }
-        if (best is not { } b) throw new InvalidOperationException("model.kind auto trained no candidate (every candidate was left out)");
-        var chosen = b.Model.Kind;
-        log.Information("auto: chose {Kind} (valid {Metric} {Valid:F4}) among {Candidates}", chosen, metric, b.Valid,
-            string.Join(", ", results.Select(r => $"{r.Kind} {r.Valid:F4}")));
-        return (b.Model, b.Stats, new AutoChoice(metric, chosen, results));
+        if (results.Count == 0) throw new InvalidOperationException("model.kind auto trained no candidate (every candidate was left out)");
+        var scores = ListModule.OfSeq(results.Select((r, i) => Tuple.Create(r.Kind, trained[i].Scores)));
+        var chosen = ConfigModule.chooseCandidate(cfg.Auto.StandardErrors, scores);
+        var best = ConfigModule.chooseCandidate(0.0, scores);
+        var bestScores = trained[results.FindIndex(r => r.Kind == best)].Scores;
+        for (var i = 0; i < results.Count; i++)
+        {
+            var (diff, se) = ConfigModule.pairedDifference(bestScores, trained[i].Scores);
+            results[i] = results[i] with { BestMinusThis = diff, StandardError = se };
+        }
+        var at = results.FindIndex(r => r.Kind == chosen);
+        log.Information("auto: chose {Kind} (valid {Metric} {Valid:F4}; best {Best}, within {StandardErrors} standard errors) among {Candidates}", chosen, metric,
+            results[at].Valid, best, cfg.Auto.StandardErrors,
+            string.Join(", ", results.Select(r => $"{r.Kind} {r.Valid:F4} (best − it {r.BestMinusThis:F4} ± {r.StandardError:F4})")));
+        return (trained[at].Model, trained[at].Stats, new AutoChoice(metric, chosen, results, cfg.Auto.StandardErrors));
     }
 }
