@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 exec dotnet run --project host/BatchRec.Host -c Release -- compare --config bench/amazon-sports.json --seeds 2020,2021,2022 \
-  --models popularity,bpr-mf,lightgcn,ease,gat-text,auto "$@"
+  --models popularity,bpr-mf,lightgcn,ease,ease:side,gat-text,auto "$@"
