@@ -2,7 +2,7 @@
 # The model comparison on the bundled sample: every model and ablation of configs/compare-sample.json, seeds 2020-2022,
 # one snapshot and split. Writes out/compare/comparison/comparison.{parquet,csv,md} and prints the tables.
 # With --cold: the cold-start comparison instead (configs/compare-cold.json, seed 2020).
-# OMP_WAIT_POLICY=PASSIVE keeps libtorch's threads from busy-waiting when the machine is shared (README).
+# OMP_WAIT_POLICY=PASSIVE keeps libtorch's threads from busy-waiting when the machine is shared (docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}

@@ -13,7 +13,7 @@
 # The data is generated once into data/synth/SIZE (seeded, ~15 bytes per interaction on disk). Rows are appended to
 # bench/results/bench.csv (and one Parquet file per run); the work and output folders of earlier runs are removed
 # first, so every run starts without a champion and with an empty text cache.
-# OMP_WAIT_POLICY=PASSIVE keeps libtorch's threads from busy-waiting when the machine is shared (README).
+# OMP_WAIT_POLICY=PASSIVE keeps libtorch's threads from busy-waiting when the machine is shared (docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:?usage: bash bench/scale.sh 1m|5m|20m|sample}

@@ -28,7 +28,7 @@ type ModelConfig =
       /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
       FinalMlp: bool
       /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
-      /// seed's formula reads literally (trains worse; see the README's ablation).
+      /// seed's formula reads literally (trains worse; see the ablation in bench/README.md).
       LayerMlp: bool
       /// gat/gat-text: learned attention; false = fixed LightGCN weights on the same graph (ablation).
       Attention: bool

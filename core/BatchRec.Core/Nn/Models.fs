@@ -79,7 +79,7 @@ type LightGcnModel(device: torch.Device, adj: Propagator option, numUsers: int, 
 /// neighbours, which drops LightGCN's degree normalisation (and its 1/√deg damping of popular neighbours) and
 /// trained worse. Heads are averaged (as GAT's output layer does) rather than concatenated, so the product stays
 /// one sparse-dense multiply. No weight matrix, no non-linearity on x: per-layer transforms hurt collaborative
-/// filtering (LightGCN paper; the README's ablation).
+/// filtering (LightGCN paper; the ablation in bench/README.md).
 [<RequireQualifiedAccess>]
 module GatLayer =
     /// Attention coefficients a [nnz, H] for node features x [N, d], attention vectors wa [d, 2H] (a_src | a_dst)
