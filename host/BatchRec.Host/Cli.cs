@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using BatchRec.Jobs.Bench;
 using BatchRec.Jobs.Configuration;
@@ -10,181 +12,256 @@ using Serilog;
 
 namespace BatchRec.Host;
 
-/// <summary>The command-line verbs: run, serve, ingest, import-movielens.</summary>
+/// <summary>
+/// The command-line verbs (run, serve, ingest, import-movielens, compare, synth, bench, bench-text) on
+/// System.CommandLine: help per verb (<c>batchrec VERB --help</c>), unknown verbs and options refused with the nearest
+/// valid name, and every parse error reported in words with exit code 2 before anything runs.
+/// </summary>
 public static class Cli
 {
-    public const string Usage = """
-        usage:
-          batchrec run --config FILE [--date YYYY-MM-DD]      one run of the nightly chain on embedded Hangfire, then exit
-          batchrec serve --config FILE [--urls URL]          Hangfire server + dashboard with the nightly schedule
-          batchrec ingest --config FILE [--date YYYY-MM-DD]   only the ingest stage, in this process (validation, quarantine, snapshot)
-          batchrec import-movielens --source DIR --out DIR   convert a MovieLens release (CSV or .dat) to the input layout
-          batchrec compare --config FILE [--models LIST] [--seeds LIST] [--out DIR]
-                                                             train and evaluate several models on one snapshot and split;
-                                                             writes comparison.{parquet,csv,md} (default: all five models,
-                                                             the config's seed, DIR = <output>/comparison)
-          batchrec synth --out DIR --interactions N [--users U] [--items I] [--seed S]
-                                                             write a synthetic dataset in the input layout (power-law
-                                                             activity and popularity, planted communities, tags, text;
-                                                             default U = N/20, I = N/100)
-          batchrec bench --config FILE [--label L] [--results DIR] [--scoring-reps R] [--run RUN_ID]
-                                                             one run of the chain in this process, measured per stage
-                                                             (seconds, peak RSS, rates); with R > 0 also the scoring ratio
-                                                             against the bare user × item product; rows appended to
-                                                             DIR/bench.csv (default bench/results); --run: only the
-                                                             scoring ratio, on that finished run
-          batchrec bench-text --config FILE [--label L] [--results DIR]
-                                                             the items table's texts encoded with an empty cache
-                                                             (sentences/s), then again through that cache; rows
-                                                             appended to DIR/bench.csv (default bench/results)
-        """;
+    /// <summary>Exit code of a bad command line, a bad config or bad input.</summary>
+    public const int UsageError = 2;
 
+    /// <summary>Parses <paramref name="args"/> and runs the verb. Parse errors and <c>--help</c> return without running
+    /// anything; exceptions of the verb propagate to the caller (Program.cs maps them to exit codes).</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = BuildCommand(args);
+        if (args is ["help", .. var rest]) args = [.. rest, "--help"]; // `batchrec help [VERB]` = `batchrec [VERB] --help`
+        var result = root.Parse(args);
+        if (args.Length == 0)
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
+            // no verb: the list of verbs, as a usage error
+            await root.Parse(["--help"]).InvokeAsync(new InvocationConfiguration { Output = Console.Error }, ct);
+            return UsageError;
         }
-        var options = ParseOptions(args.Skip(1).ToArray());
-        switch (args[0])
+        if (result.Errors.Count > 0)
         {
-            case "run":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                var date = Date(options);
-                Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
-                    config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
-                var outcome = await RunOnce.ExecuteAsync(config, date, ct);
-                if (outcome.Succeeded && outcome.State == RunState.Rejected)
-                {
-                    Log.Warning("Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
-                        outcome.RunId, config.OutputDir, outcome.Reason);
-                    return 0;
-                }
-                if (outcome.Succeeded)
-                {
-                    Log.Information("Run {RunId} succeeded; outputs under {Output}", outcome.RunId, config.OutputDir);
-                    return 0;
-                }
-                Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
-                if (outcome.IsInputError)
-                    return 2; // the input or the config: the message says what to fix
-                if (outcome.ErrorDetails is not null)
-                    Log.Error("Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}", outcome.FailedStage, outcome.ErrorType, outcome.ErrorDetails);
-                return 1;
-            }
-            case "serve":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                await Serve.RunAsync(config, options.GetValueOrDefault("urls") ?? "http://127.0.0.1:5080", ct);
-                return 0;
-            }
-            case "ingest":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                var date = Date(options);
-                var folder = RunFolder.Create(config, date, "cli-ingest", DateTimeOffset.UtcNow);
-                await new IngestJob(Log.Logger).RunAsync(folder.Path, ct);
-                var lineage = IngestLineage.TryRead(folder)!;
-                Log.Information("Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
-                    config.DatasetName, date, lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, folder.Path);
-                return 0;
-            }
-            case "import-movielens":
-            {
-                var summary = await MovieLensImporter.ImportAsync(Required(options, "source"), Required(options, "out"), ct);
-                Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
-                    summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
-                return 0;
-            }
-            case "compare":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                var models = (options.GetValueOrDefault("models") ?? "popularity,bpr-mf,lightgcn,gat,gat-text")
-                    .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                var seeds = options.TryGetValue("seeds", out var s)
-                    ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                        .Select(x => int.TryParse(x, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer"))
-                        .ToArray()
-                    : [config.Config.Train.Seed];
-                var outDir = Path.GetFullPath(options.GetValueOrDefault("out") ?? Path.Combine(config.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
-                var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, seeds, outDir, Log.Logger, ct);
-                Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
-                Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", models), string.Join(", ", seeds), outDir);
-                return 0;
-            }
-            case "synth":
-            {
-                var n = Number(options, "interactions", long.MaxValue, required: true)!.Value;
-                var spec = SyntheticSpec.OfSize(n, (int)(Number(options, "seed", int.MaxValue) ?? 2020));
-                if (Number(options, "users", int.MaxValue) is { } u) spec = spec with { Users = (int)u };
-                if (Number(options, "items", int.MaxValue) is { } i) spec = spec with { Items = (int)i };
-                var summary = await SyntheticData.WriteAsync(spec, Required(options, "out"), ct);
-                Log.Information("Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
-                    summary.Interactions, summary.Users, summary.Items, summary.Files, Path.GetFullPath(Required(options, "out")), summary.Seconds);
-                return 0;
-            }
-            case "bench":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                var label = options.GetValueOrDefault("label") ?? config.DatasetName;
-                var results = Path.GetFullPath(options.GetValueOrDefault("results") ?? Path.Combine("bench", "results"));
-                var reps = (int)(Number(options, "scoring-reps", int.MaxValue) ?? 0);
-                var command = "batchrec " + string.Join(' ', args);
-                var rows = options.TryGetValue("run", out var runId)
-                    ? await ScaleBench.ScoringOnlyAsync(config, runId, label, command, results, reps, Log.Logger, ct)
-                    : await ScaleBench.RunAsync(config, label, command, results, reps, Log.Logger, ct);
-                Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", label, rows.Count, Path.Combine(results, "bench.csv"));
-                return 0;
-            }
-            case "bench-text":
-            {
-                var config = ConfigLoader.Load(Required(options, "config"));
-                var label = options.GetValueOrDefault("label") ?? config.DatasetName + "-text";
-                var results = Path.GetFullPath(options.GetValueOrDefault("results") ?? Path.Combine("bench", "results"));
-                var rows = await TextBench.RunAsync(config, label, "batchrec " + string.Join(' ', args), results, Log.Logger, ct);
-                Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", label, rows.Count, Path.Combine(results, "bench.csv"));
-                return 0;
-            }
-            default:
-                Console.Error.WriteLine($"unknown command '{args[0]}'");
-                Console.Error.WriteLine(Usage);
-                return 2;
+            var errors = result.Errors.ToList();
+            if (result.UnmatchedTokens.Count > 0) // an unknown verb also reads as "no verb": name only the unknown word
+                errors.RemoveAll(e => e.Message == "Required command was not provided.");
+            foreach (var error in errors)
+                Console.Error.WriteLine($"batchrec: {error.Message}{Suggestion(result, error)}");
+            var verb = result.CommandResult.Command == root ? "" : result.CommandResult.Command.Name + " ";
+            Console.Error.WriteLine($"See 'batchrec {verb}--help'.");
+            return UsageError;
         }
+        return await result.InvokeAsync(
+            // no handler of System.CommandLine's own: Program.cs reports exceptions in words and owns SIGTERM/Ctrl+C
+            new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, ct);
     }
 
-    private static Dictionary<string, string> ParseOptions(string[] args)
+    private static RootCommand BuildCommand(string[] args)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
+        var root = new RootCommand("BatchRec: the nightly batch recommender (ingest → train → evaluate → score → publish).");
+
+        var config = new Option<string>("--config") { Description = "the JSON config file (docs/configuration.md)", Required = true, HelpName = "FILE" };
+        var date = new Option<string>("--date")
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"expected --name value pairs, got '{args[i]}'{Environment.NewLine}{Usage}");
-            result[args[i][2..]] = args[++i];
+            Description = "the run date, YYYY-MM-DD (default: today, UTC)", HelpName = "YYYY-MM-DD",
+            DefaultValueFactory = _ => DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            CustomParser = ParseDate,
+        };
+
+        var run = new Command("run", "one run of the nightly chain on the configured storage (embedded by default), then exit") { config, date };
+        run.SetAction(async (r, token) => await RunChainAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(date), token));
+
+        var urls = new Option<string>("--urls") { Description = "where the dashboard listens", DefaultValueFactory = _ => "http://127.0.0.1:5080", HelpName = "URL" };
+        var serve = new Command("serve", "Hangfire server + dashboard (/hangfire) with the nightly schedule; several on one PostgreSQL database share the work") { config, urls };
+        serve.SetAction(async (r, token) =>
+        {
+            await Serve.RunAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(urls), token);
+            return 0;
+        });
+
+        var ingest = new Command("ingest", "only the ingest stage, in this process: validation, quarantine, snapshot") { config, date };
+        ingest.SetAction(async (r, token) =>
+        {
+            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+            var day = r.GetRequiredValue(date);
+            var folder = RunFolder.Create(loaded, day, "cli-ingest", DateTimeOffset.UtcNow);
+            await new IngestJob(Log.Logger).RunAsync(folder.Path, token);
+            var lineage = IngestLineage.TryRead(folder)!;
+            Log.Information("Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
+                loaded.DatasetName, day, lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, folder.Path);
+            return 0;
+        });
+
+        var source = new Option<string>("--source") { Description = "a MovieLens release folder (ml-latest*, ml-25m… CSV, or ml-1m/ml-10m '::' .dat)", Required = true, HelpName = "DIR" };
+        var importOut = new Option<string>("--out") { Description = "the dataset folder to write (the input layout)", Required = true, HelpName = "DIR" };
+        var import = new Command("import-movielens", "convert a MovieLens release to the input layout") { source, importOut };
+        import.SetAction(async (r, token) =>
+        {
+            var summary = await MovieLensImporter.ImportAsync(r.GetRequiredValue(source), r.GetRequiredValue(importOut), token);
+            Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
+                summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
+            return 0;
+        });
+
+        var models = new Option<string[]>("--models")
+        {
+            Description = "comma-separated models: kinds, KIND:LABEL variants (their compare.KIND:LABEL overrides) or auto",
+            HelpName = "LIST", DefaultValueFactory = _ => ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"], CustomParser = r => List(r),
+        };
+        var seeds = new Option<int[]?>("--seeds") { Description = "comma-separated seeds (default: the config's train.seed)", HelpName = "LIST", CustomParser = ParseSeeds };
+        var compareOut = new Option<string?>("--out") { Description = "where comparison.{parquet,csv,md} go (default: <output>/comparison)", HelpName = "DIR" };
+        var compare = new Command("compare", "one ingest (one snapshot, one split), then every model × seed trained and evaluated") { config, models, seeds, compareOut };
+        compare.SetAction(async (r, token) =>
+        {
+            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+            var names = r.GetRequiredValue(models);
+            var seedList = r.GetValue(seeds) ?? [loaded.Config.Train.Seed];
+            var outDir = Path.GetFullPath(r.GetValue(compareOut) ?? Path.Combine(loaded.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
+            var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(loaded, names, seedList, outDir, Log.Logger, token);
+            Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
+            Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", names), string.Join(", ", seedList), outDir);
+            return 0;
+        });
+
+        var synthOut = new Option<string>("--out") { Description = "the dataset folder to write", Required = true, HelpName = "DIR" };
+        var interactions = WholeNumber("--interactions", "interactions to generate", long.MaxValue, required: true);
+        var users = WholeNumber("--users", "users (default: interactions / 20)", int.MaxValue);
+        var items = WholeNumber("--items", "items (default: interactions / 100)", int.MaxValue);
+        var seed = WholeNumber("--seed", "the generator's seed (default 2020)", int.MaxValue);
+        var synth = new Command("synth", "a seeded synthetic dataset in the input layout (power-law activity and popularity, planted communities, tags, text)")
+            { synthOut, interactions, users, items, seed };
+        synth.SetAction(async (r, token) =>
+        {
+            var spec = SyntheticSpec.OfSize(r.GetValue(interactions)!.Value, (int)(r.GetValue(seed) ?? 2020));
+            if (r.GetValue(users) is { } u) spec = spec with { Users = (int)u };
+            if (r.GetValue(items) is { } i) spec = spec with { Items = (int)i };
+            var outDir = r.GetRequiredValue(synthOut);
+            var summary = await SyntheticData.WriteAsync(spec, outDir, token);
+            Log.Information("Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
+                summary.Interactions, summary.Users, summary.Items, summary.Files, Path.GetFullPath(outDir), summary.Seconds);
+            return 0;
+        });
+
+        var label = new Option<string?>("--label") { Description = "the rows' label (default: the dataset name)", HelpName = "L" };
+        var results = new Option<string>("--results") { Description = "the results folder (bench.csv and one Parquet file per run)", DefaultValueFactory = _ => Path.Combine("bench", "results"), HelpName = "DIR" };
+        var reps = WholeNumber("--scoring-reps", "with R > 0, also the scoring ratio against the bare user × item product, R repetitions", int.MaxValue);
+        var runId = new Option<string?>("--run") { Description = "only the scoring ratio, on this finished run", HelpName = "RUN_ID" };
+        var command = "batchrec " + string.Join(' ', args);
+        var bench = new Command("bench", "one run of the chain in this process, measured per stage; rows appended to DIR/bench.csv") { config, label, results, reps, runId };
+        bench.SetAction(async (r, token) =>
+        {
+            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+            var name = r.GetValue(label) ?? loaded.DatasetName;
+            var dir = Path.GetFullPath(r.GetRequiredValue(results));
+            var repetitions = (int)(r.GetValue(reps) ?? 0);
+            var rows = r.GetValue(runId) is { } id
+                ? await ScaleBench.ScoringOnlyAsync(loaded, id, name, command, dir, repetitions, Log.Logger, token)
+                : await ScaleBench.RunAsync(loaded, name, command, dir, repetitions, Log.Logger, token);
+            Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", name, rows.Count, Path.Combine(dir, "bench.csv"));
+            return 0;
+        });
+
+        var benchText = new Command("bench-text", "the items table's texts encoded with an empty cache (sentences/s), then again through it") { config, label, results };
+        benchText.SetAction(async (r, token) =>
+        {
+            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+            var name = r.GetValue(label) ?? loaded.DatasetName + "-text";
+            var dir = Path.GetFullPath(r.GetRequiredValue(results));
+            var rows = await TextBench.RunAsync(loaded, name, command, dir, Log.Logger, token);
+            Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", name, rows.Count, Path.Combine(dir, "bench.csv"));
+            return 0;
+        });
+
+        foreach (var verb in new[] { run, serve, ingest, import, compare, synth, bench, benchText })
+            root.Subcommands.Add(verb);
+        return root;
+    }
+
+    private static async Task<int> RunChainAsync(LoadedConfig config, string date, CancellationToken ct)
+    {
+        Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
+            config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
+        var outcome = await RunOnce.ExecuteAsync(config, date, ct);
+        if (outcome.Succeeded && outcome.State == RunState.Rejected)
+        {
+            Log.Warning("Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
+                outcome.RunId, config.OutputDir, outcome.Reason);
+            return 0;
         }
-        return result;
+        if (outcome.Succeeded)
+        {
+            Log.Information("Run {RunId} succeeded; outputs under {Output}", outcome.RunId, config.OutputDir);
+            return 0;
+        }
+        Log.Error("Run {RunId} failed in stage {Stage}: {Error}", outcome.RunId, outcome.FailedStage, outcome.Error);
+        if (outcome.IsInputError)
+            return UsageError; // the input or the config: the message says what to fix
+        if (outcome.ErrorDetails is not null)
+            Log.Error("Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}", outcome.FailedStage, outcome.ErrorType, outcome.ErrorDetails);
+        return 1;
     }
 
-    private static string Required(Dictionary<string, string> options, string name) =>
-        options.TryGetValue(name, out var v) ? v : throw new ArgumentException($"missing --{name}{Environment.NewLine}{Usage}");
-
-    /// <summary>--date as YYYY-MM-DD, default today (UTC).</summary>
-    private static string Date(Dictionary<string, string> options)
+    private static string ParseDate(ArgumentResult r)
     {
-        if (!options.TryGetValue("date", out var date)) return DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        return DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
-            ? date
-            : throw new ArgumentException($"--date must be a date as YYYY-MM-DD, got '{date}'");
+        var text = r.Tokens.Single().Value;
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+            return text;
+        r.AddError($"--date must be a date as YYYY-MM-DD, got '{text}'");
+        return "";
     }
 
-    /// <summary>A non-negative integer option ('_' allowed between digits: 1_000_000), at most <paramref name="max"/>; null when absent and not required.</summary>
-    private static long? Number(Dictionary<string, string> options, string name, long max, bool required = false)
+    private static string[] List(ArgumentResult r) =>
+        r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+
+    private static int[]? ParseSeeds(ArgumentResult r)
     {
-        if (!options.TryGetValue(name, out var text))
-            return required ? throw new ArgumentException($"missing --{name}{Environment.NewLine}{Usage}") : null;
-        return long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max
-            ? v
-            : throw new ArgumentException($"--{name} must be a whole number from 0 to {max}, got '{text}'");
+        var seeds = new List<int>();
+        foreach (var s in List(r))
+        {
+            if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) seeds.Add(v);
+            else r.AddError($"--seeds: '{s}' is not an integer");
+        }
+        return seeds.ToArray();
+    }
+
+    /// <summary>A non-negative integer option ('_' allowed between digits: 1_000_000), at most <paramref name="max"/>.</summary>
+    private static Option<long?> WholeNumber(string name, string description, long max, bool required = false) =>
+        new(name)
+        {
+            Description = description, Required = required, HelpName = "N",
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Single().Value;
+                if (long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max)
+                    return v;
+                r.AddError($"{name} must be a whole number from 0 to {max}, got '{text}'");
+                return null;
+            },
+        };
+
+    /// <summary>" (did you mean '--date'?)" for an unknown option or verb close to a valid one, else "".</summary>
+    private static string Suggestion(ParseResult result, ParseError error)
+    {
+        var token = result.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
+        if (token is null) return "";
+        var command = result.CommandResult.Command;
+        var candidates = token.StartsWith('-')
+            ? command.Options.Where(o => !o.Hidden).Select(o => o.Name)
+            : command.Subcommands.Select(c => c.Name);
+        var best = candidates.Select(c => (Name: c, Distance: Distance(token, c))).OrderBy(c => c.Distance).FirstOrDefault();
+        return best.Name is not null && best.Distance <= Math.Max(2, token.Length / 3) ? $" (did you mean '{best.Name}'?)" : "";
+    }
+
+    /// <summary>Levenshtein distance.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 }

@@ -51,7 +51,7 @@ public sealed class CliProcessFacts : IDisposable
         File.WriteAllText(_dir.Sub("blocker"), "a file");
         var config = Config("""{ "dataset": { "input": "input", "output": "blocker/out", "work": "work" } }""");
 
-        var (exit, output) = await BatchRecAsync(verb, "--config", config, "--date", "2026-11-28");
+        var (exit, output) = await BatchRecAsync(verb == "serve" ? [verb, "--config", config] : [verb, "--config", config, "--date", "2026-11-28"]);
 
         Assert.Equal(2, exit);
         Assert.Contains($"dataset.output: '{_dir.Sub("blocker/out")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file, not a folder", output);
@@ -118,5 +118,56 @@ public sealed class CliProcessFacts : IDisposable
         Assert.Contains(expected, output);
         InWords(output);
         Assert.False(Directory.Exists(_dir.Sub("work")), output);
+    }
+
+    [Fact]
+    public async Task Run_Exits2SuggestingTheNearestOption_AndRunsNothing_WhenAnOptionIsMistyped()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var config = Config("""{ "dataset": { "input": "input", "output": "out", "work": "work" } }""");
+
+        var (exit, output) = await BatchRecAsync("run", "--config", config, "--data", "2026-01-01"); // --date meant
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Unrecognized command or argument '--data'. (did you mean '--date'?)", output);
+        Assert.Contains("See 'batchrec run --help'.", output);
+        InWords(output);
+        Assert.False(Directory.Exists(_dir.Sub("work")), output); // refused before anything ran: no run for today
+    }
+
+    [Theory]
+    [InlineData(new[] { "compar", "--config", "x.json" }, "Unrecognized command or argument 'compar'. (did you mean 'compare'?)")]
+    [InlineData(new[] { "run" }, "Option '--config' is required.")]
+    [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "1,two" }, "--seeds: 'two' is not an integer")]
+    public async Task Exits2InWords_ForAnUnknownVerbAMissingOptionOrABadList(string[] args, string expected)
+    {
+        var (exit, output) = await BatchRecAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, output);
+        InWords(output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "run", "--help" }, new[] { "--config <FILE> (REQUIRED)", "--date <YYYY-MM-DD>" })]
+    [InlineData(new[] { "help", "compare" }, new[] { "--models <LIST>", "--seeds <LIST>", "--out <DIR>" })]
+    [InlineData(new[] { "synth", "-h" }, new[] { "--interactions <N> (REQUIRED)", "--users <N>", "--seed <N>" })]
+    [InlineData(new[] { "--help" }, new[] { "run", "serve", "ingest", "import-movielens", "compare", "synth", "bench", "bench-text" })]
+    public async Task Help_Exits0ListingTheVerbsOrTheVerbsOptions(string[] args, string[] expected)
+    {
+        var (exit, output) = await BatchRecAsync(args);
+
+        Assert.Equal(0, exit);
+        foreach (var e in expected) Assert.Contains(e, output);
+    }
+
+    [Fact]
+    public async Task NoVerb_Exits2ListingTheVerbs()
+    {
+        var (exit, output) = await BatchRecAsync();
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Commands:", output);
+        Assert.Contains("import-movielens", output);
     }
 }
