@@ -8,6 +8,7 @@
 #r "../host/BatchRec.Host/bin/Release/net10.0/linux-x64/Microsoft.IO.RecyclableMemoryStream.dll"
 #r "../host/BatchRec.Host/bin/Release/net10.0/linux-x64/Snappier.dll"
 #r "../host/BatchRec.Host/bin/Release/net10.0/linux-x64/Parquet.dll"
+
 open System
 open Parquet
 open Parquet.Schema
@@ -20,31 +21,53 @@ let itemId = DataField<int64>("item_id")
 let timestamp = DataField<int64>("timestamp")
 let weight = DataField<float32>("weight")
 let payload = DataField<string>("payload", false)
-let fields: Field[] = if payloadChars > 0 then [| userId; itemId; timestamp; weight; payload |] else [| userId; itemId; timestamp; weight |]
+
+let fields: Field[] =
+    if payloadChars > 0 then
+        [| userId; itemId; timestamp; weight; payload |]
+    else
+        [| userId; itemId; timestamp; weight |]
+
 let rnd = Random(2020)
 let hex = "0123456789abcdef"
+
 let run () =
     task {
         use stream = IO.File.Create path
         let! writer = ParquetWriter.CreateAsync(ParquetSchema(fields), stream)
         let mutable written = 0L
+
         while written < rows do
             let n = int (min (int64 perGroup) (rows - written))
             use group = writer.CreateRowGroup()
             do! group.WriteAsync<int64>(userId, ReadOnlyMemory(Array.init n (fun _ -> int64 (rnd.Next 1_000_000))))
             do! group.WriteAsync<int64>(itemId, ReadOnlyMemory(Array.init n (fun _ -> int64 (rnd.Next 100_000))))
-            do! group.WriteAsync<int64>(timestamp, ReadOnlyMemory(Array.init n (fun k -> 1_600_000_000L + written + int64 k)))
+
+            do!
+                group.WriteAsync<int64>(
+                    timestamp,
+                    ReadOnlyMemory(Array.init n (fun k -> 1_600_000_000L + written + int64 k))
+                )
+
             do! group.WriteAsync<float32>(weight, ReadOnlyMemory(Array.init n (fun _ -> float32 (1 + rnd.Next 5))))
+
             if payloadChars > 0 then
                 let buffer = Array.zeroCreate<char> payloadChars
+
                 let values =
                     Array.init n (fun _ ->
-                        for c in 0 .. payloadChars - 1 do buffer.[c] <- hex.[rnd.Next 16]
+                        for c in 0 .. payloadChars - 1 do
+                            buffer.[c] <- hex.[rnd.Next 16]
+
                         ReadOnlyMemory<char>(Array.copy buffer))
+
                 do! group.WriteAsync<ReadOnlyMemory<char>>(payload, ReadOnlyMemory values)
+
             written <- written + int64 n
+
         do! writer.DisposeAsync()
         printfn "wrote %d rows in %d row groups to %s" written ((rows + int64 perGroup - 1L) / int64 perGroup) path
     }
+
 run().GetAwaiter().GetResult()
 printfn "%s: %.2f GB" path (float (IO.FileInfo(path).Length) / 1e9)

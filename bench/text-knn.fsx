@@ -5,15 +5,28 @@
 // then: dotnet fsi bench/text-knn.fsx [n ...] (from the repository root; default 9742 50000 100000)
 #r "../tests/BatchRec.Core.Tests/bin/Release/net10.0/linux-x64/TorchSharp.dll"
 #r "../tests/BatchRec.Core.Tests/bin/Release/net10.0/linux-x64/BatchRec.Core.dll"
+
 open System
 open TorchSharp
 open BatchRec.Core.Nn
-let sizes = match fsi.CommandLineArgs |> Array.skip 1 with [||] -> [| 9742; 50000; 100000 |] | a -> Array.map int a
+
+let sizes =
+    match fsi.CommandLineArgs |> Array.skip 1 with
+    | [||] -> [| 9742; 50000; 100000 |]
+    | a -> Array.map int a
+
 let dim, k = 384, 10
+
 for n in sizes do
     let rng = Random(2020)
     let text = Array.init (n * dim) (fun _ -> float32 (rng.NextDouble() * 2.0 - 1.0))
     let has = Array.create n true
     let sw = Diagnostics.Stopwatch.StartNew()
     let src, _ = TextKnn.neighbours torch.CPU dim text has k
-    printfn "n = %d items: %d neighbour pairs in %.1f s (%d threads)" n src.Length sw.Elapsed.TotalSeconds (torch.get_num_threads ())
+
+    printfn
+        "n = %d items: %d neighbour pairs in %.1f s (%d threads)"
+        n
+        src.Length
+        sw.Elapsed.TotalSeconds
+        (torch.get_num_threads ())

@@ -6,256 +6,291 @@ open System.Text.Json
 /// Where a dataset comes from and where its outputs go. Relative paths are resolved by the shell
 /// against the folder of the config file.
 type DatasetConfig =
-    { Name: string
-      Input: string
-      Output: string
-      Work: string }
+    {
+        Name: string
+        Input: string
+        Output: string
+        Work: string
+    }
 
 type ModelConfig =
-    { /// popularity | bpr-mf | lightgcn | gat | gat-text
-      Kind: string
-      Dim: int
-      /// Propagation layers (lightgcn, gat, gat-text); bpr-mf and popularity ignore it.
-      Layers: int
-      /// Attention heads per GAT layer (their coefficients are averaged).
-      Heads: int
-      /// Attention (edge) dropout during GAT training.
-      Dropout: float
-      /// gat/gat-text: add item–attribute edges from items.tags (attribute nodes get their own embeddings).
-      Attributes: bool
-      /// User–item edge weight fed to the attention: one | weight | log1p (of the interaction's weight).
-      EdgeWeight: string
-      /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
-      FinalMlp: bool
-      /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
-      /// seed's formula reads literally (trains worse; see the ablation in bench/README.md).
-      LayerMlp: bool
-      /// gat/gat-text: learned attention; false = fixed LightGCN weights on the same graph (ablation).
-      Attention: bool
-      /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
-      IdDropout: float
-      /// gat-text: how the projected text joins the id embedding: add (e + P t) | mlp (e + P t + MLP([e ; P t])).
-      Fusion: string
-      /// gat-text: join each item with text to its k nearest items by text similarity (item–item edges); 0 = none.
-      TextNeighbours: int
-      /// Trainable models: dot (score = ⟨h_u, h_i⟩) | cosine (the final embeddings unit-normalised, so score = cos).
-      Score: string }
+    {
+        /// popularity | bpr-mf | lightgcn | gat | gat-text
+        Kind: string
+        Dim: int
+        /// Propagation layers (lightgcn, gat, gat-text); bpr-mf and popularity ignore it.
+        Layers: int
+        /// Attention heads per GAT layer (their coefficients are averaged).
+        Heads: int
+        /// Attention (edge) dropout during GAT training.
+        Dropout: float
+        /// gat/gat-text: add item–attribute edges from items.tags (attribute nodes get their own embeddings).
+        Attributes: bool
+        /// User–item edge weight fed to the attention: one | weight | log1p (of the interaction's weight).
+        EdgeWeight: string
+        /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
+        FinalMlp: bool
+        /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
+        /// seed's formula reads literally (trains worse; see the ablation in bench/README.md).
+        LayerMlp: bool
+        /// gat/gat-text: learned attention; false = fixed LightGCN weights on the same graph (ablation).
+        Attention: bool
+        /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
+        IdDropout: float
+        /// gat-text: how the projected text joins the id embedding: add (e + P t) | mlp (e + P t + MLP([e ; P t])).
+        Fusion: string
+        /// gat-text: join each item with text to its k nearest items by text similarity (item–item edges); 0 = none.
+        TextNeighbours: int
+        /// Trainable models: dot (score = ⟨h_u, h_i⟩) | cosine (the final embeddings unit-normalised, so score = cos).
+        Score: string
+    }
 
 type TrainConfig =
-    { MaxEpochs: int
-      BatchSize: int
-      LearningRate: float
-      /// Weight of RecBole's EmbLoss on the batch's layer-0 embeddings.
-      L2: float
-      /// Evaluate on validation every this many epochs.
-      EvalEvery: int
-      /// Stop after this many evaluations without improvement of the early-stopping metric.
-      Patience: int
-      Seed: int
-      /// auto | cpu | cuda
-      Device: string
-      /// Intra-op threads for TorchSharp; 0 = library default.
-      Threads: int
-      /// gat/gat-text: neighbour-sampling fan-out per propagation layer [f_1..f_L] (f_1 = the layer next to the
-      /// layer-0 features, f_L = the one next to the batch). Empty (the default) = full-graph propagation every
-      /// batch. Non-empty: mini-batch training on sampled blocks (Graph/NeighbourSampling), so training memory is
-      /// bounded by the batch (batch · Π f_l · dim) rather than the graph; must have model.layers entries, each ≥ 1.
-      Fanout: int list
-      /// bpr (one uniform negative per pair) | softmax (sampled softmax over train.negatives shared negatives).
-      Loss: string
-      /// softmax: uniform negatives drawn per batch, shared by its pairs.
-      Negatives: int
-      /// Temperature τ dividing the scores of the softmax loss, and of BPR with model.score cosine.
-      Temperature: float }
+    {
+        MaxEpochs: int
+        BatchSize: int
+        LearningRate: float
+        /// Weight of RecBole's EmbLoss on the batch's layer-0 embeddings.
+        L2: float
+        /// Evaluate on validation every this many epochs.
+        EvalEvery: int
+        /// Stop after this many evaluations without improvement of the early-stopping metric.
+        Patience: int
+        Seed: int
+        /// auto | cpu | cuda
+        Device: string
+        /// Intra-op threads for TorchSharp; 0 = library default.
+        Threads: int
+        /// gat/gat-text: neighbour-sampling fan-out per propagation layer [f_1..f_L] (f_1 = the layer next to the
+        /// layer-0 features, f_L = the one next to the batch). Empty (the default) = full-graph propagation every
+        /// batch. Non-empty: mini-batch training on sampled blocks (Graph/NeighbourSampling), so training memory is
+        /// bounded by the batch (batch · Π f_l · dim) rather than the graph; must have model.layers entries, each ≥ 1.
+        Fanout: int list
+        /// bpr (one uniform negative per pair) | softmax (sampled softmax over train.negatives shared negatives).
+        Loss: string
+        /// softmax: uniform negatives drawn per batch, shared by its pairs.
+        Negatives: int
+        /// Temperature τ dividing the scores of the softmax loss, and of BPR with model.score cosine.
+        Temperature: float
+    }
 
 /// EASE (model.kind ease): the closed-form item–item model.
 type EaseConfig =
-    { /// L2 weights λ tried: each is fitted on the train split and scored on validation; the best is kept.
-      Lambdas: float list
-      /// Refuse to fit when the fit's two items × items float32 matrices would need more than this many GiB.
-      MaxGiB: float
-      /// Side information, weights w tried for the item attributes (items.tags) as rows appended to X
-      /// (G += w FᵀF); [0] = none. Searched on validation after λ (Trainer.easeWeights).
-      TagWeights: float list
-      /// Side information, weights w tried for the item text vectors (G += w T Tᵀ); [0] = none. Searched after the
-      /// tag weight.
-      TextWeights: float list
-      /// none | content: the columns of items without training interactions (new items) from a content map fitted
-      /// on the other items (Nn/Ease.contentMap), so EASE can recommend them; its ridge is chosen on pseudo-new items.
-      ColdItems: string
-      /// content: ridge weights μ tried for the content map.
-      ContentRidges: float list
-      /// content: factors s tried on the new items' columns (s · A f_j), chosen on validation with new and warm items in one
-      /// ranking (the map's scale is not B's; the order of new items among themselves does not change); first of equals wins.
-      ColdScales: float list }
+    {
+        /// L2 weights λ tried: each is fitted on the train split and scored on validation; the best is kept.
+        Lambdas: float list
+        /// Refuse to fit when the fit's two items × items float32 matrices would need more than this many GiB.
+        MaxGiB: float
+        /// Side information, weights w tried for the item attributes (items.tags) as rows appended to X
+        /// (G += w FᵀF); [0] = none. Searched on validation after λ (Trainer.easeWeights).
+        TagWeights: float list
+        /// Side information, weights w tried for the item text vectors (G += w T Tᵀ); [0] = none. Searched after the
+        /// tag weight.
+        TextWeights: float list
+        /// none | content: the columns of items without training interactions (new items) from a content map fitted
+        /// on the other items (Nn/Ease.contentMap), so EASE can recommend them; its ridge is chosen on pseudo-new items.
+        ColdItems: string
+        /// content: ridge weights μ tried for the content map.
+        ContentRidges: float list
+        /// content: factors s tried on the new items' columns (s · A f_j), chosen on validation with new and warm items in one
+        /// ranking (the map's scale is not B's; the order of new items among themselves does not change); first of equals wins.
+        ColdScales: float list
+    }
 
 /// An item–item component joined to a trained factor model (its score = c · ⟨h_u, h_i⟩ + EASE's X·B).
 type BlendConfig =
-    { /// none | ease
-      ItemItem: string
-      /// The factor model's weights w tried relative to the two parts' score scales (c = w · σ_B / σ_h); the best
-      /// on validation is kept.
-      Weights: float list }
+    {
+        /// none | ease
+        ItemItem: string
+        /// The factor model's weights w tried relative to the two parts' score scales (c = w · σ_B / σ_h); the best
+        /// on validation is kept.
+        Weights: float list
+    }
 
 /// model.kind auto: the candidates trained on one snapshot and split; the best on validation is published.
 type AutoConfig =
-    { /// Model names trained (a kind or a variant KIND:LABEL, each with its compare.NAME overrides), simplest first.
-      Candidates: string list
-      /// The one-standard-error rule: an earlier candidate is kept when its validation score is within this many
-      /// standard errors of the best one's (the paired per-user difference); 0 = the best, the earlier of equals.
-      StandardErrors: float }
+    {
+        /// Model names trained (a kind or a variant KIND:LABEL, each with its compare.NAME overrides), simplest first.
+        Candidates: string list
+        /// The one-standard-error rule: an earlier candidate is kept when its validation score is within this many
+        /// standard errors of the best one's (the paired per-user difference); 0 = the best, the earlier of equals.
+        StandardErrors: float
+    }
 
 type SplitConfig = { Valid: float; Test: float }
 
 type EvalConfig =
-    { /// standard (the split's valid/test) | cold-items (also hold out a seeded fraction of items entirely)
-      Mode: string
-      /// cold-items: fraction of items held out with all their interactions.
-      ColdFraction: float
-      /// cold-items: cut-offs of the cold ranking metrics.
-      ColdKs: int list
-      Ks: int list
-      /// mrr | ndcg | recall | hit | precision, at StopK.
-      StopMetric: string
-      StopK: int
-      /// Users per chunk of the full-ranking score matrix.
-      UserChunk: int
-      /// Evaluate (validation during training, valid and test in the evaluate stage) on a fixed-seed uniform sample
-      /// of at most this many users of each split; 0 = every user. For large datasets, where full ranking of every
-      /// user costs as much as scoring them all.
-      MaxUsers: int }
+    {
+        /// standard (the split's valid/test) | cold-items (also hold out a seeded fraction of items entirely)
+        Mode: string
+        /// cold-items: fraction of items held out with all their interactions.
+        ColdFraction: float
+        /// cold-items: cut-offs of the cold ranking metrics.
+        ColdKs: int list
+        Ks: int list
+        /// mrr | ndcg | recall | hit | precision, at StopK.
+        StopMetric: string
+        StopK: int
+        /// Users per chunk of the full-ranking score matrix.
+        UserChunk: int
+        /// Evaluate (validation during training, valid and test in the evaluate stage) on a fixed-seed uniform sample
+        /// of at most this many users of each split; 0 = every user. For large datasets, where full ranking of every
+        /// user costs as much as scoring them all.
+        MaxUsers: int
+    }
 
 type ScoreConfig =
-    { K: int
-      UserChunk: int
-      /// Memory budget of one users × items score block, in MiB, for scoring and evaluation: a block holds at most
-      /// min(userChunk, blockMiB / (4 bytes × items)) users (at least one), so wide catalogues get shorter blocks.
-      BlockMiB: int
-      /// Threads of the CPU scoring kernels (the fused top-K and the reasons) in each scoring shard; 0 = one per core.
-      Threads: int }
+    {
+        K: int
+        UserChunk: int
+        /// Memory budget of one users × items score block, in MiB, for scoring and evaluation: a block holds at most
+        /// min(userChunk, blockMiB / (4 bytes × items)) users (at least one), so wide catalogues get shorter blocks.
+        BlockMiB: int
+        /// Threads of the CPU scoring kernels (the fused top-K and the reasons) in each scoring shard; 0 = one per core.
+        Threads: int
+    }
 
 type TextConfig =
-    { /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
-      Encoder: string
-      /// Folder of the text-vector cache (Parquet keyed by hash of encoder name and text); "" = <work>/text-cache.
-      Cache: string
-      /// Sentences per encoder call.
-      BatchSize: int
-      /// Encode users.text into user features when a users table is given.
-      UserText: bool
-      /// items.text joins an item's encoded text (title, tags, text); false = catalogue attributes only (title and
-      /// tags), e.g. when items.text holds what users wrote (the sample's user-applied tags).
-      ItemText: bool }
+    {
+        /// The sentence encoder (the only one shipped): all-MiniLM-L6-v2.
+        Encoder: string
+        /// Folder of the text-vector cache (Parquet keyed by hash of encoder name and text); "" = <work>/text-cache.
+        Cache: string
+        /// Sentences per encoder call.
+        BatchSize: int
+        /// Encode users.text into user features when a users table is given.
+        UserText: bool
+        /// items.text joins an item's encoded text (title, tags, text); false = catalogue attributes only (title and
+        /// tags), e.g. when items.text holds what users wrote (the sample's user-applied tags).
+        ItemText: bool
+    }
 
 type ScheduleConfig = { Cron: string; TimeZone: string }
 
 type StorageConfig =
-    { /// memory (embedded default) | postgresql
-      Kind: string
-      /// Name of the environment variable holding the PostgreSQL connection string.
-      ConnectionStringEnv: string
-      /// A file (outside the repository) holding the connection string, read when the variable is unset; "" = none.
-      ConnectionStringFile: string
-      Schema: string
-      /// Seconds after which a job fetched by a worker that stopped refreshing it (a dead process) is given to
-      /// another worker. The timeout slides: a live worker keeps refreshing it, so long stages are not re-queued.
-      InvisibilityTimeoutSeconds: int
-      /// How often idle workers poll the queues, in milliseconds.
-      QueuePollMs: int }
+    {
+        /// memory (embedded default) | postgresql
+        Kind: string
+        /// Name of the environment variable holding the PostgreSQL connection string.
+        ConnectionStringEnv: string
+        /// A file (outside the repository) holding the connection string, read when the variable is unset; "" = none.
+        ConnectionStringFile: string
+        Schema: string
+        /// Seconds after which a job fetched by a worker that stopped refreshing it (a dead process) is given to
+        /// another worker. The timeout slides: a live worker keeps refreshing it, so long stages are not re-queued.
+        InvisibilityTimeoutSeconds: int
+        /// How often idle workers poll the queues, in milliseconds.
+        QueuePollMs: int
+    }
 
 /// Retry policy and queue of one stage; `Retries = None` takes `jobs.retries`.
 type StagePolicy =
-    { Retries: int option
-      BackoffSeconds: int
-      Queue: string }
+    {
+        Retries: int option
+        BackoffSeconds: int
+        Queue: string
+    }
 
 type JobsConfig =
-    { Workers: int
-      /// Automatic retries per stage (the default of every stage's policy).
-      Retries: int
-      /// Queues this host's workers listen to, in priority order (e.g. ["gpu"; "default"] on a GPU host).
-      Queues: string list
-      /// Per-stage policy, keyed by stage name (ingest, train, evaluate, score, publish).
-      Stages: Map<string, StagePolicy>
-      /// Scoring is split into this many user shards, each a job any worker may take.
-      ScoreShards: int
-      /// Runs of one dataset a backfill keeps in flight at once.
-      BackfillConcurrency: int
-      /// TEST HOOK: each scoring shard waits this many milliseconds before writing (0 in production). It makes
-      /// "a process dies in the middle of a shard" reproducible in tests.
-      TestShardDelayMs: int }
+    {
+        Workers: int
+        /// Automatic retries per stage (the default of every stage's policy).
+        Retries: int
+        /// Queues this host's workers listen to, in priority order (e.g. ["gpu"; "default"] on a GPU host).
+        Queues: string list
+        /// Per-stage policy, keyed by stage name (ingest, train, evaluate, score, publish).
+        Stages: Map<string, StagePolicy>
+        /// Scoring is split into this many user shards, each a job any worker may take.
+        ScoreShards: int
+        /// Runs of one dataset a backfill keeps in flight at once.
+        BackfillConcurrency: int
+        /// TEST HOOK: each scoring shard waits this many milliseconds before writing (0 in production). It makes
+        /// "a process dies in the middle of a shard" reproducible in tests.
+        TestShardDelayMs: int
+    }
 
 type DashboardConfig =
-    { /// Read-only dashboard: no reruns, deletes or requeues from the UI.
-      ReadOnly: bool
-      /// Basic-auth user required when the dashboard listens on a non-loopback address; "" = none.
-      Username: string
-      /// Environment variable holding that user's password (never the password itself).
-      PasswordEnv: string }
+    {
+        /// Read-only dashboard: no reruns, deletes or requeues from the UI.
+        ReadOnly: bool
+        /// Basic-auth user required when the dashboard listens on a non-loopback address; "" = none.
+        Username: string
+        /// Environment variable holding that user's password (never the password itself).
+        PasswordEnv: string
+    }
 
 type PublishConfig =
-    { /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
-      ChampionCheck: bool
-      /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
-      Tolerance: float
-      /// Publish gate: reject the run when the users it would recommend to are fewer than this fraction of the last
-      /// published run's (a collapsed input); 0 = off.
-      MinUsersFraction: float
-      /// Publish gate: reject the run when its recommendation rows are fewer than this fraction of the last published
-      /// run's; 0 = off.
-      MinRowsFraction: float }
+    {
+        /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
+        ChampionCheck: bool
+        /// Publish only if the new NDCG@10 is at least the champion's minus this (absolute).
+        Tolerance: float
+        /// Publish gate: reject the run when the users it would recommend to are fewer than this fraction of the last
+        /// published run's (a collapsed input); 0 = off.
+        MinUsersFraction: float
+        /// Publish gate: reject the run when its recommendation rows are fewer than this fraction of the last published
+        /// run's; 0 = off.
+        MinRowsFraction: float
+    }
 
 /// How the ingest stage validates, quarantines and windows the interaction log.
 type IngestConfig =
-    { /// Fail the run before training when a partition's quarantined rows exceed this fraction of its rows read.
-      MaxBadFraction: float
-      /// keep | quarantine: interactions whose item is not in the items table (when one is given).
-      UnknownItems: string
-      /// Sane range of event times, epoch seconds, inclusive; rows outside are quarantined.
-      MinTimestamp: int64
-      MaxTimestamp: int64
-      /// seconds | milliseconds: the unit of integer timestamp columns (Parquet timestamps carry their own).
-      TimestampUnit: string
-      /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
-      MaxIdLength: int
-      /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
-      WindowDays: int
-      /// Row groups decoded ahead on another thread while the current one is validated and interned (uses a second
-      /// core; memory grows by this many row groups); 0 = decode and validate in turn.
-      ReadAhead: int
-      /// keep | quarantine: interactions whose weight is negative (reason weight_negative); counted either way.
-      NegativeWeights: string
-      /// keep | quarantine: interactions whose weight is zero (reason weight_zero); counted either way.
-      ZeroWeights: string
-      /// first | fail: items-table rows repeating an earlier row's item_id (files in path order, rows in file order):
-      /// keep the first row and ignore the others, or fail the run naming both rows; counted either way.
-      DuplicateItems: string }
+    {
+        /// Fail the run before training when a partition's quarantined rows exceed this fraction of its rows read.
+        MaxBadFraction: float
+        /// keep | quarantine: interactions whose item is not in the items table (when one is given).
+        UnknownItems: string
+        /// Sane range of event times, epoch seconds, inclusive; rows outside are quarantined.
+        MinTimestamp: int64
+        MaxTimestamp: int64
+        /// seconds | milliseconds: the unit of integer timestamp columns (Parquet timestamps carry their own).
+        TimestampUnit: string
+        /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
+        MaxIdLength: int
+        /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
+        WindowDays: int
+        /// Row groups decoded ahead on another thread while the current one is validated and interned (uses a second
+        /// core; memory grows by this many row groups); 0 = decode and validate in turn.
+        ReadAhead: int
+        /// keep | quarantine: interactions whose weight is negative (reason weight_negative); counted either way.
+        NegativeWeights: string
+        /// keep | quarantine: interactions whose weight is zero (reason weight_zero); counted either way.
+        ZeroWeights: string
+        /// first | fail: items-table rows repeating an earlier row's item_id (files in path order, rows in file order):
+        /// keep the first row and ignore the others, or fail the run naming both rows; counted either way.
+        DuplicateItems: string
+    }
 
 type Config =
-    { Dataset: DatasetConfig
-      Model: ModelConfig
-      Train: TrainConfig
-      Ease: EaseConfig
-      Blend: BlendConfig
-      Auto: AutoConfig
-      Split: SplitConfig
-      Eval: EvalConfig
-      Score: ScoreConfig
-      Text: TextConfig
-      Schedule: ScheduleConfig
-      Storage: StorageConfig
-      Jobs: JobsConfig
-      Dashboard: DashboardConfig
-      Publish: PublishConfig
-      Ingest: IngestConfig
-      /// `batchrec compare` only: per-model overrides of this config (raw JSON objects keyed by model kind), e.g.
-      /// a model's own learning rate. The run chain ignores them.
-      Compare: Map<string, string> }
+    {
+        Dataset: DatasetConfig
+        Model: ModelConfig
+        Train: TrainConfig
+        Ease: EaseConfig
+        Blend: BlendConfig
+        Auto: AutoConfig
+        Split: SplitConfig
+        Eval: EvalConfig
+        Score: ScoreConfig
+        Text: TextConfig
+        Schedule: ScheduleConfig
+        Storage: StorageConfig
+        Jobs: JobsConfig
+        Dashboard: DashboardConfig
+        Publish: PublishConfig
+        Ingest: IngestConfig
+        /// `batchrec compare` only: per-model overrides of this config (raw JSON objects keyed by model kind), e.g.
+        /// a model's own learning rate. The run chain ignores them.
+        Compare: Map<string, string>
+    }
 
 /// One problem in a config: the dotted key and what is wrong, quoting the bad value.
 type ConfigError =
-    { Key: string
-      Message: string }
+    {
+        Key: string
+        Message: string
+    }
+
     override this.ToString() = sprintf "%s: %s" this.Key this.Message
 
 [<RequireQualifiedAccess>]
@@ -268,48 +303,175 @@ module Config =
     /// Defaults: LightGCN 64×3 with RecBole's protocol (80/10/10, MRR@10 early stopping every 10 epochs,
     /// patience 10 evaluations), top-20 output, nightly at 02:00 UTC, in-memory job storage.
     let Default =
-        { Dataset = { Name = "sample"; Input = "data/sample"; Output = "out"; Work = "work" }
-          Model =
-            { Kind = "lightgcn"; Dim = 64; Layers = 3; Heads = 2; Dropout = 0.0; Attributes = true; EdgeWeight = "one"
-              FinalMlp = false; LayerMlp = false; Attention = false; IdDropout = 0.0; Fusion = "add"; TextNeighbours = 10; Score = "dot" }
-          Train =
-            { MaxEpochs = 1000; BatchSize = 4096; LearningRate = 0.002; L2 = 1e-4
-              EvalEvery = 10; Patience = 10; Seed = 2020; Device = "auto"; Threads = 0; Fanout = []
-              Loss = "bpr"; Negatives = 256; Temperature = 0.1 }
-          Ease = { Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]; MaxGiB = 4.0; TagWeights = [ 0.0 ]; TextWeights = [ 0.0 ]
-                   ColdItems = "none"; ContentRidges = [ 1.0; 10.0; 100.0 ]; ColdScales = [ 1.0; 0.1; 0.01; 0.001 ] }
-          Blend = { ItemItem = "none"; Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ] }
-          Auto = { Candidates = [ "ease"; "gat-text" ]; StandardErrors = 1.0 }
-          Split = { Valid = 0.1; Test = 0.1 }
-          Eval = { Mode = "standard"; ColdFraction = 0.1; ColdKs = [ 20 ]; Ks = [ 10; 20 ]; StopMetric = "mrr"; StopK = 10; UserChunk = 2048; MaxUsers = 0 }
-          Score = { K = 20; UserChunk = 2048; BlockMiB = 256; Threads = 0 }
-          Text = { Encoder = "all-MiniLM-L6-v2"; Cache = ""; BatchSize = 64; UserText = true; ItemText = true }
-          Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
-          Storage =
-            { Kind = "memory"; ConnectionStringEnv = "BATCHREC_PG"; ConnectionStringFile = ""; Schema = "batchrec"
-              InvisibilityTimeoutSeconds = 300; QueuePollMs = 1000 }
-          Jobs =
-            { Workers = 2; Retries = 0; Queues = [ "default" ]
-              Stages =
-                Map [ for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] -> s, { Retries = None; BackoffSeconds = 30; Queue = "default" } ]
-              ScoreShards = 4; BackfillConcurrency = 2; TestShardDelayMs = 0 }
-          Dashboard = { ReadOnly = false; Username = ""; PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD" }
-          Publish = { ChampionCheck = true; Tolerance = 0.01; MinUsersFraction = 0.5; MinRowsFraction = 0.5 }
-          Ingest =
-            { MaxBadFraction = 0.05; UnknownItems = "keep"; MinTimestamp = 0L; MaxTimestamp = 4102444800L // 2100-01-01
-              TimestampUnit = "seconds"; MaxIdLength = 1024; WindowDays = 0; ReadAhead = 2
-              NegativeWeights = "quarantine"; ZeroWeights = "keep"; DuplicateItems = "first" }
-          Compare = Map.empty }
+        {
+            Dataset =
+                {
+                    Name = "sample"
+                    Input = "data/sample"
+                    Output = "out"
+                    Work = "work"
+                }
+            Model =
+                {
+                    Kind = "lightgcn"
+                    Dim = 64
+                    Layers = 3
+                    Heads = 2
+                    Dropout = 0.0
+                    Attributes = true
+                    EdgeWeight = "one"
+                    FinalMlp = false
+                    LayerMlp = false
+                    Attention = false
+                    IdDropout = 0.0
+                    Fusion = "add"
+                    TextNeighbours = 10
+                    Score = "dot"
+                }
+            Train =
+                {
+                    MaxEpochs = 1000
+                    BatchSize = 4096
+                    LearningRate = 0.002
+                    L2 = 1e-4
+                    EvalEvery = 10
+                    Patience = 10
+                    Seed = 2020
+                    Device = "auto"
+                    Threads = 0
+                    Fanout = []
+                    Loss = "bpr"
+                    Negatives = 256
+                    Temperature = 0.1
+                }
+            Ease =
+                {
+                    Lambdas = [ 50.0; 100.0; 200.0; 300.0; 500.0; 1000.0; 2000.0 ]
+                    MaxGiB = 4.0
+                    TagWeights = [ 0.0 ]
+                    TextWeights = [ 0.0 ]
+                    ColdItems = "none"
+                    ContentRidges = [ 1.0; 10.0; 100.0 ]
+                    ColdScales = [ 1.0; 0.1; 0.01; 0.001 ]
+                }
+            Blend =
+                {
+                    ItemItem = "none"
+                    Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ]
+                }
+            Auto =
+                {
+                    Candidates = [ "ease"; "gat-text" ]
+                    StandardErrors = 1.0
+                }
+            Split = { Valid = 0.1; Test = 0.1 }
+            Eval =
+                {
+                    Mode = "standard"
+                    ColdFraction = 0.1
+                    ColdKs = [ 20 ]
+                    Ks = [ 10; 20 ]
+                    StopMetric = "mrr"
+                    StopK = 10
+                    UserChunk = 2048
+                    MaxUsers = 0
+                }
+            Score =
+                {
+                    K = 20
+                    UserChunk = 2048
+                    BlockMiB = 256
+                    Threads = 0
+                }
+            Text =
+                {
+                    Encoder = "all-MiniLM-L6-v2"
+                    Cache = ""
+                    BatchSize = 64
+                    UserText = true
+                    ItemText = true
+                }
+            Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
+            Storage =
+                {
+                    Kind = "memory"
+                    ConnectionStringEnv = "BATCHREC_PG"
+                    ConnectionStringFile = ""
+                    Schema = "batchrec"
+                    InvisibilityTimeoutSeconds = 300
+                    QueuePollMs = 1000
+                }
+            Jobs =
+                {
+                    Workers = 2
+                    Retries = 0
+                    Queues = [ "default" ]
+                    Stages =
+                        Map
+                            [
+                                for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] ->
+                                    s,
+                                    {
+                                        Retries = None
+                                        BackoffSeconds = 30
+                                        Queue = "default"
+                                    }
+                            ]
+                    ScoreShards = 4
+                    BackfillConcurrency = 2
+                    TestShardDelayMs = 0
+                }
+            Dashboard =
+                {
+                    ReadOnly = false
+                    Username = ""
+                    PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD"
+                }
+            Publish =
+                {
+                    ChampionCheck = true
+                    Tolerance = 0.01
+                    MinUsersFraction = 0.5
+                    MinRowsFraction = 0.5
+                }
+            Ingest =
+                {
+                    MaxBadFraction = 0.05
+                    UnknownItems = "keep"
+                    MinTimestamp = 0L
+                    MaxTimestamp = 4102444800L // 2100-01-01
+                    TimestampUnit = "seconds"
+                    MaxIdLength = 1024
+                    WindowDays = 0
+                    ReadAhead = 2
+                    NegativeWeights = "quarantine"
+                    ZeroWeights = "keep"
+                    DuplicateItems = "first"
+                }
+            Compare = Map.empty
+        }
 
     /// The stage names that `jobs.stages` accepts, in chain order.
     let stageNames = [ "ingest"; "train"; "evaluate"; "score"; "publish" ]
 
     /// The effective policy of a stage: its own retries, else `jobs.retries`.
     let stagePolicy (c: Config) (stage: string) : int * int * string =
-        let p = c.Jobs.Stages |> Map.tryFind stage |> Option.defaultValue { Retries = None; BackoffSeconds = 30; Queue = "default" }
+        let p =
+            c.Jobs.Stages
+            |> Map.tryFind stage
+            |> Option.defaultValue
+                {
+                    Retries = None
+                    BackoffSeconds = 30
+                    Queue = "default"
+                }
+
         (defaultArg p.Retries c.Jobs.Retries, p.BackoffSeconds, p.Queue)
 
-    let private isQueueName (q: string) = q <> "" && q |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
+    let private isQueueName (q: string) =
+        q <> ""
+        && q
+           |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
     /// The model kinds that train one model (every kind but auto).
     let modelKinds = [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
@@ -321,142 +483,398 @@ module Config =
 
     /// The largest catalogue an EASE fit takes within `maxGiB` (Ease.fitBytes: 8 · items² bytes), at most easeItemLimit.
     /// evaluates to: Config.easeMaxItems 4.0 = 23170; Config.easeMaxItems 1.0 = 11585; Config.easeMaxItems 16.0 = 23170
-    let easeMaxItems (maxGiB: float) = min easeItemLimit (int (floor (sqrt (maxGiB * 1073741824.0 / 8.0))))
+    let easeMaxItems (maxGiB: float) =
+        min easeItemLimit (int (floor (sqrt (maxGiB * 1073741824.0 / 8.0))))
 
     /// The model kind a model name stands for: a kind itself, or the KIND of a variant named KIND:LABEL.
     /// evaluates to: Config.kindOf "gat-text:no-text" = "gat-text"
-    let kindOf (name: string) = match name.IndexOf ':' with -1 -> name | i -> name.Substring(0, i)
+    let kindOf (name: string) =
+        match name.IndexOf ':' with
+        | -1 -> name
+        | i -> name.Substring(0, i)
 
     /// A model name `compare.NAME` and `--models` accept: a model kind, or KIND:LABEL (a variant of that kind with its
     /// own compare.KIND:LABEL overrides), LABEL of a-z, 0-9 and '-'.
     let isModelName (name: string) =
         let kind = kindOf name
+
         List.contains kind modelKinds
-        && (kind = name || (let label = name.Substring(kind.Length + 1) in label <> "" && label |> Seq.forall (fun ch -> (ch >= 'a' && ch <= 'z') || Char.IsAsciiDigit ch || ch = '-')))
+        && (kind = name
+            || (let label = name.Substring(kind.Length + 1) in
+
+                label <> ""
+                && label
+                   |> Seq.forall (fun ch -> (ch >= 'a' && ch <= 'z') || Char.IsAsciiDigit ch || ch = '-')))
 
     /// Whether the configured model fits an EASE part (model.kind ease, or blend.itemItem ease).
-    let usesEase (c: Config) = c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
+    let usesEase (c: Config) =
+        c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
+
     /// Whether the configured model uses text features (the shell encodes text only then): gat-text (and the EASE part
     /// it blends with), and model.kind ease with a text weight > 0 in ease.textWeights or its content map. The other
     /// kinds are the models without text (gat is gat-text's ablation without it): the EASE part they blend with reads
     /// the item attributes only, in its side information and in its content map alike.
     let usesText (c: Config) =
-        c.Model.Kind = "gat-text" || (c.Model.Kind = "ease" && (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0) || c.Ease.ColdItems = "content"))
+        c.Model.Kind = "gat-text"
+        || (c.Model.Kind = "ease"
+            && (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0)
+                || c.Ease.ColdItems = "content"))
+
     /// Model kinds whose graph has attribute nodes.
-    let usesAttributes (m: ModelConfig) = (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
+    let usesAttributes (m: ModelConfig) =
+        (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
+
     let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
 
     /// Checks ranges and enumerations; every problem is reported, not just the first.
     let validate (c: Config) : Result<Config, ConfigError list> =
         let errs = Collections.Generic.List<ConfigError>()
-        let check ok key msg = if not ok then errs.Add { Key = key; Message = msg }
-        check (c.Dataset.Name <> "" && c.Dataset.Name |> Seq.forall (fun ch -> Char.IsLetterOrDigit ch || ch = '-' || ch = '_'))
-            "dataset.name" (sprintf "must be non-empty letters, digits, '-' or '_', got '%s'" c.Dataset.Name)
+
+        let check ok key msg =
+            if not ok then
+                errs.Add { Key = key; Message = msg }
+
+        check
+            (c.Dataset.Name <> ""
+             && c.Dataset.Name
+                |> Seq.forall (fun ch -> Char.IsLetterOrDigit ch || ch = '-' || ch = '_'))
+            "dataset.name"
+            (sprintf "must be non-empty letters, digits, '-' or '_', got '%s'" c.Dataset.Name)
+
         check (c.Dataset.Input <> "") "dataset.input" "must not be empty"
         check (c.Dataset.Output <> "") "dataset.output" "must not be empty"
         check (c.Dataset.Work <> "") "dataset.work" "must not be empty"
-        check (knownModels.Contains c.Model.Kind) "model.kind" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownModels)) c.Model.Kind)
+
+        check
+            (knownModels.Contains c.Model.Kind)
+            "model.kind"
+            (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownModels)) c.Model.Kind)
+
         check (c.Model.Dim > 0) "model.dim" (sprintf "must be > 0, got %d" c.Model.Dim)
         check (c.Model.Layers >= 0) "model.layers" (sprintf "must be >= 0, got %d" c.Model.Layers)
         check (c.Model.Heads > 0) "model.heads" (sprintf "must be > 0, got %d" c.Model.Heads)
-        check (c.Model.Dropout >= 0.0 && c.Model.Dropout < 1.0) "model.dropout" (sprintf "must be in [0, 1), got %g" c.Model.Dropout)
-        check (c.Model.IdDropout >= 0.0 && c.Model.IdDropout < 1.0) "model.idDropout" (sprintf "must be in [0, 1), got %g" c.Model.IdDropout)
-        check (c.Model.TextNeighbours >= 0) "model.textNeighbours" (sprintf "must be >= 0, got %d" c.Model.TextNeighbours)
-        check (List.contains c.Model.Fusion [ "add"; "mlp" ]) "model.fusion" (sprintf "must be add or mlp, got '%s'" c.Model.Fusion)
-        check (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ]) "model.edgeWeight" (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
-        check (c.Text.Encoder = "all-MiniLM-L6-v2") "text.encoder" (sprintf "must be all-MiniLM-L6-v2 (the encoder shipped), got '%s'" c.Text.Encoder)
+
+        check
+            (c.Model.Dropout >= 0.0 && c.Model.Dropout < 1.0)
+            "model.dropout"
+            (sprintf "must be in [0, 1), got %g" c.Model.Dropout)
+
+        check
+            (c.Model.IdDropout >= 0.0 && c.Model.IdDropout < 1.0)
+            "model.idDropout"
+            (sprintf "must be in [0, 1), got %g" c.Model.IdDropout)
+
+        check
+            (c.Model.TextNeighbours >= 0)
+            "model.textNeighbours"
+            (sprintf "must be >= 0, got %d" c.Model.TextNeighbours)
+
+        check
+            (List.contains c.Model.Fusion [ "add"; "mlp" ])
+            "model.fusion"
+            (sprintf "must be add or mlp, got '%s'" c.Model.Fusion)
+
+        check
+            (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ])
+            "model.edgeWeight"
+            (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
+
+        check
+            (c.Text.Encoder = "all-MiniLM-L6-v2")
+            "text.encoder"
+            (sprintf "must be all-MiniLM-L6-v2 (the encoder shipped), got '%s'" c.Text.Encoder)
+
         check (c.Text.BatchSize > 0) "text.batchSize" (sprintf "must be > 0, got %d" c.Text.BatchSize)
-        check (List.contains c.Eval.Mode [ "standard"; "cold-items" ]) "eval.mode" (sprintf "must be standard or cold-items, got '%s'" c.Eval.Mode)
-        check (c.Eval.ColdFraction > 0.0 && c.Eval.ColdFraction < 1.0) "eval.coldFraction" (sprintf "must be in (0, 1), got %g" c.Eval.ColdFraction)
-        check (not c.Eval.ColdKs.IsEmpty && c.Eval.ColdKs |> List.forall (fun k -> k > 0)) "eval.coldKs" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.ColdKs)
+
+        check
+            (List.contains c.Eval.Mode [ "standard"; "cold-items" ])
+            "eval.mode"
+            (sprintf "must be standard or cold-items, got '%s'" c.Eval.Mode)
+
+        check
+            (c.Eval.ColdFraction > 0.0 && c.Eval.ColdFraction < 1.0)
+            "eval.coldFraction"
+            (sprintf "must be in (0, 1), got %g" c.Eval.ColdFraction)
+
+        check
+            (not c.Eval.ColdKs.IsEmpty && c.Eval.ColdKs |> List.forall (fun k -> k > 0))
+            "eval.coldKs"
+            (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.ColdKs)
+
         check (c.Train.MaxEpochs > 0) "train.maxEpochs" (sprintf "must be > 0, got %d" c.Train.MaxEpochs)
         check (c.Train.BatchSize > 0) "train.batchSize" (sprintf "must be > 0, got %d" c.Train.BatchSize)
         check (c.Train.LearningRate > 0.0) "train.learningRate" (sprintf "must be > 0, got %g" c.Train.LearningRate)
         check (c.Train.L2 >= 0.0) "train.l2" (sprintf "must be >= 0, got %g" c.Train.L2)
         check (c.Train.EvalEvery > 0) "train.evalEvery" (sprintf "must be > 0, got %d" c.Train.EvalEvery)
         check (c.Train.Patience > 0) "train.patience" (sprintf "must be > 0, got %d" c.Train.Patience)
-        check (List.contains c.Train.Device [ "auto"; "cpu"; "cuda" ]) "train.device" (sprintf "must be auto, cpu or cuda, got '%s'" c.Train.Device)
+
+        check
+            (List.contains c.Train.Device [ "auto"; "cpu"; "cuda" ])
+            "train.device"
+            (sprintf "must be auto, cpu or cuda, got '%s'" c.Train.Device)
+
         check (c.Train.Threads >= 0) "train.threads" (sprintf "must be >= 0, got %d" c.Train.Threads)
-        check (List.contains c.Train.Loss [ "bpr"; "softmax" ]) "train.loss" (sprintf "must be bpr or softmax, got '%s'" c.Train.Loss)
+
+        check
+            (List.contains c.Train.Loss [ "bpr"; "softmax" ])
+            "train.loss"
+            (sprintf "must be bpr or softmax, got '%s'" c.Train.Loss)
+
         check (c.Train.Negatives > 0) "train.negatives" (sprintf "must be > 0, got %d" c.Train.Negatives)
         check (c.Train.Temperature > 0.0) "train.temperature" (sprintf "must be > 0, got %g" c.Train.Temperature)
-        check (List.contains c.Model.Score [ "dot"; "cosine" ]) "model.score" (sprintf "must be dot or cosine, got '%s'" c.Model.Score)
-        check (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0)) "ease.lambdas" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.Lambdas)
+
+        check
+            (List.contains c.Model.Score [ "dot"; "cosine" ])
+            "model.score"
+            (sprintf "must be dot or cosine, got '%s'" c.Model.Score)
+
+        check
+            (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0))
+            "ease.lambdas"
+            (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.Lambdas)
+
         check (c.Ease.MaxGiB > 0.0) "ease.maxGiB" (sprintf "must be > 0, got %g" c.Ease.MaxGiB)
-        check (not c.Ease.TagWeights.IsEmpty && c.Ease.TagWeights |> List.forall (fun w -> w >= 0.0)) "ease.tagWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
-        check (List.contains c.Ease.ColdItems [ "none"; "content" ]) "ease.coldItems" (sprintf "must be none or content, got '%s'" c.Ease.ColdItems)
-        check (not c.Ease.ColdScales.IsEmpty && c.Ease.ColdScales |> List.forall (fun w -> w > 0.0)) "ease.coldScales" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ColdScales)
-        check (not c.Ease.ContentRidges.IsEmpty && c.Ease.ContentRidges |> List.forall (fun w -> w > 0.0)) "ease.contentRidges" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ContentRidges)
-        check (not c.Ease.TextWeights.IsEmpty && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0)) "ease.textWeights" (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
-        check (List.contains c.Blend.ItemItem [ "none"; "ease" ]) "blend.itemItem" (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
-        check (not c.Auto.Candidates.IsEmpty && c.Auto.Candidates |> List.forall isModelName
-               && List.length (List.distinct c.Auto.Candidates) = c.Auto.Candidates.Length) "auto.candidates"
-            (sprintf "must be distinct model names (a kind among %s, or KIND:LABEL), got [%s]" (String.Join(", ", modelKinds)) (String.Join(", ", c.Auto.Candidates)))
-        check (c.Auto.StandardErrors >= 0.0) "auto.standardErrors" (sprintf "must be >= 0, got %g" c.Auto.StandardErrors)
-        check (c.Blend.ItemItem = "none" || not (List.contains c.Model.Kind [ "ease"; "popularity" ])) "blend.itemItem"
+
+        check
+            (not c.Ease.TagWeights.IsEmpty
+             && c.Ease.TagWeights |> List.forall (fun w -> w >= 0.0))
+            "ease.tagWeights"
+            (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
+
+        check
+            (List.contains c.Ease.ColdItems [ "none"; "content" ])
+            "ease.coldItems"
+            (sprintf "must be none or content, got '%s'" c.Ease.ColdItems)
+
+        check
+            (not c.Ease.ColdScales.IsEmpty
+             && c.Ease.ColdScales |> List.forall (fun w -> w > 0.0))
+            "ease.coldScales"
+            (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ColdScales)
+
+        check
+            (not c.Ease.ContentRidges.IsEmpty
+             && c.Ease.ContentRidges |> List.forall (fun w -> w > 0.0))
+            "ease.contentRidges"
+            (sprintf "must be a non-empty list of numbers > 0, got %A" c.Ease.ContentRidges)
+
+        check
+            (not c.Ease.TextWeights.IsEmpty
+             && c.Ease.TextWeights |> List.forall (fun w -> w >= 0.0))
+            "ease.textWeights"
+            (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
+
+        check
+            (List.contains c.Blend.ItemItem [ "none"; "ease" ])
+            "blend.itemItem"
+            (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
+
+        check
+            (not c.Auto.Candidates.IsEmpty
+             && c.Auto.Candidates |> List.forall isModelName
+             && List.length (List.distinct c.Auto.Candidates) = c.Auto.Candidates.Length)
+            "auto.candidates"
+            (sprintf
+                "must be distinct model names (a kind among %s, or KIND:LABEL), got [%s]"
+                (String.Join(", ", modelKinds))
+                (String.Join(", ", c.Auto.Candidates)))
+
+        check
+            (c.Auto.StandardErrors >= 0.0)
+            "auto.standardErrors"
+            (sprintf "must be >= 0, got %g" c.Auto.StandardErrors)
+
+        check
+            (c.Blend.ItemItem = "none"
+             || not (List.contains c.Model.Kind [ "ease"; "popularity" ]))
+            "blend.itemItem"
             (sprintf "joins EASE to a trained factor model, not to model.kind '%s'" c.Model.Kind)
-        check (not c.Blend.Weights.IsEmpty && c.Blend.Weights |> List.forall (fun w -> w > 0.0)) "blend.weights" (sprintf "must be a non-empty list of numbers > 0, got %A" c.Blend.Weights)
+
+        check
+            (not c.Blend.Weights.IsEmpty && c.Blend.Weights |> List.forall (fun w -> w > 0.0))
+            "blend.weights"
+            (sprintf "must be a non-empty list of numbers > 0, got %A" c.Blend.Weights)
+
         if not c.Train.Fanout.IsEmpty then
-            check (c.Model.Kind = "gat" || c.Model.Kind = "gat-text") "train.fanout"
-                (sprintf "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)" c.Train.Fanout c.Model.Kind)
-            check (c.Train.Fanout.Length = c.Model.Layers) "train.fanout"
+            check
+                (c.Model.Kind = "gat" || c.Model.Kind = "gat-text")
+                "train.fanout"
+                (sprintf
+                    "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)"
+                    c.Train.Fanout
+                    c.Model.Kind)
+
+            check
+                (c.Train.Fanout.Length = c.Model.Layers)
+                "train.fanout"
                 (sprintf "must have one entry per layer (model.layers = %d), got %A" c.Model.Layers c.Train.Fanout)
-            check (c.Train.Fanout |> List.forall (fun f -> f >= 1)) "train.fanout" (sprintf "entries must be >= 1, got %A" c.Train.Fanout)
-        check (c.Split.Valid >= 0.0 && c.Split.Test >= 0.0 && c.Split.Valid + c.Split.Test < 1.0)
-            "split" (sprintf "valid and test must be >= 0 and sum below 1, got %g and %g" c.Split.Valid c.Split.Test)
-        check (not c.Eval.Ks.IsEmpty && c.Eval.Ks |> List.forall (fun k -> k > 0)) "eval.ks" (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.Ks)
-        check (knownMetrics.Contains c.Eval.StopMetric) "eval.stopMetric" (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownMetrics)) c.Eval.StopMetric)
+
+            check
+                (c.Train.Fanout |> List.forall (fun f -> f >= 1))
+                "train.fanout"
+                (sprintf "entries must be >= 1, got %A" c.Train.Fanout)
+
+        check
+            (c.Split.Valid >= 0.0
+             && c.Split.Test >= 0.0
+             && c.Split.Valid + c.Split.Test < 1.0)
+            "split"
+            (sprintf "valid and test must be >= 0 and sum below 1, got %g and %g" c.Split.Valid c.Split.Test)
+
+        check
+            (not c.Eval.Ks.IsEmpty && c.Eval.Ks |> List.forall (fun k -> k > 0))
+            "eval.ks"
+            (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.Ks)
+
+        check
+            (knownMetrics.Contains c.Eval.StopMetric)
+            "eval.stopMetric"
+            (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownMetrics)) c.Eval.StopMetric)
+
         check (c.Eval.StopK > 0) "eval.stopK" (sprintf "must be > 0, got %d" c.Eval.StopK)
         // the figure models are stopped and chosen on (early stopping, EASE's search, the blend, auto) is one of the metrics table's
-        check (c.Eval.StopK <= 0 || List.contains c.Eval.StopK c.Eval.Ks) "eval.stopK"
-            (sprintf "must be one of eval.ks %A, the cut-offs evaluated (models are chosen on validation %s@stopK), got %d" c.Eval.Ks c.Eval.StopMetric c.Eval.StopK)
+        check
+            (c.Eval.StopK <= 0 || List.contains c.Eval.StopK c.Eval.Ks)
+            "eval.stopK"
+            (sprintf
+                "must be one of eval.ks %A, the cut-offs evaluated (models are chosen on validation %s@stopK), got %d"
+                c.Eval.Ks
+                c.Eval.StopMetric
+                c.Eval.StopK)
+
         check (c.Eval.UserChunk > 0) "eval.userChunk" (sprintf "must be > 0, got %d" c.Eval.UserChunk)
         check (c.Eval.MaxUsers >= 0) "eval.maxUsers" (sprintf "must be >= 0 (0 = every user), got %d" c.Eval.MaxUsers)
         check (c.Score.K > 0) "score.k" (sprintf "must be > 0, got %d" c.Score.K)
         check (c.Score.UserChunk > 0) "score.userChunk" (sprintf "must be > 0, got %d" c.Score.UserChunk)
         check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
         check (c.Score.Threads >= 0) "score.threads" (sprintf "must be >= 0, got %d" c.Score.Threads)
-        check (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length |> fun n -> n = 5 || n = 6)
-            "schedule.cron" (sprintf "must have 5 or 6 fields, got '%s'" c.Schedule.Cron)
-        check (List.contains c.Storage.Kind [ "memory"; "postgresql" ]) "storage.kind" (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
+
+        check
+            (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length
+             |> fun n -> n = 5 || n = 6)
+            "schedule.cron"
+            (sprintf "must have 5 or 6 fields, got '%s'" c.Schedule.Cron)
+
+        check
+            (List.contains c.Storage.Kind [ "memory"; "postgresql" ])
+            "storage.kind"
+            (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
+
         check (c.Jobs.Workers > 0) "jobs.workers" (sprintf "must be > 0, got %d" c.Jobs.Workers)
         check (c.Jobs.Retries >= 0) "jobs.retries" (sprintf "must be >= 0, got %d" c.Jobs.Retries)
-        check (not c.Jobs.Queues.IsEmpty && c.Jobs.Queues |> List.forall isQueueName) "jobs.queues"
-            (sprintf "must be a non-empty list of lower-case names (a-z, 0-9, '_', '-'), got [%s]" (String.Join(", ", c.Jobs.Queues)))
+
+        check
+            (not c.Jobs.Queues.IsEmpty && c.Jobs.Queues |> List.forall isQueueName)
+            "jobs.queues"
+            (sprintf
+                "must be a non-empty list of lower-case names (a-z, 0-9, '_', '-'), got [%s]"
+                (String.Join(", ", c.Jobs.Queues)))
+
         for KeyValue(stage, p) in c.Jobs.Stages do
             match p.Retries with
             | Some r -> check (r >= 0) (sprintf "jobs.stages.%s.retries" stage) (sprintf "must be >= 0, got %d" r)
             | None -> ()
-            check (p.BackoffSeconds >= 0) (sprintf "jobs.stages.%s.backoffSeconds" stage) (sprintf "must be >= 0, got %d" p.BackoffSeconds)
-            check (isQueueName p.Queue) (sprintf "jobs.stages.%s.queue" stage) (sprintf "must be a lower-case name (a-z, 0-9, '_', '-'), got '%s'" p.Queue)
+
+            check
+                (p.BackoffSeconds >= 0)
+                (sprintf "jobs.stages.%s.backoffSeconds" stage)
+                (sprintf "must be >= 0, got %d" p.BackoffSeconds)
+
+            check
+                (isQueueName p.Queue)
+                (sprintf "jobs.stages.%s.queue" stage)
+                (sprintf "must be a lower-case name (a-z, 0-9, '_', '-'), got '%s'" p.Queue)
+
         check (c.Jobs.ScoreShards > 0) "jobs.scoreShards" (sprintf "must be > 0, got %d" c.Jobs.ScoreShards)
-        check (c.Jobs.BackfillConcurrency > 0) "jobs.backfillConcurrency" (sprintf "must be > 0, got %d" c.Jobs.BackfillConcurrency)
-        check (c.Jobs.TestShardDelayMs >= 0) "jobs.testShardDelayMs" (sprintf "must be >= 0, got %d" c.Jobs.TestShardDelayMs)
-        check (c.Storage.InvisibilityTimeoutSeconds >= 5) "storage.invisibilityTimeoutSeconds" (sprintf "must be >= 5, got %d" c.Storage.InvisibilityTimeoutSeconds)
-        check (c.Storage.QueuePollMs >= 50) "storage.queuePollMs" (sprintf "must be >= 50, got %d" c.Storage.QueuePollMs)
+
+        check
+            (c.Jobs.BackfillConcurrency > 0)
+            "jobs.backfillConcurrency"
+            (sprintf "must be > 0, got %d" c.Jobs.BackfillConcurrency)
+
+        check
+            (c.Jobs.TestShardDelayMs >= 0)
+            "jobs.testShardDelayMs"
+            (sprintf "must be >= 0, got %d" c.Jobs.TestShardDelayMs)
+
+        check
+            (c.Storage.InvisibilityTimeoutSeconds >= 5)
+            "storage.invisibilityTimeoutSeconds"
+            (sprintf "must be >= 5, got %d" c.Storage.InvisibilityTimeoutSeconds)
+
+        check
+            (c.Storage.QueuePollMs >= 50)
+            "storage.queuePollMs"
+            (sprintf "must be >= 50, got %d" c.Storage.QueuePollMs)
+
         check (c.Storage.ConnectionStringEnv <> "") "storage.connectionStringEnv" "must not be empty"
-        check (c.Storage.Schema <> "" && c.Storage.Schema |> Seq.forall (fun ch -> Char.IsAsciiLetterOrDigit ch || ch = '_'))
-            "storage.schema" (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
+
+        check
+            (c.Storage.Schema <> ""
+             && c.Storage.Schema
+                |> Seq.forall (fun ch -> Char.IsAsciiLetterOrDigit ch || ch = '_'))
+            "storage.schema"
+            (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
+
         check (c.Dashboard.PasswordEnv <> "") "dashboard.passwordEnv" "must not be empty"
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
-        check (c.Publish.MinUsersFraction >= 0.0 && c.Publish.MinUsersFraction <= 1.0) "publish.minUsersFraction"
+
+        check
+            (c.Publish.MinUsersFraction >= 0.0 && c.Publish.MinUsersFraction <= 1.0)
+            "publish.minUsersFraction"
             (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinUsersFraction)
-        check (c.Publish.MinRowsFraction >= 0.0 && c.Publish.MinRowsFraction <= 1.0) "publish.minRowsFraction"
+
+        check
+            (c.Publish.MinRowsFraction >= 0.0 && c.Publish.MinRowsFraction <= 1.0)
+            "publish.minRowsFraction"
             (sprintf "must be within [0, 1] (0 = off), got %g" c.Publish.MinRowsFraction)
-        check (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks) "publish.championCheck"
+
+        check
+            (not c.Publish.ChampionCheck || List.contains 10 c.Eval.Ks)
+            "publish.championCheck"
             (sprintf "compares NDCG@10, so eval.ks must include 10, got %A" c.Eval.Ks)
         // ---- ingest ----
         let ig = c.Ingest
-        check (ig.MaxBadFraction >= 0.0 && ig.MaxBadFraction <= 1.0) "ingest.maxBadFraction" (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
-        check (List.contains ig.UnknownItems [ "keep"; "quarantine" ]) "ingest.unknownItems" (sprintf "must be keep or quarantine, got '%s'" ig.UnknownItems)
-        check (ig.MinTimestamp <= ig.MaxTimestamp) "ingest.minTimestamp" (sprintf "must be <= ingest.maxTimestamp (%d), got %d" ig.MaxTimestamp ig.MinTimestamp)
-        check (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ]) "ingest.timestampUnit" (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
+
+        check
+            (ig.MaxBadFraction >= 0.0 && ig.MaxBadFraction <= 1.0)
+            "ingest.maxBadFraction"
+            (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
+
+        check
+            (List.contains ig.UnknownItems [ "keep"; "quarantine" ])
+            "ingest.unknownItems"
+            (sprintf "must be keep or quarantine, got '%s'" ig.UnknownItems)
+
+        check
+            (ig.MinTimestamp <= ig.MaxTimestamp)
+            "ingest.minTimestamp"
+            (sprintf "must be <= ingest.maxTimestamp (%d), got %d" ig.MaxTimestamp ig.MinTimestamp)
+
+        check
+            (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ])
+            "ingest.timestampUnit"
+            (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
+
         check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
         check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         check (ig.ReadAhead >= 0) "ingest.readAhead" (sprintf "must be >= 0, got %d" ig.ReadAhead)
-        check (List.contains ig.NegativeWeights [ "keep"; "quarantine" ]) "ingest.negativeWeights" (sprintf "must be keep or quarantine, got '%s'" ig.NegativeWeights)
-        check (List.contains ig.ZeroWeights [ "keep"; "quarantine" ]) "ingest.zeroWeights" (sprintf "must be keep or quarantine, got '%s'" ig.ZeroWeights)
-        check (List.contains ig.DuplicateItems [ "first"; "fail" ]) "ingest.duplicateItems" (sprintf "must be first or fail, got '%s'" ig.DuplicateItems)
+
+        check
+            (List.contains ig.NegativeWeights [ "keep"; "quarantine" ])
+            "ingest.negativeWeights"
+            (sprintf "must be keep or quarantine, got '%s'" ig.NegativeWeights)
+
+        check
+            (List.contains ig.ZeroWeights [ "keep"; "quarantine" ])
+            "ingest.zeroWeights"
+            (sprintf "must be keep or quarantine, got '%s'" ig.ZeroWeights)
+
+        check
+            (List.contains ig.DuplicateItems [ "first"; "fail" ])
+            "ingest.duplicateItems"
+            (sprintf "must be first or fail, got '%s'" ig.DuplicateItems)
+
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
     // ---- JSON overrides: a config file names only what differs from Default ----
@@ -464,273 +882,863 @@ module Config =
     type private Reader(errors: Collections.Generic.List<ConfigError>) =
         member _.Obj (el: JsonElement) (key: string) (known: string list) (f: string -> JsonElement -> unit) =
             if el.ValueKind <> JsonValueKind.Object then
-                errors.Add { Key = key; Message = sprintf "must be an object, got %s" (el.GetRawText()) }
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an object, got %s" (el.GetRawText())
+                    }
             else
                 for p in el.EnumerateObject() do
                     let full = if key = "" then p.Name else key + "." + p.Name
-                    if List.contains p.Name known then f full p.Value
-                    else errors.Add { Key = full; Message = sprintf "unknown key (known: %s)" (String.Join(", ", known)) }
+
+                    if List.contains p.Name known then
+                        f full p.Value
+                    else
+                        errors.Add
+                            {
+                                Key = full
+                                Message = sprintf "unknown key (known: %s)" (String.Join(", ", known))
+                            }
+
         member _.Str (key: string) (el: JsonElement) (dflt: string) =
-            if el.ValueKind = JsonValueKind.String then el.GetString()
-            else errors.Add { Key = key; Message = sprintf "must be a string, got %s" (el.GetRawText()) }; dflt
+            if el.ValueKind = JsonValueKind.String then
+                el.GetString()
+            else
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be a string, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member _.Int (key: string) (el: JsonElement) (dflt: int) =
             match el.ValueKind with
             | JsonValueKind.Number ->
                 match el.TryGetInt32() with
                 | true, v -> v
-                | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
-            | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
+                | _ ->
+                    errors.Add
+                        {
+                            Key = key
+                            Message = sprintf "must be an integer, got %s" (el.GetRawText())
+                        }
+
+                    dflt
+            | _ ->
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an integer, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member _.Bool (key: string) (el: JsonElement) (dflt: bool) =
             match el.ValueKind with
             | JsonValueKind.True -> true
             | JsonValueKind.False -> false
-            | _ -> errors.Add { Key = key; Message = sprintf "must be true or false, got %s" (el.GetRawText()) }; dflt
+            | _ ->
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be true or false, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member _.IntList (key: string) (el: JsonElement) (dflt: int list) =
-            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> (if x.ValueKind = JsonValueKind.Number then (match x.TryGetInt32() with | true, v -> v | _ -> (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) else (errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; 0)) ]
-            else errors.Add { Key = key; Message = sprintf "must be an array of integers, got %s" (el.GetRawText()) }; dflt
+            if el.ValueKind = JsonValueKind.Array then
+                [
+                    for x in el.EnumerateArray() ->
+                        (if x.ValueKind = JsonValueKind.Number then
+                             (match x.TryGetInt32() with
+                              | true, v -> v
+                              | _ ->
+                                  (errors.Add
+                                      {
+                                          Key = key
+                                          Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
+                                      }
+
+                                   0))
+                         else
+                             (errors.Add
+                                 {
+                                     Key = key
+                                     Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
+                                 }
+
+                              0))
+                ]
+            else
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member _.Int64 (key: string) (el: JsonElement) (dflt: int64) =
-            match el.ValueKind, (if el.ValueKind = JsonValueKind.Number then el.TryGetInt64() else (false, 0L)) with
+            match
+                el.ValueKind,
+                (if el.ValueKind = JsonValueKind.Number then
+                     el.TryGetInt64()
+                 else
+                     (false, 0L))
+            with
             | JsonValueKind.Number, (true, v) -> v
-            | _ -> errors.Add { Key = key; Message = sprintf "must be an integer, got %s" (el.GetRawText()) }; dflt
+            | _ ->
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an integer, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member this.FloatList (key: string) (el: JsonElement) (dflt: float list) =
-            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> this.Float key x 0.0 ]
-            else errors.Add { Key = key; Message = sprintf "must be an array of numbers, got %s" (el.GetRawText()) }; dflt
+            if el.ValueKind = JsonValueKind.Array then
+                [ for x in el.EnumerateArray() -> this.Float key x 0.0 ]
+            else
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an array of numbers, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member _.Float (key: string) (el: JsonElement) (dflt: float) =
-            if el.ValueKind = JsonValueKind.Number then el.GetDouble()
-            else errors.Add { Key = key; Message = sprintf "must be a number, got %s" (el.GetRawText()) }; dflt
+            if el.ValueKind = JsonValueKind.Number then
+                el.GetDouble()
+            else
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be a number, got %s" (el.GetRawText())
+                    }
+
+                dflt
+
         member this.Strs (key: string) (el: JsonElement) (dflt: string list) =
-            if el.ValueKind = JsonValueKind.Array then [ for x in el.EnumerateArray() -> this.Str key x "" ]
-            else errors.Add { Key = key; Message = sprintf "must be an array of strings, got %s" (el.GetRawText()) }; dflt
+            if el.ValueKind = JsonValueKind.Array then
+                [ for x in el.EnumerateArray() -> this.Str key x "" ]
+            else
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be an array of strings, got %s" (el.GetRawText())
+                    }
+
+                dflt
 
     /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`,
     /// then validates. Unknown keys and wrongly typed values are errors naming the dotted key.
     let rec parseOver (baseConfig: Config) (json: string) : Result<Config, ConfigError list> =
         let errors = Collections.Generic.List<ConfigError>()
+
         let doc =
             try
-                Some(JsonDocument.Parse(json, JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)))
+                Some(
+                    JsonDocument.Parse(
+                        json,
+                        JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)
+                    )
+                )
             with :? JsonException as e ->
-                errors.Add { Key = "(file)"; Message = sprintf "not valid JSON: %s" e.Message }
+                errors.Add
+                    {
+                        Key = "(file)"
+                        Message = sprintf "not valid JSON: %s" e.Message
+                    }
+
                 None
+
         match doc with
         | None -> Error(List.ofSeq errors)
         | Some doc ->
             use doc = doc
             let r = Reader(errors)
             let mutable c = baseConfig
-            r.Obj doc.RootElement "" [ "dataset"; "model"; "train"; "ease"; "blend"; "auto"; "split"; "eval"; "score"; "text"; "schedule"; "storage"; "jobs"; "ingest"; "dashboard"; "publish"; "compare" ] (fun key v ->
-                match key with
-                | "ease" ->
-                    r.Obj v key [ "lambdas"; "maxGiB"; "tagWeights"; "textWeights"; "coldItems"; "contentRidges"; "coldScales" ] (fun k e ->
-                        let ea = c.Ease
-                        c <- { c with Ease =
-                                        match k with
-                                        | "ease.coldItems" -> { ea with ColdItems = r.Str k e ea.ColdItems }
-                                        | "ease.contentRidges" -> { ea with ContentRidges = r.FloatList k e ea.ContentRidges }
-                                        | "ease.coldScales" -> { ea with ColdScales = r.FloatList k e ea.ColdScales }
-                                        | "ease.lambdas" -> { ea with Lambdas = r.FloatList k e ea.Lambdas }
-                                        | "ease.tagWeights" -> { ea with TagWeights = r.FloatList k e ea.TagWeights }
-                                        | "ease.textWeights" -> { ea with TextWeights = r.FloatList k e ea.TextWeights }
-                                        | _ -> { ea with MaxGiB = r.Float k e ea.MaxGiB } })
-                | "auto" ->
-                    r.Obj v key [ "candidates"; "standardErrors" ] (fun k e ->
-                        let a = c.Auto
-                        c <- { c with Auto = if k = "auto.candidates" then { a with Candidates = r.Strs k e a.Candidates } else { a with StandardErrors = r.Float k e a.StandardErrors } })
-                | "blend" ->
-                    r.Obj v key [ "itemItem"; "weights" ] (fun k e ->
-                        let b = c.Blend
-                        c <- { c with Blend = if k = "blend.itemItem" then { b with ItemItem = r.Str k e b.ItemItem } else { b with Weights = r.FloatList k e b.Weights } })
-                | "compare" ->
-                    if v.ValueKind <> JsonValueKind.Object then errors.Add { Key = key; Message = sprintf "must be an object, got %s" (v.GetRawText()) }
-                    else
-                        for p in v.EnumerateObject() do
-                            let k = key + "." + p.Name
-                            if not (isModelName p.Name) then
-                                errors.Add { Key = k; Message = sprintf "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')" (String.Join(", ", modelKinds)) }
-                            elif p.Value.ValueKind = JsonValueKind.Object then c <- { c with Compare = c.Compare.Add(p.Name, p.Value.GetRawText()) }
-                            else errors.Add { Key = k; Message = sprintf "must be an object of config overrides, got %s" (p.Value.GetRawText()) }
-                | "dataset" ->
-                    r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
-                        let d = c.Dataset
-                        c <- { c with Dataset =
+
+            r.Obj
+                doc.RootElement
+                ""
+                [
+                    "dataset"
+                    "model"
+                    "train"
+                    "ease"
+                    "blend"
+                    "auto"
+                    "split"
+                    "eval"
+                    "score"
+                    "text"
+                    "schedule"
+                    "storage"
+                    "jobs"
+                    "ingest"
+                    "dashboard"
+                    "publish"
+                    "compare"
+                ]
+                (fun key v ->
+                    match key with
+                    | "ease" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "lambdas"
+                                "maxGiB"
+                                "tagWeights"
+                                "textWeights"
+                                "coldItems"
+                                "contentRidges"
+                                "coldScales"
+                            ]
+                            (fun k e ->
+                                let ea = c.Ease
+
+                                c <-
+                                    { c with
+                                        Ease =
+                                            match k with
+                                            | "ease.coldItems" ->
+                                                { ea with
+                                                    ColdItems = r.Str k e ea.ColdItems
+                                                }
+                                            | "ease.contentRidges" ->
+                                                { ea with
+                                                    ContentRidges = r.FloatList k e ea.ContentRidges
+                                                }
+                                            | "ease.coldScales" ->
+                                                { ea with
+                                                    ColdScales = r.FloatList k e ea.ColdScales
+                                                }
+                                            | "ease.lambdas" ->
+                                                { ea with
+                                                    Lambdas = r.FloatList k e ea.Lambdas
+                                                }
+                                            | "ease.tagWeights" ->
+                                                { ea with
+                                                    TagWeights = r.FloatList k e ea.TagWeights
+                                                }
+                                            | "ease.textWeights" ->
+                                                { ea with
+                                                    TextWeights = r.FloatList k e ea.TextWeights
+                                                }
+                                            | _ ->
+                                                { ea with
+                                                    MaxGiB = r.Float k e ea.MaxGiB
+                                                }
+                                    })
+                    | "auto" ->
+                        r.Obj v key [ "candidates"; "standardErrors" ] (fun k e ->
+                            let a = c.Auto
+
+                            c <-
+                                { c with
+                                    Auto =
+                                        if k = "auto.candidates" then
+                                            { a with
+                                                Candidates = r.Strs k e a.Candidates
+                                            }
+                                        else
+                                            { a with
+                                                StandardErrors = r.Float k e a.StandardErrors
+                                            }
+                                })
+                    | "blend" ->
+                        r.Obj v key [ "itemItem"; "weights" ] (fun k e ->
+                            let b = c.Blend
+
+                            c <-
+                                { c with
+                                    Blend =
+                                        if k = "blend.itemItem" then
+                                            { b with
+                                                ItemItem = r.Str k e b.ItemItem
+                                            }
+                                        else
+                                            { b with
+                                                Weights = r.FloatList k e b.Weights
+                                            }
+                                })
+                    | "compare" ->
+                        if v.ValueKind <> JsonValueKind.Object then
+                            errors.Add
+                                {
+                                    Key = key
+                                    Message = sprintf "must be an object, got %s" (v.GetRawText())
+                                }
+                        else
+                            for p in v.EnumerateObject() do
+                                let k = key + "." + p.Name
+
+                                if not (isModelName p.Name) then
+                                    errors.Add
+                                        {
+                                            Key = k
+                                            Message =
+                                                sprintf
+                                                    "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')"
+                                                    (String.Join(", ", modelKinds))
+                                        }
+                                elif p.Value.ValueKind = JsonValueKind.Object then
+                                    c <-
+                                        { c with
+                                            Compare = c.Compare.Add(p.Name, p.Value.GetRawText())
+                                        }
+                                else
+                                    errors.Add
+                                        {
+                                            Key = k
+                                            Message =
+                                                sprintf
+                                                    "must be an object of config overrides, got %s"
+                                                    (p.Value.GetRawText())
+                                        }
+                    | "dataset" ->
+                        r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
+                            let d = c.Dataset
+
+                            c <-
+                                { c with
+                                    Dataset =
                                         match k with
                                         | "dataset.name" -> { d with Name = r.Str k e d.Name }
                                         | "dataset.input" -> { d with Input = r.Str k e d.Input }
                                         | "dataset.output" -> { d with Output = r.Str k e d.Output }
-                                        | _ -> { d with Work = r.Str k e d.Work } })
-                | "model" ->
-                    r.Obj v key [ "kind"; "dim"; "layers"; "heads"; "dropout"; "attributes"; "edgeWeight"; "finalMlp"; "layerMlp"; "attention"; "idDropout"; "fusion"; "textNeighbours"; "score" ] (fun k e ->
-                        let m = c.Model
-                        c <- { c with Model =
-                                        match k with
-                                        | "model.kind" -> { m with Kind = r.Str k e m.Kind }
-                                        | "model.dim" -> { m with Dim = r.Int k e m.Dim }
-                                        | "model.heads" -> { m with Heads = r.Int k e m.Heads }
-                                        | "model.dropout" -> { m with Dropout = r.Float k e m.Dropout }
-                                        | "model.attributes" -> { m with Attributes = r.Bool k e m.Attributes }
-                                        | "model.edgeWeight" -> { m with EdgeWeight = r.Str k e m.EdgeWeight }
-                                        | "model.finalMlp" -> { m with FinalMlp = r.Bool k e m.FinalMlp }
-                                        | "model.layerMlp" -> { m with LayerMlp = r.Bool k e m.LayerMlp }
-                                        | "model.attention" -> { m with Attention = r.Bool k e m.Attention }
-                                        | "model.idDropout" -> { m with IdDropout = r.Float k e m.IdDropout }
-                                        | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
-                                        | "model.textNeighbours" -> { m with TextNeighbours = r.Int k e m.TextNeighbours }
-                                        | "model.score" -> { m with Score = r.Str k e m.Score }
-                                        | _ -> { m with Layers = r.Int k e m.Layers } })
-                | "train" ->
-                    r.Obj v key [ "maxEpochs"; "batchSize"; "learningRate"; "l2"; "evalEvery"; "patience"; "seed"; "device"; "threads"; "fanout"; "loss"; "negatives"; "temperature" ] (fun k e ->
-                        let t = c.Train
-                        c <- { c with Train =
-                                        match k with
-                                        | "train.maxEpochs" -> { t with MaxEpochs = r.Int k e t.MaxEpochs }
-                                        | "train.batchSize" -> { t with BatchSize = r.Int k e t.BatchSize }
-                                        | "train.learningRate" -> { t with LearningRate = r.Float k e t.LearningRate }
-                                        | "train.l2" -> { t with L2 = r.Float k e t.L2 }
-                                        | "train.evalEvery" -> { t with EvalEvery = r.Int k e t.EvalEvery }
-                                        | "train.patience" -> { t with Patience = r.Int k e t.Patience }
-                                        | "train.seed" -> { t with Seed = r.Int k e t.Seed }
-                                        | "train.device" -> { t with Device = r.Str k e t.Device }
-                                        | "train.fanout" -> { t with Fanout = r.IntList k e t.Fanout }
-                                        | "train.loss" -> { t with Loss = r.Str k e t.Loss }
-                                        | "train.negatives" -> { t with Negatives = r.Int k e t.Negatives }
-                                        | "train.temperature" -> { t with Temperature = r.Float k e t.Temperature }
-                                        | _ -> { t with Threads = r.Int k e t.Threads } })
-                | "split" ->
-                    r.Obj v key [ "valid"; "test" ] (fun k e ->
-                        let s = c.Split
-                        c <- { c with Split = if k = "split.valid" then { s with Valid = r.Float k e s.Valid } else { s with Test = r.Float k e s.Test } })
-                | "eval" ->
-                    r.Obj v key [ "mode"; "coldFraction"; "coldKs"; "ks"; "stopMetric"; "stopK"; "userChunk"; "maxUsers" ] (fun k e ->
-                        let ev = c.Eval
-                        c <- { c with Eval =
-                                        match k with
-                                        | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
-                                        | "eval.coldFraction" -> { ev with ColdFraction = r.Float k e ev.ColdFraction }
-                                        | "eval.coldKs" -> { ev with ColdKs = r.IntList k e ev.ColdKs }
-                                        | "eval.ks" ->
-                                            if e.ValueKind = JsonValueKind.Array then
-                                                { ev with Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ] }
-                                            else
-                                                errors.Add { Key = k; Message = sprintf "must be an array of integers, got %s" (e.GetRawText()) }
-                                                ev
-                                        | "eval.stopMetric" -> { ev with StopMetric = r.Str k e ev.StopMetric }
-                                        | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
-                                        | "eval.maxUsers" -> { ev with MaxUsers = r.Int k e ev.MaxUsers }
-                                        | _ -> { ev with UserChunk = r.Int k e ev.UserChunk } })
-                | "score" ->
-                    r.Obj v key [ "k"; "userChunk"; "blockMiB"; "threads" ] (fun k e ->
-                        let s = c.Score
-                        c <- { c with Score =
+                                        | _ -> { d with Work = r.Str k e d.Work }
+                                })
+                    | "model" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "kind"
+                                "dim"
+                                "layers"
+                                "heads"
+                                "dropout"
+                                "attributes"
+                                "edgeWeight"
+                                "finalMlp"
+                                "layerMlp"
+                                "attention"
+                                "idDropout"
+                                "fusion"
+                                "textNeighbours"
+                                "score"
+                            ]
+                            (fun k e ->
+                                let m = c.Model
+
+                                c <-
+                                    { c with
+                                        Model =
+                                            match k with
+                                            | "model.kind" -> { m with Kind = r.Str k e m.Kind }
+                                            | "model.dim" -> { m with Dim = r.Int k e m.Dim }
+                                            | "model.heads" -> { m with Heads = r.Int k e m.Heads }
+                                            | "model.dropout" ->
+                                                { m with
+                                                    Dropout = r.Float k e m.Dropout
+                                                }
+                                            | "model.attributes" ->
+                                                { m with
+                                                    Attributes = r.Bool k e m.Attributes
+                                                }
+                                            | "model.edgeWeight" ->
+                                                { m with
+                                                    EdgeWeight = r.Str k e m.EdgeWeight
+                                                }
+                                            | "model.finalMlp" ->
+                                                { m with
+                                                    FinalMlp = r.Bool k e m.FinalMlp
+                                                }
+                                            | "model.layerMlp" ->
+                                                { m with
+                                                    LayerMlp = r.Bool k e m.LayerMlp
+                                                }
+                                            | "model.attention" ->
+                                                { m with
+                                                    Attention = r.Bool k e m.Attention
+                                                }
+                                            | "model.idDropout" ->
+                                                { m with
+                                                    IdDropout = r.Float k e m.IdDropout
+                                                }
+                                            | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
+                                            | "model.textNeighbours" ->
+                                                { m with
+                                                    TextNeighbours = r.Int k e m.TextNeighbours
+                                                }
+                                            | "model.score" -> { m with Score = r.Str k e m.Score }
+                                            | _ -> { m with Layers = r.Int k e m.Layers }
+                                    })
+                    | "train" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "maxEpochs"
+                                "batchSize"
+                                "learningRate"
+                                "l2"
+                                "evalEvery"
+                                "patience"
+                                "seed"
+                                "device"
+                                "threads"
+                                "fanout"
+                                "loss"
+                                "negatives"
+                                "temperature"
+                            ]
+                            (fun k e ->
+                                let t = c.Train
+
+                                c <-
+                                    { c with
+                                        Train =
+                                            match k with
+                                            | "train.maxEpochs" ->
+                                                { t with
+                                                    MaxEpochs = r.Int k e t.MaxEpochs
+                                                }
+                                            | "train.batchSize" ->
+                                                { t with
+                                                    BatchSize = r.Int k e t.BatchSize
+                                                }
+                                            | "train.learningRate" ->
+                                                { t with
+                                                    LearningRate = r.Float k e t.LearningRate
+                                                }
+                                            | "train.l2" -> { t with L2 = r.Float k e t.L2 }
+                                            | "train.evalEvery" ->
+                                                { t with
+                                                    EvalEvery = r.Int k e t.EvalEvery
+                                                }
+                                            | "train.patience" ->
+                                                { t with
+                                                    Patience = r.Int k e t.Patience
+                                                }
+                                            | "train.seed" -> { t with Seed = r.Int k e t.Seed }
+                                            | "train.device" -> { t with Device = r.Str k e t.Device }
+                                            | "train.fanout" ->
+                                                { t with
+                                                    Fanout = r.IntList k e t.Fanout
+                                                }
+                                            | "train.loss" -> { t with Loss = r.Str k e t.Loss }
+                                            | "train.negatives" ->
+                                                { t with
+                                                    Negatives = r.Int k e t.Negatives
+                                                }
+                                            | "train.temperature" ->
+                                                { t with
+                                                    Temperature = r.Float k e t.Temperature
+                                                }
+                                            | _ -> { t with Threads = r.Int k e t.Threads }
+                                    })
+                    | "split" ->
+                        r.Obj v key [ "valid"; "test" ] (fun k e ->
+                            let s = c.Split
+
+                            c <-
+                                { c with
+                                    Split =
+                                        if k = "split.valid" then
+                                            { s with Valid = r.Float k e s.Valid }
+                                        else
+                                            { s with Test = r.Float k e s.Test }
+                                })
+                    | "eval" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "mode"
+                                "coldFraction"
+                                "coldKs"
+                                "ks"
+                                "stopMetric"
+                                "stopK"
+                                "userChunk"
+                                "maxUsers"
+                            ]
+                            (fun k e ->
+                                let ev = c.Eval
+
+                                c <-
+                                    { c with
+                                        Eval =
+                                            match k with
+                                            | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
+                                            | "eval.coldFraction" ->
+                                                { ev with
+                                                    ColdFraction = r.Float k e ev.ColdFraction
+                                                }
+                                            | "eval.coldKs" ->
+                                                { ev with
+                                                    ColdKs = r.IntList k e ev.ColdKs
+                                                }
+                                            | "eval.ks" ->
+                                                if e.ValueKind = JsonValueKind.Array then
+                                                    { ev with
+                                                        Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ]
+                                                    }
+                                                else
+                                                    errors.Add
+                                                        {
+                                                            Key = k
+                                                            Message =
+                                                                sprintf
+                                                                    "must be an array of integers, got %s"
+                                                                    (e.GetRawText())
+                                                        }
+
+                                                    ev
+                                            | "eval.stopMetric" ->
+                                                { ev with
+                                                    StopMetric = r.Str k e ev.StopMetric
+                                                }
+                                            | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
+                                            | "eval.maxUsers" ->
+                                                { ev with
+                                                    MaxUsers = r.Int k e ev.MaxUsers
+                                                }
+                                            | _ ->
+                                                { ev with
+                                                    UserChunk = r.Int k e ev.UserChunk
+                                                }
+                                    })
+                    | "score" ->
+                        r.Obj v key [ "k"; "userChunk"; "blockMiB"; "threads" ] (fun k e ->
+                            let s = c.Score
+
+                            c <-
+                                { c with
+                                    Score =
                                         match k with
                                         | "score.k" -> { s with K = r.Int k e s.K }
-                                        | "score.blockMiB" -> { s with BlockMiB = r.Int k e s.BlockMiB }
+                                        | "score.blockMiB" ->
+                                            { s with
+                                                BlockMiB = r.Int k e s.BlockMiB
+                                            }
                                         | "score.threads" -> { s with Threads = r.Int k e s.Threads }
-                                        | _ -> { s with UserChunk = r.Int k e s.UserChunk } })
-                | "text" ->
-                    r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ] (fun k e ->
-                        let t = c.Text
-                        c <- { c with Text =
+                                        | _ ->
+                                            { s with
+                                                UserChunk = r.Int k e s.UserChunk
+                                            }
+                                })
+                    | "text" ->
+                        r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ] (fun k e ->
+                            let t = c.Text
+
+                            c <-
+                                { c with
+                                    Text =
                                         match k with
                                         | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
                                         | "text.cache" -> { t with Cache = r.Str k e t.Cache }
-                                        | "text.batchSize" -> { t with BatchSize = r.Int k e t.BatchSize }
-                                        | "text.itemText" -> { t with ItemText = r.Bool k e t.ItemText }
-                                        | _ -> { t with UserText = r.Bool k e t.UserText } })
-                | "schedule" ->
-                    r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
-                        let s = c.Schedule
-                        c <- { c with Schedule = if k = "schedule.cron" then { s with Cron = r.Str k e s.Cron } else { s with TimeZone = r.Str k e s.TimeZone } })
-                | "storage" ->
-                    r.Obj v key [ "kind"; "connectionStringEnv"; "connectionStringFile"; "schema"; "invisibilityTimeoutSeconds"; "queuePollMs" ] (fun k e ->
-                        let s = c.Storage
-                        c <- { c with Storage =
-                                        match k with
-                                        | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
-                                        | "storage.connectionStringEnv" -> { s with ConnectionStringEnv = r.Str k e s.ConnectionStringEnv }
-                                        | "storage.connectionStringFile" -> { s with ConnectionStringFile = r.Str k e s.ConnectionStringFile }
-                                        | "storage.invisibilityTimeoutSeconds" -> { s with InvisibilityTimeoutSeconds = r.Int k e s.InvisibilityTimeoutSeconds }
-                                        | "storage.queuePollMs" -> { s with QueuePollMs = r.Int k e s.QueuePollMs }
-                                        | _ -> { s with Schema = r.Str k e s.Schema } })
-                | "dashboard" ->
-                    r.Obj v key [ "readOnly"; "username"; "passwordEnv" ] (fun k e ->
-                        let d = c.Dashboard
-                        c <- { c with Dashboard =
-                                        match k with
-                                        | "dashboard.readOnly" -> { d with ReadOnly = r.Bool k e d.ReadOnly }
-                                        | "dashboard.username" -> { d with Username = r.Str k e d.Username }
-                                        | _ -> { d with PasswordEnv = r.Str k e d.PasswordEnv } })
-                | "publish" ->
-                    r.Obj v key [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ] (fun k e ->
-                        let p = c.Publish
-                        c <- { c with Publish =
-                                        match k with
-                                        | "publish.championCheck" -> { p with ChampionCheck = r.Bool k e p.ChampionCheck }
-                                        | "publish.minUsersFraction" -> { p with MinUsersFraction = r.Float k e p.MinUsersFraction }
-                                        | "publish.minRowsFraction" -> { p with MinRowsFraction = r.Float k e p.MinRowsFraction }
-                                        | _ -> { p with Tolerance = r.Float k e p.Tolerance } })
-                | "ingest" ->
-                    r.Obj v key [ "maxBadFraction"; "unknownItems"; "minTimestamp"; "maxTimestamp"; "timestampUnit"; "maxIdLength"; "windowDays"; "readAhead"
-                                  "negativeWeights"; "zeroWeights"; "duplicateItems" ] (fun k e ->
-                        let g = c.Ingest
-                        c <- { c with Ingest =
-                                        match k with
-                                        | "ingest.maxBadFraction" -> { g with MaxBadFraction = r.Float k e g.MaxBadFraction }
-                                        | "ingest.unknownItems" -> { g with UnknownItems = r.Str k e g.UnknownItems }
-                                        | "ingest.minTimestamp" -> { g with MinTimestamp = r.Int64 k e g.MinTimestamp }
-                                        | "ingest.maxTimestamp" -> { g with MaxTimestamp = r.Int64 k e g.MaxTimestamp }
-                                        | "ingest.timestampUnit" -> { g with TimestampUnit = r.Str k e g.TimestampUnit }
-                                        | "ingest.maxIdLength" -> { g with MaxIdLength = r.Int k e g.MaxIdLength }
-                                        | "ingest.readAhead" -> { g with ReadAhead = r.Int k e g.ReadAhead }
-                                        | "ingest.negativeWeights" -> { g with NegativeWeights = r.Str k e g.NegativeWeights }
-                                        | "ingest.zeroWeights" -> { g with ZeroWeights = r.Str k e g.ZeroWeights }
-                                        | "ingest.duplicateItems" -> { g with DuplicateItems = r.Str k e g.DuplicateItems }
-                                        | _ -> { g with WindowDays = r.Int k e g.WindowDays } })
-                | _ ->
-                    r.Obj v key [ "workers"; "retries"; "queues"; "stages"; "scoreShards"; "backfillConcurrency"; "testShardDelayMs" ] (fun k e ->
-                        let j = c.Jobs
-                        match k with
-                        | "jobs.stages" ->
-                            r.Obj e k stageNames (fun sk se ->
-                                let name = sk.Substring(k.Length + 1)
-                                r.Obj se sk [ "retries"; "backoffSeconds"; "queue" ] (fun pk pe ->
-                                    let p = c.Jobs.Stages.[name]
-                                    let p =
-                                        match pk.Substring(sk.Length + 1) with
-                                        | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
-                                        | "backoffSeconds" -> { p with BackoffSeconds = r.Int pk pe p.BackoffSeconds }
-                                        | _ -> { p with Queue = r.Str pk pe p.Queue }
-                                    c <- { c with Jobs = { c.Jobs with Stages = c.Jobs.Stages.Add(name, p) } }))
-                        | _ ->
-                            c <- { c with Jobs =
+                                        | "text.batchSize" ->
+                                            { t with
+                                                BatchSize = r.Int k e t.BatchSize
+                                            }
+                                        | "text.itemText" ->
+                                            { t with
+                                                ItemText = r.Bool k e t.ItemText
+                                            }
+                                        | _ ->
+                                            { t with
+                                                UserText = r.Bool k e t.UserText
+                                            }
+                                })
+                    | "schedule" ->
+                        r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
+                            let s = c.Schedule
+
+                            c <-
+                                { c with
+                                    Schedule =
+                                        if k = "schedule.cron" then
+                                            { s with Cron = r.Str k e s.Cron }
+                                        else
+                                            { s with
+                                                TimeZone = r.Str k e s.TimeZone
+                                            }
+                                })
+                    | "storage" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "kind"
+                                "connectionStringEnv"
+                                "connectionStringFile"
+                                "schema"
+                                "invisibilityTimeoutSeconds"
+                                "queuePollMs"
+                            ]
+                            (fun k e ->
+                                let s = c.Storage
+
+                                c <-
+                                    { c with
+                                        Storage =
                                             match k with
-                                            | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
-                                            | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
-                                            | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
-                                            | "jobs.scoreShards" -> { j with ScoreShards = r.Int k e j.ScoreShards }
-                                            | "jobs.backfillConcurrency" -> { j with BackfillConcurrency = r.Int k e j.BackfillConcurrency }
-                                            | _ -> { j with TestShardDelayMs = r.Int k e j.TestShardDelayMs } }))
+                                            | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
+                                            | "storage.connectionStringEnv" ->
+                                                { s with
+                                                    ConnectionStringEnv = r.Str k e s.ConnectionStringEnv
+                                                }
+                                            | "storage.connectionStringFile" ->
+                                                { s with
+                                                    ConnectionStringFile = r.Str k e s.ConnectionStringFile
+                                                }
+                                            | "storage.invisibilityTimeoutSeconds" ->
+                                                { s with
+                                                    InvisibilityTimeoutSeconds =
+                                                        r.Int k e s.InvisibilityTimeoutSeconds
+                                                }
+                                            | "storage.queuePollMs" ->
+                                                { s with
+                                                    QueuePollMs = r.Int k e s.QueuePollMs
+                                                }
+                                            | _ -> { s with Schema = r.Str k e s.Schema }
+                                    })
+                    | "dashboard" ->
+                        r.Obj v key [ "readOnly"; "username"; "passwordEnv" ] (fun k e ->
+                            let d = c.Dashboard
+
+                            c <-
+                                { c with
+                                    Dashboard =
+                                        match k with
+                                        | "dashboard.readOnly" ->
+                                            { d with
+                                                ReadOnly = r.Bool k e d.ReadOnly
+                                            }
+                                        | "dashboard.username" ->
+                                            { d with
+                                                Username = r.Str k e d.Username
+                                            }
+                                        | _ ->
+                                            { d with
+                                                PasswordEnv = r.Str k e d.PasswordEnv
+                                            }
+                                })
+                    | "publish" ->
+                        r.Obj v key [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ] (fun k e ->
+                            let p = c.Publish
+
+                            c <-
+                                { c with
+                                    Publish =
+                                        match k with
+                                        | "publish.championCheck" ->
+                                            { p with
+                                                ChampionCheck = r.Bool k e p.ChampionCheck
+                                            }
+                                        | "publish.minUsersFraction" ->
+                                            { p with
+                                                MinUsersFraction = r.Float k e p.MinUsersFraction
+                                            }
+                                        | "publish.minRowsFraction" ->
+                                            { p with
+                                                MinRowsFraction = r.Float k e p.MinRowsFraction
+                                            }
+                                        | _ ->
+                                            { p with
+                                                Tolerance = r.Float k e p.Tolerance
+                                            }
+                                })
+                    | "ingest" ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "maxBadFraction"
+                                "unknownItems"
+                                "minTimestamp"
+                                "maxTimestamp"
+                                "timestampUnit"
+                                "maxIdLength"
+                                "windowDays"
+                                "readAhead"
+                                "negativeWeights"
+                                "zeroWeights"
+                                "duplicateItems"
+                            ]
+                            (fun k e ->
+                                let g = c.Ingest
+
+                                c <-
+                                    { c with
+                                        Ingest =
+                                            match k with
+                                            | "ingest.maxBadFraction" ->
+                                                { g with
+                                                    MaxBadFraction = r.Float k e g.MaxBadFraction
+                                                }
+                                            | "ingest.unknownItems" ->
+                                                { g with
+                                                    UnknownItems = r.Str k e g.UnknownItems
+                                                }
+                                            | "ingest.minTimestamp" ->
+                                                { g with
+                                                    MinTimestamp = r.Int64 k e g.MinTimestamp
+                                                }
+                                            | "ingest.maxTimestamp" ->
+                                                { g with
+                                                    MaxTimestamp = r.Int64 k e g.MaxTimestamp
+                                                }
+                                            | "ingest.timestampUnit" ->
+                                                { g with
+                                                    TimestampUnit = r.Str k e g.TimestampUnit
+                                                }
+                                            | "ingest.maxIdLength" ->
+                                                { g with
+                                                    MaxIdLength = r.Int k e g.MaxIdLength
+                                                }
+                                            | "ingest.readAhead" ->
+                                                { g with
+                                                    ReadAhead = r.Int k e g.ReadAhead
+                                                }
+                                            | "ingest.negativeWeights" ->
+                                                { g with
+                                                    NegativeWeights = r.Str k e g.NegativeWeights
+                                                }
+                                            | "ingest.zeroWeights" ->
+                                                { g with
+                                                    ZeroWeights = r.Str k e g.ZeroWeights
+                                                }
+                                            | "ingest.duplicateItems" ->
+                                                { g with
+                                                    DuplicateItems = r.Str k e g.DuplicateItems
+                                                }
+                                            | _ ->
+                                                { g with
+                                                    WindowDays = r.Int k e g.WindowDays
+                                                }
+                                    })
+                    | _ ->
+                        r.Obj
+                            v
+                            key
+                            [
+                                "workers"
+                                "retries"
+                                "queues"
+                                "stages"
+                                "scoreShards"
+                                "backfillConcurrency"
+                                "testShardDelayMs"
+                            ]
+                            (fun k e ->
+                                let j = c.Jobs
+
+                                match k with
+                                | "jobs.stages" ->
+                                    r.Obj e k stageNames (fun sk se ->
+                                        let name = sk.Substring(k.Length + 1)
+
+                                        r.Obj se sk [ "retries"; "backoffSeconds"; "queue" ] (fun pk pe ->
+                                            let p = c.Jobs.Stages.[name]
+
+                                            let p =
+                                                match pk.Substring(sk.Length + 1) with
+                                                | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
+                                                | "backoffSeconds" ->
+                                                    { p with
+                                                        BackoffSeconds = r.Int pk pe p.BackoffSeconds
+                                                    }
+                                                | _ -> { p with Queue = r.Str pk pe p.Queue }
+
+                                            c <-
+                                                { c with
+                                                    Jobs =
+                                                        { c.Jobs with
+                                                            Stages = c.Jobs.Stages.Add(name, p)
+                                                        }
+                                                }))
+                                | _ ->
+                                    c <-
+                                        { c with
+                                            Jobs =
+                                                match k with
+                                                | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
+                                                | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
+                                                | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
+                                                | "jobs.scoreShards" ->
+                                                    { j with
+                                                        ScoreShards = r.Int k e j.ScoreShards
+                                                    }
+                                                | "jobs.backfillConcurrency" ->
+                                                    { j with
+                                                        BackfillConcurrency = r.Int k e j.BackfillConcurrency
+                                                    }
+                                                | _ ->
+                                                    { j with
+                                                        TestShardDelayMs = r.Int k e j.TestShardDelayMs
+                                                    }
+                                        }))
             // Every problem at once: the values that parsed are validated even when others did not (those keep their
             // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
             let parseErrors = List.ofSeq errors
             let reported = parseErrors |> List.map _.Key |> Set.ofList
+
             match validate c with
             | Error es -> Error(parseErrors @ (es |> List.filter (fun e -> not (reported.Contains e.Key))))
             | Ok _ when not parseErrors.IsEmpty -> Error parseErrors
             | Ok valid ->
                 // every per-model override must itself give a valid config (checked once the base is valid)
                 let overrideErrors =
-                    [ for KeyValue(m, raw) in valid.Compare do
-                          match parseOver { valid with Compare = Map.empty; Model = { valid.Model with Kind = kindOf m } } raw with
-                          | Ok _ -> ()
-                          | Error es -> for e in es -> { Key = sprintf "compare.%s.%s" m e.Key; Message = e.Message } ]
+                    [
+                        for KeyValue(m, raw) in valid.Compare do
+                            match
+                                parseOver
+                                    { valid with
+                                        Compare = Map.empty
+                                        Model = { valid.Model with Kind = kindOf m }
+                                    }
+                                    raw
+                            with
+                            | Ok _ -> ()
+                            | Error es ->
+                                for e in es ->
+                                    {
+                                        Key = sprintf "compare.%s.%s" m e.Key
+                                        Message = e.Message
+                                    }
+                    ]
                 // model.kind auto: each candidate without overrides must be valid as the base with its kind
                 let candidateErrors =
-                    [ if valid.Model.Kind = "auto" then
-                          for k in valid.Auto.Candidates do
-                              if not (valid.Compare.ContainsKey k) then
-                                  match validate { valid with Model = { valid.Model with Kind = kindOf k }; Compare = Map.empty } with
-                                  | Ok _ -> ()
-                                  | Error es -> for e in es -> { Key = e.Key; Message = sprintf "%s (for the auto candidate %s)" e.Message k } ]
+                    [
+                        if valid.Model.Kind = "auto" then
+                            for k in valid.Auto.Candidates do
+                                if not (valid.Compare.ContainsKey k) then
+                                    match
+                                        validate
+                                            { valid with
+                                                Model = { valid.Model with Kind = kindOf k }
+                                                Compare = Map.empty
+                                            }
+                                    with
+                                    | Ok _ -> ()
+                                    | Error es ->
+                                        for e in es ->
+                                            {
+                                                Key = e.Key
+                                                Message = sprintf "%s (for the auto candidate %s)" e.Message k
+                                            }
+                    ]
+
                 match overrideErrors @ candidateErrors with
                 | [] -> Ok valid
                 | es -> Error es
@@ -742,7 +1750,11 @@ module Config =
     /// `batchrec compare` and model.kind auto train it; a variant KIND:LABEL takes only its own overrides). Throws
     /// ArgumentException naming the model when the overrides do not give a valid config.
     let forModel (c: Config) (kind: string) : Config =
-        let withKind = { c with Model = { c.Model with Kind = kindOf kind } }
+        let withKind =
+            { c with
+                Model = { c.Model with Kind = kindOf kind }
+            }
+
         match c.Compare.TryFind kind with
         | None -> withKind
         | Some raw ->
@@ -755,20 +1767,35 @@ module Config =
     /// Throws ArgumentException for no candidates.
     /// evaluates to: Config.bestCandidate [ "ease", 0.36; "gat-text", 0.37; "lightgcn", 0.37 ] = "gat-text"
     let bestCandidate (scores: (string * float) list) : string =
-        if scores.IsEmpty then invalidArg "scores" "no candidate was trained"
-        scores |> List.mapi (fun i (k, v) -> i, k, v) |> List.maxBy (fun (i, _, v) -> v, -i) |> fun (_, k, _) -> k
+        if scores.IsEmpty then
+            invalidArg "scores" "no candidate was trained"
+
+        scores
+        |> List.mapi (fun i (k, v) -> i, k, v)
+        |> List.maxBy (fun (i, _, v) -> v, -i)
+        |> fun (_, k, _) -> k
 
     /// The mean and standard error (sample standard deviation / √n) of the per-user differences a − b; the standard
     /// error is 0 for fewer than two users. Throws ArgumentException when the lengths differ.
     /// evaluates to: Config.pairedDifference [| 1.0; 0.0 |] [| 0.0; 0.0 |] = (0.5, 0.5)
     let pairedDifference (a: float[]) (b: float[]) : float * float =
-        if a.Length <> b.Length then invalidArg "b" (sprintf "has %d users, a has %d: both must score the same users" b.Length a.Length)
+        if a.Length <> b.Length then
+            invalidArg "b" (sprintf "has %d users, a has %d: both must score the same users" b.Length a.Length)
+
         let n = a.Length
-        if n = 0 then 0.0, 0.0
+
+        if n = 0 then
+            0.0, 0.0
         else
             let d = Array.map2 (-) a b
             let mean = Array.average d
-            let se = if n < 2 then 0.0 else sqrt ((d |> Array.sumBy (fun x -> (x - mean) * (x - mean))) / float (n - 1) / float n)
+
+            let se =
+                if n < 2 then
+                    0.0
+                else
+                    sqrt ((d |> Array.sumBy (fun x -> (x - mean) * (x - mean))) / float (n - 1) / float n)
+
             mean, se
 
     /// model.kind auto's choice among candidates listed simplest first, each with its per-user validation scores (the
@@ -779,8 +1806,11 @@ module Config =
     /// evaluates to: Config.chooseCandidate 2.0 [ "ease", [| 1.0; 0.0; 0.0 |]; "gat", [| 1.0; 0.5; 0.1 |] ] = "ease"
     /// (gat − ease has mean 0.2 and standard error 0.153: within two standard errors, not within one)
     let chooseCandidate (standardErrors: float) (scores: (string * float[]) list) : string =
-        let best = bestCandidate [ for k, v in scores -> k, (if v.Length = 0 then 0.0 else Array.average v) ]
+        let best =
+            bestCandidate [ for k, v in scores -> k, (if v.Length = 0 then 0.0 else Array.average v) ]
+
         let bestScores = scores |> List.find (fun (k, _) -> k = best) |> snd
+
         scores
         |> List.find (fun (_, v) -> let mean, se = pairedDifference bestScores v in mean <= standardErrors * se)
         |> fst

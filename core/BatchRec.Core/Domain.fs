@@ -14,11 +14,13 @@ type IdMap private (ids: string[], index: Dictionary<string, int>) =
     member _.Id(i: int) = ids.[i]
     /// All ids, position = index. The array is a copy.
     member _.Ids = Array.copy ids
+
     /// The index of an external id, or None. O(1) expected.
     member _.TryIndex(id: string) =
         match index.TryGetValue id with
         | true, i -> Some i
         | _ -> None
+
     /// The index of an external id, or -1 (for C# callers).
     member _.IndexOrMinusOne(id: string) =
         match index.TryGetValue id with
@@ -37,9 +39,12 @@ type IdMap private (ids: string[], index: Dictionary<string, int>) =
 type IdMapBuilder() =
     let seen = Dictionary<string, int>(StringComparer.Ordinal)
     let order = List<string>()
+
     /// Provisional index of `id` (first-seen order), interning it if new. O(1) expected.
     member _.Intern(id: string) =
-        if isNull id then invalidArg "id" "id must not be null"
+        if isNull id then
+            invalidArg "id" "id must not be null"
+
         match seen.TryGetValue id with
         | true, i -> i
         | _ ->
@@ -47,19 +52,50 @@ type IdMapBuilder() =
             seen.Add(id, i)
             order.Add id
             i
+
     member _.Count = order.Count
+
     /// Canonical map plus `remap`, where remap.[provisional] = canonical index. O(n log n).
     member _.Freeze() : IdMap * int[] =
         let ids = order.ToArray()
-        let allInt = ids |> Array.forall (fun s -> fst (Int64.TryParse(s, Globalization.NumberStyles.AllowLeadingSign, Globalization.CultureInfo.InvariantCulture)))
+
+        let allInt =
+            ids
+            |> Array.forall (fun s ->
+                fst (
+                    Int64.TryParse(
+                        s,
+                        Globalization.NumberStyles.AllowLeadingSign,
+                        Globalization.CultureInfo.InvariantCulture
+                    )
+                ))
+
         let sorted =
             if allInt then
                 // ids equal as numbers ("7", "07", "+7") are ordered ordinally, so the order never depends on arrival
-                let keys = ids |> Array.map (fun s -> Int64.Parse(s, Globalization.NumberStyles.AllowLeadingSign, Globalization.CultureInfo.InvariantCulture))
+                let keys =
+                    ids
+                    |> Array.map (fun s ->
+                        Int64.Parse(
+                            s,
+                            Globalization.NumberStyles.AllowLeadingSign,
+                            Globalization.CultureInfo.InvariantCulture
+                        ))
+
                 let order = Array.init ids.Length id
-                Array.Sort(order, Comparison(fun a b -> match compare keys.[a] keys.[b] with 0 -> String.CompareOrdinal(ids.[a], ids.[b]) | c -> c))
+
+                Array.Sort(
+                    order,
+                    Comparison(fun a b ->
+                        match compare keys.[a] keys.[b] with
+                        | 0 -> String.CompareOrdinal(ids.[a], ids.[b])
+                        | c -> c)
+                )
+
                 order |> Array.map (fun k -> ids.[k])
-            else Array.sortWith (fun (a: string) b -> String.CompareOrdinal(a, b)) ids
+            else
+                Array.sortWith (fun (a: string) b -> String.CompareOrdinal(a, b)) ids
+
         let map = IdMap.OfCanonical sorted
         let remap = ids |> Array.map (fun id -> map.IndexOrMinusOne id)
         map, remap
@@ -70,7 +106,10 @@ module IdMap =
     /// evaluates to: (IdMap.ofIds ["10"; "9"; "10"]).Ids = [| "9"; "10" |]
     let ofIds (ids: seq<string>) =
         let b = IdMapBuilder()
-        for id in ids do b.Intern id |> ignore
+
+        for id in ids do
+            b.Intern id |> ignore
+
         fst (b.Freeze())
 
 /// Which evaluation split an interaction belongs to.
@@ -83,17 +122,23 @@ type Split =
 
 /// The interaction log in columnar form over dense indices: one array per column, all the same length.
 type Interactions =
-    { Users: int[]
-      Items: int[]
-      Timestamps: int64[]
-      Weights: float32[] }
+    {
+        Users: int[]
+        Items: int[]
+        Timestamps: int64[]
+        Weights: float32[]
+    }
+
     member this.Count = this.Users.Length
 
 /// What training, evaluation and scoring read: the id maps, the interactions and each one's split.
 type Snapshot =
-    { UserIds: IdMap
-      ItemIds: IdMap
-      Interactions: Interactions
-      Splits: Split[] }
+    {
+        UserIds: IdMap
+        ItemIds: IdMap
+        Interactions: Interactions
+        Splits: Split[]
+    }
+
     member this.NumUsers = this.UserIds.Count
     member this.NumItems = this.ItemIds.Count

@@ -9,44 +9,58 @@ open System
 module Reason =
     [<Literal>]
     val UserIdNull: string = "user_id_null"
+
     [<Literal>]
     val UserIdEmpty: string = "user_id_empty"
+
     [<Literal>]
     val UserIdTooLong: string = "user_id_too_long"
+
     [<Literal>]
     val ItemIdNull: string = "item_id_null"
+
     [<Literal>]
     val ItemIdEmpty: string = "item_id_empty"
+
     [<Literal>]
     val ItemIdTooLong: string = "item_id_too_long"
+
     [<Literal>]
     val TimestampNull: string = "timestamp_null"
+
     [<Literal>]
     val TimestampOutOfRange: string = "timestamp_out_of_range"
+
     [<Literal>]
     val WeightNotFinite: string = "weight_not_finite"
+
     [<Literal>]
     val WeightNegative: string = "weight_negative"
+
     [<Literal>]
     val WeightZero: string = "weight_zero"
+
     [<Literal>]
     val ItemUnknown: string = "item_unknown"
+
     /// Every reason, in the order they are checked.
     val All: string list
 
 /// The row rules of the ingest stage, from `IngestConfig`.
 type IngestRules =
-    { /// Inclusive sane range of event times, epoch seconds.
-      MinTimestamp: int64
-      MaxTimestamp: int64
-      /// Integer timestamp columns hold milliseconds (else seconds).
-      Milliseconds: bool
-      /// Longest accepted id, UTF-16 code units.
-      MaxIdLength: int
-      /// Quarantine rows whose (finite) weight is below 0 (`ingest.negativeWeights: quarantine`), else keep them.
-      QuarantineNegativeWeights: bool
-      /// Quarantine rows whose weight is 0 or -0 (`ingest.zeroWeights: quarantine`), else keep them.
-      QuarantineZeroWeights: bool }
+    {
+        /// Inclusive sane range of event times, epoch seconds.
+        MinTimestamp: int64
+        MaxTimestamp: int64
+        /// Integer timestamp columns hold milliseconds (else seconds).
+        Milliseconds: bool
+        /// Longest accepted id, UTF-16 code units.
+        MaxIdLength: int
+        /// Quarantine rows whose (finite) weight is below 0 (`ingest.negativeWeights: quarantine`), else keep them.
+        QuarantineNegativeWeights: bool
+        /// Quarantine rows whose weight is 0 or -0 (`ingest.zeroWeights: quarantine`), else keep them.
+        QuarantineZeroWeights: bool
+    }
 
 /// Pure rules of the ingest stage: row validation, deduplication, the partition window and the bad-row ceiling.
 /// The shell streams Parquet and calls these per row group and per partition.
@@ -64,7 +78,8 @@ module Ingest =
     /// a negative or zero weight is a reason only under the rule that quarantines it. O(id length).
     /// evaluates to: check r "u1" "" (Nullable 5L) 1.0f = "item_id_empty";
     /// check { r with QuarantineNegativeWeights = true } "u1" "i" (Nullable 5L) -1.0f = "weight_negative"
-    val check: rules: IngestRules -> user: string -> item: string -> seconds: Nullable<int64> -> weight: float32 -> string
+    val check:
+        rules: IngestRules -> user: string -> item: string -> seconds: Nullable<int64> -> weight: float32 -> string
 
     /// Indices of the rows to keep when rows equal on (user, item, timestamp, event) are one event: of each group the
     /// row with the largest weight (then the lowest index) is kept, so the result does not depend on row order when

@@ -27,7 +27,8 @@ public static class Cli
     public static async Task<int> RunAsync(string[] args, CancellationToken ct = default)
     {
         var root = BuildCommand(args);
-        if (args is ["help", .. var rest]) args = [.. rest, "--help"]; // `batchrec help [VERB]` = `batchrec [VERB] --help`
+        if (args is ["help", .. var rest])
+            args = [.. rest, "--help"]; // `batchrec help [VERB]` = `batchrec [VERB] --help`
         var result = root.Parse(args);
         if (args.Length == 0)
         {
@@ -48,124 +49,309 @@ public static class Cli
         }
         return await result.InvokeAsync(
             // no handler of System.CommandLine's own: Program.cs reports exceptions in words and owns SIGTERM/Ctrl+C
-            new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, ct);
+            new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+            ct
+        );
     }
 
     private static RootCommand BuildCommand(string[] args)
     {
-        var root = new RootCommand("BatchRec: the nightly batch recommender (ingest → train → evaluate → score → publish).");
+        var root = new RootCommand(
+            "BatchRec: the nightly batch recommender (ingest → train → evaluate → score → publish)."
+        );
 
-        var config = new Option<string>("--config") { Description = "the JSON config file (docs/configuration.md)", Required = true, HelpName = "FILE" };
+        var config = new Option<string>("--config")
+        {
+            Description = "the JSON config file (docs/configuration.md)",
+            Required = true,
+            HelpName = "FILE",
+        };
         var date = new Option<string>("--date")
         {
-            Description = "the run date, YYYY-MM-DD (default: today, UTC)", HelpName = "YYYY-MM-DD",
-            DefaultValueFactory = _ => DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            Description = "the run date, YYYY-MM-DD (default: today, UTC)",
+            HelpName = "YYYY-MM-DD",
+            DefaultValueFactory = _ =>
+                DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             CustomParser = ParseDate,
         };
 
-        var run = new Command("run", "one run of the nightly chain on the configured storage (embedded by default), then exit") { config, date };
-        run.SetAction(async (r, token) => await RunChainAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(date), token));
-
-        var urls = new Option<string>("--urls") { Description = "where the dashboard listens", DefaultValueFactory = _ => "http://127.0.0.1:5080", HelpName = "URL" };
-        var serve = new Command("serve", "Hangfire server + dashboard (/hangfire) with the nightly schedule; several on one PostgreSQL database share the work") { config, urls };
-        serve.SetAction(async (r, token) =>
+        var run = new Command(
+            "run",
+            "one run of the nightly chain on the configured storage (embedded by default), then exit"
+        )
         {
-            await Serve.RunAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(urls), token);
-            return 0;
-        });
+            config,
+            date,
+        };
+        run.SetAction(
+            async (r, token) =>
+                await RunChainAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(date), token)
+        );
 
-        var ingest = new Command("ingest", "only the ingest stage, in this process: validation, quarantine, snapshot") { config, date };
-        ingest.SetAction(async (r, token) =>
+        var urls = new Option<string>("--urls")
         {
-            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
-            var day = r.GetRequiredValue(date);
-            var folder = RunFolder.Create(loaded, day, "cli-ingest", DateTimeOffset.UtcNow);
-            await new IngestJob(Log.Logger).RunAsync(folder.Path, token);
-            var lineage = IngestLineage.TryRead(folder)!;
-            Log.Information("Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
-                loaded.DatasetName, day, lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined, folder.Path);
-            return 0;
-        });
+            Description = "where the dashboard listens",
+            DefaultValueFactory = _ => "http://127.0.0.1:5080",
+            HelpName = "URL",
+        };
+        var serve = new Command(
+            "serve",
+            "Hangfire server + dashboard (/hangfire) with the nightly schedule; several on one PostgreSQL database share the work"
+        )
+        {
+            config,
+            urls,
+        };
+        serve.SetAction(
+            async (r, token) =>
+            {
+                await Serve.RunAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(urls), token);
+                return 0;
+            }
+        );
 
-        var source = new Option<string>("--source") { Description = "a MovieLens release folder (ml-latest*, ml-25m… CSV, or ml-1m/ml-10m '::' .dat)", Required = true, HelpName = "DIR" };
-        var importOut = new Option<string>("--out") { Description = "the dataset folder to write (the input layout)", Required = true, HelpName = "DIR" };
-        var import = new Command("import-movielens", "convert a MovieLens release to the input layout") { source, importOut };
-        import.SetAction(async (r, token) =>
+        var ingest = new Command("ingest", "only the ingest stage, in this process: validation, quarantine, snapshot")
         {
-            var summary = await MovieLensImporter.ImportAsync(r.GetRequiredValue(source), r.GetRequiredValue(importOut), token);
-            Log.Information("Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
-                summary.Ratings, summary.Movies, summary.TagApplications, summary.Format);
-            return 0;
-        });
+            config,
+            date,
+        };
+        ingest.SetAction(
+            async (r, token) =>
+            {
+                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var day = r.GetRequiredValue(date);
+                var folder = RunFolder.Create(loaded, day, "cli-ingest", DateTimeOffset.UtcNow);
+                await new IngestJob(Log.Logger).RunAsync(folder.Path, token);
+                var lineage = IngestLineage.TryRead(folder)!;
+                Log.Information(
+                    "Ingest of {Dataset} for {Date} done: {Read} rows read, {Kept} kept, {Deduplicated} duplicates, {Quarantined} quarantined; run folder {Folder}",
+                    loaded.DatasetName,
+                    day,
+                    lineage.Read,
+                    lineage.Kept,
+                    lineage.Deduplicated,
+                    lineage.Quarantined,
+                    folder.Path
+                );
+                return 0;
+            }
+        );
+
+        var source = new Option<string>("--source")
+        {
+            Description = "a MovieLens release folder (ml-latest*, ml-25m… CSV, or ml-1m/ml-10m '::' .dat)",
+            Required = true,
+            HelpName = "DIR",
+        };
+        var importOut = new Option<string>("--out")
+        {
+            Description = "the dataset folder to write (the input layout)",
+            Required = true,
+            HelpName = "DIR",
+        };
+        var import = new Command("import-movielens", "convert a MovieLens release to the input layout")
+        {
+            source,
+            importOut,
+        };
+        import.SetAction(
+            async (r, token) =>
+            {
+                var summary = await MovieLensImporter.ImportAsync(
+                    r.GetRequiredValue(source),
+                    r.GetRequiredValue(importOut),
+                    token
+                );
+                Log.Information(
+                    "Imported {Ratings} ratings, {Movies} movies, {Tags} tag applications ({Format})",
+                    summary.Ratings,
+                    summary.Movies,
+                    summary.TagApplications,
+                    summary.Format
+                );
+                return 0;
+            }
+        );
 
         var models = new Option<string[]>("--models")
         {
-            Description = "comma-separated models: kinds, KIND:LABEL variants (their compare.KIND:LABEL overrides) or auto",
-            HelpName = "LIST", DefaultValueFactory = _ => ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"], CustomParser = r => List(r),
+            Description =
+                "comma-separated models: kinds, KIND:LABEL variants (their compare.KIND:LABEL overrides) or auto",
+            HelpName = "LIST",
+            DefaultValueFactory = _ => ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"],
+            CustomParser = r => List(r),
         };
-        var seeds = new Option<int[]?>("--seeds") { Description = "comma-separated seeds (default: the config's train.seed)", HelpName = "LIST", CustomParser = ParseSeeds };
-        var compareOut = new Option<string?>("--out") { Description = "where comparison.{parquet,csv,md} go (default: <output>/comparison)", HelpName = "DIR" };
-        var compare = new Command("compare", "one ingest (one snapshot, one split), then every model × seed trained and evaluated") { config, models, seeds, compareOut };
-        compare.SetAction(async (r, token) =>
+        var seeds = new Option<int[]?>("--seeds")
         {
-            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
-            var names = r.GetRequiredValue(models);
-            var seedList = r.GetValue(seeds) ?? [loaded.Config.Train.Seed];
-            var outDir = Path.GetFullPath(r.GetValue(compareOut) ?? Path.Combine(loaded.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName));
-            var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(loaded, names, seedList, outDir, Log.Logger, token);
-            Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
-            Log.Information("Comparison of {Models} over seeds {Seeds} written to {Out}", string.Join(", ", names), string.Join(", ", seedList), outDir);
-            return 0;
-        });
+            Description = "comma-separated seeds (default: the config's train.seed)",
+            HelpName = "LIST",
+            CustomParser = ParseSeeds,
+        };
+        var compareOut = new Option<string?>("--out")
+        {
+            Description = "where comparison.{parquet,csv,md} go (default: <output>/comparison)",
+            HelpName = "DIR",
+        };
+        var compare = new Command(
+            "compare",
+            "one ingest (one snapshot, one split), then every model × seed trained and evaluated"
+        )
+        {
+            config,
+            models,
+            seeds,
+            compareOut,
+        };
+        compare.SetAction(
+            async (r, token) =>
+            {
+                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var names = r.GetRequiredValue(models);
+                var seedList = r.GetValue(seeds) ?? [loaded.Config.Train.Seed];
+                var outDir = Path.GetFullPath(
+                    r.GetValue(compareOut) ?? Path.Combine(loaded.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName)
+                );
+                var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(
+                    loaded,
+                    names,
+                    seedList,
+                    outDir,
+                    Log.Logger,
+                    token
+                );
+                Console.WriteLine(BatchRec.Jobs.Compare.Comparison.Markdown(rows));
+                Log.Information(
+                    "Comparison of {Models} over seeds {Seeds} written to {Out}",
+                    string.Join(", ", names),
+                    string.Join(", ", seedList),
+                    outDir
+                );
+                return 0;
+            }
+        );
 
-        var synthOut = new Option<string>("--out") { Description = "the dataset folder to write", Required = true, HelpName = "DIR" };
+        var synthOut = new Option<string>("--out")
+        {
+            Description = "the dataset folder to write",
+            Required = true,
+            HelpName = "DIR",
+        };
         var interactions = WholeNumber("--interactions", "interactions to generate", long.MaxValue, required: true);
         var users = WholeNumber("--users", "users (default: interactions / 20)", int.MaxValue);
         var items = WholeNumber("--items", "items (default: interactions / 100)", int.MaxValue);
         var seed = WholeNumber("--seed", "the generator's seed (default 2020)", int.MaxValue);
-        var synth = new Command("synth", "a seeded synthetic dataset in the input layout (power-law activity and popularity, planted communities, tags, text)")
-            { synthOut, interactions, users, items, seed };
-        synth.SetAction(async (r, token) =>
+        var synth = new Command(
+            "synth",
+            "a seeded synthetic dataset in the input layout (power-law activity and popularity, planted communities, tags, text)"
+        )
         {
-            var spec = SyntheticSpec.OfSize(r.GetValue(interactions)!.Value, (int)(r.GetValue(seed) ?? 2020));
-            if (r.GetValue(users) is { } u) spec = spec with { Users = (int)u };
-            if (r.GetValue(items) is { } i) spec = spec with { Items = (int)i };
-            var outDir = r.GetRequiredValue(synthOut);
-            var summary = await SyntheticData.WriteAsync(spec, outDir, token);
-            Log.Information("Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
-                summary.Interactions, summary.Users, summary.Items, summary.Files, Path.GetFullPath(outDir), summary.Seconds);
-            return 0;
-        });
+            synthOut,
+            interactions,
+            users,
+            items,
+            seed,
+        };
+        synth.SetAction(
+            async (r, token) =>
+            {
+                var spec = SyntheticSpec.OfSize(r.GetValue(interactions)!.Value, (int)(r.GetValue(seed) ?? 2020));
+                if (r.GetValue(users) is { } u)
+                    spec = spec with { Users = (int)u };
+                if (r.GetValue(items) is { } i)
+                    spec = spec with { Items = (int)i };
+                var outDir = r.GetRequiredValue(synthOut);
+                var summary = await SyntheticData.WriteAsync(spec, outDir, token);
+                Log.Information(
+                    "Wrote {Interactions} interactions of {Users} users over {Items} items in {Files} files to {Out} in {Seconds:F1} s",
+                    summary.Interactions,
+                    summary.Users,
+                    summary.Items,
+                    summary.Files,
+                    Path.GetFullPath(outDir),
+                    summary.Seconds
+                );
+                return 0;
+            }
+        );
 
-        var label = new Option<string?>("--label") { Description = "the rows' label (default: the dataset name)", HelpName = "L" };
-        var results = new Option<string>("--results") { Description = "the results folder (bench.csv and one Parquet file per run)", DefaultValueFactory = _ => Path.Combine("bench", "results"), HelpName = "DIR" };
-        var reps = WholeNumber("--scoring-reps", "with R > 0, also the scoring ratio against the bare user × item product, R repetitions", int.MaxValue);
-        var runId = new Option<string?>("--run") { Description = "only the scoring ratio, on this finished run", HelpName = "RUN_ID" };
+        var label = new Option<string?>("--label")
+        {
+            Description = "the rows' label (default: the dataset name)",
+            HelpName = "L",
+        };
+        var results = new Option<string>("--results")
+        {
+            Description = "the results folder (bench.csv and one Parquet file per run)",
+            DefaultValueFactory = _ => Path.Combine("bench", "results"),
+            HelpName = "DIR",
+        };
+        var reps = WholeNumber(
+            "--scoring-reps",
+            "with R > 0, also the scoring ratio against the bare user × item product, R repetitions",
+            int.MaxValue
+        );
+        var runId = new Option<string?>("--run")
+        {
+            Description = "only the scoring ratio, on this finished run",
+            HelpName = "RUN_ID",
+        };
         var command = "batchrec " + string.Join(' ', args);
-        var bench = new Command("bench", "one run of the chain in this process, measured per stage; rows appended to DIR/bench.csv") { config, label, results, reps, runId };
-        bench.SetAction(async (r, token) =>
+        var bench = new Command(
+            "bench",
+            "one run of the chain in this process, measured per stage; rows appended to DIR/bench.csv"
+        )
         {
-            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
-            var name = r.GetValue(label) ?? loaded.DatasetName;
-            var dir = Path.GetFullPath(r.GetRequiredValue(results));
-            var repetitions = (int)(r.GetValue(reps) ?? 0);
-            var rows = r.GetValue(runId) is { } id
-                ? await ScaleBench.ScoringOnlyAsync(loaded, id, name, command, dir, repetitions, Log.Logger, token)
-                : await ScaleBench.RunAsync(loaded, name, command, dir, repetitions, Log.Logger, token);
-            Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", name, rows.Count, Path.Combine(dir, "bench.csv"));
-            return 0;
-        });
+            config,
+            label,
+            results,
+            reps,
+            runId,
+        };
+        bench.SetAction(
+            async (r, token) =>
+            {
+                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var name = r.GetValue(label) ?? loaded.DatasetName;
+                var dir = Path.GetFullPath(r.GetRequiredValue(results));
+                var repetitions = (int)(r.GetValue(reps) ?? 0);
+                var rows = r.GetValue(runId) is { } id
+                    ? await ScaleBench.ScoringOnlyAsync(loaded, id, name, command, dir, repetitions, Log.Logger, token)
+                    : await ScaleBench.RunAsync(loaded, name, command, dir, repetitions, Log.Logger, token);
+                Log.Information(
+                    "Benchmark {Label}: {Rows} figures appended to {Results}",
+                    name,
+                    rows.Count,
+                    Path.Combine(dir, "bench.csv")
+                );
+                return 0;
+            }
+        );
 
-        var benchText = new Command("bench-text", "the items table's texts encoded with an empty cache (sentences/s), then again through it") { config, label, results };
-        benchText.SetAction(async (r, token) =>
+        var benchText = new Command(
+            "bench-text",
+            "the items table's texts encoded with an empty cache (sentences/s), then again through it"
+        )
         {
-            var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
-            var name = r.GetValue(label) ?? loaded.DatasetName + "-text";
-            var dir = Path.GetFullPath(r.GetRequiredValue(results));
-            var rows = await TextBench.RunAsync(loaded, name, command, dir, Log.Logger, token);
-            Log.Information("Benchmark {Label}: {Rows} figures appended to {Results}", name, rows.Count, Path.Combine(dir, "bench.csv"));
-            return 0;
-        });
+            config,
+            label,
+            results,
+        };
+        benchText.SetAction(
+            async (r, token) =>
+            {
+                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var name = r.GetValue(label) ?? loaded.DatasetName + "-text";
+                var dir = Path.GetFullPath(r.GetRequiredValue(results));
+                var rows = await TextBench.RunAsync(loaded, name, command, dir, Log.Logger, token);
+                Log.Information(
+                    "Benchmark {Label}: {Rows} figures appended to {Results}",
+                    name,
+                    rows.Count,
+                    Path.Combine(dir, "bench.csv")
+                );
+                return 0;
+            }
+        );
 
         foreach (var verb in new[] { run, serve, ingest, import, compare, synth, bench, benchText })
             root.Subcommands.Add(verb);
@@ -174,13 +360,23 @@ public static class Cli
 
     private static async Task<int> RunChainAsync(LoadedConfig config, string date, CancellationToken ct)
     {
-        Log.Information("Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
-            config.DatasetName, date, config.InputDir, config.OutputDir, config.Config.Storage.Kind);
+        Log.Information(
+            "Run of {Dataset} for {Date}: input {Input}, output {Output}, storage {Storage}",
+            config.DatasetName,
+            date,
+            config.InputDir,
+            config.OutputDir,
+            config.Config.Storage.Kind
+        );
         var outcome = await RunOnce.ExecuteAsync(config, date, ct);
         if (outcome.Succeeded && outcome.State == RunState.Rejected)
         {
-            Log.Warning("Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
-                outcome.RunId, config.OutputDir, outcome.Reason);
+            Log.Warning(
+                "Run {RunId} was rejected, nothing was published and the previous outputs under {Output} stay published: {Reason}",
+                outcome.RunId,
+                config.OutputDir,
+                outcome.Reason
+            );
             return 0;
         }
         if (outcome.Succeeded)
@@ -192,7 +388,12 @@ public static class Cli
         if (outcome.IsInputError)
             return UsageError; // the input or the config: the message says what to fix
         if (outcome.ErrorDetails is not null)
-            Log.Error("Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}", outcome.FailedStage, outcome.ErrorType, outcome.ErrorDetails);
+            Log.Error(
+                "Stage {Stage} failed unexpectedly ({Type}); details for a bug report: {Details}",
+                outcome.FailedStage,
+                outcome.ErrorType,
+                outcome.ErrorDetails
+            );
         return 1;
     }
 
@@ -206,15 +407,21 @@ public static class Cli
     }
 
     private static string[] List(ArgumentResult r) =>
-        r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        r
+            .Tokens.SelectMany(t =>
+                t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            )
+            .ToArray();
 
     private static int[]? ParseSeeds(ArgumentResult r)
     {
         var seeds = new List<int>();
         foreach (var s in List(r))
         {
-            if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) seeds.Add(v);
-            else r.AddError($"--seeds: '{s}' is not an integer");
+            if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+                seeds.Add(v);
+            else
+                r.AddError($"--seeds: '{s}' is not an integer");
         }
         return seeds.ToArray();
     }
@@ -223,11 +430,16 @@ public static class Cli
     private static Option<long?> WholeNumber(string name, string description, long max, bool required = false) =>
         new(name)
         {
-            Description = description, Required = required, HelpName = "N",
+            Description = description,
+            Required = required,
+            HelpName = "N",
             CustomParser = r =>
             {
                 var text = r.Tokens.Single().Value;
-                if (long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max)
+                if (
+                    long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+                    && v <= max
+                )
                     return v;
                 r.AddError($"{name} must be a whole number from 0 to {max}, got '{text}'");
                 return null;
@@ -237,14 +449,22 @@ public static class Cli
     /// <summary>" (did you mean '--date'?)" for an unknown option or verb close to a valid one, else "".</summary>
     private static string Suggestion(ParseResult result, ParseError error)
     {
-        var token = result.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
-        if (token is null) return "";
+        var token = result.UnmatchedTokens.FirstOrDefault(t =>
+            error.Message.Contains($"'{t}'", StringComparison.Ordinal)
+        );
+        if (token is null)
+            return "";
         var command = result.CommandResult.Command;
         var candidates = token.StartsWith('-')
             ? command.Options.Where(o => !o.Hidden).Select(o => o.Name)
             : command.Subcommands.Select(c => c.Name);
-        var best = candidates.Select(c => (Name: c, Distance: Distance(token, c))).OrderBy(c => c.Distance).FirstOrDefault();
-        return best.Name is not null && best.Distance <= Math.Max(2, token.Length / 3) ? $" (did you mean '{best.Name}'?)" : "";
+        var best = candidates
+            .Select(c => (Name: c, Distance: Distance(token, c)))
+            .OrderBy(c => c.Distance)
+            .FirstOrDefault();
+        return best.Name is not null && best.Distance <= Math.Max(2, token.Length / 3)
+            ? $" (did you mean '{best.Name}'?)"
+            : "";
     }
 
     /// <summary>Levenshtein distance.</summary>

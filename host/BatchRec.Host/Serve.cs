@@ -20,26 +20,45 @@ public static class Serve
         builder.Host.UseSerilog(Log.Logger, dispose: false);
         builder.WebHost.UseUrls(urls);
         builder.Services.AddBatchRec(config);
-        builder.Services.AddSingleton(sp => new DashboardState(config, sp.GetRequiredService<JobStorage>(),
-            sp.GetRequiredService<RunLauncher>(), sp.GetRequiredService<IBackgroundJobClient>()));
+        builder.Services.AddSingleton(sp => new DashboardState(
+            config,
+            sp.GetRequiredService<JobStorage>(),
+            sp.GetRequiredService<RunLauncher>(),
+            sp.GetRequiredService<IBackgroundJobClient>()
+        ));
         DashboardCommands.Register();
         var app = builder.Build();
         var readOnly = config.Config.Dashboard.ReadOnly;
-        app.UseHangfireDashboard("/hangfire", new DashboardOptions
-        {
-            DashboardTitle = $"BatchRec · {config.DatasetName}",
-            Authorization = filters,
-            IsReadOnlyFunc = _ => readOnly,
-        });
+        app.UseHangfireDashboard(
+            "/hangfire",
+            new DashboardOptions
+            {
+                DashboardTitle = $"BatchRec · {config.DatasetName}",
+                Authorization = filters,
+                IsReadOnlyFunc = _ => readOnly,
+            }
+        );
         app.MapGet("/", () => Results.Redirect("/hangfire"));
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
         var path = config.FilePath;
-        recurring.AddOrUpdate<NightlyJob>($"nightly:{config.DatasetName}", j => j.Start(path), config.Config.Schedule.Cron,
-            new RecurringJobOptions { TimeZone = zone });
-        Log.Information("Serving the Hangfire dashboard on {Urls}/hangfire ({Access}{ReadOnly}); workers {Workers} on queues {Queues}; nightly run of {Dataset} at '{Cron}' ({Zone})",
-            urls, config.Config.Dashboard.Username != "" ? "basic authentication" : "local requests only", readOnly ? ", read-only" : "",
-            config.Config.Jobs.Workers, config.Config.Jobs.Queues, config.DatasetName, config.Config.Schedule.Cron, zone.Id);
+        recurring.AddOrUpdate<NightlyJob>(
+            $"nightly:{config.DatasetName}",
+            j => j.Start(path),
+            config.Config.Schedule.Cron,
+            new RecurringJobOptions { TimeZone = zone }
+        );
+        Log.Information(
+            "Serving the Hangfire dashboard on {Urls}/hangfire ({Access}{ReadOnly}); workers {Workers} on queues {Queues}; nightly run of {Dataset} at '{Cron}' ({Zone})",
+            urls,
+            config.Config.Dashboard.Username != "" ? "basic authentication" : "local requests only",
+            readOnly ? ", read-only" : "",
+            config.Config.Jobs.Workers,
+            config.Config.Jobs.Queues,
+            config.DatasetName,
+            config.Config.Schedule.Cron,
+            zone.Id
+        );
         await app.RunAsync(ct);
     }
 }

@@ -22,7 +22,10 @@ let ``overrides change only what they name`` () =
 
 [<Fact>]
 let ``every bad key and value is reported with its key and the bad value`` () =
-    match Config.parse """{ "train": { "batchSize": -3, "lr": 1 }, "model": { "kind": "svd" }, "score": { "k": "ten" } }""" with
+    match
+        Config.parse
+            """{ "train": { "batchSize": -3, "lr": 1 }, "model": { "kind": "svd" }, "score": { "k": "ten" } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         let keys = errs |> List.map (fun e -> e.Key) |> Set.ofList
@@ -33,6 +36,7 @@ let ``every bad key and value is reported with its key and the bad value`` () =
         // range errors are reported beside the type errors
         Assert.Contains("train.batchSize", keys)
         Assert.Contains("model.kind", keys)
+
         match Config.parse """{ "train": { "batchSize": -3 }, "model": { "kind": "svd" } }""" with
         | Error errs2 ->
             let t2 = errs2 |> List.map string |> String.concat "\n"
@@ -44,10 +48,14 @@ let ``every bad key and value is reported with its key and the bad value`` () =
 [<Fact>]
 let ``score.threads caps the scoring kernels' threads and must not be negative`` () =
     match Config.parse """{ "score": { "threads": 1 } }""" with
-    | Ok c -> Assert.Equal(1, c.Score.Threads); Assert.Equal(0, Config.Default.Score.Threads)
+    | Ok c ->
+        Assert.Equal(1, c.Score.Threads)
+        Assert.Equal(0, Config.Default.Score.Threads)
     | Error e -> failwithf "%A" e
+
     match Config.parse """{ "score": { "threads": -1 } }""" with
-    | Error errs -> Assert.Contains("score.threads: must be >= 0, got -1", errs |> List.map string |> String.concat "\n")
+    | Error errs ->
+        Assert.Contains("score.threads: must be >= 0, got -1", errs |> List.map string |> String.concat "\n")
     | Ok _ -> failwith "expected an error"
 
 [<Fact>]
@@ -64,6 +72,7 @@ let ``orchestration keys parse: queues, per-stage policies, shards, storage, das
              "storage": { "kind": "postgresql", "connectionStringFile": "/etc/batchrec/pg", "invisibilityTimeoutSeconds": 60, "queuePollMs": 200 },
              "dashboard": { "readOnly": true, "username": "ops" },
              "publish": { "tolerance": 0.02, "championCheck": false } }"""
+
     match Config.parse json with
     | Ok c ->
         Assert.Equal<string list>([ "gpu"; "default" ], c.Jobs.Queues)
@@ -87,6 +96,7 @@ let ``bad orchestration keys are named with their value`` () =
              "storage": { "invisibilityTimeoutSeconds": 1, "schema": "a;b" },
              "dashboard": { "readOnly": "yes" },
              "publish": { "tolerance": -0.1 }, "eval": { "ks": [ 5 ] } }"""
+
     match Config.parse json with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
@@ -111,105 +121,226 @@ let ``bad orchestration keys are named with their value`` () =
 
 [<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
-    match Config.parse """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0,
-                                         "negativeWeights": "keep", "zeroWeights": "quarantine", "duplicateItems": "fail" } }""" with
+    match
+        Config.parse
+            """{ "ingest": { "maxBadFraction": 0.2, "unknownItems": "quarantine", "minTimestamp": 1000000000, "maxTimestamp": 5000000000, "timestampUnit": "milliseconds", "maxIdLength": 64, "windowDays": 7, "readAhead": 0,
+                                         "negativeWeights": "keep", "zeroWeights": "quarantine", "duplicateItems": "fail" } }"""
+    with
     | Ok c ->
-        Assert.Equal({ MaxBadFraction = 0.2; UnknownItems = "quarantine"; MinTimestamp = 1_000_000_000L; MaxTimestamp = 5_000_000_000L
-                       TimestampUnit = "milliseconds"; MaxIdLength = 64; WindowDays = 7; ReadAhead = 0
-                       NegativeWeights = "keep"; ZeroWeights = "quarantine"; DuplicateItems = "fail" }, c.Ingest)
+        Assert.Equal(
+            {
+                MaxBadFraction = 0.2
+                UnknownItems = "quarantine"
+                MinTimestamp = 1_000_000_000L
+                MaxTimestamp = 5_000_000_000L
+                TimestampUnit = "milliseconds"
+                MaxIdLength = 64
+                WindowDays = 7
+                ReadAhead = 0
+                NegativeWeights = "keep"
+                ZeroWeights = "quarantine"
+                DuplicateItems = "fail"
+            },
+            c.Ingest
+        )
         // the defaults: negative weights quarantined, zero weights kept, the first of repeated items-table rows kept
-        Assert.Equal(("quarantine", "keep", "first"), (Config.Default.Ingest.NegativeWeights, Config.Default.Ingest.ZeroWeights, Config.Default.Ingest.DuplicateItems))
+        Assert.Equal(
+            ("quarantine", "keep", "first"),
+            (Config.Default.Ingest.NegativeWeights,
+             Config.Default.Ingest.ZeroWeights,
+             Config.Default.Ingest.DuplicateItems)
+        )
+
         Assert.Equal(Config.Default.Train, c.Train)
     | Error e -> failwithf "%A" e
-    match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }""" with
+
+    match
+        Config.parse
+            """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8, "ceiling": 1 } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         // the unknown key and the range errors, all at once
         Assert.Equal<string list>(
-            [ "ingest.ceiling"; "ingest.maxBadFraction"; "ingest.unknownItems"; "ingest.minTimestamp"; "ingest.timestampUnit"; "ingest.maxIdLength"; "ingest.windowDays" ],
-            errs |> List.map _.Key)
-    match Config.parse """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8 } }""" with
+            [
+                "ingest.ceiling"
+                "ingest.maxBadFraction"
+                "ingest.unknownItems"
+                "ingest.minTimestamp"
+                "ingest.timestampUnit"
+                "ingest.maxIdLength"
+                "ingest.windowDays"
+            ],
+            errs |> List.map _.Key
+        )
+
+    match
+        Config.parse
+            """{ "ingest": { "maxBadFraction": 1.5, "unknownItems": "drop", "timestampUnit": "ns", "maxIdLength": 0, "windowDays": -1, "minTimestamp": 9, "maxTimestamp": 8 } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         let text = errs |> List.map string |> String.concat "\n"
+
         Assert.Equal<string list>(
-            [ "ingest.maxBadFraction"; "ingest.unknownItems"; "ingest.minTimestamp"; "ingest.timestampUnit"; "ingest.maxIdLength"; "ingest.windowDays" ],
-            errs |> List.map _.Key)
+            [
+                "ingest.maxBadFraction"
+                "ingest.unknownItems"
+                "ingest.minTimestamp"
+                "ingest.timestampUnit"
+                "ingest.maxIdLength"
+                "ingest.windowDays"
+            ],
+            errs |> List.map _.Key
+        )
+
         Assert.Contains("got 1.5", text)
         Assert.Contains("'drop'", text)
         Assert.Contains("'ns'", text)
-    match Config.parse """{ "ingest": { "negativeWeights": "drop", "zeroWeights": "one", "duplicateItems": "last" } }""" with
+
+    match
+        Config.parse """{ "ingest": { "negativeWeights": "drop", "zeroWeights": "one", "duplicateItems": "last" } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
-        Assert.Equal<string list>([ "ingest.negativeWeights"; "ingest.zeroWeights"; "ingest.duplicateItems" ], errs |> List.map _.Key)
+        Assert.Equal<string list>(
+            [ "ingest.negativeWeights"; "ingest.zeroWeights"; "ingest.duplicateItems" ],
+            errs |> List.map _.Key
+        )
+
         let text = errs |> List.map string |> String.concat "\n"
         Assert.Contains("must be keep or quarantine, got 'drop'", text)
         Assert.Contains("must be first or fail, got 'last'", text)
+
     match Config.parse """{ "ingest": { "maxTimestamp": "2100" } }""" with
-    | Error [ e ] -> Assert.Equal("ingest.maxTimestamp", e.Key); Assert.Contains("\"2100\"", e.Message)
+    | Error [ e ] ->
+        Assert.Equal("ingest.maxTimestamp", e.Key)
+        Assert.Contains("\"2100\"", e.Message)
     | other -> failwithf "unexpected %A" other
 
 [<Fact>]
 let ``the model, text and cold-items keys override and validate`` () =
-    match Config.parse """{ "model": { "kind": "gat-text", "heads": 4, "dropout": 0.1, "attributes": false, "edgeWeight": "log1p", "finalMlp": false, "idDropout": 0.3, "fusion": "add", "textNeighbours": 7 },
+    match
+        Config.parse
+            """{ "model": { "kind": "gat-text", "heads": 4, "dropout": 0.1, "attributes": false, "edgeWeight": "log1p", "finalMlp": false, "idDropout": 0.3, "fusion": "add", "textNeighbours": 7 },
                             "text": { "cache": "/var/cache/br", "batchSize": 32, "userText": false },
-                            "eval": { "mode": "cold-items", "coldFraction": 0.2, "coldKs": [ 10, 50 ] } }""" with
+                            "eval": { "mode": "cold-items", "coldFraction": 0.2, "coldKs": [ 10, 50 ] } }"""
+    with
     | Ok c ->
         Assert.Equal("gat-text", c.Model.Kind)
-        Assert.Equal((4, 0.1, false, "log1p", false, 0.3), (c.Model.Heads, c.Model.Dropout, c.Model.Attributes, c.Model.EdgeWeight, c.Model.FinalMlp, c.Model.IdDropout))
+
+        Assert.Equal(
+            (4, 0.1, false, "log1p", false, 0.3),
+            (c.Model.Heads, c.Model.Dropout, c.Model.Attributes, c.Model.EdgeWeight, c.Model.FinalMlp, c.Model.IdDropout)
+        )
+
         Assert.Equal("add", c.Model.Fusion)
         Assert.Equal(7, c.Model.TextNeighbours)
         Assert.Equal(("/var/cache/br", 32, false), (c.Text.Cache, c.Text.BatchSize, c.Text.UserText))
         Assert.Equal(("cold-items", 0.2, [ 10; 50 ]), (c.Eval.Mode, c.Eval.ColdFraction, c.Eval.ColdKs))
     | Error e -> failwithf "%A" e
-    match Config.parse """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "attributes": "yes" },
-                            "text": { "encoder": "bert-large" }, "eval": { "mode": "cold", "coldFraction": 0, "coldKs": [ "x" ] } }""" with
+
+    match
+        Config.parse
+            """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "attributes": "yes" },
+                            "text": { "encoder": "bert-large" }, "eval": { "mode": "cold", "coldFraction": 0, "coldKs": [ "x" ] } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         let text = errs |> List.map string |> String.concat "\n"
-        for key in [ "model.attributes"; "eval.coldKs" ] do Assert.Contains(key, text) // type errors first
-    match Config.parse """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "fusion": "gate", "textNeighbours": -1 },
-                            "text": { "encoder": "bert-large" }, "eval": { "mode": "cold", "coldFraction": 0 } }""" with
+
+        for key in [ "model.attributes"; "eval.coldKs" ] do
+            Assert.Contains(key, text) // type errors first
+
+    match
+        Config.parse
+            """{ "model": { "kind": "gat", "heads": 0, "dropout": 1.0, "edgeWeight": "rating", "fusion": "gate", "textNeighbours": -1 },
+                            "text": { "encoder": "bert-large" }, "eval": { "mode": "cold", "coldFraction": 0 } }"""
+    with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         let keys = errs |> List.map (fun e -> e.Key) |> Set.ofList
-        Assert.Equal<Set<string>>(set [ "model.heads"; "model.dropout"; "model.edgeWeight"; "model.fusion"; "model.textNeighbours"; "text.encoder"; "eval.mode"; "eval.coldFraction" ], keys)
+
+        Assert.Equal<Set<string>>(
+            set
+                [
+                    "model.heads"
+                    "model.dropout"
+                    "model.edgeWeight"
+                    "model.fusion"
+                    "model.textNeighbours"
+                    "text.encoder"
+                    "eval.mode"
+                    "eval.coldFraction"
+                ],
+            keys
+        )
 
 [<Fact>]
 let ``compare overrides are kept per model and must themselves be valid`` () =
-    match Config.parse """{ "compare": { "bpr-mf": { "train": { "learningRate": 0.001 } } }, "eval": { "maxUsers": 500 } }""" with
+    match
+        Config.parse
+            """{ "compare": { "bpr-mf": { "train": { "learningRate": 0.001 } } }, "eval": { "maxUsers": 500 } }"""
+    with
     | Ok c ->
         Assert.Equal(500, c.Eval.MaxUsers)
         Assert.Equal<string list>([ "bpr-mf" ], c.Compare |> Map.toList |> List.map fst)
+
         match Config.parseOver c c.Compare.["bpr-mf"] with
-        | Ok o -> Assert.Equal(0.001, o.Train.LearningRate); Assert.Equal(c.Train.BatchSize, o.Train.BatchSize)
+        | Ok o ->
+            Assert.Equal(0.001, o.Train.LearningRate)
+            Assert.Equal(c.Train.BatchSize, o.Train.BatchSize)
         | Error e -> failwithf "%A" e
     | Error e -> failwithf "%A" e
+
     let keys json =
         match Config.parse json with
         | Ok _ -> failwithf "expected errors from %s" json
         | Error errs -> errs |> List.map (fun e -> e.Key) |> Set.ofList
+
     Assert.Contains("compare.svd", keys """{ "compare": { "svd": {} } }""")
-    Assert.Contains("compare.lightgcn.train.batchSize", keys """{ "compare": { "lightgcn": { "train": { "batchSize": 0 } } } }""")
-    Assert.Equal<Set<string>>(set [ "eval.maxUsers" ], keys """{ "compare": { "lightgcn": {} }, "eval": { "maxUsers": -1 } }""")
+
+    Assert.Contains(
+        "compare.lightgcn.train.batchSize",
+        keys """{ "compare": { "lightgcn": { "train": { "batchSize": 0 } } } }"""
+    )
+
+    Assert.Equal<Set<string>>(
+        set [ "eval.maxUsers" ],
+        keys """{ "compare": { "lightgcn": {} }, "eval": { "maxUsers": -1 } }"""
+    )
 
 let ``train.fanout parses per layer and is validated against the model`` () =
     match Config.parse """{ "model": { "kind": "gat", "layers": 2 }, "train": { "fanout": [ 10, 5 ] } }""" with
     | Ok c -> Assert.Equal<int list>([ 10; 5 ], c.Train.Fanout)
     | Error e -> failwithf "%A" e
+
     Assert.Equal<int list>([], Config.Default.Train.Fanout) // default: full-graph propagation
+
     let errors json =
         match Config.parse json with
         | Ok _ -> failwithf "expected errors for %s" json
         | Error errs -> errs |> List.map string |> String.concat "\n"
-    let wrongLength = errors """{ "model": { "kind": "gat-text", "layers": 3 }, "train": { "fanout": [ 10, 5 ] } }"""
+
+    let wrongLength =
+        errors """{ "model": { "kind": "gat-text", "layers": 3 }, "train": { "fanout": [ 10, 5 ] } }"""
+
     Assert.Contains("train.fanout: must have one entry per layer (model.layers = 3)", wrongLength)
-    let zero = errors """{ "model": { "kind": "gat", "layers": 2 }, "train": { "fanout": [ 0, 5 ] } }"""
+
+    let zero =
+        errors """{ "model": { "kind": "gat", "layers": 2 }, "train": { "fanout": [ 0, 5 ] } }"""
+
     Assert.Contains("train.fanout: entries must be >= 1", zero)
-    let lightgcn = errors """{ "model": { "kind": "lightgcn", "layers": 2 }, "train": { "fanout": [ 3, 3 ] } }"""
+
+    let lightgcn =
+        errors """{ "model": { "kind": "lightgcn", "layers": 2 }, "train": { "fanout": [ 3, 3 ] } }"""
+
     Assert.Contains("train.fanout: neighbour sampling applies to gat and gat-text only", lightgcn)
     Assert.Contains("'lightgcn'", lightgcn)
-    let notList = errors """{ "model": { "kind": "gat", "layers": 1 }, "train": { "fanout": 5 } }"""
+
+    let notList =
+        errors """{ "model": { "kind": "gat", "layers": 1 }, "train": { "fanout": 5 } }"""
+
     Assert.Contains("train.fanout: must be an array of integers, got 5", notList)
 
 [<Fact>]
@@ -225,16 +356,31 @@ let ``a wrongly typed value and two bad values are all named at once`` () =
 
 /// Bad entries of independent keys: (section, key, JSON value); the first five are wrongly typed, the rest out of range.
 let private badEntries =
-    [ "train", "batchSize", "\"big\""; "score", "k", "true"; "model", "dim", "1.5"; "ingest", "maxBadFraction", "\"x\""
-      "eval", "stopK", "null"; "train", "learningRate", "-1"; "score", "blockMiB", "0"; "model", "kind", "\"svd\""
-      "ingest", "windowDays", "-2"; "jobs", "workers", "0"; "storage", "kind", "\"redis\""; "publish", "tolerance", "-0.5"
-      "dataset", "name", "\"a b\""; "text", "batchSize", "[1]" ]
+    [
+        "train", "batchSize", "\"big\""
+        "score", "k", "true"
+        "model", "dim", "1.5"
+        "ingest", "maxBadFraction", "\"x\""
+        "eval", "stopK", "null"
+        "train", "learningRate", "-1"
+        "score", "blockMiB", "0"
+        "model", "kind", "\"svd\""
+        "ingest", "windowDays", "-2"
+        "jobs", "workers", "0"
+        "storage", "kind", "\"redis\""
+        "publish", "tolerance", "-0.5"
+        "dataset", "name", "\"a b\""
+        "text", "batchSize", "[1]"
+    ]
 
 type BadConfig = BadConfig of (string * string * string) list
 
 type ConfigArbs =
     static member BadConfig() =
-        Gen.subListOf badEntries |> Gen.filter (not << List.isEmpty) |> Gen.map BadConfig |> Arb.fromGen
+        Gen.subListOf badEntries
+        |> Gen.filter (not << List.isEmpty)
+        |> Gen.map BadConfig
+        |> Arb.fromGen
 
 [<Property(Arbitrary = [| typeof<ConfigArbs> |], MaxTest = 200)>]
 let ``every wrongly typed and every out-of-range value is named, whatever the mix`` (BadConfig entries) =
@@ -242,10 +388,16 @@ let ``every wrongly typed and every out-of-range value is named, whatever the mi
         entries
         |> List.groupBy (fun (section, _, _) -> section)
         |> List.map (fun (section, xs) ->
-            sprintf "\"%s\": { %s }" section (xs |> List.map (fun (_, k, v) -> sprintf "\"%s\": %s" k v) |> String.concat ", "))
+            sprintf
+                "\"%s\": { %s }"
+                section
+                (xs |> List.map (fun (_, k, v) -> sprintf "\"%s\": %s" k v) |> String.concat ", "))
         |> String.concat ", "
+
     match Config.parse ("{ " + json + " }") with
     | Ok _ -> false
     | Error errs ->
-        let expected = entries |> List.map (fun (section, k, _) -> section + "." + k) |> Set.ofList
+        let expected =
+            entries |> List.map (fun (section, k, _) -> section + "." + k) |> Set.ofList
+
         Set.ofList (errs |> List.map _.Key) = expected && errs.Length = expected.Count

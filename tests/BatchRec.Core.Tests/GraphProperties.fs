@@ -12,11 +12,13 @@ open BatchRec.Core.Tests.Generators
 let ``CSR round-trips the edge list (duplicates summed, row-major order)`` (g: EdgeList) =
     let m = Csr.ofEdges g.Rows g.Cols g.Src g.Dst g.Values
     let src, dst, v = Csr.toEdges m
+
     let expected =
         Array.zip3 g.Src g.Dst g.Values
         |> Array.groupBy (fun (s, d, _) -> s, d)
         |> Array.map (fun ((s, d), xs) -> s, d, xs |> Array.sumBy (fun (_, _, x) -> x))
         |> Array.sortBy (fun (s, d, _) -> s, d)
+
     Array.zip3 src dst v = expected
     && m.RowPtr.Length = g.Rows + 1
     && m.RowPtr.[g.Rows] = m.Nnz
@@ -25,7 +27,11 @@ let ``CSR round-trips the edge list (duplicates summed, row-major order)`` (g: E
 let ``CSR contains exactly the stored pairs`` (g: EdgeList) =
     let m = Csr.ofEdges g.Rows g.Cols g.Src g.Dst g.Values
     let pairs = Set.ofArray (Array.zip g.Src g.Dst)
-    seq { for r in 0 .. g.Rows - 1 do for c in 0 .. g.Cols - 1 -> (r, c) }
+
+    seq {
+        for r in 0 .. g.Rows - 1 do
+            for c in 0 .. g.Cols - 1 -> (r, c)
+    }
     |> Seq.forall (fun (r, c) -> Csr.contains m r c = pairs.Contains(r, c))
 
 [<Property(Arbitrary = [| typeof<Arbs> |])>]
@@ -35,7 +41,9 @@ let ``transpose twice is the identity`` (g: EdgeList) =
 
 [<Fact>]
 let ``ofEdges names the parameter of an out-of-range edge`` () =
-    let ex = Assert.Throws<ArgumentException>(fun () -> Csr.ofEdges 2 2 [| 0; 2 |] [| 0; 0 |] [| 1f; 1f |] |> ignore)
+    let ex =
+        Assert.Throws<ArgumentException>(fun () -> Csr.ofEdges 2 2 [| 0; 2 |] [| 0; 0 |] [| 1f; 1f |] |> ignore)
+
     Assert.Equal("src", ex.ParamName)
     Assert.Contains("edge 1", ex.Message)
 
@@ -47,19 +55,34 @@ let ``symmetric normalisation is symmetric and finite, and zero-degree rows stay
     let deg = Csr.rowCounts a
     let src, dst, v = Csr.toEdges n
     let lookup = Array.zip3 src dst v |> Array.map (fun (s, d, x) -> (s, d), x) |> dict
+
     Array.forall (fun (x: float32) -> Single.IsFinite x && x > 0f) v
     && Array.forall2 (fun s d -> abs (lookup.[(s, d)] - lookup.[(d, s)]) < 1e-6f) src dst
     && Array.forall2 (fun s d -> abs (lookup.[(s, d)] - 1f / sqrt (float32 deg.[s] * float32 deg.[d])) < 1e-6f) src dst
-    && (deg |> Array.mapi (fun i d -> d <> 0 || Csr.rowCounts n |> fun c -> c.[i] = 0) |> Array.forall id)
+    && (deg
+        |> Array.mapi (fun i d -> d <> 0 || Csr.rowCounts n |> fun c -> c.[i] = 0)
+        |> Array.forall id)
 
 [<Property>]
 let ``normalised rows of a regular graph sum to one`` (PositiveInt n0) (PositiveInt d0) =
     // circulant graph: node i is linked to i±1 .. i±d (mod n), a 2d-regular graph when n > 2d
     let d = 1 + d0 % 4
     let n = 2 * d + 1 + n0 % 20
-    let edges = [| for i in 0 .. n - 1 do for s in 1 .. d do yield i, (i + s) % n; yield i, (i - s + n) % n |]
-    let a = Csr.ofEdges n n (Array.map fst edges) (Array.map snd edges) (Array.create edges.Length 1f)
-    Normalize.symmetric a |> Csr.rowSums |> Array.forall (fun s -> abs (s - 1f) < 1e-5f)
+
+    let edges =
+        [|
+            for i in 0 .. n - 1 do
+                for s in 1..d do
+                    yield i, (i + s) % n
+                    yield i, (i - s + n) % n
+        |]
+
+    let a =
+        Csr.ofEdges n n (Array.map fst edges) (Array.map snd edges) (Array.create edges.Length 1f)
+
+    Normalize.symmetric a
+    |> Csr.rowSums
+    |> Array.forall (fun s -> abs (s - 1f) < 1e-5f)
 
 [<Fact>]
 let ``a user with no interactions gets an empty normalised row and no NaN`` () =
@@ -77,8 +100,13 @@ let ``the id map is dense, canonical and round-trips`` (ids: NonNull<string> lis
     let ids = ids |> List.map (fun s -> s.Get)
     let m = IdMap.ofIds ids
     let distinct = ids |> List.distinct
+
     m.Count = distinct.Length
-    && distinct |> List.forall (fun id -> match m.TryIndex id with Some i -> m.Id i = id | None -> false)
+    && distinct
+       |> List.forall (fun id ->
+           match m.TryIndex id with
+           | Some i -> m.Id i = id
+           | None -> false)
     && (Array.init m.Count id |> Array.forall (fun i -> m.TryIndex(m.Id i) = Some i))
     && IdMap.ofIds (List.rev ids) |> fun m2 -> m2.Ids = m.Ids // order of arrival does not matter
 
@@ -97,21 +125,31 @@ let ``the builder's remap agrees with the frozen map`` (ids: NonNull<string> lis
 [<Property(Arbitrary = [| typeof<Arbs> |])>]
 let ``the split is disjoint, covers all and counts by RecBole's rule`` (log: UserLog) (seed: int) =
     let splits = Splitting.assign 0.1 0.1 seed log.NumUsers log.Users
-    let perUser u s = Array.fold2 (fun c uu ss -> if uu = u && ss = s then c + 1 else c) 0 log.Users splits
+
+    let perUser u s =
+        Array.fold2 (fun c uu ss -> if uu = u && ss = s then c + 1 else c) 0 log.Users splits
+
     splits.Length = log.Users.Length // every interaction gets exactly one split
-    && [ 0 .. log.NumUsers - 1 ] |> List.forall (fun u ->
-        let n = log.Users |> Array.filter ((=) u) |> Array.length
-        let tr, va, te = Splitting.counts 0.1 0.1 n
-        perUser u Split.Train = tr && perUser u Split.Valid = va && perUser u Split.Test = te)
+    && [ 0 .. log.NumUsers - 1 ]
+       |> List.forall (fun u ->
+           let n = log.Users |> Array.filter ((=) u) |> Array.length
+           let tr, va, te = Splitting.counts 0.1 0.1 n
+
+           perUser u Split.Train = tr
+           && perUser u Split.Valid = va
+           && perUser u Split.Test = te)
 
 [<Property>]
 let ``split counts follow the rule`` (NonNegativeInt n) =
     let tr, va, te = Splitting.counts 0.1 0.1 n
     let f = int (0.1 * float n)
+
     tr + va + te = n
-    && (if f >= 1 || n = 0 then va = f && te = f
+    && (if f >= 1 || n = 0 then
+            va = f && te = f
         // floor is 0: test takes one while train keeps more than one, then valid likewise
-        else te = (if n >= 2 then 1 else 0) && va = (if n >= 3 then 1 else 0))
+        else
+            te = (if n >= 2 then 1 else 0) && va = (if n >= 3 then 1 else 0))
 
 [<Fact>]
 let ``split counts, worked examples`` () =
@@ -123,13 +161,24 @@ let ``split counts, worked examples`` () =
 
 [<Property>]
 let ``the split is reproducible for a seed`` (seed: int) =
-    let users = [| for u in 0 .. 9 do for _ in 0 .. u * 3 -> u |]
+    let users =
+        [|
+            for u in 0..9 do
+                for _ in 0 .. u * 3 -> u
+        |]
+
     Splitting.assign 0.1 0.1 seed 10 users = Splitting.assign 0.1 0.1 seed 10 users
 
 [<Property(Arbitrary = [| typeof<Arbs> |])>]
 let ``negatives are never training items of the user`` (g: EdgeList) (seed: int) =
     let seen = Bipartite.userItems g.Rows g.Cols g.Src g.Dst
     let negs = Sampling.negatives (Random seed) seen g.Src
-    Array.forall2 (fun u j ->
-        if j = -1 then Csr.rowCounts seen |> fun c -> c.[u] = g.Cols
-        else j >= 0 && j < g.Cols && not (Csr.contains seen u j)) g.Src negs
+
+    Array.forall2
+        (fun u j ->
+            if j = -1 then
+                Csr.rowCounts seen |> fun c -> c.[u] = g.Cols
+            else
+                j >= 0 && j < g.Cols && not (Csr.contains seen u j))
+        g.Src
+        negs

@@ -12,23 +12,45 @@ let private rules = Ingest.rules Config.Default.Ingest
 /// A raw input row as a file may hold it: ids may be null, empty, blank, unicode or too long; the timestamp may be
 /// null, negative or far in the future; the weight may be NaN or infinite. Values are drawn from small pools so that
 /// duplicates are common.
-type RawRow = { User: string; Item: string; Time: Nullable<int64>; Weight: float32; Event: string }
+type RawRow =
+    {
+        User: string
+        Item: string
+        Time: Nullable<int64>
+        Weight: float32
+        Event: string
+    }
 
 type IngestArbs =
     static member RawRows() =
         let id =
             Gen.frequency
-                [ 12, Gen.elements [ "1"; "2"; "3"; "u-ä"; "用户"; "🙂" ]
-                  1, Gen.constant null
-                  1, Gen.elements [ ""; "   " ]
-                  1, Gen.constant (String('x', rules.MaxIdLength + 1)) ]
+                [
+                    12, Gen.elements [ "1"; "2"; "3"; "u-ä"; "用户"; "🙂" ]
+                    1, Gen.constant null
+                    1, Gen.elements [ ""; "   " ]
+                    1, Gen.constant (String('x', rules.MaxIdLength + 1))
+                ]
+
         let time =
             Gen.frequency
-                [ 12, Gen.elements [ 1_600_000_000L; 1_600_000_001L; 1_700_000_000L ] |> Gen.map Nullable
-                  1, Gen.constant (Nullable())
-                  1, Gen.elements [ -1L; Int64.MinValue; Int64.MaxValue; rules.MaxTimestamp + 1L ] |> Gen.map Nullable ]
+                [
+                    12,
+                    Gen.elements [ 1_600_000_000L; 1_600_000_001L; 1_700_000_000L ]
+                    |> Gen.map Nullable
+                    1, Gen.constant (Nullable())
+                    1,
+                    Gen.elements [ -1L; Int64.MinValue; Int64.MaxValue; rules.MaxTimestamp + 1L ]
+                    |> Gen.map Nullable
+                ]
+
         let weight =
-            Gen.frequency [ 12, Gen.elements [ 1.0f; 2.0f; 5.0f ]; 1, Gen.elements [ Single.NaN; Single.PositiveInfinity; Single.NegativeInfinity ] ]
+            Gen.frequency
+                [
+                    12, Gen.elements [ 1.0f; 2.0f; 5.0f ]
+                    1, Gen.elements [ Single.NaN; Single.PositiveInfinity; Single.NegativeInfinity ]
+                ]
+
         let row =
             gen {
                 let! u = id
@@ -36,16 +58,29 @@ type IngestArbs =
                 let! t = time
                 let! w = weight
                 let! e = Gen.elements [ ""; "click"; "buy" ]
-                return { User = u; Item = i; Time = t; Weight = w; Event = e }
+
+                return
+                    {
+                        User = u
+                        Item = i
+                        Time = t
+                        Weight = w
+                        Event = e
+                    }
             }
+
         Gen.arrayOf row |> Arb.fromGen
 
 /// The rows the rules keep, interned over canonical maps, and dedupe's kept indices.
 let private validateAndDedupe (rows: RawRow[]) =
-    let good = rows |> Array.filter (fun r -> isNull (Ingest.check rules r.User r.Item r.Time r.Weight))
+    let good =
+        rows
+        |> Array.filter (fun r -> isNull (Ingest.check rules r.User r.Item r.Time r.Weight))
+
     let users = IdMap.ofIds (good |> Array.map _.User)
     let items = IdMap.ofIds (good |> Array.map _.Item)
     let events = IdMap.ofIds (good |> Array.map _.Event)
+
     let kept =
         Ingest.dedupe
             (good |> Array.map (fun r -> users.IndexOrMinusOne r.User))
@@ -53,6 +88,7 @@ let private validateAndDedupe (rows: RawRow[]) =
             (good |> Array.map (fun r -> r.Time.Value))
             (good |> Array.map (fun r -> events.IndexOrMinusOne r.Event))
             (good |> Array.map _.Weight)
+
     good, kept
 
 let private keyOf (r: RawRow) = r.User, r.Item, r.Time.Value, r.Event
@@ -63,6 +99,7 @@ let ``kept plus quarantined plus deduplicated equals read, and one row per disti
     let quarantined = rows.Length - good.Length
     let deduplicated = good.Length - kept.Length
     let distinct = good |> Array.map keyOf |> Array.distinct
+
     kept.Length + quarantined + deduplicated = rows.Length
     && kept.Length = distinct.Length
     && (kept |> Array.map (fun k -> keyOf good.[k]) |> Array.sort) = (distinct |> Array.sort)
@@ -70,19 +107,38 @@ let ``kept plus quarantined plus deduplicated equals read, and one row per disti
 [<Property(Arbitrary = [| typeof<IngestArbs> |])>]
 let ``dedupe keeps the largest weight of each event`` (rows: RawRow[]) =
     let good, kept = validateAndDedupe rows
-    let best = good |> Array.groupBy keyOf |> Array.map (fun (k, g) -> k, g |> Array.map _.Weight |> Array.max) |> Map.ofArray
+
+    let best =
+        good
+        |> Array.groupBy keyOf
+        |> Array.map (fun (k, g) -> k, g |> Array.map _.Weight |> Array.max)
+        |> Map.ofArray
+
     kept |> Array.forall (fun k -> good.[k].Weight = best.[keyOf good.[k]])
 
 /// The kept rows as a sorted multiset of (user, item, time, event, weight): what the snapshot is built from.
 let private keptRows (partitions: RawRow[] list) =
     let good, kept = validateAndDedupe (Array.concat partitions)
-    kept |> Array.map (fun k -> let r = good.[k] in r.User, r.Item, r.Time.Value, r.Event, r.Weight) |> Array.sort
+
+    kept
+    |> Array.map (fun k -> let r = good.[k] in r.User, r.Item, r.Time.Value, r.Event, r.Weight)
+    |> Array.sort
 
 [<Property(Arbitrary = [| typeof<IngestArbs> |])>]
-let ``partitions in any order, or one of them twice, give the same rows`` (partitions: RawRow[] list) (seed: int) (twice: NonNegativeInt) =
+let ``partitions in any order, or one of them twice, give the same rows``
+    (partitions: RawRow[] list)
+    (seed: int)
+    (twice: NonNegativeInt)
+    =
     let rnd = Random(seed)
     let shuffled = partitions |> List.sortBy (fun _ -> rnd.Next())
-    let again = if partitions.IsEmpty then shuffled else shuffled @ [ partitions.[twice.Get % partitions.Length] ]
+
+    let again =
+        if partitions.IsEmpty then
+            shuffled
+        else
+            shuffled @ [ partitions.[twice.Get % partitions.Length] ]
+
     keptRows shuffled = keptRows partitions && keptRows again = keptRows partitions
 
 [<Fact>]
@@ -103,21 +159,59 @@ let ``check names the first broken column of a row`` () =
     Assert.Equal(Reason.WeightNotFinite, Ingest.check rules "u" "i" ok -infinityf)
     Assert.Null(Ingest.check rules "用户🙂" (String('i', 1024)) ok 0.0f) // unicode, the longest id, a zero weight (kept by default)
     Assert.Equal(Reason.WeightNegative, Ingest.check rules "u" "i" ok -3.0f) // quarantined by default
-    Assert.Null(Ingest.check { rules with QuarantineNegativeWeights = false } "u" "i" ok -3.0f)
-    Assert.Equal(Reason.WeightZero, Ingest.check { rules with QuarantineZeroWeights = true } "u" "i" ok -0.0f)
+
+    Assert.Null(
+        Ingest.check
+            { rules with
+                QuarantineNegativeWeights = false
+            }
+            "u"
+            "i"
+            ok
+            -3.0f
+    )
+
+    Assert.Equal(
+        Reason.WeightZero,
+        Ingest.check
+            { rules with
+                QuarantineZeroWeights = true
+            }
+            "u"
+            "i"
+            ok
+            -0.0f
+    )
 
 [<Property>]
-let ``a negative or zero weight is a reason exactly when its rule quarantines it, after the other checks`` (w: NormalFloat) (negative: bool) (zero: bool) (badTime: bool) =
+let ``a negative or zero weight is a reason exactly when its rule quarantines it, after the other checks``
+    (w: NormalFloat)
+    (negative: bool)
+    (zero: bool)
+    (badTime: bool)
+    =
     let w = float32 w.Get
-    let r = { rules with QuarantineNegativeWeights = negative; QuarantineZeroWeights = zero }
+
+    let r =
+        { rules with
+            QuarantineNegativeWeights = negative
+            QuarantineZeroWeights = zero
+        }
+
     let time = if badTime then Nullable -1L else Nullable 1_600_000_000L
+
     let expected =
         if badTime then Reason.TimestampOutOfRange
         elif not (Single.IsFinite w) then Reason.WeightNotFinite
         elif w < 0.0f && negative then Reason.WeightNegative
         elif w = 0.0f && zero then Reason.WeightZero
         else null
-    Ingest.check r "u" "i" time w = expected && Ingest.check r "u" "i" time 0.0f = (if badTime then Reason.TimestampOutOfRange elif zero then Reason.WeightZero else null)
+
+    Ingest.check r "u" "i" time w = expected
+    && Ingest.check r "u" "i" time 0.0f =
+        (if badTime then Reason.TimestampOutOfRange
+         elif zero then Reason.WeightZero
+         else null)
 
 [<Property>]
 let ``milliseconds convert to floored seconds`` (raw: int64) =
@@ -134,7 +228,9 @@ let ``the window holds the last N dates up to the run date, and everything when 
     Assert.False(Ingest.inWindow 2 day "2026-11-29") // a later partition is not used for an earlier run date
     Assert.True(Ingest.inWindow 2 day null) // files outside dt= folders
     Assert.True(Ingest.inWindow 0 day "1999-01-01")
-    Assert.Throws<ArgumentException>(fun () -> Ingest.inWindow 2 day "yesterday" |> ignore) |> ignore
+
+    Assert.Throws<ArgumentException>(fun () -> Ingest.inWindow 2 day "yesterday" |> ignore)
+    |> ignore
 
 [<Fact>]
 let ``the ceiling is exceeded only by more than the fraction`` () =

@@ -5,7 +5,9 @@ open Xunit
 open BatchRec.Core.Eval
 
 let tol = 1e-12
-let close (expected: float) (actual: float) = Assert.True(abs (expected - actual) < tol, sprintf "expected %.15g, got %.15g" expected actual)
+
+let close (expected: float) (actual: float) =
+    Assert.True(abs (expected - actual) < tol, sprintf "expected %.15g, got %.15g" expected actual)
 
 [<Fact>]
 let ``perfect ranking scores 1 on every metric`` () =
@@ -19,7 +21,9 @@ let ``perfect ranking scores 1 on every metric`` () =
 [<Fact>]
 let ``empty ranking scores 0 on every metric`` () =
     let hits = [| false; false; false |]
-    for m in Metrics.names do close 0.0 (Metrics.compute m 3 hits 2)
+
+    for m in Metrics.names do
+        close 0.0 (Metrics.compute m 3 hits 2)
 
 [<Fact>]
 let ``hand-derived values for hits at ranks 2 and 4 of 5 relevant`` () =
@@ -33,7 +37,14 @@ let ``hand-derived values for hits at ranks 2 and 4 of 5 relevant`` () =
     close 1.0 (Metrics.hit 2 hits)
     close 0.0 (Metrics.hit 1 hits)
     let dcg = 1.0 / Math.Log2 3.0 + 1.0 / Math.Log2 5.0
-    let idcg = 1.0 + 1.0 / Math.Log2 3.0 + 1.0 / Math.Log2 4.0 + 1.0 / Math.Log2 5.0 + 1.0 / Math.Log2 6.0
+
+    let idcg =
+        1.0
+        + 1.0 / Math.Log2 3.0
+        + 1.0 / Math.Log2 4.0
+        + 1.0 / Math.Log2 5.0
+        + 1.0 / Math.Log2 6.0
+
     close (dcg / idcg) (Metrics.ndcg 5 hits 5)
 
 [<Fact>]
@@ -45,10 +56,16 @@ let ``ndcg's ideal DCG is capped at k`` () =
 let ``published DCG example (Wikipedia, binary gains)`` () =
     // relevances 3,2,3,0,1,2 binarised: 1,1,1,0,1,1; DCG@6 = 1 + 1/log2 3 + 1/2 + 0 + 1/log2 6 + 1/log2 7
     let hits = [| true; true; true; false; true; true |]
-    let dcg = 1.0 + 1.0 / Math.Log2 3.0 + 0.5 + 1.0 / Math.Log2 6.0 + 1.0 / Math.Log2 7.0
-    let idcg = 1.0 + 1.0 / Math.Log2 3.0 + 0.5 + 1.0 / Math.Log2 5.0 + 1.0 / Math.Log2 6.0
+
+    let dcg =
+        1.0 + 1.0 / Math.Log2 3.0 + 0.5 + 1.0 / Math.Log2 6.0 + 1.0 / Math.Log2 7.0
+
+    let idcg =
+        1.0 + 1.0 / Math.Log2 3.0 + 0.5 + 1.0 / Math.Log2 5.0 + 1.0 / Math.Log2 6.0
+
     close (dcg / idcg) (Metrics.ndcg 6 hits 5)
 
 [<Fact>]
 let ``recall rejects an empty ground truth`` () =
-    Assert.Throws<ArgumentException>(fun () -> Metrics.recall 5 [| true |] 0 |> ignore) |> ignore
+    Assert.Throws<ArgumentException>(fun () -> Metrics.recall 5 [| true |] 0 |> ignore)
+    |> ignore

@@ -25,15 +25,25 @@ public class AutoFacts
         // B is positive between them and a user's recommendations (the items just outside its window) have reasons
         var (iu, ii) = (new List<long>(), new List<long>());
         for (var u = 0; u < 40; u++)
-            for (var k = 0; k < 8; k++) { iu.Add(1000 + u); ii.Add(50 + (u * 3 / 4 + k) % 30); }
+        for (var k = 0; k < 8; k++)
+        {
+            iu.Add(1000 + u);
+            ii.Add(50 + (u * 3 / 4 + k) % 30);
+        }
         Directory.CreateDirectory(dir.Sub("input/interactions"));
-        await ColumnarFile.WriteAsync(dir.Sub("input/interactions/part-0.parquet"),
-        [
-            new("user_id", iu.ToArray()), new("item_id", ii.ToArray()),
-            new("timestamp", Enumerable.Range(0, iu.Count).Select(e => 1_600_000_000L + e).ToArray()),
-        ]);
+        await ColumnarFile.WriteAsync(
+            dir.Sub("input/interactions/part-0.parquet"),
+            [
+                new("user_id", iu.ToArray()),
+                new("item_id", ii.ToArray()),
+                new("timestamp", Enumerable.Range(0, iu.Count).Select(e => 1_600_000_000L + e).ToArray()),
+            ]
+        );
         var baseConfig = TinyDataset.Config(dir, "input", """, "ease": { "lambdas": [1, 10, 100] } """);
-        var config = ConfigLoader.FromJson(baseConfig.Json.Replace("\"kind\": \"lightgcn\"", "\"kind\": \"ease\""), baseConfig.FilePath);
+        var config = ConfigLoader.FromJson(
+            baseConfig.Json.Replace("\"kind\": \"lightgcn\"", "\"kind\": \"ease\""),
+            baseConfig.FilePath
+        );
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
 
@@ -50,23 +60,40 @@ public class AutoFacts
         foreach (var r in recs)
         {
             var target = snapshot.ItemIds.IndexOrMinusOne(r.ItemId.ToString());
-            float Contribution(long h) => model.ItemWeights[snapshot.ItemIds.IndexOrMinusOne(h.ToString()) * model.NumItems + target];
-            var history = Enumerable.Range(0, iu.Count).Where(e => iu[e] == r.UserId).Select(e => ii[e]).Order().ToArray();
+            float Contribution(long h) =>
+                model.ItemWeights[snapshot.ItemIds.IndexOrMinusOne(h.ToString()) * model.NumItems + target];
+            var history = Enumerable
+                .Range(0, iu.Count)
+                .Where(e => iu[e] == r.UserId)
+                .Select(e => ii[e])
+                .Order()
+                .ToArray();
             var best = history.MaxBy(Contribution); // the first of equals, as the history is ascending
             // null exactly when no history item raises the score
-            if (Contribution(best) > 0) { Assert.Equal(best, r.ReasonItemId); explained++; }
-            else Assert.Null(r.ReasonItemId);
+            if (Contribution(best) > 0)
+            {
+                Assert.Equal(best, r.ReasonItemId);
+                explained++;
+            }
+            else
+                Assert.Null(r.ReasonItemId);
         }
         Assert.True(explained >= recs.Count / 2, $"{explained} of {recs.Count} recommendations explained");
         // one tuning row per λ, then the published figures
-        var metrics = await OutputTables.ReadMetricsAsync(Directory.GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet").Single());
+        var metrics = await OutputTables.ReadMetricsAsync(
+            Directory.GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet").Single()
+        );
         var tuning = metrics.Where(m => m.Role == MetricRow.Tuning).ToList();
         Assert.Equal(["lambda=1", "lambda=10", "lambda=100"], tuning.Select(m => m.Setting));
         Assert.All(tuning, m => Assert.Equal(("ease", "valid", "mrr", 10), (m.Model, m.Split, m.Metric, m.K)));
         Assert.Equal(model.Tuning.Select(p => p.Valid), tuning.Select(m => m.Value));
         Assert.Equal(2 * 5 * 2, metrics.Count(m => m.Role == MetricRow.Published));
         // the window structure is learnable: EASE finds the held-out neighbours
-        Assert.True(metrics.Single(m => m.Role == MetricRow.Published && m.Split == "test" && m.Metric == "hit" && m.K == 10).Value > 0.8);
+        Assert.True(
+            metrics
+                .Single(m => m.Role == MetricRow.Published && m.Split == "test" && m.Metric == "hit" && m.K == 10)
+                .Value > 0.8
+        );
     }
 
     [Fact]
@@ -74,8 +101,15 @@ public class AutoFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var baseConfig = TinyDataset.Config(dir, "input", """, "ease": { "lambdas": [1, 10] }, "auto": { "candidates": ["popularity", "ease", "ease:strong", "lightgcn"] }, "compare": { "ease:strong": { "ease": { "lambdas": [100] } } } """);
-        var config = ConfigLoader.FromJson(baseConfig.Json.Replace("\"kind\": \"lightgcn\"", "\"kind\": \"auto\""), baseConfig.FilePath);
+        var baseConfig = TinyDataset.Config(
+            dir,
+            "input",
+            """, "ease": { "lambdas": [1, 10] }, "auto": { "candidates": ["popularity", "ease", "ease:strong", "lightgcn"] }, "compare": { "ease:strong": { "ease": { "lambdas": [100] } } } """
+        );
+        var config = ConfigLoader.FromJson(
+            baseConfig.Json.Replace("\"kind\": \"lightgcn\"", "\"kind\": \"auto\""),
+            baseConfig.FilePath
+        );
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
 
@@ -85,23 +119,32 @@ public class AutoFacts
         Assert.NotNull(auto);
         Assert.Equal(["popularity", "ease", "ease:strong", "lightgcn"], auto.Candidates.Select(c => c.Kind));
         Assert.Equal(1.0, auto.StandardErrors);
-        Assert.All(auto.Candidates, c => Assert.Equal(c.Valid, c.Metrics.Single(m => m.Split == "valid" && m.Metric == "mrr" && m.K == 10).Value));
+        Assert.All(auto.Candidates, c =>
+            Assert.Equal(c.Valid, c.Metrics.Single(m => m.Split == "valid" && m.Metric == "mrr" && m.K == 10).Value)
+        );
         // the choice is made on validation alone, by the one-standard-error rule: the best candidate by validation
         // leads the chosen one by at most one standard error of the per-user differences, and every earlier one by more
-        var best = auto.Candidates.First(c => c.Kind == ConfigModule.bestCandidate(ListModule.OfSeq(auto.Candidates.Select(x => Tuple.Create(x.Kind, x.Valid)))));
+        var best = auto.Candidates.First(c =>
+            c.Kind
+            == ConfigModule.bestCandidate(ListModule.OfSeq(auto.Candidates.Select(x => Tuple.Create(x.Kind, x.Valid))))
+        );
         Assert.Equal((0.0, 0.0), (best.BestMinusThis, best.StandardError));
         // the per-user scores are the validation figures' users: their mean difference is the difference of the figures
         Assert.All(auto.Candidates, c => Assert.Equal(best.Valid - c.Valid, c.BestMinusThis, 9));
         var at = auto.Candidates.ToList().FindIndex(c => c.Kind == auto.Chosen);
         Assert.True(at >= 0 && at <= auto.Candidates.ToList().IndexOf(best));
         Assert.True(auto.Candidates[at].BestMinusThis <= auto.Candidates[at].StandardError);
-        Assert.All(auto.Candidates.Take(at), c => Assert.True(c.BestMinusThis > c.StandardError, $"{c.Kind}: {c.BestMinusThis} ≤ {c.StandardError}"));
+        Assert.All(auto.Candidates.Take(at), c =>
+            Assert.True(c.BestMinusThis > c.StandardError, $"{c.Kind}: {c.BestMinusThis} ≤ {c.StandardError}")
+        );
         Assert.NotEqual("popularity", auto.Chosen); // the groups are learnable: a trained model beats popularity here
         Assert.Equal(ConfigModule.kindOf(auto.Chosen), ModelStore.ReadInfo(folder.ModelDir).Kind);
 
         var recs = await RecRow.ReadAsync(Path.Combine(config.OutputDir, "recommendations", "dt=" + Date));
         Assert.All(recs, r => Assert.Equal(auto.Chosen, r.Model));
-        var metrics = await OutputTables.ReadMetricsAsync(Directory.GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet").Single());
+        var metrics = await OutputTables.ReadMetricsAsync(
+            Directory.GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet").Single()
+        );
         Assert.All(metrics.Where(m => m.Role == MetricRow.Published), m => Assert.Equal(auto.Chosen, m.Model));
         // every other candidate's figures are in the table as candidate rows, equal to what auto.json recorded
         foreach (var c in auto.Candidates.Where(c => c.Kind != auto.Chosen))
@@ -110,9 +153,14 @@ public class AutoFacts
             Assert.Equal(c.Metrics.Count, rows.Count);
             Assert.Equal(c.Metrics.Select(m => m.Value), rows.Select(m => m.Value));
         }
-        Assert.Equal(["lambda=1", "lambda=10"], metrics.Where(m => m.Role == MetricRow.Tuning && m.Model == "ease").Select(m => m.Setting));
+        Assert.Equal(
+            ["lambda=1", "lambda=10"],
+            metrics.Where(m => m.Role == MetricRow.Tuning && m.Model == "ease").Select(m => m.Setting)
+        );
         // the choice is in the manifest
-        var manifest = Json.Read<Manifest>(Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json"));
+        var manifest = Json.Read<Manifest>(
+            Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json")
+        );
         Assert.Equal(auto.Chosen, manifest.Auto?.Chosen);
         Assert.Equal(4, manifest.Auto?.Candidates.Count);
     }
@@ -122,8 +170,24 @@ public class AutoFacts
     {
         using var dir = new TempDir();
         var weights = Enumerable.Range(0, 9).Select(x => x * 0.5f - 1f).ToArray();
-        var model = new TrainedModel("ease", 2, 3, 2, [1f, 2f, 3f, 4f], [5f, 6f, 7f, 8f, 9f, 10f], weights, 2, 3, 0.25, false, 1.5,
-            ListModule.OfSeq([new TuningPoint("lambda=1", "valid", 0.2, 0.1), new TuningPoint("lambda=10", "valid", 0.25, 0.1)]));
+        var model = new TrainedModel(
+            "ease",
+            2,
+            3,
+            2,
+            [1f, 2f, 3f, 4f],
+            [5f, 6f, 7f, 8f, 9f, 10f],
+            weights,
+            2,
+            3,
+            0.25,
+            false,
+            1.5,
+            ListModule.OfSeq([
+                new TuningPoint("lambda=1", "valid", 0.2, 0.1),
+                new TuningPoint("lambda=10", "valid", 0.25, 0.1),
+            ])
+        );
         ModelStore.Write(dir.Path, model);
         var back = ModelStore.Read(dir.Path);
         Assert.Equal(model.ItemWeights, back.ItemWeights);
@@ -132,7 +196,24 @@ public class AutoFacts
         Assert.Equal((3, 2), (back.NumItems, back.NumUsers));
         Assert.Equal(model.Tuning.Select(p => (p.Setting, p.Valid)), back.Tuning.Select(p => (p.Setting, p.Valid)));
         // a factor model written over it leaves no stale weights behind
-        ModelStore.Write(dir.Path, new TrainedModel("lightgcn", 2, 3, 2, model.UserFactors, model.ItemFactors, [], 2, 3, 0.25, false, 1.5, model.Tuning));
+        ModelStore.Write(
+            dir.Path,
+            new TrainedModel(
+                "lightgcn",
+                2,
+                3,
+                2,
+                model.UserFactors,
+                model.ItemFactors,
+                [],
+                2,
+                3,
+                0.25,
+                false,
+                1.5,
+                model.Tuning
+            )
+        );
         Assert.False(File.Exists(Path.Combine(dir.Path, "weights.bin")));
         Assert.Empty(ModelStore.Read(dir.Path).ItemWeights);
     }
@@ -141,11 +222,20 @@ public class AutoFacts
 /// <summary>A recommendations row as a consumer reads it, nullable reason included (Parquet.Net's serializer).</summary>
 public sealed class RecRow
 {
-    [System.Text.Json.Serialization.JsonPropertyName("user_id")] public long UserId { get; set; }
-    [System.Text.Json.Serialization.JsonPropertyName("item_id")] public long ItemId { get; set; }
-    [System.Text.Json.Serialization.JsonPropertyName("model"), Parquet.Serialization.Attributes.ParquetRequired] public string Model { get; set; } = "";
-    [System.Text.Json.Serialization.JsonPropertyName("reason_item_id")] public long? ReasonItemId { get; set; }
-    [System.Text.Json.Serialization.JsonPropertyName("reason_kind"), Parquet.Serialization.Attributes.ParquetRequired] public string ReasonKind { get; set; } = "";
+    [System.Text.Json.Serialization.JsonPropertyName("user_id")]
+    public long UserId { get; set; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("item_id")]
+    public long ItemId { get; set; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("model"), Parquet.Serialization.Attributes.ParquetRequired]
+    public string Model { get; set; } = "";
+
+    [System.Text.Json.Serialization.JsonPropertyName("reason_item_id")]
+    public long? ReasonItemId { get; set; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("reason_kind"), Parquet.Serialization.Attributes.ParquetRequired]
+    public string ReasonKind { get; set; } = "";
 
     public static async Task<List<RecRow>> ReadAsync(string dir)
     {

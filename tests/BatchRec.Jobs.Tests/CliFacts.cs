@@ -20,7 +20,11 @@ public class CliFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }"""
+        );
         // a real folder where the publish stage swaps its partition link: publish fails (not the input's fault)
         Directory.CreateDirectory(Path.Combine(config.OutputDir, "recommendations", "dt=2026-01-02"));
 
@@ -33,7 +37,11 @@ public class CliFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 2, "evalEvery": 1, "device": "cpu" }"""
+        );
         Assert.Equal(0, await Cli.RunAsync(["run", "--config", config.FilePath, "--date", "2026-01-02"]));
         Assert.True(File.Exists(Path.Combine(config.OutputDir, "recommendations", "dt=2026-01-02", "_SUCCESS")));
     }
@@ -45,7 +53,9 @@ public class CliFacts
     [Fact]
     public async Task RunAsync_ThrowsNamingTheFile_WhenTheConfigIsMissing()
     {
-        var ex = await Assert.ThrowsAsync<BatchRec.Jobs.Configuration.ConfigException>(() => Cli.RunAsync(["run", "--config", "/nonexistent/x.json"]));
+        var ex = await Assert.ThrowsAsync<BatchRec.Jobs.Configuration.ConfigException>(() =>
+            Cli.RunAsync(["run", "--config", "/nonexistent/x.json"])
+        );
         Assert.Contains("/nonexistent/x.json", ex.Message);
     }
 
@@ -55,7 +65,9 @@ public class CliFacts
         using var dir = new TempDir();
         var path = dir.Sub("bad.json");
         File.WriteAllText(path, """{ "train": { "batchSize": 0 }, "storage": { "kind": "redis" } }""");
-        var ex = Assert.Throws<BatchRec.Jobs.Configuration.ConfigException>(() => BatchRec.Jobs.Configuration.ConfigLoader.Load(path));
+        var ex = Assert.Throws<BatchRec.Jobs.Configuration.ConfigException>(() =>
+            BatchRec.Jobs.Configuration.ConfigLoader.Load(path)
+        );
         Assert.Contains(path, ex.Message);
         Assert.Contains("train.batchSize", ex.Message);
         Assert.Contains("storage.kind", ex.Message);

@@ -18,7 +18,9 @@ public sealed class CliProcessFacts : IDisposable
     {
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "batchrec"), args)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
         };
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -51,10 +53,15 @@ public sealed class CliProcessFacts : IDisposable
         File.WriteAllText(_dir.Sub("blocker"), "a file");
         var config = Config("""{ "dataset": { "input": "input", "output": "blocker/out", "work": "work" } }""");
 
-        var (exit, output) = await BatchRecAsync(verb == "serve" ? [verb, "--config", config] : [verb, "--config", config, "--date", "2026-11-28"]);
+        var (exit, output) = await BatchRecAsync(
+            verb == "serve" ? [verb, "--config", config] : [verb, "--config", config, "--date", "2026-11-28"]
+        );
 
         Assert.Equal(2, exit);
-        Assert.Contains($"dataset.output: '{_dir.Sub("blocker/out")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file, not a folder", output);
+        Assert.Contains(
+            $"dataset.output: '{_dir.Sub("blocker/out")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file, not a folder",
+            output
+        );
         InWords(output);
         Assert.False(Directory.Exists(_dir.Sub("work")), output); // no run folder, no ingest store: nothing ran
     }
@@ -68,7 +75,10 @@ public sealed class CliProcessFacts : IDisposable
         var (exit, output) = await BatchRecAsync("run", "--config", config);
 
         Assert.Equal(2, exit);
-        Assert.Contains($"dataset.output: '{_dir.Sub("input/out")}' lies inside the input dataset folder '{_dir.Sub("input")}'", output);
+        Assert.Contains(
+            $"dataset.output: '{_dir.Sub("input/out")}' lies inside the input dataset folder '{_dir.Sub("input")}'",
+            output
+        );
         InWords(output);
         Assert.False(Directory.Exists(_dir.Sub("work")), output);
     }
@@ -106,11 +116,19 @@ public sealed class CliProcessFacts : IDisposable
     [InlineData("run", "--date", "28.11.2026", "--date must be a date as YYYY-MM-DD, got '28.11.2026'")]
     [InlineData("ingest", "--date", "yesterday", "--date must be a date as YYYY-MM-DD, got 'yesterday'")]
     [InlineData("synth", "--interactions", "lots", "--interactions must be a whole number")]
-    public async Task Verb_Exits2InWords_WhenAnArgumentIsMalformed(string verb, string option, string value, string expected)
+    public async Task Verb_Exits2InWords_WhenAnArgumentIsMalformed(
+        string verb,
+        string option,
+        string value,
+        string expected
+    )
     {
         await TinyDataset.WriteAsync(_dir.Sub("input"));
         var config = Config("""{ "dataset": { "input": "input", "output": "out", "work": "work" } }""");
-        string[] args = verb == "synth" ? [verb, "--out", _dir.Sub("synth"), option, value] : [verb, "--config", config, option, value];
+        string[] args =
+            verb == "synth"
+                ? [verb, "--out", _dir.Sub("synth"), option, value]
+                : [verb, "--config", config, option, value];
 
         var (exit, output) = await BatchRecAsync(args);
 
@@ -136,7 +154,10 @@ public sealed class CliProcessFacts : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "compar", "--config", "x.json" }, "Unrecognized command or argument 'compar'. (did you mean 'compare'?)")]
+    [InlineData(
+        new[] { "compar", "--config", "x.json" },
+        "Unrecognized command or argument 'compar'. (did you mean 'compare'?)"
+    )]
     [InlineData(new[] { "run" }, "Option '--config' is required.")]
     [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "1,two" }, "--seeds: 'two' is not an integer")]
     public async Task Exits2InWords_ForAnUnknownVerbAMissingOptionOrABadList(string[] args, string expected)
@@ -152,13 +173,17 @@ public sealed class CliProcessFacts : IDisposable
     [InlineData(new[] { "run", "--help" }, new[] { "--config <FILE> (REQUIRED)", "--date <YYYY-MM-DD>" })]
     [InlineData(new[] { "help", "compare" }, new[] { "--models <LIST>", "--seeds <LIST>", "--out <DIR>" })]
     [InlineData(new[] { "synth", "-h" }, new[] { "--interactions <N> (REQUIRED)", "--users <N>", "--seed <N>" })]
-    [InlineData(new[] { "--help" }, new[] { "run", "serve", "ingest", "import-movielens", "compare", "synth", "bench", "bench-text" })]
+    [InlineData(
+        new[] { "--help" },
+        new[] { "run", "serve", "ingest", "import-movielens", "compare", "synth", "bench", "bench-text" }
+    )]
     public async Task Help_Exits0ListingTheVerbsOrTheVerbsOptions(string[] args, string[] expected)
     {
         var (exit, output) = await BatchRecAsync(args);
 
         Assert.Equal(0, exit);
-        foreach (var e in expected) Assert.Contains(e, output);
+        foreach (var e in expected)
+            Assert.Contains(e, output);
     }
 
     [Fact]

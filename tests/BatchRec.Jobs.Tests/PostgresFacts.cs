@@ -18,12 +18,20 @@ public sealed class PgWorld : IDisposable
 
     public PgWorld() => Environment.SetEnvironmentVariable(EnvVar, Postgres.ConnectionString);
 
-    public LoadedConfig Config(string extra = "", int invisibilityTimeoutSeconds = 8) => TinyDataset.Config(Dir, "input",
-        $$""", "storage": { "kind": "postgresql", "connectionStringEnv": "{{EnvVar}}", "schema": "{{Schema}}", "queuePollMs": 200, "invisibilityTimeoutSeconds": {{invisibilityTimeoutSeconds}} }{{extra}}""");
+    public LoadedConfig Config(string extra = "", int invisibilityTimeoutSeconds = 8) =>
+        TinyDataset.Config(
+            Dir,
+            "input",
+            $$""", "storage": { "kind": "postgresql", "connectionStringEnv": "{{EnvVar}}", "schema": "{{Schema}}", "queuePollMs": 200, "invisibilityTimeoutSeconds": {{invisibilityTimeoutSeconds}} }{{extra}}"""
+        );
 
     public void Dispose()
     {
-        try { Postgres.DropSchema(Schema); } catch (Npgsql.NpgsqlException) { }
+        try
+        {
+            Postgres.DropSchema(Schema);
+        }
+        catch (Npgsql.NpgsqlException) { }
         Dir.Dispose();
     }
 }
@@ -39,15 +47,37 @@ public sealed class HostProcess : IDisposable
     public HostProcess(LoadedConfig config, string logPath)
     {
         LogPath = logPath;
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "batchrec.dll"), "serve", "--config", config.FilePath, "--urls", $"http://127.0.0.1:{Postgres.FreePort()}"])
+        var psi = new ProcessStartInfo(
+            "dotnet",
+            [
+                Path.Combine(AppContext.BaseDirectory, "batchrec.dll"),
+                "serve",
+                "--config",
+                config.FilePath,
+                "--urls",
+                $"http://127.0.0.1:{Postgres.FreePort()}",
+            ]
+        )
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
         };
         psi.Environment[PgWorld.EnvVar] = Postgres.ConnectionString;
         _process = Process.Start(psi)!;
         var log = new StreamWriter(logPath) { AutoFlush = true };
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (log)
+                    log.WriteLine(e.Data);
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (log)
+                    log.WriteLine(e.Data);
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -55,11 +85,16 @@ public sealed class HostProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>SIGKILL: the process gets no chance to finish or hand back its job.</summary>
-    public void KillHard() { _process.Kill(entireProcessTree: true); _process.WaitForExit(10_000); }
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
 
     public void Dispose()
     {
-        if (!_process.HasExited) KillHard();
+        if (!_process.HasExited)
+            KillHard();
         _process.Dispose();
     }
 }
@@ -82,8 +117,10 @@ public class PostgresFacts(ITestOutputHelper output)
         while (storage.GetMonitoringApi().Servers().Count < count)
         {
             foreach (var h in hosts)
-                if (h.HasExited) throw new InvalidOperationException($"host exited early: {File.ReadAllText(h.LogPath)}");
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{count} Hangfire servers did not register in 90 s");
+                if (h.HasExited)
+                    throw new InvalidOperationException($"host exited early: {File.ReadAllText(h.LogPath)}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{count} Hangfire servers did not register in 90 s");
             await Task.Delay(250);
         }
     }
@@ -97,9 +134,9 @@ public class PostgresFacts(ITestOutputHelper output)
         var ranks = (int[])recs["rank"];
         Assert.All((string[])recs["run_id"], r => Assert.Equal(runId, r));
         var (iu, _, _, _) = TinyDataset.Interactions();
-        Assert.Equal(iu.Distinct().Order(), users.Distinct().Order());        // every user
-        Assert.Equal(users.Length, users.Zip(ranks).Distinct().Count());      // no (user, rank) twice: no duplicated shard
-        Assert.Equal(TinyDataset.Users * 5, users.Length);                    // K = 5 each, exactly once
+        Assert.Equal(iu.Distinct().Order(), users.Distinct().Order()); // every user
+        Assert.Equal(users.Length, users.Zip(ranks).Distinct().Count()); // no (user, rank) twice: no duplicated shard
+        Assert.Equal(TinyDataset.Users * 5, users.Length); // K = 5 each, exactly once
     }
 
     [Fact]
@@ -114,7 +151,9 @@ public class PostgresFacts(ITestOutputHelper output)
         Assert.True(outcome.Succeeded, outcome.Error);
         Assert.Equal("published", outcome.State);
         await AssertEveryUserExactlyOnceAsync(config, outcome.RunId);
-        var manifest = Json.Read<Manifest>(Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json"));
+        var manifest = Json.Read<Manifest>(
+            Path.Combine(config.OutputDir, "manifests", "dt=" + Date, outcome.RunId + ".json")
+        );
         Assert.Equal(TinyDataset.Users * 5, manifest.Rows["recommendations"]);
         // the jobs really went through the database: the storage holds them as succeeded
         var storage = HangfireSetup.CreateStorage(config);
@@ -128,7 +167,11 @@ public class PostgresFacts(ITestOutputHelper output)
         var config = world.Config();
         var (_, launcher) = Client(config); // no server: the first run stays enqueued, i.e. "still going"
 
-        var results = Enumerable.Range(0, 4).AsParallel().Select(_ => Client(config).Launcher.Trigger(config, Date, "test")).ToList();
+        var results = Enumerable
+            .Range(0, 4)
+            .AsParallel()
+            .Select(_ => Client(config).Launcher.Trigger(config, Date, "test"))
+            .ToList();
         var again = launcher.Trigger(config, Date, "nightly");
 
         Assert.Single(results, r => r.Started);
@@ -167,7 +210,10 @@ public class PostgresFacts(ITestOutputHelper output)
 
         Assert.True(outcome.Succeeded, outcome.Error + File.ReadAllText(a.LogPath) + File.ReadAllText(b.LogPath));
         await AssertEveryUserExactlyOnceAsync(config, outcome.RunId);
-        var workers = Enumerable.Range(0, 6).Select(i => run.Folder.ReadShard(i)!.Details["worker"].ToString()).ToList();
+        var workers = Enumerable
+            .Range(0, 6)
+            .Select(i => run.Folder.ReadShard(i)!.Details["worker"].ToString())
+            .ToList();
         output.WriteLine("shard workers: " + string.Join(", ", workers));
         Assert.Contains(a.Worker, workers); // both processes did work
         Assert.Contains(b.Worker, workers);
@@ -199,8 +245,10 @@ public class PostgresFacts(ITestOutputHelper output)
                 if (Directory.Exists(partition))
                 {
                     var parts = Directory.GetFiles(partition, "*.parquet").Length;
-                    if (!File.Exists(Path.Combine(partition, "_SUCCESS")) || parts != 4) sawPartial.Add($"{parts} parts, _SUCCESS {File.Exists(Path.Combine(partition, "_SUCCESS"))}");
-                    else return;
+                    if (!File.Exists(Path.Combine(partition, "_SUCCESS")) || parts != 4)
+                        sawPartial.Add($"{parts} parts, _SUCCESS {File.Exists(Path.Combine(partition, "_SUCCESS"))}");
+                    else
+                        return;
                 }
                 await Task.Delay(20);
             }
@@ -212,8 +260,13 @@ public class PostgresFacts(ITestOutputHelper output)
         {
             cts.Token.ThrowIfCancellationRequested();
             if (Directory.Exists(run.Folder.ShardsDir))
-                killedShard = Directory.GetFiles(run.Folder.ShardsDir, $"*.attempt-{victim.Worker}").Select(Path.GetFileName).FirstOrDefault()?[..5];
-            if (killedShard is null) await Task.Delay(100, cts.Token);
+                killedShard = Directory
+                    .GetFiles(run.Folder.ShardsDir, $"*.attempt-{victim.Worker}")
+                    .Select(Path.GetFileName)
+                    .FirstOrDefault()
+                    ?[..5];
+            if (killedShard is null)
+                await Task.Delay(100, cts.Token);
         }
         await Task.Delay(500, cts.Token); // into the shard's work, before its part is renamed into the staging folder
         victim.KillHard();
@@ -237,7 +290,10 @@ public class PostgresFacts(ITestOutputHelper output)
         using var world = new PgWorld();
         await TinyDataset.WriteAsync(world.Dir.Sub("input"));
         // the shard takes 12 s, the invisibility timeout is 5 s: without the sliding timeout a second worker would take it
-        var config = world.Config(""", "jobs": { "workers": 3, "scoreShards": 1, "testShardDelayMs": 12000 }""", invisibilityTimeoutSeconds: 5);
+        var config = world.Config(
+            """, "jobs": { "workers": 3, "scoreShards": 1, "testShardDelayMs": 12000 }""",
+            invisibilityTimeoutSeconds: 5
+        );
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // re-fetched every 5 s, the 12 s shard would never settle
         var outcome = await RunOnce.ExecuteAsync(config, Date, cts.Token);
         Assert.True(outcome.Succeeded, outcome.Error);

@@ -35,7 +35,10 @@ public class PublisherFacts
         Assert.Equal("B", File.ReadAllText(Path.Combine(table, "dt=2026-01-02", "part-00000.parquet")));
         Assert.Equal("A", File.ReadAllText(Path.Combine(oldVersion, "part-00000.parquet")));
         // no temporary link left behind, nothing else visible to a Hive-style listing
-        Assert.Equal(["dt=2026-01-02"], Directory.GetFileSystemEntries(table).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')));
+        Assert.Equal(
+            ["dt=2026-01-02"],
+            Directory.GetFileSystemEntries(table).Select(Path.GetFileName).Where(n => !n!.StartsWith('.'))
+        );
     }
 
     [Fact]
@@ -44,7 +47,9 @@ public class PublisherFacts
         using var dir = new TempDir();
         var table = dir.Sub("table");
         Directory.CreateDirectory(Path.Combine(table, "dt=2026-01-02"));
-        Assert.Throws<IOException>(() => Publisher.PublishPartition(table, "2026-01-02", Stage(dir, "run-a", "A"), "run-a"));
+        Assert.Throws<IOException>(() =>
+            Publisher.PublishPartition(table, "2026-01-02", Stage(dir, "run-a", "A"), "run-a")
+        );
     }
 
     [Fact]

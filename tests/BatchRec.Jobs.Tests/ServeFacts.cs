@@ -27,8 +27,14 @@ public class ServeFacts
         string? page = null;
         for (var attempt = 0; attempt < 100 && page is null; attempt++)
         {
-            try { page = await http.GetStringAsync("/hangfire/recurring", cts.Token); }
-            catch (HttpRequestException) { await Task.Delay(200, cts.Token); }
+            try
+            {
+                page = await http.GetStringAsync("/hangfire/recurring", cts.Token);
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(200, cts.Token);
+            }
         }
         Assert.NotNull(page);
         Assert.Contains("nightly:tiny", page);

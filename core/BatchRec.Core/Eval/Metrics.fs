@@ -6,11 +6,17 @@ open System
 module Metrics =
     let private count k (hits: bool[]) =
         let mutable c = 0
-        for r in 0 .. (min k hits.Length) - 1 do if hits.[r] then c <- c + 1
+
+        for r in 0 .. (min k hits.Length) - 1 do
+            if hits.[r] then
+                c <- c + 1
+
         c
 
     let recall (k: int) (hits: bool[]) (nRelevant: int) =
-        if nRelevant <= 0 then invalidArg "nRelevant" "must be > 0"
+        if nRelevant <= 0 then
+            invalidArg "nRelevant" "must be > 0"
+
         float (count k hits) / float nRelevant
 
     let precision (k: int) (hits: bool[]) = float (count k hits) / float k
@@ -20,17 +26,27 @@ module Metrics =
     let mrr (k: int) (hits: bool[]) =
         let mutable r = 0
         let n = min k hits.Length
-        while r < n && not hits.[r] do r <- r + 1
+
+        while r < n && not hits.[r] do
+            r <- r + 1
+
         if r < n then 1.0 / float (r + 1) else 0.0
 
     let ndcg (k: int) (hits: bool[]) (nRelevant: int) =
-        if nRelevant <= 0 then invalidArg "nRelevant" "must be > 0"
+        if nRelevant <= 0 then
+            invalidArg "nRelevant" "must be > 0"
+
         let mutable dcg = 0.0
+
         for r in 0 .. (min k hits.Length) - 1 do
-            if hits.[r] then dcg <- dcg + 1.0 / Math.Log2(float (r + 2))
+            if hits.[r] then
+                dcg <- dcg + 1.0 / Math.Log2(float (r + 2))
+
         let mutable idcg = 0.0
+
         for r in 0 .. (min k nRelevant) - 1 do
             idcg <- idcg + 1.0 / Math.Log2(float (r + 2))
+
         dcg / idcg
 
     let names = [ "recall"; "ndcg"; "mrr"; "hit"; "precision" ]

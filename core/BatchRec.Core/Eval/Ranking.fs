@@ -15,10 +15,12 @@ open BatchRec.Core.Nn
 /// Top-K lists for a block of users, CSR-like: user Users.[b]'s items are Items/Scores[Offsets.[b] .. Offsets.[b+1]-1],
 /// best first, scores non-increasing, excluded items never present (so a user may get fewer than K).
 type TopK =
-    { Users: int[]
-      Offsets: int[]
-      Items: int[]
-      Scores: float32[] }
+    {
+        Users: int[]
+        Offsets: int[]
+        Items: int[]
+        Scores: float32[]
+    }
 
 /// The item–item part of a score (EASE's B, alone or beside factors): s(u, j) += Σ_{i ∈ History(u)} Weights[i, j].
 /// Weights is a float32 tensor [History.Cols, items ranked], row-major (row i = what history item i adds to every
@@ -31,10 +33,15 @@ type ItemItem = { Weights: torch.Tensor; History: Csr }
 [<RequireQualifiedAccess>]
 module Workers =
     /// The Parallel.For options for at most `threads` workers (0: one per core, the scheduler's default).
-    let options (threads: int) = Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = (if threads > 0 then threads else -1))
+    let options (threads: int) =
+        Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = (if threads > 0 then threads else -1))
 
     /// The number of workers `threads` gives.
-    let count (threads: int) = if threads > 0 then threads else max 1 Environment.ProcessorCount
+    let count (threads: int) =
+        if threads > 0 then
+            threads
+        else
+            max 1 Environment.ProcessorCount
 
 /// MKL's single-precision matrix product (Fortran `sgemm_`) and its per-thread thread count
 /// (`MKL_Set_Num_Threads_Local`), as libtorch's CPU library exports them: the sgemm under libtorch's own addmm, callable
@@ -45,7 +52,21 @@ module Workers =
 module CpuBlas =
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
     type SgemmFn =
-        delegate of nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint * nativeint -> unit
+        delegate of
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint *
+            nativeint ->
+                unit
 
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
     type SetThreadsLocalFn = delegate of int -> int
@@ -56,10 +77,19 @@ module CpuBlas =
     /// integer interfaces alike).
     type Worker(sgemm: SgemmFn, setLocal: SetThreadsLocalFn, floats: int) =
         let previous = setLocal.Invoke 1
-        let buffer = NativePtr.toNativeInt (NativePtr.ofVoidPtr<byte> (NativeMemory.AlignedAlloc(unativeint (max 1 floats) * 4un, 64un)))
-        let args = NativePtr.toNativeInt (NativePtr.ofVoidPtr<byte> (NativeMemory.AllocZeroed(96un)))
+
+        let buffer =
+            NativePtr.toNativeInt (
+                NativePtr.ofVoidPtr<byte>(NativeMemory.AlignedAlloc(unativeint (max 1 floats) * 4un, 64un))
+            )
+
+        let args =
+            NativePtr.toNativeInt (NativePtr.ofVoidPtr<byte>(NativeMemory.AllocZeroed(96un)))
+
         let mutable disposed = false
-        let put (slot: int) (value: int64) = Marshal.WriteInt64(args, slot * 8, value)
+
+        let put (slot: int) (value: int64) =
+            Marshal.WriteInt64(args, slot * 8, value)
 
         /// The score buffer.
         member _.Buffer = buffer
@@ -68,7 +98,9 @@ module CpuBlas =
         /// columns, rows · cn ≤ floats. In column-major terms the buffer is Sᵀ (cn × rows) = items (cn × dim) · Uᵀ
         /// (dim × rows), and the row-major items are the column-major dim × cn matrix, hence transa = 'T'.
         member _.Scores(u: nativeint, rows: int, items: nativeint, cn: int, dim: int) =
-            if rows * cn > floats then invalidArg "rows" (sprintf "%d × %d scores do not fit the buffer of %d" rows cn floats)
+            if rows * cn > floats then
+                invalidArg "rows" (sprintf "%d × %d scores do not fit the buffer of %d" rows cn floats)
+
             put 0 (int64 'T')
             put 1 (int64 'N')
             put 2 (int64 cn)
@@ -80,7 +112,22 @@ module CpuBlas =
             put 8 0L // beta = 0: the buffer's old contents are ignored
             put 9 (int64 cn)
             let a = args
-            sgemm.Invoke(a, a + 8n, a + 16n, a + 24n, a + 32n, a + 40n, items, a + 48n, u, a + 56n, a + 64n, buffer, a + 72n)
+
+            sgemm.Invoke(
+                a,
+                a + 8n,
+                a + 16n,
+                a + 24n,
+                a + 32n,
+                a + 40n,
+                items,
+                a + 48n,
+                u,
+                a + 56n,
+                a + 64n,
+                buffer,
+                a + 72n
+            )
 
         interface IDisposable with
             member _.Dispose() =
@@ -100,6 +147,7 @@ module CpuBlas =
         let items = [| 1.0f; 0.0f; 2.0f; -1.0f; 1.0f; 0.5f |] // 2 items × 3
         let pu = GCHandle.Alloc(u, GCHandleType.Pinned)
         let pi = GCHandle.Alloc(items, GCHandleType.Pinned)
+
         try
             use w = g.Open 4
             w.Scores(pu.AddrOfPinnedObject(), 2, pi.AddrOfPinnedObject(), 2, 3)
@@ -111,21 +159,31 @@ module CpuBlas =
             pi.Free()
 
     /// sgemm and the thread count from the loaded libtorch CPU library, checked; None where unavailable.
-    let gemm : Lazy<Gemm option> =
+    let gemm: Lazy<Gemm option> =
         lazy
-            if Environment.GetEnvironmentVariable "BATCHREC_CPU_BLAS" = "0" then None
+            if Environment.GetEnvironmentVariable "BATCHREC_CPU_BLAS" = "0" then
+                None
             else
                 try
                     torch.InitializeDeviceType DeviceType.CPU // loads libtorch
                     let mutable lib = 0n
                     let mutable f = 0n
                     let mutable g = 0n
-                    if NativeLibrary.TryLoad("libtorch_cpu.so", &lib)
-                       && NativeLibrary.TryGetExport(lib, "sgemm_", &f)
-                       && NativeLibrary.TryGetExport(lib, "MKL_Set_Num_Threads_Local", &g) then
-                        let candidate = Gemm(Marshal.GetDelegateForFunctionPointer<SgemmFn> f, Marshal.GetDelegateForFunctionPointer<SetThreadsLocalFn> g)
+
+                    if
+                        NativeLibrary.TryLoad("libtorch_cpu.so", &lib)
+                        && NativeLibrary.TryGetExport(lib, "sgemm_", &f)
+                        && NativeLibrary.TryGetExport(lib, "MKL_Set_Num_Threads_Local", &g)
+                    then
+                        let candidate =
+                            Gemm(
+                                Marshal.GetDelegateForFunctionPointer<SgemmFn> f,
+                                Marshal.GetDelegateForFunctionPointer<SetThreadsLocalFn> g
+                            )
+
                         if works candidate then Some candidate else None
-                    else None
+                    else
+                        None
                 with
                 | :? DllNotFoundException
                 | :? EntryPointNotFoundException
@@ -141,15 +199,28 @@ module Ranking =
         let s, j = hs.[start], hi.[start]
         let mutable c = start
         let mutable moving = true
+
         while moving do
             let l = 2 * c + 1
-            if l >= n then moving <- false
+
+            if l >= n then
+                moving <- false
             else
-                let m = if l + 1 < n && worse hs.[l + 1] hi.[l + 1] hs.[l] hi.[l] then l + 1 else l
+                let m =
+                    if l + 1 < n && worse hs.[l + 1] hi.[l + 1] hs.[l] hi.[l] then
+                        l + 1
+                    else
+                        l
+
                 if worse hs.[m] hi.[m] s j then
-                    hs.[c] <- hs.[m]; hi.[c] <- hi.[m]; c <- m
-                else moving <- false
-        hs.[c] <- s; hi.[c] <- j
+                    hs.[c] <- hs.[m]
+                    hi.[c] <- hi.[m]
+                    c <- m
+                else
+                    moving <- false
+
+        hs.[c] <- s
+        hi.[c] <- j
 
     /// Offers (s, j) to a min-heap of the best kk kept so far (n of them; root = the worst kept), ordered by score,
     /// then lower item index first.
@@ -158,44 +229,82 @@ module Ranking =
             let mutable c = n
             n <- n + 1
             let mutable moving = true
+
             while moving && c > 0 do
                 let parent = (c - 1) / 2
+
                 if worse s j hs.[parent] hi.[parent] then
-                    hs.[c] <- hs.[parent]; hi.[c] <- hi.[parent]; c <- parent
-                else moving <- false
-            hs.[c] <- s; hi.[c] <- j
+                    hs.[c] <- hs.[parent]
+                    hi.[c] <- hi.[parent]
+                    c <- parent
+                else
+                    moving <- false
+
+            hs.[c] <- s
+            hi.[c] <- j
         elif worse hs.[0] hi.[0] s j then
-            hs.[0] <- s; hi.[0] <- j
+            hs.[0] <- s
+            hi.[0] <- j
             siftDown hs hi kk 0
 
     /// Offers the scores row[j0 .. j1-1] (items c0 + j) one by one to the heap (hs/hi, n kept, at most kk), skipping
     /// NaN and -∞ (the excluded items' mark); floor tracks the heap's minimum once it is full.
-    let private offerRange (row: nativeptr<float32>) (c0: int) (j0: int) (j1: int) (hs: Span<float32>) (hi: Span<int>)
-                           (n: byref<int>) (kk: int) (floor: byref<Numerics.Vector<float32>>) =
+    let private offerRange
+        (row: nativeptr<float32>)
+        (c0: int)
+        (j0: int)
+        (j1: int)
+        (hs: Span<float32>)
+        (hi: Span<int>)
+        (n: byref<int>)
+        (kk: int)
+        (floor: byref<Numerics.Vector<float32>>)
+        =
         for j in j0 .. j1 - 1 do
             let s = NativeInterop.NativePtr.get row j
             // s > -∞ is false for NaN and -∞; once the heap is full only a strictly higher score can enter (a later
             // item loses every tie)
             if s > Single.NegativeInfinity && (n < kk || s > hs.[0]) then
                 offer hs hi &n kk s (c0 + j)
-                if n = kk then floor <- Numerics.Vector<float32>(hs.[0])
+
+                if n = kk then
+                    floor <- Numerics.Vector<float32>(hs.[0])
 
     /// Scans items [c0, c0 + cn) of one user's score row (`row` points at item c0's score, the user's excluded items
     /// already set to -∞) into that user's heap (hs/hi, n kept so far, at most kk). Once the heap is full, whole SIMD
     /// vectors whose lanes are all ≤ the heap's minimum are skipped with one comparison (exact: a later item never
     /// wins a tie against a kept one, whose index is lower); any other vector is offered lane by lane.
-    let private scanSegment (row: nativeptr<float32>) (c0: int) (cn: int) (hs: Span<float32>) (hi: Span<int>) (n: byref<int>) (kk: int) =
+    let private scanSegment
+        (row: nativeptr<float32>)
+        (c0: int)
+        (cn: int)
+        (hs: Span<float32>)
+        (hi: Span<int>)
+        (n: byref<int>)
+        (kk: int)
+        =
         let lanes = Numerics.Vector<float32>.Count
-        let mutable floor = Numerics.Vector<float32>(if n = kk then hs.[0] else Single.PositiveInfinity)
+
+        let mutable floor =
+            Numerics.Vector<float32>(if n = kk then hs.[0] else Single.PositiveInfinity)
+
         let mutable j = 0
         // fill the heap first
         while n < kk && j < cn do
             offerRange row c0 j (j + 1) hs hi &n kk &floor
             j <- j + 1
+
         while j + lanes <= cn do
-            let v = Runtime.CompilerServices.Unsafe.Read<Numerics.Vector<float32>>(NativeInterop.NativePtr.toVoidPtr (NativeInterop.NativePtr.add row j))
-            if Numerics.Vector.GreaterThanAny(v, floor) then offerRange row c0 j (j + lanes) hs hi &n kk &floor
+            let v =
+                Runtime.CompilerServices.Unsafe.Read<Numerics.Vector<float32>>(
+                    NativeInterop.NativePtr.toVoidPtr (NativeInterop.NativePtr.add row j)
+                )
+
+            if Numerics.Vector.GreaterThanAny(v, floor) then
+                offerRange row c0 j (j + lanes) hs hi &n kk &floor
+
             j <- j + lanes
+
         offerRange row c0 j cn hs hi &n kk &floor
 
     /// The slot kernel's worst kept entry among the 32 slots at sc/ix (unused slots hold +∞, so never the worst):
@@ -210,15 +319,25 @@ module Ranking =
         let m2 = Vector128.Min(m4, Vector128.Shuffle(m4, Vector128.Create(2, 3, 0, 1)))
         let m1 = Vector128.Min(m2, Vector128.Shuffle(m2, Vector128.Create(1, 0, 3, 2)))
         let low = Vector512.Create(m1.ToScalar())
-        let lanes = Vector512.Equals(a, low).ExtractMostSignificantBits() ||| (Vector512.Equals(b, low).ExtractMostSignificantBits() <<< 16)
-        if BitOperations.PopCount lanes = 1 then BitOperations.TrailingZeroCount lanes
+
+        let lanes =
+            Vector512.Equals(a, low).ExtractMostSignificantBits()
+            ||| (Vector512.Equals(b, low).ExtractMostSignificantBits() <<< 16)
+
+        if BitOperations.PopCount lanes = 1 then
+            BitOperations.TrailingZeroCount lanes
         else
             let mutable bits = lanes &&& (lanes - 1UL)
             let mutable w = BitOperations.TrailingZeroCount lanes
+
             while bits <> 0UL do
                 let l = BitOperations.TrailingZeroCount bits
-                if NativePtr.get ix l > NativePtr.get ix w then w <- l
+
+                if NativePtr.get ix l > NativePtr.get ix w then
+                    w <- l
+
                 bits <- bits &&& (bits - 1UL)
+
             w
 
     /// scanSegment for kk ≤ 32 with 512-bit vectors (slotKernel): the kept entries are unordered slots, not a heap.
@@ -227,44 +346,64 @@ module Ranking =
     /// lanes above it are visited. Items arrive in ascending order, so a later item never wins a tie against a kept
     /// one: strictly higher scores enter, as in the heap. sc/ix are the row's 32 slots, kept between column tiles
     /// (Kept: scores +∞ and items -1 beyond n, so a padded slot is never the worst).
-    let private scanSlots (row: nativeptr<float32>) (c0: int) (cn: int) (sc: nativeptr<float32>) (ix: nativeptr<int>) (n: byref<int>) (kk: int) =
+    let private scanSlots
+        (row: nativeptr<float32>)
+        (c0: int)
+        (cn: int)
+        (sc: nativeptr<float32>)
+        (ix: nativeptr<int>)
+        (n: byref<int>)
+        (kk: int)
+        =
         let mutable j = 0
         // fill the slots first (NaN and -∞ never enter)
         while n < kk && j < cn do
             let s = NativePtr.get row j
+
             if s > Single.NegativeInfinity then
                 NativePtr.set sc n s
                 NativePtr.set ix n (c0 + j)
                 n <- n + 1
+
             j <- j + 1
+
         if n = kk then
             let mutable w = worstSlot sc ix
             let mutable floor = Vector512.Create(NativePtr.get sc w)
+
             while j + 16 <= cn do
                 let v = Unsafe.Read<Vector512<float32>>(NativePtr.toVoidPtr (NativePtr.add row j))
                 // NaN and -∞ compare false; the floor may rise while this vector's lanes are visited
                 let mutable bits = Vector512.GreaterThan(v, floor).ExtractMostSignificantBits()
+
                 while bits <> 0UL do
                     let l = BitOperations.TrailingZeroCount bits
                     let s = NativePtr.get row (j + l)
+
                     if s > NativePtr.get sc w then
                         NativePtr.set sc w s
                         NativePtr.set ix w (c0 + j + l)
                         w <- worstSlot sc ix
                         floor <- Vector512.Create(NativePtr.get sc w)
+
                     bits <- bits &&& (bits - 1UL)
+
                 j <- j + 16
+
             while j < cn do
                 let s = NativePtr.get row j
+
                 if s > NativePtr.get sc w then
                     NativePtr.set sc w s
                     NativePtr.set ix w (c0 + j)
                     w <- worstSlot sc ix
+
                 j <- j + 1
 
     /// Whether the selection keeps k entries in unordered slots (scanSlots: 512-bit vectors and k ≤ 32, one or two
     /// vectors of slots) rather than in a heap (scanSegment: any k, any vector width).
-    let slotKernel (k: int) = Vector512.IsHardwareAccelerated && k <= 32
+    let slotKernel (k: int) =
+        Vector512.IsHardwareAccelerated && k <= 32
 
     /// Every row's kept entries between column tiles: kk per row for a heap; 32 slots per row for the slot kernel,
     /// padded (scores +∞, items -1), in arrays on the pinned heap so the kernel reads them as vectors in place.
@@ -272,28 +411,53 @@ module Ranking =
         let stride = if slots then 32 else kk
         let scores = GC.AllocateArray<float32>(count * stride, true)
         let items = GC.AllocateArray<int>(count * stride, true)
+
         do
             if slots then
                 Array.Fill(scores, Single.PositiveInfinity)
                 Array.Fill(items, -1)
+
         member _.Stride = stride
         member _.Scores = scores
         member _.Items = items
-        member _.ScoresAt() : nativeptr<float32> = if scores.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(scores, 0))
-        member _.ItemsAt() : nativeptr<int> = if items.Length = 0 then NativePtr.nullPtr else NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(items, 0))
+
+        member _.ScoresAt() : nativeptr<float32> =
+            if scores.Length = 0 then
+                NativePtr.nullPtr
+            else
+                NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(scores, 0))
+
+        member _.ItemsAt() : nativeptr<int> =
+            if items.Length = 0 then
+                NativePtr.nullPtr
+            else
+                NativePtr.ofNativeInt (Marshal.UnsafeAddrOfPinnedArrayElement(items, 0))
 
     /// Adds the item–item part to one row of scores: row[0 .. cn) += Σ_{p ∈ history row u} W[history.ColIdx.[p], c0 .. c0 + cn)
     /// (W row-major, numItems columns, at `w`; the history's values are ignored). O(|history row| · cn).
-    let private addItemItem (w: nativeint) (numItems: int) (history: Csr) (u: int) (c0: int) (cn: int) (row: nativeptr<float32>) =
+    let private addItemItem
+        (w: nativeint)
+        (numItems: int)
+        (history: Csr)
+        (u: int)
+        (c0: int)
+        (cn: int)
+        (row: nativeptr<float32>)
+        =
         let lanes = Vector<float32>.Count
+
         for p in history.RowPtr.[u] .. history.RowPtr.[u + 1] - 1 do
-            let src : nativeptr<float32> = NativePtr.ofNativeInt (w + nativeint (int64 history.ColIdx.[p] * int64 numItems + int64 c0) * 4n)
+            let src: nativeptr<float32> =
+                NativePtr.ofNativeInt (w + nativeint (int64 history.ColIdx.[p] * int64 numItems + int64 c0) * 4n)
+
             let mutable j = 0
+
             while j + lanes <= cn do
                 let a = Unsafe.Read<Vector<float32>>(NativePtr.toVoidPtr (NativePtr.add row j))
                 let b = Unsafe.Read<Vector<float32>>(NativePtr.toVoidPtr (NativePtr.add src j))
                 Unsafe.Write(NativePtr.toVoidPtr (NativePtr.add row j), a + b)
                 j <- j + lanes
+
             while j < cn do
                 NativePtr.set row j (NativePtr.get row j + NativePtr.get src j)
                 j <- j + 1
@@ -304,25 +468,60 @@ module Ranking =
         match ii with
         | None -> ValueNone
         | Some ii ->
-            if ii.Weights.device.``type`` <> DeviceType.CPU || ii.Weights.dtype <> torch.float32 || not (ii.Weights.is_contiguous())
-               || ii.Weights.shape <> [| int64 ii.History.Cols; int64 numItems |] then
-                invalidArg "ii" (sprintf "item–item weights must be a contiguous float32 CPU tensor [%d, %d] (history items × items ranked), got %A" ii.History.Cols numItems ii.Weights.shape)
+            if
+                ii.Weights.device.``type`` <> DeviceType.CPU
+                || ii.Weights.dtype <> torch.float32
+                || not (ii.Weights.is_contiguous ())
+                || ii.Weights.shape <> [| int64 ii.History.Cols; int64 numItems |]
+            then
+                invalidArg
+                    "ii"
+                    (sprintf
+                        "item–item weights must be a contiguous float32 CPU tensor [%d, %d] (history items × items ranked), got %A"
+                        ii.History.Cols
+                        numItems
+                        ii.Weights.shape)
+
             ValueSome(struct (SpMM.address ii.Weights, ii.History))
 
     /// Marks user u's excluded items among [c0, c0 + cn) -∞ in its score row (`row` = item c0's score; exPos.[r] =
     /// where the last tile stopped in u's ascending exclusion row), then scans the row into row r's kept entries:
     /// unordered slots (scanSlots) or a heap (scanSegment).
-    let inline private maskAndScan (slots: bool) (row: nativeptr<float32>) (c0: int) (cn: int) (exclude: Csr) (u: int) (r: int)
-                                   (exPos: int[]) (kept: Kept) (rowLen: int[]) (kk: int) =
+    let inline private maskAndScan
+        (slots: bool)
+        (row: nativeptr<float32>)
+        (c0: int)
+        (cn: int)
+        (exclude: Csr)
+        (u: int)
+        (r: int)
+        (exPos: int[])
+        (kept: Kept)
+        (rowLen: int[])
+        (kk: int)
+        =
         let mutable ex = exPos.[r]
         let exEnd = exclude.RowPtr.[u + 1]
+
         while ex < exEnd && exclude.ColIdx.[ex] < c0 + cn do
             NativePtr.set row (exclude.ColIdx.[ex] - c0) Single.NegativeInfinity
             ex <- ex + 1
+
         exPos.[r] <- ex
         let mutable n = rowLen.[r]
-        if slots then scanSlots row c0 cn (NativePtr.add (kept.ScoresAt()) (r * 32)) (NativePtr.add (kept.ItemsAt()) (r * 32)) &n kk
-        else scanSegment row c0 cn (Span<float32>(kept.Scores, r * kk, kk)) (Span<int>(kept.Items, r * kk, kk)) &n kk
+
+        if slots then
+            scanSlots
+                row
+                c0
+                cn
+                (NativePtr.add (kept.ScoresAt()) (r * 32))
+                (NativePtr.add (kept.ItemsAt()) (r * 32))
+                &n
+                kk
+        else
+            scanSegment row c0 cn (Span<float32>(kept.Scores, r * kk, kk)) (Span<int>(kept.Items, r * kk, kk)) &n kk
+
         rowLen.[r] <- n
 
     /// Orders each row's kept entries best first (equal scores: lower item first) and packs them CSR-like: a heap is
@@ -331,30 +530,56 @@ module Ranking =
         let count = users.Length
         let stride = kept.Stride
         let rowScores, rowItems = kept.Scores, kept.Items
-        Threading.Tasks.Parallel.For(0, count, Workers.options threads, fun r ->
-            let hs = Span<float32>(rowScores, r * stride, stride)
-            let hi = Span<int>(rowItems, r * stride, stride)
-            if slots then
-                for a in 1 .. rowLen.[r] - 1 do
-                    let s, i = hs.[a], hi.[a]
-                    let mutable b = a
-                    while b > 0 && worse hs.[b - 1] hi.[b - 1] s i do
-                        hs.[b] <- hs.[b - 1]; hi.[b] <- hi.[b - 1]; b <- b - 1
-                    hs.[b] <- s; hi.[b] <- i
-            else
-                for last in rowLen.[r] - 1 .. -1 .. 1 do
-                    let s, i = hs.[last], hi.[last]
-                    hs.[last] <- hs.[0]; hi.[last] <- hi.[0]
-                    hs.[0] <- s; hi.[0] <- i
-                    siftDown hs hi last 0) |> ignore
+
+        Threading.Tasks.Parallel.For(
+            0,
+            count,
+            Workers.options threads,
+            fun r ->
+                let hs = Span<float32>(rowScores, r * stride, stride)
+                let hi = Span<int>(rowItems, r * stride, stride)
+
+                if slots then
+                    for a in 1 .. rowLen.[r] - 1 do
+                        let s, i = hs.[a], hi.[a]
+                        let mutable b = a
+
+                        while b > 0 && worse hs.[b - 1] hi.[b - 1] s i do
+                            hs.[b] <- hs.[b - 1]
+                            hi.[b] <- hi.[b - 1]
+                            b <- b - 1
+
+                        hs.[b] <- s
+                        hi.[b] <- i
+                else
+                    for last in rowLen.[r] - 1 .. -1 .. 1 do
+                        let s, i = hs.[last], hi.[last]
+                        hs.[last] <- hs.[0]
+                        hi.[last] <- hi.[0]
+                        hs.[0] <- s
+                        hi.[0] <- i
+                        siftDown hs hi last 0
+        )
+        |> ignore
+
         let offsets = Array.zeroCreate (count + 1)
-        for r in 0 .. count - 1 do offsets.[r + 1] <- offsets.[r] + rowLen.[r]
+
+        for r in 0 .. count - 1 do
+            offsets.[r + 1] <- offsets.[r] + rowLen.[r]
+
         let items = Array.zeroCreate offsets.[count]
         let outScores = Array.zeroCreate offsets.[count]
+
         for r in 0 .. count - 1 do
             Array.blit rowItems (r * stride) items offsets.[r] rowLen.[r]
             Array.blit rowScores (r * stride) outScores offsets.[r] rowLen.[r]
-        { Users = Array.copy users; Offsets = offsets; Items = items; Scores = outScores }
+
+        {
+            Users = Array.copy users
+            Offsets = offsets
+            Items = items
+            Scores = outScores
+        }
 
     /// One CPU selection's state, shared by both product paths: k capped at the items, the kept entries (none when
     /// only the products are wanted), each row's count kept and its position in its exclusion row; Result orders
@@ -366,12 +591,21 @@ module Ranking =
         let kept = Kept((if scan then count else 0), kk, slots)
         let rowLen = Array.zeroCreate<int> count
         let exPos = Array.init count (fun r -> exclude.RowPtr.[users.[r]])
+
         /// Masks and scans row r's scores for items [c0, c0 + cn) (maskAndScan).
         member inline _.Scan(row: nativeptr<float32>, c0: int, cn: int, r: int) =
             maskAndScan slots row c0 cn exclude users.[r] r exPos kept rowLen kk
+
         member _.Result() : TopK =
-            if scan then finish threads slots users kk kept rowLen
-            else { Users = Array.copy users; Offsets = Array.zeroCreate (count + 1); Items = [||]; Scores = [||] }
+            if scan then
+                finish threads slots users kk kept rowLen
+            else
+                {
+                    Users = Array.copy users
+                    Offsets = Array.zeroCreate (count + 1)
+                    Items = [||]
+                    Scores = [||]
+                }
 
     /// Masked top-k of rows · Iᵀ on the CPU (row r = users.[r]) with libtorch's products, never holding more than a
     /// rowTile × colTile block of scores: for each tile of rows, the items are taken colTile at a time (one addmm of
@@ -383,35 +617,77 @@ module Ranking =
     /// `itemEmb` are float32 CPU tensors. The path where MKL's sgemm is not found (productSelectBlas). With `scan`
     /// false only the products are computed; then the result is empty. `computed`.[0] gains the number of scores
     /// computed.
-    let private productSelectTorch (computed: int64[]) (scan: bool) (slots: bool) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
-                                   (ii: struct (nativeint * Csr) voption) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let private productSelectTorch
+        (computed: int64[])
+        (scan: bool)
+        (slots: bool)
+        (rowTile: int)
+        (colTile: int)
+        (rows: Tensor)
+        (itemEmb: Tensor)
+        (ii: struct (nativeint * Csr) voption)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         let count = users.Length
         let numItems = int itemEmb.shape.[0]
         let selection = Selection(users, numItems, k, slots, exclude, scan, 0)
         let rowTile = max 1 (min rowTile count)
         let colTile = max 1 (min colTile numItems)
-        use buffer = torch.empty([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
+        use buffer = torch.empty ([| int64 (rowTile * colTile) |], dtype = torch.float32) // read as float32 below
         let address = SpMM.address buffer
-        for r0 in 0 .. rowTile .. count - 1 do
+
+        for r0 in 0..rowTile .. count - 1 do
             let rn = min rowTile (count - r0)
-            use part = rows.narrow(0L, int64 r0, int64 rn)
-            for c0 in 0 .. colTile .. numItems - 1 do
+            use part = rows.narrow (0L, int64 r0, int64 rn)
+
+            for c0 in 0..colTile .. numItems - 1 do
                 let cn = min colTile (numItems - c0)
-                use flat = buffer.narrow(0L, 0L, int64 (rn * cn))
-                use out = flat.view(int64 rn, int64 cn)
-                use items = itemEmb.narrow(0L, int64 c0, int64 cn)
-                use itemsT = items.t()
-                if itemEmb.shape.[1] = 0L then out.zero_() |> ignore // no factors (EASE alone)
-                else out.addmm_(part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
+                use flat = buffer.narrow (0L, 0L, int64 (rn * cn))
+                use out = flat.view (int64 rn, int64 cn)
+                use items = itemEmb.narrow (0L, int64 c0, int64 cn)
+                use itemsT = items.t ()
+
+                if itemEmb.shape.[1] = 0L then
+                    out.zero_ () |> ignore // no factors (EASE alone)
+                else
+                    out.addmm_ (part, itemsT, beta = 0.0f, alpha = 1.0f) |> ignore // out = part · items' factorsᵀ (beta 0: old contents ignored)
+
                 match ii with
                 | ValueSome(struct (w, history)) ->
-                    Threading.Tasks.Parallel.For(0, rn, fun t ->
-                        addItemItem w numItems history users.[r0 + t] c0 cn (NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn))) |> ignore
+                    Threading.Tasks.Parallel.For(
+                        0,
+                        rn,
+                        fun t ->
+                            addItemItem
+                                w
+                                numItems
+                                history
+                                users.[r0 + t]
+                                c0
+                                cn
+                                (NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn))
+                    )
+                    |> ignore
                 | ValueNone -> ()
+
                 computed.[0] <- computed.[0] + int64 (rn * cn)
+
                 if scan then
-                    Threading.Tasks.Parallel.For(0, rn, fun t ->
-                        selection.Scan(NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn), c0, cn, r0 + t)) |> ignore
+                    Threading.Tasks.Parallel.For(
+                        0,
+                        rn,
+                        fun t ->
+                            selection.Scan(
+                                NativePtr.add (NativePtr.ofNativeInt<float32> address) (t * cn),
+                                c0,
+                                cn,
+                                r0 + t
+                            )
+                    )
+                    |> ignore
+
         selection.Result()
 
     /// The rows of one worker's block in productSelectBlas (at most) with `threads` workers (Workers.count):
@@ -433,112 +709,245 @@ module Ranking =
     /// result is empty. `computed`.[0] gains the number of scores computed. `uAddr` = the users' rows (n × dim
     /// float32, row-major, row r = users.[r]), `iAddr` = the item factors (numItems × dim), both to stay put while it runs.
     /// At most `threads` workers (0: one per core).
-    let private productSelectBlasAt (computed: int64[]) (gemm: CpuBlas.Gemm) (threads: int) (scan: bool) (slots: bool) (blockRows: int) (colTile: int)
-                                    (uAddr: nativeint) (iAddr: nativeint) (numItems: int) (dim: int) (ii: struct (nativeint * Csr) voption)
-                                    (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let private productSelectBlasAt
+        (computed: int64[])
+        (gemm: CpuBlas.Gemm)
+        (threads: int)
+        (scan: bool)
+        (slots: bool)
+        (blockRows: int)
+        (colTile: int)
+        (uAddr: nativeint)
+        (iAddr: nativeint)
+        (numItems: int)
+        (dim: int)
+        (ii: struct (nativeint * Csr) voption)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         let count = users.Length
         let selection = Selection(users, numItems, k, slots, exclude, scan, threads)
         let blockRows = max 1 (min blockRows count)
         let colTile = max 1 (min colTile numItems)
         let blocks = (count + blockRows - 1) / blockRows
+
         if count > 0 && numItems > 0 then
-            Threading.Tasks.Parallel.For(0, blocks, Workers.options threads,
+            Threading.Tasks.Parallel.For(
+                0,
+                blocks,
+                Workers.options threads,
                 (fun () -> gemm.Open(blockRows * colTile)),
                 (fun b _ (w: CpuBlas.Worker) ->
                     let r0 = b * blockRows
                     let rn = min blockRows (count - r0)
-                    for c0 in 0 .. colTile .. numItems - 1 do
+
+                    for c0 in 0..colTile .. numItems - 1 do
                         let cn = min colTile (numItems - c0)
                         // scores [rn × cn], row-major: rows r0.. of U times items c0.. of I, transposed
-                        if dim > 0 then w.Scores(uAddr + nativeint r0 * nativeint dim * 4n, rn, iAddr + nativeint c0 * nativeint dim * 4n, cn, dim)
-                        else NativeMemory.Clear(NativePtr.toVoidPtr (NativePtr.ofNativeInt<float32> w.Buffer), unativeint (rn * cn) * 4un) // EASE alone
+                        if dim > 0 then
+                            w.Scores(
+                                uAddr + nativeint r0 * nativeint dim * 4n,
+                                rn,
+                                iAddr + nativeint c0 * nativeint dim * 4n,
+                                cn,
+                                dim
+                            )
+                        else
+                            NativeMemory.Clear(
+                                NativePtr.toVoidPtr (NativePtr.ofNativeInt<float32> w.Buffer),
+                                unativeint (rn * cn) * 4un
+                            ) // EASE alone
+
                         match ii with
                         | ValueSome(struct (wAddr, history)) ->
                             for t in 0 .. rn - 1 do
-                                addItemItem wAddr numItems history users.[r0 + t] c0 cn (NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn))
+                                addItemItem
+                                    wAddr
+                                    numItems
+                                    history
+                                    users.[r0 + t]
+                                    c0
+                                    cn
+                                    (NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn))
                         | ValueNone -> ()
+
                         Threading.Interlocked.Add(&computed.[0], int64 (rn * cn)) |> ignore
+
                         if scan then
                             for t in 0 .. rn - 1 do
-                                selection.Scan(NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn), c0, cn, r0 + t)
+                                selection.Scan(
+                                    NativePtr.add (NativePtr.ofNativeInt<float32> w.Buffer) (t * cn),
+                                    c0,
+                                    cn,
+                                    r0 + t
+                                )
+
                     w),
-                (fun (w: CpuBlas.Worker) -> (w :> IDisposable).Dispose())) |> ignore
+                (fun (w: CpuBlas.Worker) -> (w :> IDisposable).Dispose())
+            )
+            |> ignore
+
         selection.Result()
 
     /// productSelectBlasAt on float32 CPU tensors (`rows` = the users' rows, [n × d]; `itemEmb` [I × d]).
-    let private productSelectBlas (computed: int64[]) (gemm: CpuBlas.Gemm) (scan: bool) (slots: bool) (blockRows: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor)
-                                  (ii: struct (nativeint * Csr) voption) (exclude: Csr) (k: int) (users: int[]) : TopK =
-        use rowsC = rows.contiguous()
-        use itemsC = itemEmb.contiguous()
+    let private productSelectBlas
+        (computed: int64[])
+        (gemm: CpuBlas.Gemm)
+        (scan: bool)
+        (slots: bool)
+        (blockRows: int)
+        (colTile: int)
+        (rows: Tensor)
+        (itemEmb: Tensor)
+        (ii: struct (nativeint * Csr) voption)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
+        use rowsC = rows.contiguous ()
+        use itemsC = itemEmb.contiguous ()
         let dim = int itemEmb.shape.[1]
         let address (t: Tensor) = if dim = 0 then 0n else SpMM.address t
-        productSelectBlasAt computed gemm 0 scan slots blockRows colTile (address rowsC) (address itemsC) (int itemEmb.shape.[0]) dim ii exclude k users
+
+        productSelectBlasAt
+            computed
+            gemm
+            0
+            scan
+            slots
+            blockRows
+            colTile
+            (address rowsC)
+            (address itemsC)
+            (int itemEmb.shape.[0])
+            dim
+            ii
+            exclude
+            k
+            users
 
     /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
     /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
     /// heap. `Default k` is what topKUsers uses.
     type CpuSelect =
-        { Blas: bool
-          Slots: bool }
-        static member Default(k: int) = { Blas = CpuBlas.gemm.Value.IsSome; Slots = slotKernel k }
+        {
+            Blas: bool
+            Slots: bool
+        }
 
-    let private productSelect (how: CpuSelect) (rowTile: int) (colTile: int) (rows: Tensor) (itemEmb: Tensor) (ii: ItemItem option) (exclude: Csr) (k: int) (users: int[]) : TopK =
+        static member Default(k: int) =
+            {
+                Blas = CpuBlas.gemm.Value.IsSome
+                Slots = slotKernel k
+            }
+
+    let private productSelect
+        (how: CpuSelect)
+        (rowTile: int)
+        (colTile: int)
+        (rows: Tensor)
+        (itemEmb: Tensor)
+        (ii: ItemItem option)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         let ii = itemItemAt (int itemEmb.shape.[0]) ii
+
         match (if how.Blas then CpuBlas.gemm.Value else None) with
         | Some gemm -> productSelectBlas [| 0L |] gemm true how.Slots rowTile colTile rows itemEmb ii exclude k users
         | None -> productSelectTorch [| 0L |] true how.Slots rowTile colTile rows itemEmb ii exclude k users
 
     /// topKUsers on any device: the excluded pairs set to -∞ in the score block, then libtorch's topk, dropping -∞
     /// entries. The reference the CPU selection is tested against, and the path for CUDA (scores stay on the GPU).
-    let topKUsersTorchWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let topKUsersTorchWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         let device = userEmb.device
         let numItems = int (itemEmb.shape.[0])
         let count = users.Length
         let kk = min k numItems
         use scope = torch.NewDisposeScope()
         use userIndex = Tensors.indices device users
-        use userRows = userEmb.index_select(0L, userIndex)
-        use itemsT = itemEmb.t()
-        let scores = if itemEmb.shape.[1] = 0L then torch.zeros([| int64 count; int64 numItems |], dtype = torch.float32, device = device) else userRows.mm(itemsT) // [count, I]
+        use userRows = userEmb.index_select (0L, userIndex)
+        use itemsT = itemEmb.t ()
+
+        let scores =
+            if itemEmb.shape.[1] = 0L then
+                torch.zeros ([| int64 count; int64 numItems |], dtype = torch.float32, device = device)
+            else
+                userRows.mm (itemsT) // [count, I]
+
         match ii with
         | Some ii ->
             // + H[users] · W: the users' binary history rows as a sparse [count, I] matrix
             let src = ResizeArray<int>()
             let dst = ResizeArray<int>()
-            users |> Array.iteri (fun r u -> for p in ii.History.RowPtr.[u] .. ii.History.RowPtr.[u + 1] - 1 do (src.Add r; dst.Add ii.History.ColIdx.[p]))
-            let h = Tensors.sparse device (Csr.ofEdges count ii.History.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f))
-            addInPlace scores (h.mm(ii.Weights)) |> ignore
+
+            users
+            |> Array.iteri (fun r u ->
+                for p in ii.History.RowPtr.[u] .. ii.History.RowPtr.[u + 1] - 1 do
+                    (src.Add r
+                     dst.Add ii.History.ColIdx.[p]))
+
+            let h =
+                Tensors.sparse
+                    device
+                    (Csr.ofEdges count ii.History.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f))
+
+            addInPlace scores (h.mm (ii.Weights)) |> ignore
         | None -> ()
         // mask: the exclusion rows of these users, as (local row, item) index pairs
-        let total = users |> Array.sumBy (fun u -> exclude.RowPtr.[u + 1] - exclude.RowPtr.[u])
+        let total =
+            users |> Array.sumBy (fun u -> exclude.RowPtr.[u + 1] - exclude.RowPtr.[u])
+
         if total > 0 then
             let rows = Array.zeroCreate total
             let cols = Array.zeroCreate total
             let mutable q = 0
+
             for r in 0 .. count - 1 do
                 let u = users.[r]
+
                 for p in exclude.RowPtr.[u] .. exclude.RowPtr.[u + 1] - 1 do
                     rows.[q] <- r
                     cols.[q] <- exclude.ColIdx.[p]
                     q <- q + 1
-            use minusInfinity = torch.tensor(Single.NegativeInfinity)
+
+            use minusInfinity = torch.tensor (Single.NegativeInfinity)
             use rowIndex = Tensors.indices device rows
             use colIndex = Tensors.indices device cols
-            scores.index_put_(minusInfinity, [| rowIndex; colIndex |]) |> ignore
-        let struct (vals, idx) = scores.topk(kk, 1) // [count, kk] each
+            scores.index_put_ (minusInfinity, [| rowIndex; colIndex |]) |> ignore
+
+        let struct (vals, idx) = scores.topk (kk, 1) // [count, kk] each
         let v = Tensors.toArray vals
         let ix = (idx.cpu().contiguous()).data<int64>().ToArray()
         let offsets = Array.zeroCreate (count + 1)
         let items = ResizeArray<int>(count * kk)
         let outScores = ResizeArray<float32>(count * kk)
+
         for r in 0 .. count - 1 do
             for j in 0 .. kk - 1 do
                 let s = v.[r * kk + j]
+
                 if not (Single.IsNegativeInfinity s) then
                     items.Add(int ix.[r * kk + j])
                     outScores.Add s
+
             offsets.[r + 1] <- items.Count
-        { Users = Array.copy users; Offsets = offsets; Items = items.ToArray(); Scores = outScores.ToArray() }
+
+        {
+            Users = Array.copy users
+            Offsets = offsets
+            Items = items.ToArray()
+            Scores = outScores.ToArray()
+        }
 
     /// topKUsersTorchWith without an item–item part.
     let topKUsersTorch (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
@@ -554,42 +963,102 @@ module Ranking =
 
     /// topKUsers on the CPU, chosen path and explicit tile sizes (rows × items of scores per product; on the sgemm
     /// path, rows per worker block × items): for tests and tuning.
-    let topKUsersCpuWith (how: CpuSelect) (rowTile: int) (colTile: int) (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
-        if rowTile <= 0 || colTile <= 0 then invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
+    let topKUsersCpuWith
+        (how: CpuSelect)
+        (rowTile: int)
+        (colTile: int)
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
+        if rowTile <= 0 || colTile <= 0 then
+            invalidArg "rowTile" (sprintf "tiles must be positive, got %d × %d" rowTile colTile)
+
         use index = Tensors.indices userEmb.device users
-        use rows = userEmb.index_select(0L, index)
+        use rows = userEmb.index_select (0L, index)
         productSelect how rowTile colTile rows itemEmb ii exclude k users
 
     /// topKUsersCpuWith without an item–item part.
-    let topKUsersCpu (how: CpuSelect) (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let topKUsersCpu
+        (how: CpuSelect)
+        (rowTile: int)
+        (colTile: int)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         topKUsersCpuWith how rowTile colTile None userEmb itemEmb exclude k users
 
     /// topKUsersCpu with the default path for k.
-    let topKUsersTiled (rowTile: int) (colTile: int) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
+    let topKUsersTiled
+        (rowTile: int)
+        (colTile: int)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
         topKUsersCpu (CpuSelect.Default k) rowTile colTile userEmb itemEmb exclude k users
 
     /// The rows per product of the default CPU path for a block of `count` users.
-    let private defaultRowTile (count: int) = if CpuBlas.gemm.Value.IsSome then blasBlockRows count else rowTile
+    let private defaultRowTile (count: int) =
+        if CpuBlas.gemm.Value.IsSome then
+            blasBlockRows count
+        else
+            rowTile
 
     /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
     /// that the user's row of `exclude` does not hold. On the CPU the products a cache-sized tile at a time (by MKL's
     /// sgemm on each worker thread where libtorch exports it, else libtorch's addmm), seen items set to -∞ in the
     /// tile, one scan per row (no index tensors, never the whole n × I block); elsewhere topKUsersTorch. O(n · I · d).
-    let topKUsersWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
-        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorchWith ii userEmb itemEmb exclude k users
+    let topKUsersWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (users: int[])
+        : TopK =
+        if userEmb.device.``type`` <> DeviceType.CPU then
+            topKUsersTorchWith ii userEmb itemEmb exclude k users
         else
-            topKUsersCpuWith (CpuSelect.Default k) (defaultRowTile users.Length) colTile ii userEmb itemEmb exclude k users
+            topKUsersCpuWith
+                (CpuSelect.Default k)
+                (defaultRowTile users.Length)
+                colTile
+                ii
+                userEmb
+                itemEmb
+                exclude
+                k
+                users
 
     /// topKUsersWith without an item–item part.
     let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         topKUsersWith None userEmb itemEmb exclude k users
 
     /// topKUsersWith for the users [start, start+count) (a view of the user rows, no copy).
-    let topKBlockWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+    let topKBlockWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (k: int)
+        (start: int)
+        (count: int)
+        : TopK =
         let users = Array.init count (fun r -> start + r)
-        if userEmb.device.``type`` <> DeviceType.CPU then topKUsersTorchWith ii userEmb itemEmb exclude k users
+
+        if userEmb.device.``type`` <> DeviceType.CPU then
+            topKUsersTorchWith ii userEmb itemEmb exclude k users
         else
-            use rows = userEmb.narrow(0L, int64 start, int64 count)
+            use rows = userEmb.narrow (0L, int64 start, int64 count)
             productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb ii exclude k users
 
     /// topKBlockWith without an item–item part.
@@ -604,33 +1073,118 @@ module Ranking =
     /// itemFactors [I × dim], pinned while it runs), on at most `threads` workers (0: one per core; score.threads):
     /// the same lists, without copying the factors into tensors first. Throws InvalidOperationException where sgemm
     /// is not available (blasAvailable), ArgumentException for a range outside the users.
-    let topKBlockArraysWith (threads: int) (numUsers: int) (numItems: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int)
-                            (itemWeights: float32[]) (history: Csr) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
-        let gemm = CpuBlas.gemm.Value |> Option.defaultWith (fun () -> invalidOp "MKL's sgemm is not available: use topKBlock")
-        if dim < 0 || userFactors.Length <> numUsers * dim || itemFactors.Length <> numItems * dim then
-            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not %d and %d rows of %d" userFactors.Length itemFactors.Length numUsers numItems dim)
-        if itemWeights.Length <> 0 && int64 itemWeights.Length <> int64 numItems * int64 numItems then
-            invalidArg "itemWeights" (sprintf "%d item–item weights for %d items (want %d² or none)" itemWeights.Length numItems numItems)
+    let topKBlockArraysWith
+        (threads: int)
+        (numUsers: int)
+        (numItems: int)
+        (userFactors: float32[])
+        (itemFactors: float32[])
+        (dim: int)
+        (itemWeights: float32[])
+        (history: Csr)
+        (exclude: Csr)
+        (k: int)
+        (start: int)
+        (count: int)
+        : TopK =
+        let gemm =
+            CpuBlas.gemm.Value
+            |> Option.defaultWith (fun () -> invalidOp "MKL's sgemm is not available: use topKBlock")
+
+        if
+            dim < 0
+            || userFactors.Length <> numUsers * dim
+            || itemFactors.Length <> numItems * dim
+        then
+            invalidArg
+                "dim"
+                (sprintf
+                    "factor arrays of %d and %d floats are not %d and %d rows of %d"
+                    userFactors.Length
+                    itemFactors.Length
+                    numUsers
+                    numItems
+                    dim)
+
+        if
+            itemWeights.Length <> 0
+            && int64 itemWeights.Length <> int64 numItems * int64 numItems
+        then
+            invalidArg
+                "itemWeights"
+                (sprintf "%d item–item weights for %d items (want %d² or none)" itemWeights.Length numItems numItems)
+
         if start < 0 || count < 0 || start + count > numUsers then
             invalidArg "start" (sprintf "users [%d, %d) are not inside 0..%d" start (start + count) numUsers)
+
         let users = Array.init count (fun r -> start + r)
         let pu = GCHandle.Alloc(userFactors, GCHandleType.Pinned)
         let pi = GCHandle.Alloc(itemFactors, GCHandleType.Pinned)
         let pw = GCHandle.Alloc(itemWeights, GCHandleType.Pinned)
+
         try
             let uAddr = pu.AddrOfPinnedObject() + nativeint start * nativeint dim * 4n
-            let ii = if itemWeights.Length = 0 then ValueNone else ValueSome(struct (pw.AddrOfPinnedObject(), history))
-            productSelectBlasAt [| 0L |] gemm threads true (slotKernel k) (blasBlockRowsFor threads count) colTile uAddr (pi.AddrOfPinnedObject()) numItems dim ii exclude k users
+
+            let ii =
+                if itemWeights.Length = 0 then
+                    ValueNone
+                else
+                    ValueSome(struct (pw.AddrOfPinnedObject(), history))
+
+            productSelectBlasAt
+                [| 0L |]
+                gemm
+                threads
+                true
+                (slotKernel k)
+                (blasBlockRowsFor threads count)
+                colTile
+                uAddr
+                (pi.AddrOfPinnedObject())
+                numItems
+                dim
+                ii
+                exclude
+                k
+                users
         finally
             pu.Free()
             pi.Free()
             pw.Free()
 
     /// topKBlockArraysWith for factors alone (dim > 0).
-    let topKBlockArrays (threads: int) (userFactors: float32[]) (itemFactors: float32[]) (dim: int) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
+    let topKBlockArrays
+        (threads: int)
+        (userFactors: float32[])
+        (itemFactors: float32[])
+        (dim: int)
+        (exclude: Csr)
+        (k: int)
+        (start: int)
+        (count: int)
+        : TopK =
         if dim <= 0 || userFactors.Length % dim <> 0 || itemFactors.Length % dim <> 0 then
-            invalidArg "dim" (sprintf "factor arrays of %d and %d floats are not rows of %d" userFactors.Length itemFactors.Length dim)
-        topKBlockArraysWith threads (userFactors.Length / dim) (itemFactors.Length / dim) userFactors itemFactors dim [||] exclude exclude k start count
+            invalidArg
+                "dim"
+                (sprintf
+                    "factor arrays of %d and %d floats are not rows of %d"
+                    userFactors.Length
+                    itemFactors.Length
+                    dim)
+
+        topKBlockArraysWith
+            threads
+            (userFactors.Length / dim)
+            (itemFactors.Length / dim)
+            userFactors
+            itemFactors
+            dim
+            [||]
+            exclude
+            exclude
+            k
+            start
+            count
 
     /// The CPU top-K path's products alone, for every row of userEmb against every item (no masking, no selection):
     /// the benchmark's "scorer's own products". Returns the number of scores computed.
@@ -640,22 +1194,44 @@ module Ranking =
         let none = Csr.ofEdges count numItems [||] [||] [||]
         let users = Array.init count id
         let computed = [| 0L |]
+
         match CpuBlas.gemm.Value with
-        | Some gemm -> productSelectBlas computed gemm false false (blasBlockRows count) colTile userEmb itemEmb ValueNone none 1 users |> ignore
-        | None -> productSelectTorch computed false false rowTile colTile userEmb itemEmb ValueNone none 1 users |> ignore
+        | Some gemm ->
+            productSelectBlas
+                computed
+                gemm
+                false
+                false
+                (blasBlockRows count)
+                colTile
+                userEmb
+                itemEmb
+                ValueNone
+                none
+                1
+                users
+            |> ignore
+        | None ->
+            productSelectTorch computed false false rowTile colTile userEmb itemEmb ValueNone none 1 users
+            |> ignore
+
         computed.[0]
 
     /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
-        if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+        if chunk <= 0 then
+            invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+
         let numUsers = int (userEmb.shape.[0])
+
         seq {
-            for start in 0 .. chunk .. numUsers - 1 do
+            for start in 0..chunk .. numUsers - 1 do
                 yield topKBlock userEmb itemEmb exclude k start (min chunk (numUsers - start))
         }
 
 /// One averaged metric value.
-type MetricValue = { Metric: string; K: int; Value: float }
+type MetricValue =
+    { Metric: string; K: int; Value: float }
 
 [<RequireQualifiedAccess>]
 module Evaluation =
@@ -663,15 +1239,24 @@ module Evaluation =
     /// there are more, a uniform sample of maxUsers of them drawn with a fixed seed (so every model and training
     /// seed is evaluated on the same users). Ascending.
     let sampleUsers (truth: Csr) (maxUsers: int) : int[] =
-        let users = [| for u in 0 .. truth.Rows - 1 do if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then yield u |]
-        if maxUsers <= 0 || users.Length <= maxUsers then users
+        let users =
+            [|
+                for u in 0 .. truth.Rows - 1 do
+                    if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then
+                        yield u
+            |]
+
+        if maxUsers <= 0 || users.Length <= maxUsers then
+            users
         else
             let rng = Random(2020)
+
             for i in 0 .. maxUsers - 1 do // partial Fisher–Yates: the first maxUsers are a uniform sample
                 let j = i + rng.Next(users.Length - i)
                 let t = users.[i]
                 users.[i] <- users.[j]
                 users.[j] <- t
+
             let picked = Array.sub users 0 maxUsers
             Array.sortInPlace picked
             picked
@@ -679,54 +1264,157 @@ module Evaluation =
     /// Ranks `users` in chunks of `chunk` (each ranks all items except `exclude`, top k) and calls `f position nRel hits`
     /// for each user with at least one truth item: its position in `users`, its number of truth items and the hit
     /// flags of its top-k list.
-    let private forEachRanked (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (k: int) (chunk: int) (users: int[])
-                              (f: int -> int -> bool[] -> unit) =
-        if chunk <= 0 then invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
-        for start in 0 .. chunk .. users.Length - 1 do
-            let block = Ranking.topKUsersWith ii userEmb itemEmb exclude k (Array.sub users start (min chunk (users.Length - start)))
+    let private forEachRanked
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (k: int)
+        (chunk: int)
+        (users: int[])
+        (f: int -> int -> bool[] -> unit)
+        =
+        if chunk <= 0 then
+            invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+
+        for start in 0..chunk .. users.Length - 1 do
+            let block =
+                Ranking.topKUsersWith
+                    ii
+                    userEmb
+                    itemEmb
+                    exclude
+                    k
+                    (Array.sub users start (min chunk (users.Length - start)))
+
             for b in 0 .. block.Users.Length - 1 do
                 let u = block.Users.[b]
                 let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
+
                 if nRel > 0 then
-                    f (start + b) nRel [| for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 -> Csr.contains truth u block.Items.[p] |]
+                    f
+                        (start + b)
+                        nRel
+                        [|
+                            for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 ->
+                                Csr.contains truth u block.Items.[p]
+                        |]
 
     /// Full-ranking evaluation of the given users: each ranks all items except `exclude`; every metric in
     /// Metrics.names at every k in ks is averaged over the users with at least one truth item; in chunks of
     /// `chunk` users, so memory is O(chunk × items).
-    let evaluateUsersWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
+    let evaluateUsersWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (users: int[])
+        : MetricValue list =
         let sums = Collections.Generic.Dictionary<string * int, float>()
         let evaluated = ref 0
+
         forEachRanked ii userEmb itemEmb exclude truth (List.max ks) chunk users (fun _ nRel hits ->
             evaluated.Value <- evaluated.Value + 1
+
             for m in Metrics.names do
                 for k in ks do
                     let v = Metrics.compute m k hits nRel
-                    sums.[(m, k)] <- (match sums.TryGetValue((m, k)) with | true, s -> s | _ -> 0.0) + v)
-        [ for m in Metrics.names do
-              for k in ks do
-                  let s = match sums.TryGetValue((m, k)) with | true, s -> s | _ -> 0.0
-                  yield { Metric = m; K = k; Value = if evaluated.Value = 0 then 0.0 else s / float evaluated.Value } ]
+
+                    sums.[(m, k)] <-
+                        (match sums.TryGetValue((m, k)) with
+                         | true, s -> s
+                         | _ -> 0.0)
+                        + v)
+
+        [
+            for m in Metrics.names do
+                for k in ks do
+                    let s =
+                        match sums.TryGetValue((m, k)) with
+                        | true, s -> s
+                        | _ -> 0.0
+
+                    yield
+                        {
+                            Metric = m
+                            K = k
+                            Value =
+                                if evaluated.Value = 0 then
+                                    0.0
+                                else
+                                    s / float evaluated.Value
+                        }
+        ]
 
     /// One metric at k for each of `users` (in that order), ranked as evaluateUsersWith ranks them; a user without
     /// truth items scores 0. The per-user values model.kind auto's paired comparison reads.
-    let perUserWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (metric: string) (k: int) (chunk: int) (users: int[]) : float[] =
+    let perUserWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (metric: string)
+        (k: int)
+        (chunk: int)
+        (users: int[])
+        : float[] =
         let values = Array.zeroCreate users.Length
-        forEachRanked ii userEmb itemEmb exclude truth k chunk users (fun at nRel hits -> values.[at] <- Metrics.compute metric k hits nRel)
+
+        forEachRanked ii userEmb itemEmb exclude truth k chunk users (fun at nRel hits ->
+            values.[at] <- Metrics.compute metric k hits nRel)
+
         values
 
     /// evaluateUsersWith without an item–item part.
-    let evaluateUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (users: int[]) : MetricValue list =
+    let evaluateUsers
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (users: int[])
+        : MetricValue list =
         evaluateUsersWith None userEmb itemEmb exclude truth ks chunk users
 
     /// evaluateUsersWith over `sampleUsers truth maxUsers`.
-    let evaluateSampleWith (ii: ItemItem option) (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (maxUsers: int) : MetricValue list =
+    let evaluateSampleWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (maxUsers: int)
+        : MetricValue list =
         evaluateUsersWith ii userEmb itemEmb exclude truth ks chunk (sampleUsers truth maxUsers)
 
     /// evaluateUsers over `sampleUsers truth maxUsers`.
-    let evaluateSample (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) (maxUsers: int) : MetricValue list =
+    let evaluateSample
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (maxUsers: int)
+        : MetricValue list =
         evaluateSampleWith None userEmb itemEmb exclude truth ks chunk maxUsers
 
     /// Full-ranking evaluation: each user with at least one `truth` item ranks all items except `exclude`;
     /// every metric in Metrics.names at every k in ks is averaged over those users.
-    let evaluate (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (truth: Csr) (ks: int list) (chunk: int) : MetricValue list =
+    let evaluate
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        : MetricValue list =
         evaluateSample userEmb itemEmb exclude truth ks chunk 0

@@ -3,11 +3,14 @@ namespace BatchRec.Core.Graph
 /// Compressed sparse rows: row r's entries are ColIdx/Values[RowPtr[r] .. RowPtr[r+1]-1], columns ascending,
 /// no duplicate (row, col) pairs. RowPtr has Rows + 1 entries and RowPtr[Rows] = Nnz.
 type Csr =
-    { Rows: int
-      Cols: int
-      RowPtr: int[]
-      ColIdx: int[]
-      Values: float32[] }
+    {
+        Rows: int
+        Cols: int
+        RowPtr: int[]
+        ColIdx: int[]
+        Values: float32[]
+    }
+
     /// Number of stored entries.
     member Nnz: int
 

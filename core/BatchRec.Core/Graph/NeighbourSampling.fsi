@@ -5,19 +5,23 @@ open System
 /// One sampled propagation layer: a rectangular matrix from the layer's source nodes S_{l-1} (columns) to its
 /// target nodes S_l (rows), both in local indices of the sample's node list (Graph.NeighbourSampling).
 type Block =
-    { /// [|S_l| × |S_{l-1}|], local indices; entry (i, j) holds Â_ij · deg_i / k_i (see NeighbourSampling.sample).
-      Matrix: Csr
-      /// For each stored entry of Matrix, its position in the graph's CSR (to look up edge weights and Â).
-      Positions: int[] }
+    {
+        /// [|S_l| × |S_{l-1}|], local indices; entry (i, j) holds Â_ij · deg_i / k_i (see NeighbourSampling.sample).
+        Matrix: Csr
+        /// For each stored entry of Matrix, its position in the graph's CSR (to look up edge weights and Â).
+        Positions: int[]
+    }
 
 /// The blocks of one mini-batch, DGL style. Nodes = S_0 (global ids); S_l is the prefix of Nodes of length
 /// Blocks.[l-1].Matrix.Rows, so S_L (the seeds, in the order given) ⊆ … ⊆ S_1 ⊆ S_0, each a prefix of the next.
 type SampledBlocks =
-    { Nodes: int[]
-      /// Blocks.[l-1] is layer l: X⁽ˡ⁾[S_l] = Blocks.[l-1].Matrix · X⁽ˡ⁻¹⁾[S_{l-1}].
-      Blocks: Block[]
-      /// |S_L|: the seeds are Nodes.[0 .. SeedCount-1].
-      SeedCount: int }
+    {
+        Nodes: int[]
+        /// Blocks.[l-1] is layer l: X⁽ˡ⁾[S_l] = Blocks.[l-1].Matrix · X⁽ˡ⁻¹⁾[S_{l-1}].
+        Blocks: Block[]
+        /// |S_L|: the seeds are Nodes.[0 .. SeedCount-1].
+        SeedCount: int
+    }
 
 /// Neighbour sampling for mini-batch propagation over a graph too large to propagate whole per batch.
 ///

@@ -23,4 +23,13 @@ module Splitting =
 
     /// Every interaction of a held-out item (holdOutItems) is Split.Cold; the others are split by `assign` as if
     /// the held-out items' interactions did not exist. O(I + E).
-    val assignWithColdItems: valid: float -> test: float -> seed: int -> numUsers: int -> numItems: int -> fraction: float -> users: int[] -> items: int[] -> Split[]
+    val assignWithColdItems:
+        valid: float ->
+        test: float ->
+        seed: int ->
+        numUsers: int ->
+        numItems: int ->
+        fraction: float ->
+        users: int[] ->
+        items: int[] ->
+            Split[]

@@ -13,51 +13,88 @@ open TorchSharp
 module TextKnn =
     /// `neighbours` (below) with blocks of at most min(1024, blockValues / n) rows (at least one); tests take small
     /// blocks to cross block boundaries.
-    let neighboursInBlocks (blockValues: int) (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
-        if k < 0 then invalidArg "k" (sprintf "must be >= 0, got %d" k)
+    let neighboursInBlocks
+        (blockValues: int)
+        (device: torch.Device)
+        (dim: int)
+        (text: float32[])
+        (hasText: bool[])
+        (k: int)
+        : int[] * int[] =
+        if k < 0 then
+            invalidArg "k" (sprintf "must be >= 0, got %d" k)
+
         let numItems = hasText.Length
-        if text.Length <> numItems * dim then invalidArg "text" (sprintf "has %d values, expected %d items × %d" text.Length numItems dim)
-        let idx = [| for i in 0 .. numItems - 1 do if hasText.[i] then yield i |]
+
+        if text.Length <> numItems * dim then
+            invalidArg "text" (sprintf "has %d values, expected %d items × %d" text.Length numItems dim)
+
+        let idx =
+            [|
+                for i in 0 .. numItems - 1 do
+                    if hasText.[i] then
+                        yield i
+            |]
+
         let n = idx.Length
         let kk = min k (n - 1)
-        if kk <= 0 then [||], [||] else
-        let src = Array.zeroCreate (n * kk)
-        let dst = Array.zeroCreate (n * kk)
-        use scope = torch.NewDisposeScope()
-        let rows = Array.zeroCreate (n * dim)
-        for r in 0 .. n - 1 do Array.blit text (idx.[r] * dim) rows (r * dim) dim
-        let t = torch.tensor(rows, device = device).reshape(int64 n, int64 dim) // [n, dim]
-        let t = torch.nn.functional.normalize(t, p = 2.0, dim = 1L)
-        let tt = t.t()
-        // a block of similarities holds at most 1,024 rows and blockValues values (by default 16 M: 64 MiB, on the
-        // device and once more here)
-        let chunk = max 1 (min 1024 (blockValues / n))
-        for start in 0 .. chunk .. n - 1 do
-            use inner = torch.NewDisposeScope()
-            let len = min chunk (n - start)
-            let sims = Tensors.toArray (t.narrow(0L, int64 start, int64 len).mm(tt)) // [len, n]
-            Threading.Tasks.Parallel.For(0, len, fun r ->
-                let row = start + r
-                let off = r * n
-                // the k best (similarity desc, index asc) by insertion into a sorted buffer
-                let bestS = Array.create kk Single.NegativeInfinity
-                let bestJ = Array.create kk Int32.MaxValue
-                for j in 0 .. n - 1 do
-                    if j <> row then
-                        let s = sims.[off + j]
-                        let last = kk - 1
-                        if s > bestS.[last] || (s = bestS.[last] && j < bestJ.[last]) then
-                            let mutable p = last
-                            while p > 0 && (s > bestS.[p - 1] || (s = bestS.[p - 1] && j < bestJ.[p - 1])) do
-                                bestS.[p] <- bestS.[p - 1]
-                                bestJ.[p] <- bestJ.[p - 1]
-                                p <- p - 1
-                            bestS.[p] <- s
-                            bestJ.[p] <- j
-                for q in 0 .. kk - 1 do
-                    src.[row * kk + q] <- idx.[row]
-                    dst.[row * kk + q] <- idx.[bestJ.[q]]) |> ignore
-        src, dst
+
+        if kk <= 0 then
+            [||], [||]
+        else
+            let src = Array.zeroCreate (n * kk)
+            let dst = Array.zeroCreate (n * kk)
+            use scope = torch.NewDisposeScope()
+            let rows = Array.zeroCreate (n * dim)
+
+            for r in 0 .. n - 1 do
+                Array.blit text (idx.[r] * dim) rows (r * dim) dim
+
+            let t = torch.tensor(rows, device = device).reshape(int64 n, int64 dim) // [n, dim]
+            let t = torch.nn.functional.normalize (t, p = 2.0, dim = 1L)
+            let tt = t.t ()
+            // a block of similarities holds at most 1,024 rows and blockValues values (by default 16 M: 64 MiB, on the
+            // device and once more here)
+            let chunk = max 1 (min 1024 (blockValues / n))
+
+            for start in 0..chunk .. n - 1 do
+                use inner = torch.NewDisposeScope()
+                let len = min chunk (n - start)
+                let sims = Tensors.toArray (t.narrow(0L, int64 start, int64 len).mm(tt)) // [len, n]
+
+                Threading.Tasks.Parallel.For(
+                    0,
+                    len,
+                    fun r ->
+                        let row = start + r
+                        let off = r * n
+                        // the k best (similarity desc, index asc) by insertion into a sorted buffer
+                        let bestS = Array.create kk Single.NegativeInfinity
+                        let bestJ = Array.create kk Int32.MaxValue
+
+                        for j in 0 .. n - 1 do
+                            if j <> row then
+                                let s = sims.[off + j]
+                                let last = kk - 1
+
+                                if s > bestS.[last] || (s = bestS.[last] && j < bestJ.[last]) then
+                                    let mutable p = last
+
+                                    while p > 0 && (s > bestS.[p - 1] || (s = bestS.[p - 1] && j < bestJ.[p - 1])) do
+                                        bestS.[p] <- bestS.[p - 1]
+                                        bestJ.[p] <- bestJ.[p - 1]
+                                        p <- p - 1
+
+                                    bestS.[p] <- s
+                                    bestJ.[p] <- j
+
+                        for q in 0 .. kk - 1 do
+                            src.[row * kk + q] <- idx.[row]
+                            dst.[row * kk + q] <- idx.[bestJ.[q]]
+                )
+                |> ignore
+
+            src, dst
 
     /// The k nearest other items (cosine similarity of the rows of `text`, [numItems × dim] row-major) of every
     /// item whose `hasText` is true; items without text have none and are nobody's neighbour. Equal similarities

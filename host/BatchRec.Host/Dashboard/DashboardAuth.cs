@@ -23,9 +23,16 @@ public sealed class BasicAuthFilter(string username, string password) : IDashboa
         if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             byte[] given;
-            try { given = Convert.FromBase64String(header["Basic ".Length..].Trim()); }
-            catch (FormatException) { given = []; }
-            if (CryptographicOperations.FixedTimeEquals(given, _expected)) return true;
+            try
+            {
+                given = Convert.FromBase64String(header["Basic ".Length..].Trim());
+            }
+            catch (FormatException)
+            {
+                given = [];
+            }
+            if (CryptographicOperations.FixedTimeEquals(given, _expected))
+                return true;
         }
         http.Response.Headers.WWWAuthenticate = "Basic realm=\"BatchRec\", charset=\"UTF-8\"";
         return false;
@@ -36,13 +43,16 @@ public static class DashboardAccess
 {
     /// <summary>True when every URL the host listens on is a loopback address (127.0.0.0/8, ::1, localhost).</summary>
     public static bool LoopbackOnly(string urls) =>
-        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(u =>
-        {
-            var host = u.Contains("://", StringComparison.Ordinal) ? u[(u.IndexOf("://", StringComparison.Ordinal) + 3)..] : u;
-            host = host.Split('/')[0];
-            host = host.StartsWith('[') ? host[1..host.IndexOf(']')] : host.Split(':')[0];
-            return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-        });
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .All(u =>
+            {
+                var host = u.Contains("://", StringComparison.Ordinal)
+                    ? u[(u.IndexOf("://", StringComparison.Ordinal) + 3)..]
+                    : u;
+                host = host.Split('/')[0];
+                host = host.StartsWith('[') ? host[1..host.IndexOf(']')] : host.Split(':')[0];
+                return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+            });
 
     /// <summary>
     /// The dashboard's authorization: Basic credentials when configured (dashboard.username and the password in the
@@ -57,11 +67,15 @@ public static class DashboardAccess
         if (d.Username != "")
         {
             if (string.IsNullOrEmpty(password))
-                throw new ConfigException($"dashboard.username is set but the environment variable '{d.PasswordEnv}' (dashboard.passwordEnv) holding its password is not.");
+                throw new ConfigException(
+                    $"dashboard.username is set but the environment variable '{d.PasswordEnv}' (dashboard.passwordEnv) holding its password is not."
+                );
             return [new BasicAuthFilter(d.Username, password)];
         }
         if (!LoopbackOnly(urls))
-            throw new ConfigException($"The dashboard would listen on '{urls}', which is not loopback only: set dashboard.username and the password in the environment variable '{d.PasswordEnv}', or listen on 127.0.0.1.");
+            throw new ConfigException(
+                $"The dashboard would listen on '{urls}', which is not loopback only: set dashboard.username and the password in the environment variable '{d.PasswordEnv}', or listen on 127.0.0.1."
+            );
         return [new LocalRequestsOnlyAuthorizationFilter()];
     }
 }

@@ -24,12 +24,15 @@ public sealed class BenchRow
     public int Users { get; set; }
     public int Items { get; set; }
     public string Model { get; set; } = "";
+
     /// <summary>ingest, graph, train, evaluate, score, publish, total; scoring-ratio rows: bare-product, scoring-rows, scoring,
     /// bare-product-in-a-run, scoring-in-a-run, tiled-product, scoring-vs-tiled, tiled-product-in-a-run.</summary>
     public string Stage { get; set; } = "";
     public double Seconds { get; set; }
+
     /// <summary>The process's peak RSS during the stage (MiB); for total, the largest stage peak.</summary>
     public double PeakRssMiB { get; set; }
+
     /// <summary>The stage's rate in <see cref="Unit"/> (rows/s, s/epoch, users/s, or the scoring/bare ratio).</summary>
     public double Rate { get; set; }
     public string Unit { get; set; } = "";
@@ -48,8 +51,16 @@ public sealed class BenchRow
 public static class ScaleBench
 {
     /// <summary>Only the scoring ratio, on a finished run of this config (its id under the work folder).</summary>
-    public static async Task<IReadOnlyList<BenchRow>> ScoringOnlyAsync(LoadedConfig config, string runId, string label, string command, string resultsDir,
-        int scoringReps, ILogger log, CancellationToken ct)
+    public static async Task<IReadOnlyList<BenchRow>> ScoringOnlyAsync(
+        LoadedConfig config,
+        string runId,
+        string label,
+        string command,
+        string resultsDir,
+        int scoringReps,
+        ILogger log,
+        CancellationToken ct
+    )
     {
         var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", runId));
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
@@ -60,8 +71,15 @@ public static class ScaleBench
         return rows;
     }
 
-    public static async Task<IReadOnlyList<BenchRow>> RunAsync(LoadedConfig config, string label, string command, string resultsDir, int scoringReps,
-        ILogger log, CancellationToken ct)
+    public static async Task<IReadOnlyList<BenchRow>> RunAsync(
+        LoadedConfig config,
+        string label,
+        string command,
+        string resultsDir,
+        int scoringReps,
+        ILogger log,
+        CancellationToken ct
+    )
     {
         var date = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var started = DateTimeOffset.UtcNow;
@@ -70,51 +88,137 @@ public static class ScaleBench
         var outcome = await RunOnce.ExecuteAsync(config, date, ct);
         wall.Stop();
         if (!outcome.Succeeded)
-            throw new InvalidOperationException($"benchmark run {outcome.RunId} failed in stage {outcome.FailedStage}: {outcome.Error}");
+            throw new InvalidOperationException(
+                $"benchmark run {outcome.RunId} failed in stage {outcome.FailedStage}: {outcome.Error}"
+            );
         var folder = new RunFolder(Path.Combine(config.WorkDir, "runs", outcome.RunId));
         var stages = folder.ReadStages().ToDictionary(s => s.Stage);
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
         var rows = new List<BenchRow>();
         var row = RowMaker(folder, info, started, label, command, outcome.RunId);
         double D(StageRecord s, string key) =>
-            s.Details.GetValueOrDefault(key) is System.Text.Json.JsonElement e && e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetDouble() : double.NaN;
+            s.Details.GetValueOrDefault(key) is System.Text.Json.JsonElement e
+            && e.ValueKind == System.Text.Json.JsonValueKind.Number
+                ? e.GetDouble()
+                : double.NaN;
         var ingest = stages[StageNames.Ingest];
-        rows.Add(row("ingest", ingest.Seconds, D(ingest, "peakRssMiB"), info.InteractionsRead / ingest.Seconds, "rows/s",
-            $"{D(ingest, "kept"):F0} kept, {D(ingest, "quarantined"):F0} quarantined, {D(ingest, "deduplicated"):F0} duplicates"));
+        rows.Add(
+            row(
+                "ingest",
+                ingest.Seconds,
+                D(ingest, "peakRssMiB"),
+                info.InteractionsRead / ingest.Seconds,
+                "rows/s",
+                $"{D(ingest, "kept"):F0} kept, {D(ingest, "quarantined"):F0} quarantined, {D(ingest, "deduplicated"):F0} duplicates"
+            )
+        );
         var train = stages[StageNames.Train];
-        rows.Add(row("graph", D(train, "graphSeconds"), double.NaN, double.NaN, "", "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"));
+        rows.Add(
+            row(
+                "graph",
+                D(train, "graphSeconds"),
+                double.NaN,
+                double.NaN,
+                "",
+                "split graphs (train/valid/test CSRs) from the snapshot; the model's own adjacency is built inside train"
+            )
+        );
         var cfg = config.Config;
-        rows.Add(row("train", D(train, "trainSeconds"), D(train, "peakRssMiB"), D(train, "secondsPerEpoch"), "s/epoch",
-            string.Create(CultureInfo.InvariantCulture, $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}{(cfg.Train.Fanout.IsEmpty ? "" : ", fan-out [" + string.Join(", ", cfg.Train.Fanout) + "]")}; train stage total {train.Seconds:F1} s incl. snapshot read and validation")));
+        rows.Add(
+            row(
+                "train",
+                D(train, "trainSeconds"),
+                D(train, "peakRssMiB"),
+                D(train, "secondsPerEpoch"),
+                "s/epoch",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{D(train, "epochs"):F0} epochs (best {D(train, "bestEpoch"):F0}), batch {cfg.Train.BatchSize}, dim {cfg.Model.Dim}, {cfg.Model.Layers} layers, lr {cfg.Train.LearningRate}, threads {cfg.Train.Threads}{(cfg.Train.Fanout.IsEmpty ? "" : ", fan-out [" + string.Join(", ", cfg.Train.Fanout) + "]")}; train stage total {train.Seconds:F1} s incl. snapshot read and validation"
+                )
+            )
+        );
         var evaluate = stages[StageNames.Evaluate];
-        rows.Add(row("evaluate", evaluate.Seconds, D(evaluate, "peakRssMiB"), double.NaN, "",
-            string.Create(CultureInfo.InvariantCulture, $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)")));
+        rows.Add(
+            row(
+                "evaluate",
+                evaluate.Seconds,
+                D(evaluate, "peakRssMiB"),
+                double.NaN,
+                "",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"test NDCG@10 {D(evaluate, "testNdcg@10"):F4}, Recall@10 {D(evaluate, "testRecall@10"):F4}; valid + test full ranking (+ champion check)"
+                )
+            )
+        );
         var score = stages[StageNames.Score];
-        rows.Add(row("score", score.Seconds, D(score, "peakRssMiB"), D(score, "users") / score.Seconds, "users/s",
-            string.Create(CultureInfo.InvariantCulture, $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, {ConfigModule.blockUsers(cfg.Score.UserChunk, cfg.Score.BlockMiB, info.Items)} users per block")));
+        rows.Add(
+            row(
+                "score",
+                score.Seconds,
+                D(score, "peakRssMiB"),
+                D(score, "users") / score.Seconds,
+                "users/s",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{D(score, "rows"):F0} rows in {D(score, "shards"):F0} shards, top-{cfg.Score.K}, {ConfigModule.blockUsers(cfg.Score.UserChunk, cfg.Score.BlockMiB, info.Items)} users per block"
+                )
+            )
+        );
         var publish = stages[StageNames.Publish];
         rows.Add(row("publish", publish.Seconds, D(publish, "peakRssMiB"), double.NaN, "", ""));
         var peak = rows.Select(r => r.PeakRssMiB).Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
-        rows.Add(row("total", wall.Elapsed.TotalSeconds, peak, double.NaN, "", "the whole run, from trigger to published"));
-        if (scoringReps > 0) rows.AddRange(await ScoringRatioAsync(folder, config, scoringReps, row, log, ct));
+        rows.Add(
+            row("total", wall.Elapsed.TotalSeconds, peak, double.NaN, "", "the whole run, from trigger to published")
+        );
+        if (scoringReps > 0)
+            rows.AddRange(await ScoringRatioAsync(folder, config, scoringReps, row, log, ct));
         foreach (var r in rows)
-            log.Information("bench {Label} {Stage}: {Seconds:F2} s, peak RSS {Peak:F0} MiB, {Rate:G4} {Unit} {Notes}", label, r.Stage, r.Seconds, r.PeakRssMiB, r.Rate, r.Unit, r.Notes);
+            log.Information(
+                "bench {Label} {Stage}: {Seconds:F2} s, peak RSS {Peak:F0} MiB, {Rate:G4} {Unit} {Notes}",
+                label,
+                r.Stage,
+                r.Seconds,
+                r.PeakRssMiB,
+                r.Rate,
+                r.Unit,
+                r.Notes
+            );
         await WriteAsync(resultsDir, label, started, rows, ct);
         return rows;
     }
 
     /// <summary>A row factory for one run: date, machine, command and the run's sizes filled in; the stage's figures given.</summary>
-    private static Func<string, double, double, double, string, string, BenchRow> RowMaker(RunFolder folder, SnapshotInfo info, DateTimeOffset started,
-        string label, string command, string runId)
+    private static Func<string, double, double, double, string, string, BenchRow> RowMaker(
+        RunFolder folder,
+        SnapshotInfo info,
+        DateTimeOffset started,
+        string label,
+        string command,
+        string runId
+    )
     {
         var machine = Machine();
         var model = ModelStore.ReadInfo(folder.ModelDir).Kind;
-        return (stage, seconds, peak, rate, unit, notes) => new BenchRow
-        {
-            DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Label = label, Machine = machine, Command = command,
-            RunId = runId, Interactions = info.InteractionsRead, Users = info.Users, Items = info.Items, Model = model,
-            Stage = stage, Seconds = seconds, PeakRssMiB = peak, Rate = rate, Unit = unit, Notes = notes,
-        };
+        return (stage, seconds, peak, rate, unit, notes) =>
+            new BenchRow
+            {
+                DateUtc = started.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture),
+                Label = label,
+                Machine = machine,
+                Command = command,
+                RunId = runId,
+                Interactions = info.InteractionsRead,
+                Users = info.Users,
+                Items = info.Items,
+                Model = model,
+                Stage = stage,
+                Seconds = seconds,
+                PeakRssMiB = peak,
+                Rate = rate,
+                Unit = unit,
+                Notes = notes,
+            };
     }
 
     /// <summary>
@@ -129,18 +233,40 @@ public static class ScaleBench
     /// blocks of users × 1024 items into its own buffer, which stays in that core's cache; no selection), interleaved
     /// and in a run: the product at its best in either setting.
     /// </summary>
-    private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(RunFolder folder, LoadedConfig config, int reps,
-        Func<string, double, double, double, string, string, BenchRow> row, ILogger log, CancellationToken ct)
+    private static async Task<IEnumerable<BenchRow>> ScoringRatioAsync(
+        RunFolder folder,
+        LoadedConfig config,
+        int reps,
+        Func<string, double, double, double, string, string, BenchRow> row,
+        ILogger log,
+        CancellationToken ct
+    )
     {
         var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
         var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
         var users = snapshot.UserIds.Count;
         var tmp = Path.Combine(folder.Path, "bench-scoring.parquet");
-        var chunk = ConfigModule.blockUsers(config.Config.Score.UserChunk, config.Config.Score.BlockMiB, snapshot.ItemIds.Count);
+        var chunk = ConfigModule.blockUsers(
+            config.Config.Score.UserChunk,
+            config.Config.Score.BlockMiB,
+            snapshot.ItemIds.Count
+        );
         async Task<double> Scoring()
         {
             var sw = Stopwatch.StartNew();
-            await ScoreShardJob.WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, "bench", 0, users, ct);
+            await ScoreShardJob.WritePartAsync(
+                tmp,
+                config.Config,
+                device,
+                snapshot,
+                graphs,
+                model,
+                info,
+                "bench",
+                0,
+                users,
+                ct
+            );
             return sw.Elapsed.TotalSeconds;
         }
         using var bareProduct = new Pipeline.BareProduct(device, model, chunk);
@@ -155,7 +281,8 @@ public static class ScaleBench
         using var tiledProduct = onCpu ? new Pipeline.BareProduct(device, model, chunk, true) : null;
         double Tiled()
         {
-            if (tiledProduct is null) return double.NaN;
+            if (tiledProduct is null)
+                return double.NaN;
             var sw = Stopwatch.StartNew();
             tiledProduct.Run();
             return sw.Elapsed.TotalSeconds;
@@ -187,20 +314,66 @@ public static class ScaleBench
         var bareRun = new List<double>();
         var tiledRun = new List<double>();
         var fullRun = new List<double>();
-        for (var i = 0; i < reps + 3; i++) { var x = Bare(); if (i >= 3) bareRun.Add(x); }
-        for (var i = 0; i < reps + 3; i++) { var x = Tiled(); if (i >= 3) tiledRun.Add(x); }
-        for (var i = 0; i < reps + 3; i++) { var x = await Scoring(); if (i >= 3) fullRun.Add(x); }
+        for (var i = 0; i < reps + 3; i++)
+        {
+            var x = Bare();
+            if (i >= 3)
+                bareRun.Add(x);
+        }
+        for (var i = 0; i < reps + 3; i++)
+        {
+            var x = Tiled();
+            if (i >= 3)
+                tiledRun.Add(x);
+        }
+        for (var i = 0; i < reps + 3; i++)
+        {
+            var x = await Scoring();
+            if (i >= 3)
+                fullRun.Add(x);
+        }
         File.Delete(tmp);
-        static double Quantile(List<double> xs, double q) { var s = xs.Order().ToList(); return s[(int)Math.Round(q * (s.Count - 1))]; }
+        static double Quantile(List<double> xs, double q)
+        {
+            var s = xs.Order().ToList();
+            return s[(int)Math.Round(q * (s.Count - 1))];
+        }
         static double Median(List<double> xs) => Quantile(xs, 0.5);
-        double b = Median(bare), t = Median(tiled), c = Median(compute), f = Median(full), br = Median(bareRun), tr = Median(tiledRun), fr = Median(fullRun);
-        log.Information("Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s); median of {Reps}; ratio {Ratio:F2}; " +
-            "per repetition {PairedMedian:F2} (quartiles {P25:F2}–{P75:F2}); each in a run of {Reps} calls: bare {BareRun:F4} s, scoring {FullRun:F4} s, ratio {RunRatio:F2}; " +
-            "the scorer's own tiled products {Tiled:F4} s interleaved (scoring {TiledRatio:F2}× that), {TiledRun:F4} s in a run",
-            b, f, c, reps, f / b, Median(paired), Quantile(paired, 0.25), Quantile(paired, 0.75), reps, br, fr, fr / br, t, f / t, tr);
-        var note = string.Create(CultureInfo.InvariantCulture, $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}");
-        var pairedNote = string.Create(CultureInfo.InvariantCulture,
-            $"; per-repetition ratio median {Median(paired):F2}, quartiles {Quantile(paired, 0.25):F2}–{Quantile(paired, 0.75):F2}");
+        double b = Median(bare),
+            t = Median(tiled),
+            c = Median(compute),
+            f = Median(full),
+            br = Median(bareRun),
+            tr = Median(tiledRun),
+            fr = Median(fullRun);
+        log.Information(
+            "Scoring ratio: bare product {Bare:F4} s, scoring {Full:F4} s (of which the rows without writing {Compute:F4} s); median of {Reps}; ratio {Ratio:F2}; "
+                + "per repetition {PairedMedian:F2} (quartiles {P25:F2}–{P75:F2}); each in a run of {Reps} calls: bare {BareRun:F4} s, scoring {FullRun:F4} s, ratio {RunRatio:F2}; "
+                + "the scorer's own tiled products {Tiled:F4} s interleaved (scoring {TiledRatio:F2}× that), {TiledRun:F4} s in a run",
+            b,
+            f,
+            c,
+            reps,
+            f / b,
+            Median(paired),
+            Quantile(paired, 0.25),
+            Quantile(paired, 0.75),
+            reps,
+            br,
+            fr,
+            fr / br,
+            t,
+            f / t,
+            tr
+        );
+        var note = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{users} users × {snapshot.ItemIds.Count} items, dim {model.Dim}, chunk {chunk}, median of {reps}"
+        );
+        var pairedNote = string.Create(
+            CultureInfo.InvariantCulture,
+            $"; per-repetition ratio median {Median(paired):F2}, quartiles {Quantile(paired, 0.25):F2}–{Quantile(paired, 0.75):F2}"
+        );
         List<BenchRow> rows =
         [
             row("bare-product", b, double.NaN, users / b, "users/s", note + "; interleaved with the scoring calls"),
@@ -210,28 +383,57 @@ public static class ScaleBench
             row("scoring-in-a-run", fr, double.NaN, fr / br, "× bare in a run", note + $"; {reps} calls in a row"),
         ];
         if (onCpu)
-            rows.AddRange(
-            [
-                row("tiled-product", t, double.NaN, users / t, "users/s", note + "; the scorer's own products (each worker its blocks of users × 1024 items), no selection; interleaved with the scoring calls"),
-                row("scoring-vs-tiled", f, double.NaN, f / t, "× tiled product", note + "; scoring (interleaved) against the scorer's own products (interleaved)"),
+            rows.AddRange([
+                row(
+                    "tiled-product",
+                    t,
+                    double.NaN,
+                    users / t,
+                    "users/s",
+                    note
+                        + "; the scorer's own products (each worker its blocks of users × 1024 items), no selection; interleaved with the scoring calls"
+                ),
+                row(
+                    "scoring-vs-tiled",
+                    f,
+                    double.NaN,
+                    f / t,
+                    "× tiled product",
+                    note + "; scoring (interleaved) against the scorer's own products (interleaved)"
+                ),
                 row("tiled-product-in-a-run", tr, double.NaN, users / tr, "users/s", note + $"; {reps} calls in a row"),
             ]);
         return rows;
     }
 
-    internal static async Task WriteAsync(string dir, string label, DateTimeOffset started, List<BenchRow> rows, CancellationToken ct)
+    internal static async Task WriteAsync(
+        string dir,
+        string label,
+        DateTimeOffset started,
+        List<BenchRow> rows,
+        CancellationToken ct
+    )
     {
         Directory.CreateDirectory(dir);
         var stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var safe = string.Concat(label.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-        await ParquetSerializer.SerializeAsync(rows, Path.Combine(dir, $"{safe}-{stamp}.parquet"), cancellationToken: ct);
+        await ParquetSerializer.SerializeAsync(
+            rows,
+            Path.Combine(dir, $"{safe}-{stamp}.parquet"),
+            cancellationToken: ct
+        );
         var csv = Path.Combine(dir, "bench.csv");
         var sb = new StringBuilder();
-        if (!File.Exists(csv)) sb.Append("date_utc,label,machine,command,run_id,interactions,users,items,model,stage,seconds,peak_rss_mib,rate,unit,notes\n");
+        if (!File.Exists(csv))
+            sb.Append(
+                "date_utc,label,machine,command,run_id,interactions,users,items,model,stage,seconds,peak_rss_mib,rate,unit,notes\n"
+            );
         static string Q(string s) => "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         foreach (var r in rows)
-            sb.Append(CultureInfo.InvariantCulture,
-                $"{r.DateUtc},{Q(r.Label)},{Q(r.Machine)},{Q(r.Command)},{r.RunId},{r.Interactions},{r.Users},{r.Items},{r.Model},{r.Stage},{r.Seconds:F3},{r.PeakRssMiB:F0},{r.Rate:G6},{Q(r.Unit)},{Q(r.Notes)}\n");
+            sb.Append(
+                CultureInfo.InvariantCulture,
+                $"{r.DateUtc},{Q(r.Label)},{Q(r.Machine)},{Q(r.Command)},{r.RunId},{r.Interactions},{r.Users},{r.Items},{r.Model},{r.Stage},{r.Seconds:F3},{r.PeakRssMiB:F0},{r.Rate:G6},{Q(r.Unit)},{Q(r.Notes)}\n"
+            );
         await File.AppendAllTextAsync(csv, sb.ToString(), ct);
     }
 
@@ -242,13 +444,21 @@ public static class ScaleBench
         double memGiB = double.NaN;
         try
         {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+            cpu = File.ReadLines("/proc/cpuinfo")
+                .FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+                ?.Split(':', 2)[1]
+                .Trim()
+                ?? "";
             var mem = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            memGiB = long.Parse(mem.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0;
+            memGiB =
+                long.Parse(mem.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)
+                / 1048576.0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
-        {
-        }
-        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores, {memGiB:F0} GiB, {cpu}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException) { }
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Environment.ProcessorCount} cores, {memGiB:F0} GiB, {cpu}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}"
+        );
     }
 }

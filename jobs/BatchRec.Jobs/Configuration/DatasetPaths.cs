@@ -15,26 +15,43 @@ public static class DatasetPaths
     public static IReadOnlyList<string> Problems(string inputDir, string outputDir, string workDir)
     {
         var problems = new List<string>();
-        foreach (var (key, path, what) in new[] { ("dataset.output", outputDir, "the output root"), ("dataset.work", workDir, "the work folder") })
+        foreach (
+            var (key, path, what) in new[]
+            {
+                ("dataset.output", outputDir, "the output root"),
+                ("dataset.work", workDir, "the work folder"),
+            }
+        )
         {
-            if (FileInTheWay(path) is not { } file) continue;
-            problems.Add(file == Full(path)
-                ? $"{key}: '{file}' is a file, not a folder; {what} must be a folder (or not exist yet)"
-                : $"{key}: '{Full(path)}' cannot be created: '{file}' on its path is a file, not a folder; {what} must be a folder (or not exist yet)");
+            if (FileInTheWay(path) is not { } file)
+                continue;
+            problems.Add(
+                file == Full(path)
+                    ? $"{key}: '{file}' is a file, not a folder; {what} must be a folder (or not exist yet)"
+                    : $"{key}: '{Full(path)}' cannot be created: '{file}' on its path is a file, not a folder; {what} must be a folder (or not exist yet)"
+            );
         }
         var (input, output, work) = (Canonical(inputDir), Canonical(outputDir), Canonical(workDir));
         if (input == output)
-            problems.Add($"dataset.output: '{Full(outputDir)}' is the input dataset folder (dataset.input); the published tables would be read back as "
-                         + "input on the next night. Choose an output root outside the input dataset folder");
+            problems.Add(
+                $"dataset.output: '{Full(outputDir)}' is the input dataset folder (dataset.input); the published tables would be read back as "
+                    + "input on the next night. Choose an output root outside the input dataset folder"
+            );
         else if (IsUnder(output, input))
-            problems.Add($"dataset.output: '{Full(outputDir)}' lies inside the input dataset folder '{Full(inputDir)}' (dataset.input); the published "
-                         + "tables would be read back as input on the next night. Choose an output root outside it");
+            problems.Add(
+                $"dataset.output: '{Full(outputDir)}' lies inside the input dataset folder '{Full(inputDir)}' (dataset.input); the published "
+                    + "tables would be read back as input on the next night. Choose an output root outside it"
+            );
         else if (IsUnder(input, output))
-            problems.Add($"dataset.input: '{Full(inputDir)}' lies inside the output root '{Full(outputDir)}' (dataset.output), which consumers read; "
-                         + "keep the input dataset folder outside the output root");
+            problems.Add(
+                $"dataset.input: '{Full(inputDir)}' lies inside the output root '{Full(outputDir)}' (dataset.output), which consumers read; "
+                    + "keep the input dataset folder outside the output root"
+            );
         if (work == input || IsUnder(work, input))
-            problems.Add($"dataset.work: '{Full(workDir)}' is or lies inside the input dataset folder '{Full(inputDir)}' (dataset.input); the working "
-                         + "files of runs would be mixed with the input. Choose a work folder outside it");
+            problems.Add(
+                $"dataset.work: '{Full(workDir)}' is or lies inside the input dataset folder '{Full(inputDir)}' (dataset.input); the working "
+                    + "files of runs would be mixed with the input. Choose a work folder outside it"
+            );
         return problems;
     }
 
@@ -45,8 +62,10 @@ public static class DatasetPaths
     {
         for (var p = Full(path); !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
         {
-            if (Directory.Exists(p)) return null; // a folder (or a link to one): everything above it is a folder too
-            if (File.Exists(p)) return p;
+            if (Directory.Exists(p))
+                return null; // a folder (or a link to one): everything above it is a folder too
+            if (File.Exists(p))
+                return p;
         }
         return null;
     }
@@ -63,7 +82,8 @@ public static class DatasetPaths
         while (!Directory.Exists(existing) && !File.Exists(existing))
         {
             var parent = Path.GetDirectoryName(existing);
-            if (parent is null) return full;
+            if (parent is null)
+                return full;
             rest.Push(Path.GetFileName(existing));
             existing = parent;
         }
@@ -79,10 +99,18 @@ public static class DatasetPaths
 
     private static string? RealPath(string path)
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return null;
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            return null;
         var p = RealPathNative(path, IntPtr.Zero);
-        if (p == IntPtr.Zero) return null;
-        try { return Marshal.PtrToStringUTF8(p); }
-        finally { Free(p); }
+        if (p == IntPtr.Zero)
+            return null;
+        try
+        {
+            return Marshal.PtrToStringUTF8(p);
+        }
+        finally
+        {
+            Free(p);
+        }
     }
 }

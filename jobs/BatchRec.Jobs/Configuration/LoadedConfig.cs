@@ -13,7 +13,8 @@ public sealed record LoadedConfig(
     Config Config,
     string InputDir,
     string OutputDir,
-    string WorkDir)
+    string WorkDir
+)
 {
     public string DatasetName => Config.Dataset.Name;
 
@@ -21,7 +22,11 @@ public sealed record LoadedConfig(
     public string TextCacheDir =>
         Config.Text.Cache == ""
             ? Path.Combine(WorkDir, "text-cache")
-            : Path.GetFullPath(Path.IsPathRooted(Config.Text.Cache) ? Config.Text.Cache : Path.Combine(Path.GetDirectoryName(FilePath)!, Config.Text.Cache));
+            : Path.GetFullPath(
+                Path.IsPathRooted(Config.Text.Cache)
+                    ? Config.Text.Cache
+                    : Path.Combine(Path.GetDirectoryName(FilePath)!, Config.Text.Cache)
+            );
 }
 
 /// <summary>Thrown when a config file is missing, unreadable or invalid; the message lists every problem.</summary>
@@ -37,8 +42,14 @@ public static class ConfigLoader
         if (!File.Exists(full))
             throw new ConfigException($"Config file '{full}' does not exist.");
         string json;
-        try { json = File.ReadAllText(full); }
-        catch (IOException e) { throw new ConfigException($"Config file '{full}' could not be read: {e.Message}", e); }
+        try
+        {
+            json = File.ReadAllText(full);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigException($"Config file '{full}' could not be read: {e.Message}", e);
+        }
         return FromJson(json, full);
     }
 
@@ -53,17 +64,25 @@ public static class ConfigLoader
         if (result.IsError)
         {
             var lines = result.ErrorValue.Select(e => "  " + e.ToString());
-            throw new ConfigException($"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}");
+            throw new ConfigException(
+                $"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
+            );
         }
         var config = result.ResultValue;
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(filePath))!;
         string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(baseDir, p));
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-        var (input, output, work) = (Resolve(config.Dataset.Input), Resolve(config.Dataset.Output), Resolve(config.Dataset.Work));
+        var (input, output, work) = (
+            Resolve(config.Dataset.Input),
+            Resolve(config.Dataset.Output),
+            Resolve(config.Dataset.Work)
+        );
         // before any stage runs: an output root under a regular file, or inside the input dataset, is a config error
         var problems = DatasetPaths.Problems(input, output, work);
         if (problems.Count > 0)
-            throw new ConfigException($"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}");
+            throw new ConfigException(
+                $"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}"
+            );
         return new LoadedConfig(Path.GetFullPath(filePath), json, sha, config, input, output, work);
     }
 }

@@ -10,6 +10,7 @@ public sealed class CatalogueRow
     public string? Title { get; set; }
     public string? Text { get; set; }
     public List<string> Tags { get; set; } = [];
+
     /// <summary>The precomputed vector of <c>items.embedding</c>, when given.</summary>
     public List<float>? Embedding { get; set; }
 }
@@ -24,7 +25,12 @@ public sealed class ProfileRow
 /// The items and users tables as the model needs them, aligned with the snapshot's canonical indices and stored
 /// beside the snapshot, so training reads exactly what ingest saw.
 /// </summary>
-public sealed record Catalogue(IReadOnlyList<CatalogueRow> Items, IReadOnlyList<ProfileRow> Users, bool HasItemsTable, bool HasEmbeddings)
+public sealed record Catalogue(
+    IReadOnlyList<CatalogueRow> Items,
+    IReadOnlyList<ProfileRow> Users,
+    bool HasItemsTable,
+    bool HasEmbeddings
+)
 {
     private const string ItemsFile = "catalogue.parquet";
     private const string UsersFile = "profiles.parquet";
@@ -45,11 +51,14 @@ public sealed record Catalogue(IReadOnlyList<CatalogueRow> Items, IReadOnlyList<
             for (var r = 0; r < items.Count; r++)
             {
                 var i = itemIds.IndexOrMinusOne(items.ItemIds[r]);
-                if (i < 0 || seen[i]) continue;
+                if (i < 0 || seen[i])
+                    continue;
                 seen[i] = true;
                 rows[i] = new CatalogueRow
                 {
-                    Title = items.Titles[r], Text = items.Texts[r], Tags = [.. items.Tags[r] ?? []],
+                    Title = items.Titles[r],
+                    Text = items.Texts[r],
+                    Tags = [.. items.Tags[r] ?? []],
                     Embedding = items.Embeddings?[r] is { } e ? [.. e] : null,
                 };
             }
@@ -61,7 +70,8 @@ public sealed record Catalogue(IReadOnlyList<CatalogueRow> Items, IReadOnlyList<
             for (var r = 0; r < users.Count; r++)
             {
                 var u = userIds.IndexOrMinusOne(users.UserIds[r]);
-                if (u < 0 || seenUser[u]) continue;
+                if (u < 0 || seenUser[u])
+                    continue;
                 seenUser[u] = true;
                 profiles[u] = new ProfileRow { Text = users.Texts[r] };
             }
@@ -80,8 +90,14 @@ public sealed record Catalogue(IReadOnlyList<CatalogueRow> Items, IReadOnlyList<
     public static async Task<Catalogue> ReadAsync(string dir, CancellationToken ct)
     {
         var info = Runs.Json.Read<Info>(Path.Combine(dir, InfoFile));
-        var items = await ParquetSerializer.DeserializeAsync<CatalogueRow>(Path.Combine(dir, ItemsFile), cancellationToken: ct);
-        var users = await ParquetSerializer.DeserializeAsync<ProfileRow>(Path.Combine(dir, UsersFile), cancellationToken: ct);
+        var items = await ParquetSerializer.DeserializeAsync<CatalogueRow>(
+            Path.Combine(dir, ItemsFile),
+            cancellationToken: ct
+        );
+        var users = await ParquetSerializer.DeserializeAsync<ProfileRow>(
+            Path.Combine(dir, UsersFile),
+            cancellationToken: ct
+        );
         return new Catalogue(items.Data.ToList(), users.Data.ToList(), info.HasItemsTable, info.HasEmbeddings);
     }
 }

@@ -6,7 +6,14 @@ using Serilog;
 namespace BatchRec.Jobs.Features;
 
 /// <summary>What building the node features did (for the stage record and the manifest).</summary>
-public sealed record FeatureStats(int Attributes, int ItemsWithText, int UsersWithText, string Source, EncodeStats? Items, EncodeStats? Users);
+public sealed record FeatureStats(
+    int Attributes,
+    int ItemsWithText,
+    int UsersWithText,
+    string Source,
+    EncodeStats? Items,
+    EncodeStats? Users
+);
 
 /// <summary>
 /// Turns the catalogue into the model's node features: attributes from items.tags, and text vectors from the
@@ -23,19 +30,31 @@ public static class FeatureBuilder
     public static string ItemText(CatalogueRow row, bool catalogueOnly)
     {
         var parts = new List<string>(3);
-        if (!string.IsNullOrWhiteSpace(row.Title)) parts.Add(row.Title.Trim());
+        if (!string.IsNullOrWhiteSpace(row.Title))
+            parts.Add(row.Title.Trim());
         var tags = row.Tags.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).ToArray();
-        if (tags.Length > 0) parts.Add(string.Join(", ", tags));
-        if (!catalogueOnly && !string.IsNullOrWhiteSpace(row.Text)) parts.Add(row.Text.Trim());
+        if (tags.Length > 0)
+            parts.Add(string.Join(", ", tags));
+        if (!catalogueOnly && !string.IsNullOrWhiteSpace(row.Text))
+            parts.Add(row.Text.Trim());
         return string.Join(". ", parts);
     }
 
     public static async Task<(NodeFeatures Features, FeatureStats Stats)> BuildAsync(
-        Config config, string cacheDir, Catalogue catalogue, IdMap itemIds, bool[] heldOut, ILogger log, CancellationToken ct)
+        Config config,
+        string cacheDir,
+        Catalogue catalogue,
+        IdMap itemIds,
+        bool[] heldOut,
+        ILogger log,
+        CancellationToken ct
+    )
     {
         var numItems = catalogue.Items.Count;
         var numUsers = catalogue.Users.Count;
-        var (attributes, names) = NodeFeaturesModule.attributesOfTags(catalogue.Items.Select(r => r.Tags.ToArray()).ToArray()).ToValueTuple();
+        var (attributes, names) = NodeFeaturesModule
+            .attributesOfTags(catalogue.Items.Select(r => r.Tags.ToArray()).ToArray())
+            .ToValueTuple();
         if (!ConfigModule.usesText(config))
         {
             // attributes only (gat), or nothing: no text is encoded
@@ -57,12 +76,16 @@ public static class FeatureBuilder
             itemText = new float[numItems * dim];
             for (var i = 0; i < numItems; i++)
             {
-                if (catalogue.Items[i].Embedding is not { Count: > 0 } e) continue;
+                if (catalogue.Items[i].Embedding is not { Count: > 0 } e)
+                    continue;
                 if (e.Count != dim)
                     throw new InputFormatException(
-                        $"{Schema.Input.Items}.{Schema.Input.Embedding}: item '{itemIds.Id(i)}' has a {e.Count}-dim vector, the first vector has {dim} dims; all vectors must have the same length");
+                        $"{Schema.Input.Items}.{Schema.Input.Embedding}: item '{itemIds.Id(i)}' has a {e.Count}-dim vector, the first vector has {dim} dims; all vectors must have the same length"
+                    );
                 if (e.Any(x => !float.IsFinite(x)))
-                    throw new InputFormatException($"{Schema.Input.Items}.{Schema.Input.Embedding}: item '{itemIds.Id(i)}' has a NaN or infinite value");
+                    throw new InputFormatException(
+                        $"{Schema.Input.Items}.{Schema.Input.Embedding}: item '{itemIds.Id(i)}' has a NaN or infinite value"
+                    );
                 e.CopyTo(itemText, i * dim);
                 itemHas[i] = true;
             }
@@ -77,7 +100,8 @@ public static class FeatureBuilder
             for (var i = 0; i < numItems; i++)
             {
                 var t = ItemText(catalogue.Items[i], catalogueOnly: heldOut[i] || !config.Text.ItemText);
-                if (t.Length == 0) continue;
+                if (t.Length == 0)
+                    continue;
                 texts.Add(t);
                 owners.Add(i);
             }
@@ -94,11 +118,21 @@ public static class FeatureBuilder
         var userHas = new bool[numUsers];
         var userText = Array.Empty<float>();
         EncodeStats? userStats = null;
-        if (config.Text.UserText && !catalogue.HasEmbeddings && catalogue.Users.Any(u => !string.IsNullOrWhiteSpace(u.Text)))
+        if (
+            config.Text.UserText
+            && !catalogue.HasEmbeddings
+            && catalogue.Users.Any(u => !string.IsNullOrWhiteSpace(u.Text))
+        )
         {
             var encoder = new TextEncoder(cacheDir, config.Text.Encoder, config.Text.BatchSize, log);
-            var owners = Enumerable.Range(0, numUsers).Where(u => !string.IsNullOrWhiteSpace(catalogue.Users[u].Text)).ToArray();
-            var (vectors, stats) = await encoder.EncodeAsync(owners.Select(u => catalogue.Users[u].Text!.Trim()).ToArray(), ct);
+            var owners = Enumerable
+                .Range(0, numUsers)
+                .Where(u => !string.IsNullOrWhiteSpace(catalogue.Users[u].Text))
+                .ToArray();
+            var (vectors, stats) = await encoder.EncodeAsync(
+                owners.Select(u => catalogue.Users[u].Text!.Trim()).ToArray(),
+                ct
+            );
             userStats = stats;
             userText = new float[numUsers * dim];
             for (var k = 0; k < owners.Length; k++)
@@ -108,6 +142,9 @@ public static class FeatureBuilder
             }
         }
         var features = new NodeFeatures(dim, itemText, itemHas, userText, userHas, attributes, names);
-        return (features, new FeatureStats(names.Length, itemHas.Count(x => x), userHas.Count(x => x), source, itemStats, userStats));
+        return (
+            features,
+            new FeatureStats(names.Length, itemHas.Count(x => x), userHas.Count(x => x), source, itemStats, userStats)
+        );
     }
 }

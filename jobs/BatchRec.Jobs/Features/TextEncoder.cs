@@ -15,7 +15,14 @@ public sealed class CachedVector
 
 /// <summary>What one <see cref="TextEncoder.EncodeAsync"/> call did: <c>Seconds</c> the whole call (cache read and write,
 /// encoder load), <c>EncodeSeconds</c> the encoder's calls alone (0 when everything was cached).</summary>
-public sealed record EncodeStats(int Texts, int Distinct, int CacheHits, int Encoded, double Seconds, double EncodeSeconds);
+public sealed record EncodeStats(
+    int Texts,
+    int Distinct,
+    int CacheHits,
+    int Encoded,
+    double Seconds,
+    double EncodeSeconds
+);
 
 /// <summary>
 /// Encodes texts with the pretrained all-MiniLM-L6-v2 sentence encoder (384-dim, unit-norm; frozen), through a
@@ -32,40 +39,67 @@ public sealed class TextEncoder(string cacheDir, string encoderName, int batchSi
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(encoderName + "\n" + text)));
 
     /// <summary>Vectors for <paramref name="texts"/> (same order), encoding only what the cache lacks.</summary>
-    public async Task<(float[][] Vectors, EncodeStats Stats)> EncodeAsync(IReadOnlyList<string> texts, CancellationToken ct)
+    public async Task<(float[][] Vectors, EncodeStats Stats)> EncodeAsync(
+        IReadOnlyList<string> texts,
+        CancellationToken ct
+    )
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var encodeSeconds = 0.0;
         var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (File.Exists(CacheFile))
-            foreach (var row in (await ParquetSerializer.DeserializeAsync<CachedVector>(CacheFile, cancellationToken: ct)).Data)
+            foreach (
+                var row in (
+                    await ParquetSerializer.DeserializeAsync<CachedVector>(CacheFile, cancellationToken: ct)
+                ).Data
+            )
                 cache[row.Key] = [.. row.Vector];
         var keys = texts.Select(t => Key(encoderName, t)).ToArray();
         var missing = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < texts.Count; i++)
-            if (!cache.ContainsKey(keys[i])) missing.TryAdd(keys[i], texts[i]);
+            if (!cache.ContainsKey(keys[i]))
+                missing.TryAdd(keys[i], texts[i]);
         var distinct = keys.Distinct(StringComparer.Ordinal).Count();
         if (missing.Count > 0)
         {
-            log.Information("Encoding {Count} texts with {Encoder} ({Hits} of {Distinct} distinct texts cached)",
-                missing.Count, encoderName, distinct - missing.Count, distinct);
+            log.Information(
+                "Encoding {Count} texts with {Encoder} ({Hits} of {Distinct} distinct texts cached)",
+                missing.Count,
+                encoderName,
+                distinct - missing.Count,
+                distinct
+            );
             using var encoder = new SentenceEncoder();
             var encodeClock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var batch in Batches(missing.ToArray(), batchSize))
             {
                 ct.ThrowIfCancellationRequested();
                 var vectors = encoder.Encode(batch.Select(p => p.Value).ToArray(), ct);
-                for (var b = 0; b < batch.Length; b++) cache[batch[b].Key] = vectors[b];
+                for (var b = 0; b < batch.Length; b++)
+                    cache[batch[b].Key] = vectors[b];
             }
             encodeSeconds = encodeClock.Elapsed.TotalSeconds;
             Directory.CreateDirectory(cacheDir);
             var tmp = CacheFile + $".tmp-{Environment.ProcessId}";
-            var rows = cache.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new CachedVector { Key = kv.Key, Vector = [.. kv.Value] }).ToList();
+            var rows = cache
+                .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => new CachedVector { Key = kv.Key, Vector = [.. kv.Value] })
+                .ToList();
             await ParquetSerializer.SerializeAsync(rows, tmp, cancellationToken: ct);
             File.Move(tmp, CacheFile, overwrite: true);
         }
         var result = keys.Select(k => cache[k]).ToArray();
-        return (result, new EncodeStats(texts.Count, distinct, distinct - missing.Count, missing.Count, sw.Elapsed.TotalSeconds, encodeSeconds));
+        return (
+            result,
+            new EncodeStats(
+                texts.Count,
+                distinct,
+                distinct - missing.Count,
+                missing.Count,
+                sw.Elapsed.TotalSeconds,
+                encodeSeconds
+            )
+        );
     }
 
     /// <summary>
@@ -75,7 +109,10 @@ public sealed class TextEncoder(string cacheDir, string encoderName, int batchSi
     /// order one long text (the sample's longest items carry over 2,000 characters of user tags) made its whole batch
     /// of short titles pay for its length. Ties keep their order (stable sort), so the batches are deterministic.
     /// </summary>
-    public static IEnumerable<KeyValuePair<string, string>[]> Batches(KeyValuePair<string, string>[] pending, int batchSize)
+    public static IEnumerable<KeyValuePair<string, string>[]> Batches(
+        KeyValuePair<string, string>[] pending,
+        int batchSize
+    )
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var ordered = pending.OrderByDescending(p => p.Value.Length).ToArray();

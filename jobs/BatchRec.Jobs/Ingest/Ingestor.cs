@@ -27,7 +27,8 @@ public sealed record IngestLineage(
     Dictionary<string, long> QuarantinedByReason,
     IReadOnlyList<PartitionLineage> Partitions,
     IReadOnlyList<string> PartitionsOutsideWindow,
-    IReadOnlyList<string> CeilingViolations)
+    IReadOnlyList<string> CeilingViolations
+)
 {
     /// <summary>The published quarantine version folder of this run (set by the ingest stage once published).</summary>
     public string? QuarantineVersion { get; init; }
@@ -54,8 +55,13 @@ public sealed record IngestLineage(
 
 /// <summary>The ingest stage's result: the snapshot (null when the bad-row ceiling was exceeded), its info, the lineage,
 /// and the quarantine files of this run (to publish).</summary>
-public sealed record IngestResult(Snapshot? Snapshot, SnapshotInfo? Info, IngestLineage Lineage, IReadOnlyList<(string Name, string Path)> QuarantineFiles,
-    Features.Catalogue? Catalogue = null);
+public sealed record IngestResult(
+    Snapshot? Snapshot,
+    SnapshotInfo? Info,
+    IngestLineage Lineage,
+    IReadOnlyList<(string Name, string Path)> QuarantineFiles,
+    Features.Catalogue? Catalogue = null
+);
 
 /// <summary>
 /// The ingest shell: lists the dataset's partitions, keeps those in the window, compacts new or changed partitions into
@@ -76,7 +82,12 @@ public static class Ingestor
     /// Unreadable input or a wrong schema (names the file and column); no partition in the window; no good rows;
     /// id kinds differing between partitions.
     /// </exception>
-    public static async Task<IngestResult> RunAsync(LoadedConfig config, DateOnly runDate, string scratchDir, CancellationToken ct)
+    public static async Task<IngestResult> RunAsync(
+        LoadedConfig config,
+        DateOnly runDate,
+        string scratchDir,
+        CancellationToken ct
+    )
     {
         var cfg = config.Config;
         var rules = Core.Ingest.rules(cfg.Ingest);
@@ -89,8 +100,10 @@ public static class Ingestor
         var inWindow = partitions.Where(g => Core.Ingest.inWindow(cfg.Ingest.WindowDays, runDate, g.Key)).ToList();
         var outside = partitions.Except(inWindow).Select(g => PartitionStore.FolderName(g.Key)).ToList();
         if (inWindow.Count == 0)
-            throw InputFormatException.InFile(tableFolder,
-                $"no partition within ingest.windowDays = {cfg.Ingest.WindowDays} of {runDate:yyyy-MM-dd} (outside: {string.Join(", ", outside)})");
+            throw InputFormatException.InFile(
+                tableFolder,
+                $"no partition within ingest.windowDays = {cfg.Ingest.WindowDays} of {runDate:yyyy-MM-dd} (outside: {string.Join(", ", outside)})"
+            );
 
         var store = StoreOf(config);
         using var storeLock = await store.LockAsync(StoreLockTimeout, ct).ConfigureAwait(false);
@@ -100,11 +113,20 @@ public static class Ingestor
             var groupFiles = group.ToList();
             var key = PartitionStore.KeyOf(tableFolder, groupFiles, rules);
             var existing = store.TryGet(group.Key, key);
-            entries.Add(existing is not null
-                ? (existing, true)
-                : (await store.CompactAsync(group.Key, key, groupFiles, rules, ct, cfg.Ingest.ReadAhead).ConfigureAwait(false), false));
+            entries.Add(
+                existing is not null
+                    ? (existing, true)
+                    : (
+                        await store
+                            .CompactAsync(group.Key, key, groupFiles, rules, ct, cfg.Ingest.ReadAhead)
+                            .ConfigureAwait(false),
+                        false
+                    )
+            );
         }
-        store.Prune(entries.ToDictionary(e => PartitionStore.FolderName(e.Entry.Stats.Partition), e => e.Entry.Stats.Key));
+        store.Prune(
+            entries.ToDictionary(e => PartitionStore.FolderName(e.Entry.Stats.Partition), e => e.Entry.Stats.Key)
+        );
         var (userKind, itemKind) = AgreeOnKinds(entries.Select(e => e.Entry.Stats).ToList());
 
         HashSet<string>? knownItems = null;
@@ -118,13 +140,18 @@ public static class Ingestor
             catalogueItems = itemRows.Count;
             knownItems = new HashSet<string>(itemRows.ItemIds, StringComparer.Ordinal);
             if (itemKind is { } k && IdKinds.IsInteger(k) && itemRows.ItemIdKind == IdKind.String && itemRows.Count > 0)
-                throw InputFormatException.InFile(itemFiles[0].Path,
-                    $"item ids are strings here but {IdKinds.Describe(k)} in the interactions table; both tables must use the same id type", Schema.Input.ItemId);
+                throw InputFormatException.InFile(
+                    itemFiles[0].Path,
+                    $"item ids are strings here but {IdKinds.Describe(k)} in the interactions table; both tables must use the same id type",
+                    Schema.Input.ItemId
+                );
             // catalogue items join the item map: int64 ids in the items table widen int32 interactions ids
-            if (itemRows.Count > 0 && itemKind is { } ik && IdKinds.IsInteger(ik)) itemKind = IdKinds.Widen(ik, itemRows.ItemIdKind);
+            if (itemRows.Count > 0 && itemKind is { } ik && IdKinds.IsInteger(ik))
+                itemKind = IdKinds.Widen(ik, itemRows.ItemIdKind);
         }
         var quarantineUnknown = knownItems is not null && cfg.Ingest.UnknownItems == "quarantine";
-        var userRows = userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct).ConfigureAwait(false) : null;
+        var userRows =
+            userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct).ConfigureAwait(false) : null;
         var userProfiles = userRows?.Count ?? 0;
 
         // merge the stored partitions: stream, apply the items table rule, intern
@@ -137,8 +164,10 @@ public static class Ingestor
         var w = new List<float>();
         var e = new List<int>();
         var unknownPerPartition = new long[entries.Count];
-        var quarantineFiles = entries.Where(x => x.Entry.Stats.QuarantinedTotal > 0)
-            .Select(x => ($"part-{PartitionStore.FolderName(x.Entry.Stats.Partition)}.parquet", x.Entry.QuarantinePath)).ToList();
+        var quarantineFiles = entries
+            .Where(x => x.Entry.Stats.QuarantinedTotal > 0)
+            .Select(x => ($"part-{PartitionStore.FolderName(x.Entry.Stats.Partition)}.parquet", x.Entry.QuarantinePath))
+            .ToList();
         Directory.CreateDirectory(scratchDir);
         var unknownPath = Path.Combine(scratchDir, "part-item-unknown.parquet");
         await using (var unknown = await QuarantineWriter.CreateAsync(unknownPath, ct).ConfigureAwait(false))
@@ -153,9 +182,19 @@ public static class Ingestor
                     {
                         if (quarantineUnknown && !knownItems!.Contains(g.Items[k]))
                         {
-                            bad.Add(new QuarantineRow(g.Users[k], g.Items[k], g.Times[k].ToString(CultureInfo.InvariantCulture),
-                                g.Weights[k].ToString("R", CultureInfo.InvariantCulture), g.Events[k].Length == 0 ? null : g.Events[k],
-                                entry.Stats.Files[g.Files[k]].Path, g.Rows[k], entry.Stats.Partition, Reason.ItemUnknown));
+                            bad.Add(
+                                new QuarantineRow(
+                                    g.Users[k],
+                                    g.Items[k],
+                                    g.Times[k].ToString(CultureInfo.InvariantCulture),
+                                    g.Weights[k].ToString("R", CultureInfo.InvariantCulture),
+                                    g.Events[k].Length == 0 ? null : g.Events[k],
+                                    entry.Stats.Files[g.Files[k]].Path,
+                                    g.Rows[k],
+                                    entry.Stats.Partition,
+                                    Reason.ItemUnknown
+                                )
+                            );
                             continue;
                         }
                         u.Add(users.Intern(g.Users[k]));
@@ -178,11 +217,18 @@ public static class Ingestor
         // Catalogue items join the item map even without interactions: models with text and attributes can
         // recommend them (cold start). Their indices are canonical like all others.
         if (itemRows is not null)
-            foreach (var id in itemRows.ItemIds) items.Intern(id);
+            foreach (var id in itemRows.ItemIds)
+                items.Intern(id);
         var (userMap, userRemap) = users.Freeze();
         var (itemMap, itemRemap) = items.Freeze();
         var (_, eventRemap) = events.Freeze();
-        int[] Remap(List<int> xs, int[] map) { var a = new int[xs.Count]; for (int k = 0; k < a.Length; k++) a[k] = map[xs[k]]; return a; }
+        int[] Remap(List<int> xs, int[] map)
+        {
+            var a = new int[xs.Count];
+            for (int k = 0; k < a.Length; k++)
+                a[k] = map[xs[k]];
+            return a;
+        }
         var uc = Remap(u, userRemap);
         var ic = Remap(i, itemRemap);
         var ta = t.ToArray();
@@ -193,34 +239,84 @@ public static class Ingestor
         // lineage and the ceiling, per partition
         var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (entry, _) in entries)
-            foreach (var (reason, n) in entry.Stats.Quarantined)
-                byReason[reason] = byReason.GetValueOrDefault(reason) + n;
+        foreach (var (reason, n) in entry.Stats.Quarantined)
+            byReason[reason] = byReason.GetValueOrDefault(reason) + n;
         var unknownTotal = unknownPerPartition.Sum();
-        if (unknownTotal > 0) byReason[Reason.ItemUnknown] = byReason.GetValueOrDefault(Reason.ItemUnknown) + unknownTotal;
-        var lineagePartitions = entries.Select((x, p) => new PartitionLineage(x.Entry.Stats, x.Reused, unknownPerPartition[p])).ToList();
+        if (unknownTotal > 0)
+            byReason[Reason.ItemUnknown] = byReason.GetValueOrDefault(Reason.ItemUnknown) + unknownTotal;
+        var lineagePartitions = entries
+            .Select((x, p) => new PartitionLineage(x.Entry.Stats, x.Reused, unknownPerPartition[p]))
+            .ToList();
         var violations = lineagePartitions
-            .Where(p => Core.Ingest.exceedsCeiling(cfg.Ingest.MaxBadFraction, p.Stats.Read, p.Stats.QuarantinedTotal + p.ItemUnknown))
-            .Select(p => Violation(p, cfg.Ingest.MaxBadFraction)).ToList();
+            .Where(p =>
+                Core.Ingest.exceedsCeiling(
+                    cfg.Ingest.MaxBadFraction,
+                    p.Stats.Read,
+                    p.Stats.QuarantinedTotal + p.ItemUnknown
+                )
+            )
+            .Select(p => Violation(p, cfg.Ingest.MaxBadFraction))
+            .ToList();
         var read = entries.Sum(x => x.Entry.Stats.Read);
         var quarantined = byReason.Values.Sum();
-        var lineage = new IngestLineage(runDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), cfg.Ingest.WindowDays, read, kept.Length,
-            read - quarantined - kept.Length, across, quarantined, byReason, lineagePartitions, outside, violations)
+        var lineage = new IngestLineage(
+            runDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            cfg.Ingest.WindowDays,
+            read,
+            kept.Length,
+            read - quarantined - kept.Length,
+            across,
+            quarantined,
+            byReason,
+            lineagePartitions,
+            outside,
+            violations
+        )
         {
-            NegativeWeights = entries.Sum(x => x.Entry.Stats.NegativeWeights), ZeroWeights = entries.Sum(x => x.Entry.Stats.ZeroWeights),
-            ItemsTableRows = itemRows?.Count ?? 0, DuplicateItems = duplicateItems,
+            NegativeWeights = entries.Sum(x => x.Entry.Stats.NegativeWeights),
+            ZeroWeights = entries.Sum(x => x.Entry.Stats.ZeroWeights),
+            ItemsTableRows = itemRows?.Count ?? 0,
+            DuplicateItems = duplicateItems,
         };
         if (violations.Count > 0)
             return new IngestResult(null, null, lineage, quarantineFiles);
         if (kept.Length == 0)
-            throw InputFormatException.InFile(tableFolder, $"no good rows to train on: {read} rows read, {quarantined} quarantined ({Reasons(byReason)})");
+            throw InputFormatException.InFile(
+                tableFolder,
+                $"no good rows to train on: {read} rows read, {quarantined} quarantined ({Reasons(byReason)})"
+            );
 
-        var snapshot = Pipeline.buildSnapshot(cfg, userMap, itemMap,
-            kept.Select(k => uc[k]).ToArray(), kept.Select(k => ic[k]).ToArray(), kept.Select(k => ta[k]).ToArray(), kept.Select(k => wa[k]).ToArray());
+        var snapshot = Pipeline.buildSnapshot(
+            cfg,
+            userMap,
+            itemMap,
+            kept.Select(k => uc[k]).ToArray(),
+            kept.Select(k => ic[k]).ToArray(),
+            kept.Select(k => ta[k]).ToArray(),
+            kept.Select(k => wa[k]).ToArray()
+        );
         var splits = snapshot.Splits;
         var inputs = entries.SelectMany(x => x.Entry.Stats.Files).Concat(itemFiles).Concat(userFiles).ToList();
-        var info = new SnapshotInfo(userKind ?? IdKind.String, itemKind ?? IdKind.String, read, userMap.Count, itemMap.Count, catalogueItems, userProfiles,
-            splits.Count(s => s == Split.Train), splits.Count(s => s == Split.Valid), splits.Count(s => s == Split.Test), inputs);
-        return new IngestResult(snapshot, info, lineage, quarantineFiles, Features.Catalogue.Align(itemMap, userMap, itemRows, userRows));
+        var info = new SnapshotInfo(
+            userKind ?? IdKind.String,
+            itemKind ?? IdKind.String,
+            read,
+            userMap.Count,
+            itemMap.Count,
+            catalogueItems,
+            userProfiles,
+            splits.Count(s => s == Split.Train),
+            splits.Count(s => s == Split.Valid),
+            splits.Count(s => s == Split.Test),
+            inputs
+        );
+        return new IngestResult(
+            snapshot,
+            info,
+            lineage,
+            quarantineFiles,
+            Features.Catalogue.Align(itemMap, userMap, itemRows, userRows)
+        );
     }
 
     /// <summary>
@@ -233,14 +329,20 @@ public static class Ingestor
         long duplicates = 0;
         for (var r = 0; r < items.Count; r++)
         {
-            if (first.TryAdd(items.ItemIds[r], r)) continue;
+            if (first.TryAdd(items.ItemIds[r], r))
+                continue;
             duplicates++;
-            if (!fail) continue;
+            if (!fail)
+                continue;
             var (file, row) = items.SourceOf(r);
             var (firstFile, firstRow) = items.SourceOf(first[items.ItemIds[r]]);
-            throw InputFormatException.AtRow(file, row, Schema.Input.ItemId,
+            throw InputFormatException.AtRow(
+                file,
+                row,
+                Schema.Input.ItemId,
                 $"item id '{items.ItemIds[r]}' was already given by row {firstRow} of {firstFile}; ingest.duplicateItems = fail refuses repeated "
-                + "items-table rows (with 'first' the first row of each id is kept and the others are counted and ignored)");
+                    + "items-table rows (with 'first' the first row of each id is kept and the others are counted and ignored)"
+            );
         }
         return duplicates;
     }
@@ -249,14 +351,19 @@ public static class Ingestor
     {
         var bad = p.Stats.QuarantinedTotal + p.ItemUnknown;
         var reasons = new Dictionary<string, long>(p.Stats.Quarantined, StringComparer.Ordinal);
-        if (p.ItemUnknown > 0) reasons[Reason.ItemUnknown] = p.ItemUnknown;
+        if (p.ItemUnknown > 0)
+            reasons[Reason.ItemUnknown] = p.ItemUnknown;
         var files = string.Join(", ", p.Stats.Files.Select(f => f.Path));
-        return string.Create(CultureInfo.InvariantCulture,
-            $"partition {PartitionStore.FolderName(p.Stats.Partition)} ({files}): {bad} of {p.Stats.Read} rows ({100.0 * bad / p.Stats.Read:0.##}%) are bad, more than ingest.maxBadFraction = {max:0.####}: {Reasons(reasons)}");
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"partition {PartitionStore.FolderName(p.Stats.Partition)} ({files}): {bad} of {p.Stats.Read} rows ({100.0 * bad / p.Stats.Read:0.##}%) are bad, more than ingest.maxBadFraction = {max:0.####}: {Reasons(reasons)}"
+        );
     }
 
     internal static string Reasons(Dictionary<string, long> byReason) =>
-        byReason.Count == 0 ? "none" : string.Join(", ", byReason.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
+        byReason.Count == 0
+            ? "none"
+            : string.Join(", ", byReason.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"));
 
     private static (IdKind? User, IdKind? Item) AgreeOnKinds(IReadOnlyList<PartitionStats> stats)
     {
@@ -264,12 +371,18 @@ public static class Ingestor
         IdKind? Agree(Func<PartitionStats, IdKind?> kind, string column)
         {
             var withKind = stats.Where(s => kind(s) is not null).ToList();
-            if (withKind.Count == 0) return null;
+            if (withKind.Count == 0)
+                return null;
             var first = withKind[0];
-            var other = withKind.FirstOrDefault(s => IdKinds.IsInteger(kind(s)!.Value) != IdKinds.IsInteger(kind(first)!.Value));
+            var other = withKind.FirstOrDefault(s =>
+                IdKinds.IsInteger(kind(s)!.Value) != IdKinds.IsInteger(kind(first)!.Value)
+            );
             if (other is not null)
-                throw InputFormatException.InFile(other.Files[0].Path,
-                    $"ids are {IdKinds.Describe(kind(other)!.Value)} here but {IdKinds.Describe(kind(first)!.Value)} in {first.Files[0].Path}; all files of a table must agree", column);
+                throw InputFormatException.InFile(
+                    other.Files[0].Path,
+                    $"ids are {IdKinds.Describe(kind(other)!.Value)} here but {IdKinds.Describe(kind(first)!.Value)} in {first.Files[0].Path}; all files of a table must agree",
+                    column
+                );
             return withKind.Select(kind).Aggregate((a, b) => IdKinds.Widen(a, b));
         }
         return (Agree(s => s.UserIdKind, Schema.Input.UserId), Agree(s => s.ItemIdKind, Schema.Input.ItemId));

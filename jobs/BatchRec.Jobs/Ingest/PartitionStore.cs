@@ -25,7 +25,8 @@ public sealed record PartitionStats(
     Dictionary<string, long> Quarantined,
     Dictionary<string, string[]> ExtraColumns,
     long NegativeWeights = 0,
-    long ZeroWeights = 0)
+    long ZeroWeights = 0
+)
 {
     public long QuarantinedTotal => Quarantined.Values.Sum();
 }
@@ -51,6 +52,7 @@ public sealed class PartitionStore(string root)
     internal const string RowsFile = "rows.parquet";
     internal const string QuarantineFile = "quarantine.parquet";
     private const string StatsFile = "stats.json";
+
     // 2: int32 id columns keep their own kind (they were recorded as int64)
     private const string FormatVersion = "batchrec-ingest-store-2";
 
@@ -78,7 +80,10 @@ public sealed class PartitionStore(string root)
             }
             catch (IOException e)
             {
-                throw new TimeoutException($"The ingest store '{Root}' stayed locked by another ingest of this dataset for {timeout}.", e);
+                throw new TimeoutException(
+                    $"The ingest store '{Root}' stayed locked by another ingest of this dataset for {timeout}.",
+                    e
+                );
             }
         }
     }
@@ -89,11 +94,21 @@ public sealed class PartitionStore(string root)
     /// <summary>The content key of a partition's files under <paramref name="rules"/>.</summary>
     public static string KeyOf(string tableFolder, IEnumerable<InputFileInfo> files, IngestRules rules)
     {
-        var text = new StringBuilder(FormatVersion).Append('\n')
-            .Append(CultureInfo.InvariantCulture, $"{rules.MinTimestamp} {rules.MaxTimestamp} {rules.Milliseconds} {rules.MaxIdLength}\n")
-            .Append(CultureInfo.InvariantCulture, $"negative {rules.QuarantineNegativeWeights} zero {rules.QuarantineZeroWeights}\n");
+        var text = new StringBuilder(FormatVersion)
+            .Append('\n')
+            .Append(
+                CultureInfo.InvariantCulture,
+                $"{rules.MinTimestamp} {rules.MaxTimestamp} {rules.Milliseconds} {rules.MaxIdLength}\n"
+            )
+            .Append(
+                CultureInfo.InvariantCulture,
+                $"negative {rules.QuarantineNegativeWeights} zero {rules.QuarantineZeroWeights}\n"
+            );
         foreach (var f in files.OrderBy(f => f.Path, StringComparer.Ordinal))
-            text.Append(Path.GetRelativePath(tableFolder, f.Path).Replace('\\', '/')).Append(' ').Append(f.Sha256).Append('\n');
+            text.Append(Path.GetRelativePath(tableFolder, f.Path).Replace('\\', '/'))
+                .Append(' ')
+                .Append(f.Sha256)
+                .Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
@@ -112,7 +127,14 @@ public sealed class PartitionStore(string root)
     /// </summary>
     /// <exception cref="InputFormatException">A file is unreadable or its schema is wrong (names the file and column).</exception>
     /// <param name="readAhead">Row groups decoded ahead on another thread (<see cref="ReadAhead"/>); 0 = none.</param>
-    public async Task<StoredPartition> CompactAsync(string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules, CancellationToken ct, int readAhead = 0)
+    public async Task<StoredPartition> CompactAsync(
+        string? partition,
+        string key,
+        IReadOnlyList<InputFileInfo> files,
+        IngestRules rules,
+        CancellationToken ct,
+        int readAhead = 0
+    )
     {
         var folder = Path.Combine(Root, FolderName(partition));
         var final = Path.Combine(folder, key);
@@ -134,12 +156,20 @@ public sealed class PartitionStore(string root)
         }
         finally
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            if (Directory.Exists(temp))
+                Directory.Delete(temp, recursive: true);
         }
     }
 
-    private static async Task<PartitionStats> CompactIntoAsync(string dir, string? partition, string key, IReadOnlyList<InputFileInfo> files, IngestRules rules,
-        int readAhead, CancellationToken ct)
+    private static async Task<PartitionStats> CompactIntoAsync(
+        string dir,
+        string? partition,
+        string key,
+        IReadOnlyList<InputFileInfo> files,
+        IngestRules rules,
+        int readAhead,
+        CancellationToken ct
+    )
     {
         var fileIndex = files.Select((f, i) => (f.Path, i)).ToDictionary(x => x.Path, x => x.i, StringComparer.Ordinal);
         var users = new IdMapBuilder();
@@ -154,32 +184,59 @@ public sealed class PartitionStore(string root)
         var row = new List<long>();
         var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
         var extra = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        IdKind? userKind = null, itemKind = null;
-        long read = 0, negative = 0, zero = 0;
+        IdKind? userKind = null,
+            itemKind = null;
+        long read = 0,
+            negative = 0,
+            zero = 0;
 
-        await using (var quarantine = await QuarantineWriter.CreateAsync(Path.Combine(dir, QuarantineFile), ct).ConfigureAwait(false))
+        await using (
+            var quarantine = await QuarantineWriter
+                .CreateAsync(Path.Combine(dir, QuarantineFile), ct)
+                .ConfigureAwait(false)
+        )
         {
-            await foreach (var b in ReadAhead.Of(DatasetReader.ReadInteractionRowsAsync(files, ct), readAhead, ct).ConfigureAwait(false))
+            await foreach (
+                var b in ReadAhead
+                    .Of(DatasetReader.ReadInteractionRowsAsync(files, ct), readAhead, ct)
+                    .ConfigureAwait(false)
+            )
             {
                 userKind = IdKinds.Widen(userKind, b.UserIdKind);
                 itemKind = IdKinds.Widen(itemKind, b.ItemIdKind);
-                if (b.ExtraColumns.Length > 0) extra[b.File] = b.ExtraColumns;
+                if (b.ExtraColumns.Length > 0)
+                    extra[b.File] = b.ExtraColumns;
                 var f = fileIndex[b.File];
                 var bad = new List<QuarantineRow>();
                 for (int k = 0; k < b.Count; k++)
                 {
                     read++;
-                    long? seconds = b.Times[k] is { } raw ? (b.TimesAreEpochSeconds ? raw : Core.Ingest.toSeconds(rules, raw)) : null;
+                    long? seconds = b.Times[k] is { } raw
+                        ? (b.TimesAreEpochSeconds ? raw : Core.Ingest.toSeconds(rules, raw))
+                        : null;
                     var reason = Core.Ingest.check(rules, b.UserIds[k], b.ItemIds[k], seconds, b.Weights[k]);
                     if (reason is null or Reason.WeightNegative or Reason.WeightZero) // counted whatever the rule
                     {
-                        if (b.Weights[k] < 0f) negative++;
-                        else if (b.Weights[k] == 0f) zero++;
+                        if (b.Weights[k] < 0f)
+                            negative++;
+                        else if (b.Weights[k] == 0f)
+                            zero++;
                     }
                     if (reason is not null)
                     {
-                        bad.Add(new QuarantineRow(b.UserIds[k], b.ItemIds[k], b.Times[k]?.ToString(CultureInfo.InvariantCulture),
-                            b.Weights[k].ToString("R", CultureInfo.InvariantCulture), b.EventTypes[k], b.File, b.FirstRow + k, partition, reason));
+                        bad.Add(
+                            new QuarantineRow(
+                                b.UserIds[k],
+                                b.ItemIds[k],
+                                b.Times[k]?.ToString(CultureInfo.InvariantCulture),
+                                b.Weights[k].ToString("R", CultureInfo.InvariantCulture),
+                                b.EventTypes[k],
+                                b.File,
+                                b.FirstRow + k,
+                                partition,
+                                reason
+                            )
+                        );
                         reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
                         continue;
                     }
@@ -199,7 +256,13 @@ public sealed class PartitionStore(string root)
         var (userMap, userRemap) = users.Freeze();
         var (itemMap, itemRemap) = items.Freeze();
         var (eventMap, eventRemap) = events.Freeze();
-        int[] Remap(List<int> xs, int[] map) { var a = new int[xs.Count]; for (int k = 0; k < a.Length; k++) a[k] = map[xs[k]]; return a; }
+        int[] Remap(List<int> xs, int[] map)
+        {
+            var a = new int[xs.Count];
+            for (int k = 0; k < a.Length; k++)
+                a[k] = map[xs[k]];
+            return a;
+        }
         var uc = Remap(u, userRemap);
         var ic = Remap(i, itemRemap);
         var ec = Remap(e, eventRemap);
@@ -207,46 +270,110 @@ public sealed class PartitionStore(string root)
         var wa = w.ToArray();
         var kept = Core.Ingest.dedupe(uc, ic, ta, ec, wa);
 
-        await WriteRowsAsync(Path.Combine(dir, RowsFile),
-            kept.Select(k => userMap.Id(uc[k])).ToArray(), kept.Select(k => itemMap.Id(ic[k])).ToArray(),
-            kept.Select(k => ta[k]).ToArray(), kept.Select(k => wa[k]).ToArray(), kept.Select(k => eventMap.Id(ec[k])).ToArray(),
-            kept.Select(k => src[k]).ToArray(), kept.Select(k => row[k]).ToArray(), ct).ConfigureAwait(false);
+        await WriteRowsAsync(
+                Path.Combine(dir, RowsFile),
+                kept.Select(k => userMap.Id(uc[k])).ToArray(),
+                kept.Select(k => itemMap.Id(ic[k])).ToArray(),
+                kept.Select(k => ta[k]).ToArray(),
+                kept.Select(k => wa[k]).ToArray(),
+                kept.Select(k => eventMap.Id(ec[k])).ToArray(),
+                kept.Select(k => src[k]).ToArray(),
+                kept.Select(k => row[k]).ToArray(),
+                ct
+            )
+            .ConfigureAwait(false);
         var quarantined = reasons.Values.Sum();
-        return new PartitionStats(partition, key, files, userKind, itemKind, read, kept.Length, read - quarantined - kept.Length, reasons, extra, negative, zero);
+        return new PartitionStats(
+            partition,
+            key,
+            files,
+            userKind,
+            itemKind,
+            read,
+            kept.Length,
+            read - quarantined - kept.Length,
+            reasons,
+            extra,
+            negative,
+            zero
+        );
     }
 
-    private static Task WriteRowsAsync(string path, string[] users, string[] items, long[] times, float[] weights, string[] events, int[] files, long[] rows, CancellationToken ct) =>
-        ColumnarFile.WriteAsync(path,
-        [
-            new(Schema.Input.UserId, users), new(Schema.Input.ItemId, items), new(Schema.Input.Timestamp, times),
-            new(Schema.Input.Weight, weights), new(Schema.Input.EventType, events), new("source_file", files), new("source_row", rows),
-        ], rowGroupSize: 1 << 20, ct: ct);
+    private static Task WriteRowsAsync(
+        string path,
+        string[] users,
+        string[] items,
+        long[] times,
+        float[] weights,
+        string[] events,
+        int[] files,
+        long[] rows,
+        CancellationToken ct
+    ) =>
+        ColumnarFile.WriteAsync(
+            path,
+            [
+                new(Schema.Input.UserId, users),
+                new(Schema.Input.ItemId, items),
+                new(Schema.Input.Timestamp, times),
+                new(Schema.Input.Weight, weights),
+                new(Schema.Input.EventType, events),
+                new("source_file", files),
+                new("source_row", rows),
+            ],
+            rowGroupSize: 1 << 20,
+            ct: ct
+        );
 
     /// <summary>One row group of a stored partition's rows (event "" = none; source_file indexes the stats' files).</summary>
-    internal sealed record RowGroup(string[] Users, string[] Items, long[] Times, float[] Weights, string[] Events, int[] Files, long[] Rows);
+    internal sealed record RowGroup(
+        string[] Users,
+        string[] Items,
+        long[] Times,
+        float[] Weights,
+        string[] Events,
+        int[] Files,
+        long[] Rows
+    );
 
     /// <summary>Streams a stored partition's rows one row group at a time.</summary>
-    internal static async IAsyncEnumerable<RowGroup> ReadRowsAsync(StoredPartition entry, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    internal static async IAsyncEnumerable<RowGroup> ReadRowsAsync(
+        StoredPartition entry,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct
+    )
     {
         await using var source = await ParquetSource.OpenAsync(entry.RowsPath, ct).ConfigureAwait(false);
-        SourceColumn Col(string name) => source.Find(name) ?? throw InputFormatException.InFile(entry.RowsPath, "stored column is missing", name);
-        var (uc, ic, tc, wc, ec, fc, rc) = (Col(Schema.Input.UserId), Col(Schema.Input.ItemId), Col(Schema.Input.Timestamp), Col(Schema.Input.Weight),
-            Col(Schema.Input.EventType), Col("source_file"), Col("source_row"));
+        SourceColumn Col(string name) =>
+            source.Find(name) ?? throw InputFormatException.InFile(entry.RowsPath, "stored column is missing", name);
+        var (uc, ic, tc, wc, ec, fc, rc) = (
+            Col(Schema.Input.UserId),
+            Col(Schema.Input.ItemId),
+            Col(Schema.Input.Timestamp),
+            Col(Schema.Input.Weight),
+            Col(Schema.Input.EventType),
+            Col("source_file"),
+            Col("source_row")
+        );
         foreach (var g in source.RowGroups())
         {
             ct.ThrowIfCancellationRequested();
             yield return new RowGroup(
-                await g.ReadRequiredStringsAsync(uc, ct).ConfigureAwait(false), await g.ReadRequiredStringsAsync(ic, ct).ConfigureAwait(false),
-                await g.ReadRequiredAsync<long>(tc, ct).ConfigureAwait(false), await g.ReadRequiredAsync<float>(wc, ct).ConfigureAwait(false),
-                await g.ReadRequiredStringsAsync(ec, ct).ConfigureAwait(false), await g.ReadRequiredAsync<int>(fc, ct).ConfigureAwait(false),
-                await g.ReadRequiredAsync<long>(rc, ct).ConfigureAwait(false));
+                await g.ReadRequiredStringsAsync(uc, ct).ConfigureAwait(false),
+                await g.ReadRequiredStringsAsync(ic, ct).ConfigureAwait(false),
+                await g.ReadRequiredAsync<long>(tc, ct).ConfigureAwait(false),
+                await g.ReadRequiredAsync<float>(wc, ct).ConfigureAwait(false),
+                await g.ReadRequiredStringsAsync(ec, ct).ConfigureAwait(false),
+                await g.ReadRequiredAsync<int>(fc, ct).ConfigureAwait(false),
+                await g.ReadRequiredAsync<long>(rc, ct).ConfigureAwait(false)
+            );
         }
     }
 
     /// <summary>Deletes every entry and partition folder not in <paramref name="keep"/> (partition folder name → key), and stale temporaries.</summary>
     public void Prune(IReadOnlyDictionary<string, string> keep)
     {
-        if (!Directory.Exists(Root)) return;
+        if (!Directory.Exists(Root))
+            return;
         foreach (var folder in Directory.GetDirectories(Root))
         {
             if (!keep.TryGetValue(Path.GetFileName(folder), out var key))

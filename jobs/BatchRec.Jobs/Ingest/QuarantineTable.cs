@@ -15,7 +15,8 @@ public sealed record QuarantineRow(
     string SourceFile,
     long SourceRow,
     string? Partition,
-    string Reason);
+    string Reason
+);
 
 /// <summary>
 /// The quarantine table's Parquet files: user_id, item_id, timestamp, weight, event_type as nullable strings (so any bad
@@ -33,7 +34,17 @@ public sealed class QuarantineWriter : IAsyncDisposable
     private static readonly DataField SourceRow = new DataField<long>(Schema.Quarantine.SourceRow, false);
     private static readonly DataField Partition = new DataField<string>(Schema.Quarantine.Partition, true);
     private static readonly DataField Reason = new DataField<string>(Schema.Quarantine.Reason, false);
-    private static readonly ParquetSchema TableSchema = new(UserId, ItemId, Timestamp, Weight, EventType, SourceFile, SourceRow, Partition, Reason);
+    private static readonly ParquetSchema TableSchema = new(
+        UserId,
+        ItemId,
+        Timestamp,
+        Weight,
+        EventType,
+        SourceFile,
+        SourceRow,
+        Partition,
+        Reason
+    );
 
     private readonly string _path;
     private readonly string _temp;
@@ -58,10 +69,19 @@ public sealed class QuarantineWriter : IAsyncDisposable
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temp = $"{full}.{Guid.NewGuid():N}.tmp";
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
+        var stream = new FileStream(
+            temp,
+            FileMode.CreateNew,
+            FileAccess.ReadWrite,
+            FileShare.None,
+            1 << 16,
+            useAsync: true
+        );
         try
         {
-            var writer = await ParquetWriter.CreateAsync(TableSchema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+            var writer = await ParquetWriter
+                .CreateAsync(TableSchema, stream, ParquetOutput.WriteOptions, false, ct)
+                .ConfigureAwait(false);
             return new QuarantineWriter(full, temp, stream, writer);
         }
         catch
@@ -75,7 +95,8 @@ public sealed class QuarantineWriter : IAsyncDisposable
     /// <summary>Writes the rows as one row group (nothing when empty).</summary>
     public async Task WriteAsync(IReadOnlyList<QuarantineRow> rows, CancellationToken ct)
     {
-        if (rows.Count == 0) return;
+        if (rows.Count == 0)
+            return;
         ct.ThrowIfCancellationRequested(); // the string column overloads take no token
         using var group = _writer.CreateRowGroup();
         await group.WriteAsync(UserId, rows.Select(r => r.UserId).ToArray()).ConfigureAwait(false);
@@ -84,7 +105,9 @@ public sealed class QuarantineWriter : IAsyncDisposable
         await group.WriteAsync(Weight, rows.Select(r => r.Weight).ToArray()).ConfigureAwait(false);
         await group.WriteAsync(EventType, rows.Select(r => r.EventType).ToArray()).ConfigureAwait(false);
         await group.WriteAsync(SourceFile, rows.Select(r => r.SourceFile).ToArray()).ConfigureAwait(false);
-        await group.WriteAsync<long>(SourceRow, rows.Select(r => r.SourceRow).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+        await group
+            .WriteAsync<long>(SourceRow, rows.Select(r => r.SourceRow).ToArray(), cancellationToken: ct)
+            .ConfigureAwait(false);
         await group.WriteAsync(Partition, rows.Select(r => r.Partition).ToArray()).ConfigureAwait(false);
         await group.WriteAsync(Reason, rows.Select(r => r.Reason).ToArray()).ConfigureAwait(false);
         group.CompleteValidate();
@@ -102,10 +125,12 @@ public sealed class QuarantineWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_completed) return;
+        if (_completed)
+            return;
         await _writer.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
-        if (File.Exists(_temp)) File.Delete(_temp);
+        if (File.Exists(_temp))
+            File.Delete(_temp);
     }
 
     /// <summary>Reads a quarantine file back (for tests and tools).</summary>
@@ -114,18 +139,41 @@ public sealed class QuarantineWriter : IAsyncDisposable
         await using var source = await ParquetSource.OpenAsync(path, ct).ConfigureAwait(false);
         string?[] Col(string?[][] cols, int i) => cols[i];
         var rows = new List<QuarantineRow>();
-        var names = new[] { Schema.Quarantine.UserId, Schema.Quarantine.ItemId, Schema.Quarantine.Timestamp, Schema.Quarantine.Weight,
-            Schema.Quarantine.EventType, Schema.Quarantine.SourceFile, Schema.Quarantine.Partition, Schema.Quarantine.Reason };
-        var columns = names.Select(n => source.Find(n) ?? throw InputFormatException.InFile(path, "quarantine column is missing", n)).ToArray();
+        var names = new[]
+        {
+            Schema.Quarantine.UserId,
+            Schema.Quarantine.ItemId,
+            Schema.Quarantine.Timestamp,
+            Schema.Quarantine.Weight,
+            Schema.Quarantine.EventType,
+            Schema.Quarantine.SourceFile,
+            Schema.Quarantine.Partition,
+            Schema.Quarantine.Reason,
+        };
+        var columns = names
+            .Select(n => source.Find(n) ?? throw InputFormatException.InFile(path, "quarantine column is missing", n))
+            .ToArray();
         var sourceRow = source.Require(Schema.Quarantine.SourceRow, "int64", ColumnType.Int64);
         foreach (var group in source.RowGroups())
         {
             var cols = new string?[columns.Length][];
-            for (int c = 0; c < columns.Length; c++) cols[c] = await group.ReadStringsAsync(columns[c], ct).ConfigureAwait(false);
+            for (int c = 0; c < columns.Length; c++)
+                cols[c] = await group.ReadStringsAsync(columns[c], ct).ConfigureAwait(false);
             var srcRows = await group.ReadRequiredAsync<long>(sourceRow, ct).ConfigureAwait(false);
             for (int r = 0; r < group.Rows; r++)
-                rows.Add(new QuarantineRow(Col(cols, 0)[r], Col(cols, 1)[r], Col(cols, 2)[r], Col(cols, 3)[r], Col(cols, 4)[r],
-                    Col(cols, 5)[r]!, srcRows[r], Col(cols, 6)[r], Col(cols, 7)[r]!));
+                rows.Add(
+                    new QuarantineRow(
+                        Col(cols, 0)[r],
+                        Col(cols, 1)[r],
+                        Col(cols, 2)[r],
+                        Col(cols, 3)[r],
+                        Col(cols, 4)[r],
+                        Col(cols, 5)[r]!,
+                        srcRows[r],
+                        Col(cols, 6)[r],
+                        Col(cols, 7)[r]!
+                    )
+                );
         }
         return rows;
     }

@@ -9,7 +9,16 @@ namespace BatchRec.Jobs.Io;
 /// </summary>
 public static class ColumnarFile
 {
-    private static readonly Type[] ElementTypes = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(string), typeof(byte), typeof(bool)];
+    private static readonly Type[] ElementTypes =
+    [
+        typeof(int),
+        typeof(long),
+        typeof(float),
+        typeof(double),
+        typeof(string),
+        typeof(byte),
+        typeof(bool),
+    ];
 
     /// <summary>
     /// Writes the columns in the given order, in row groups of <paramref name="rowGroupSize"/> rows, through a temporary
@@ -18,7 +27,12 @@ public static class ColumnarFile
     /// <exception cref="ArgumentException">
     /// No columns, an empty or repeated name, an unsupported or multi-dimensional array, lengths that differ, or a null string.
     /// </exception>
-    public static Task WriteAsync(string path, IReadOnlyList<KeyValuePair<string, Array>> columns, int rowGroupSize = 1_000_000, CancellationToken ct = default)
+    public static Task WriteAsync(
+        string path,
+        IReadOnlyList<KeyValuePair<string, Array>> columns,
+        int rowGroupSize = 1_000_000,
+        CancellationToken ct = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(columns);
@@ -28,7 +42,9 @@ public static class ColumnarFile
 
         return ParquetOutput.WriteAtomicallyAsync(path, async stream =>
         {
-            await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+            await using var writer = await ParquetWriter
+                .CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct)
+                .ConfigureAwait(false);
             for (int offset = 0; offset < rows; offset += rowGroupSize)
             {
                 ct.ThrowIfCancellationRequested();
@@ -57,7 +73,11 @@ public static class ColumnarFile
         {
             var type = columns[c] is { Leaf: { MaxRepetitionLevel: 0 } leaf } ? ElementType(leaf.ClrType) : null;
             arrays[c] = type is null
-                ? throw InputFormatException.InFile(path, $"wrong type: expected int32, int64, float, double, uint8, boolean or string, found {columns[c].Found}", columns[c].Name)
+                ? throw InputFormatException.InFile(
+                    path,
+                    $"wrong type: expected int32, int64, float, double, uint8, boolean or string, found {columns[c].Found}",
+                    columns[c].Name
+                )
                 : Array.CreateInstance(type, rows);
         }
 
@@ -86,7 +106,9 @@ public static class ColumnarFile
     }
 
     private static Type? ElementType(Type clr) =>
-        clr == typeof(ReadOnlyMemory<char>) ? typeof(string) : Array.IndexOf(ElementTypes, clr) >= 0 ? clr : null;
+        clr == typeof(ReadOnlyMemory<char>) ? typeof(string)
+        : Array.IndexOf(ElementTypes, clr) >= 0 ? clr
+        : null;
 
     private static DataField[] Validate(IReadOnlyList<KeyValuePair<string, Array>> columns, out int rows)
     {
@@ -103,18 +125,37 @@ public static class ColumnarFile
             ArgumentNullException.ThrowIfNull(array, $"{nameof(columns)}['{name}']");
             var element = array.GetType().GetElementType();
             if (array.Rank != 1 || element is null || Array.IndexOf(ElementTypes, element) < 0)
-                throw new ArgumentException($"column '{name}' is a {array.GetType().Name}; expected int[], long[], float[], double[], string[], byte[] or bool[]", nameof(columns));
+                throw new ArgumentException(
+                    $"column '{name}' is a {array.GetType().Name}; expected int[], long[], float[], double[], string[], byte[] or bool[]",
+                    nameof(columns)
+                );
             if (rows >= 0 && array.Length != rows)
-                throw new ArgumentException($"column '{name}' has {array.Length} rows, column '{columns[0].Key}' {rows}", nameof(columns));
+                throw new ArgumentException(
+                    $"column '{name}' has {array.Length} rows, column '{columns[0].Key}' {rows}",
+                    nameof(columns)
+                );
             rows = array.Length;
             if (array is string[] strings && Array.IndexOf(strings, null) is var i and >= 0)
-                throw new ArgumentException($"column '{name}' row {i} is null; strings must be non-null", nameof(columns));
-            fields[c] = element == typeof(string) ? ParquetOutput.RequiredString(name) : new DataField(name, element, isNullable: false);
+                throw new ArgumentException(
+                    $"column '{name}' row {i} is null; strings must be non-null",
+                    nameof(columns)
+                );
+            fields[c] =
+                element == typeof(string)
+                    ? ParquetOutput.RequiredString(name)
+                    : new DataField(name, element, isNullable: false);
         }
         return fields;
     }
 
-    private static Task WriteSliceAsync(ParquetRowGroupWriter group, DataField field, Array array, int offset, int count, CancellationToken ct) =>
+    private static Task WriteSliceAsync(
+        ParquetRowGroupWriter group,
+        DataField field,
+        Array array,
+        int offset,
+        int count,
+        CancellationToken ct
+    ) =>
         array switch
         {
             int[] a => group.WriteAsync<int>(field, a.AsMemory(offset, count), cancellationToken: ct),

@@ -1,7 +1,7 @@
-using BatchRec.Core;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using BatchRec.Core;
 
 namespace BatchRec.Jobs.Io;
 
@@ -12,7 +12,8 @@ namespace BatchRec.Jobs.Io;
 public static class DatasetReader
 {
     private const string IdTypes = "string, int64 or int32";
-    private const string WeightTypes = "float, double or an integer (int8, int16, int32, int64, uint8, uint16, uint32, uint64)";
+    private const string WeightTypes =
+        "float, double or an integer (int8, int16, int32, int64, uint8, uint16, uint32, uint64)";
     private const string PartitionKey = "dt=";
 
     /// <summary>
@@ -59,16 +60,21 @@ public static class DatasetReader
         }
     }
 
-    private static bool Ignored(string path) => Path.GetFileName(path) is var name && (name.StartsWith('.') || name.StartsWith('_'));
+    private static bool Ignored(string path) =>
+        Path.GetFileName(path) is var name && (name.StartsWith('.') || name.StartsWith('_'));
 
     private static InputFileInfo Describe(string tableFolder, string path)
     {
         // ListFiles is synchronous; Task.Run keeps the footer read off any caller's synchronization context.
         var rows = Task.Run(async () =>
-        {
-            await using var source = await ParquetSource.OpenAsync(path, CancellationToken.None).ConfigureAwait(false);
-            return source.Rows;
-        }).GetAwaiter().GetResult();
+            {
+                await using var source = await ParquetSource
+                    .OpenAsync(path, CancellationToken.None)
+                    .ConfigureAwait(false);
+                return source.Rows;
+            })
+            .GetAwaiter()
+            .GetResult();
 
         string sha;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
@@ -81,9 +87,11 @@ public static class DatasetReader
     private static string? Partition(string tableFolder, string path)
     {
         var relative = Path.GetRelativePath(tableFolder, Path.GetDirectoryName(path)!);
-        var segment = relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
-                              .LastOrDefault(s => s.StartsWith(PartitionKey, StringComparison.Ordinal));
-        if (segment is null) return null;
+        var segment = relative
+            .Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+            .LastOrDefault(s => s.StartsWith(PartitionKey, StringComparison.Ordinal));
+        if (segment is null)
+            return null;
         var value = segment[PartitionKey.Length..];
         if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
             throw InputFormatException.InFile(path, $"partition folder '{segment}' does not hold a YYYY-MM-DD date");
@@ -102,7 +110,9 @@ public static class DatasetReader
     /// that file); an id or timestamp is null (names the row); files disagree on id kinds (names both files).
     /// </exception>
     public static async IAsyncEnumerable<InteractionBatch> ReadInteractionsAsync(
-        IReadOnlyList<InputFileInfo> files, [EnumeratorCancellation] CancellationToken ct = default)
+        IReadOnlyList<InputFileInfo> files,
+        [EnumeratorCancellation] CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(files);
         var kinds = new KindAgreement();
@@ -113,12 +123,23 @@ public static class DatasetReader
             foreach (var group in source.RowGroups())
             {
                 ct.ThrowIfCancellationRequested();
-                if (group.Rows == 0) continue;
+                if (group.Rows == 0)
+                    continue;
                 var users = await group.ReadIdsAsync(c.UserId, ct).ConfigureAwait(false);
                 var items = await group.ReadIdsAsync(c.ItemId, ct).ConfigureAwait(false);
                 var times = await group.ReadEpochSecondsAsync(c.Timestamp, ct).ConfigureAwait(false);
                 var (weights, events) = await c.ReadWeightsAndEventsAsync(group, ct).ConfigureAwait(false);
-                yield return new InteractionBatch(file.Path, group.FirstRow, c.UserKind, c.ItemKind, users, items, times, weights, events);
+                yield return new InteractionBatch(
+                    file.Path,
+                    group.FirstRow,
+                    c.UserKind,
+                    c.ItemKind,
+                    users,
+                    items,
+                    times,
+                    weights,
+                    events
+                );
             }
         }
     }
@@ -134,7 +155,9 @@ public static class DatasetReader
     /// disagree on id kinds (names both files).
     /// </exception>
     public static async IAsyncEnumerable<InteractionRowBatch> ReadInteractionRowsAsync(
-        IReadOnlyList<InputFileInfo> files, [EnumeratorCancellation] CancellationToken ct = default)
+        IReadOnlyList<InputFileInfo> files,
+        [EnumeratorCancellation] CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(files);
         var kinds = new KindAgreement();
@@ -142,45 +165,105 @@ public static class DatasetReader
         {
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var c = InteractionColumns.Of(source, kinds);
-            var extra = source.AllColumns().Select(x => x.Name).Where(n => !InteractionColumns.Known.Contains(n)).ToArray();
+            var extra = source
+                .AllColumns()
+                .Select(x => x.Name)
+                .Where(n => !InteractionColumns.Known.Contains(n))
+                .ToArray();
             foreach (var group in source.RowGroups())
             {
                 ct.ThrowIfCancellationRequested();
-                if (group.Rows == 0) continue;
+                if (group.Rows == 0)
+                    continue;
                 var users = await group.ReadNullableIdsAsync(c.UserId, ct).ConfigureAwait(false);
                 var items = await group.ReadNullableIdsAsync(c.ItemId, ct).ConfigureAwait(false);
                 var times = await group.ReadNullableTimesAsync(c.Timestamp, ct).ConfigureAwait(false);
                 var (weights, events) = await c.ReadWeightsAndEventsAsync(group, ct).ConfigureAwait(false);
-                yield return new InteractionRowBatch(file.Path, group.FirstRow, c.UserKind, c.ItemKind, users, items, times,
-                    c.Timestamp.Type == ColumnType.Timestamp, weights, events, extra);
+                yield return new InteractionRowBatch(
+                    file.Path,
+                    group.FirstRow,
+                    c.UserKind,
+                    c.ItemKind,
+                    users,
+                    items,
+                    times,
+                    c.Timestamp.Type == ColumnType.Timestamp,
+                    weights,
+                    events,
+                    extra
+                );
             }
         }
     }
 
     /// <summary>The interactions columns of one file, checked by name and type.</summary>
-    private sealed record InteractionColumns(SourceColumn UserId, SourceColumn ItemId, SourceColumn Timestamp, SourceColumn? Weight,
-        SourceColumn? EventType, IdKind UserKind, IdKind ItemKind)
+    private sealed record InteractionColumns(
+        SourceColumn UserId,
+        SourceColumn ItemId,
+        SourceColumn Timestamp,
+        SourceColumn? Weight,
+        SourceColumn? EventType,
+        IdKind UserKind,
+        IdKind ItemKind
+    )
     {
         public static readonly HashSet<string> Known = new(StringComparer.Ordinal)
-            { Schema.Input.UserId, Schema.Input.ItemId, Schema.Input.Timestamp, Schema.Input.Weight, Schema.Input.EventType };
+        {
+            Schema.Input.UserId,
+            Schema.Input.ItemId,
+            Schema.Input.Timestamp,
+            Schema.Input.Weight,
+            Schema.Input.EventType,
+        };
 
         public static InteractionColumns Of(ParquetSource source, KindAgreement kinds)
         {
             var userId = RequireId(source, Schema.Input.UserId);
             var itemId = RequireId(source, Schema.Input.ItemId);
-            var timestamp = source.Require(Schema.Input.Timestamp, "int64 epoch seconds or timestamp",
-                ColumnType.Int64, ColumnType.Int32, ColumnType.Timestamp);
-            var weight = source.Optional(Schema.Input.Weight, WeightTypes, ColumnType.Float, ColumnType.Double, ColumnType.Int32, ColumnType.Int64,
-                ColumnType.Int16, ColumnType.Int8, ColumnType.UInt8, ColumnType.UInt16, ColumnType.UInt32, ColumnType.UInt64);
+            var timestamp = source.Require(
+                Schema.Input.Timestamp,
+                "int64 epoch seconds or timestamp",
+                ColumnType.Int64,
+                ColumnType.Int32,
+                ColumnType.Timestamp
+            );
+            var weight = source.Optional(
+                Schema.Input.Weight,
+                WeightTypes,
+                ColumnType.Float,
+                ColumnType.Double,
+                ColumnType.Int32,
+                ColumnType.Int64,
+                ColumnType.Int16,
+                ColumnType.Int8,
+                ColumnType.UInt8,
+                ColumnType.UInt16,
+                ColumnType.UInt32,
+                ColumnType.UInt64
+            );
             var eventType = source.Optional(Schema.Input.EventType, "string", ColumnType.String);
-            return new InteractionColumns(userId, itemId, timestamp, weight, eventType,
-                kinds.Check(Schema.Input.UserId, KindOf(userId), source.Path), kinds.Check(Schema.Input.ItemId, KindOf(itemId), source.Path));
+            return new InteractionColumns(
+                userId,
+                itemId,
+                timestamp,
+                weight,
+                eventType,
+                kinds.Check(Schema.Input.UserId, KindOf(userId), source.Path),
+                kinds.Check(Schema.Input.ItemId, KindOf(itemId), source.Path)
+            );
         }
 
-        public async Task<(float[] Weights, string?[] Events)> ReadWeightsAndEventsAsync(ParquetSource.RowGroup group, CancellationToken ct)
+        public async Task<(float[] Weights, string?[] Events)> ReadWeightsAndEventsAsync(
+            ParquetSource.RowGroup group,
+            CancellationToken ct
+        )
         {
-            var weights = Weight is null ? Ones(group.Rows) : await group.ReadFloatsAsync(Weight, 1f, ct).ConfigureAwait(false);
-            var events = EventType is null ? new string?[group.Rows] : await group.ReadStringsAsync(EventType, ct).ConfigureAwait(false);
+            var weights = Weight is null
+                ? Ones(group.Rows)
+                : await group.ReadFloatsAsync(Weight, 1f, ct).ConfigureAwait(false);
+            var events = EventType is null
+                ? new string?[group.Rows]
+                : await group.ReadStringsAsync(EventType, ct).ConfigureAwait(false);
             return (weights, events);
         }
     }
@@ -191,7 +274,10 @@ public static class DatasetReader
     /// Rows are kept in file order, duplicates included. With no files: <see cref="IdKind.String"/> and no rows.
     /// </summary>
     /// <exception cref="InputFormatException">As for <see cref="ReadInteractionsAsync"/>.</exception>
-    public static async Task<ItemRows> ReadItemsAsync(IReadOnlyList<InputFileInfo> files, CancellationToken ct = default)
+    public static async Task<ItemRows> ReadItemsAsync(
+        IReadOnlyList<InputFileInfo> files,
+        CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(files);
         var kinds = new KindAgreement();
@@ -208,25 +294,54 @@ public static class DatasetReader
             starts.Add(ids.Count);
             await using var source = await ParquetSource.OpenAsync(file.Path, ct).ConfigureAwait(false);
             var itemId = RequireId(source, Schema.Input.ItemId);
-            var embedding = source.Optional(Schema.Input.Embedding, "list<float> or list<double>", ColumnType.FloatList);
+            var embedding = source.Optional(
+                Schema.Input.Embedding,
+                "list<float> or list<double>",
+                ColumnType.FloatList
+            );
             anyEmbedding |= embedding is not null;
             var title = source.Optional(Schema.Input.Title, "string", ColumnType.String);
             var text = source.Optional(Schema.Input.Text, "string", ColumnType.String);
-            var tagColumn = source.Optional(Schema.Input.Tags, "list<string> or a '|'-joined string", ColumnType.StringList, ColumnType.String);
+            var tagColumn = source.Optional(
+                Schema.Input.Tags,
+                "list<string> or a '|'-joined string",
+                ColumnType.StringList,
+                ColumnType.String
+            );
             kind = kinds.Check(Schema.Input.ItemId, KindOf(itemId), file.Path);
 
             foreach (var group in source.RowGroups())
             {
                 ct.ThrowIfCancellationRequested();
                 ids.AddRange(await group.ReadIdsAsync(itemId, ct).ConfigureAwait(false));
-                titles.AddRange(title is null ? new string?[group.Rows] : await group.ReadStringsAsync(title, ct).ConfigureAwait(false));
-                texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
+                titles.AddRange(
+                    title is null
+                        ? new string?[group.Rows]
+                        : await group.ReadStringsAsync(title, ct).ConfigureAwait(false)
+                );
+                texts.AddRange(
+                    text is null
+                        ? new string?[group.Rows]
+                        : await group.ReadStringsAsync(text, ct).ConfigureAwait(false)
+                );
                 tags.AddRange(await ReadTagsAsync(group, tagColumn, ct).ConfigureAwait(false));
-                embeddings.AddRange(embedding is null ? new float[]?[group.Rows] : await group.ReadFloatListsAsync(embedding, ct).ConfigureAwait(false));
+                embeddings.AddRange(
+                    embedding is null
+                        ? new float[]?[group.Rows]
+                        : await group.ReadFloatListsAsync(embedding, ct).ConfigureAwait(false)
+                );
             }
         }
-        return new ItemRows(kind ?? IdKind.String, ids.ToArray(), titles.ToArray(), texts.ToArray(), tags.ToArray(),
-            anyEmbedding ? embeddings.ToArray() : null, files.Select(f => f.Path).ToArray(), starts.ToArray());
+        return new ItemRows(
+            kind ?? IdKind.String,
+            ids.ToArray(),
+            titles.ToArray(),
+            texts.ToArray(),
+            tags.ToArray(),
+            anyEmbedding ? embeddings.ToArray() : null,
+            files.Select(f => f.Path).ToArray(),
+            starts.ToArray()
+        );
     }
 
     /// <summary>
@@ -234,7 +349,10 @@ public static class DatasetReader
     /// <see cref="IdKind.String"/> and no rows.
     /// </summary>
     /// <exception cref="InputFormatException">As for <see cref="ReadInteractionsAsync"/>.</exception>
-    public static async Task<UserRows> ReadUsersAsync(IReadOnlyList<InputFileInfo> files, CancellationToken ct = default)
+    public static async Task<UserRows> ReadUsersAsync(
+        IReadOnlyList<InputFileInfo> files,
+        CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(files);
         var kinds = new KindAgreement();
@@ -252,13 +370,21 @@ public static class DatasetReader
             {
                 ct.ThrowIfCancellationRequested();
                 ids.AddRange(await group.ReadIdsAsync(userId, ct).ConfigureAwait(false));
-                texts.AddRange(text is null ? new string?[group.Rows] : await group.ReadStringsAsync(text, ct).ConfigureAwait(false));
+                texts.AddRange(
+                    text is null
+                        ? new string?[group.Rows]
+                        : await group.ReadStringsAsync(text, ct).ConfigureAwait(false)
+                );
             }
         }
         return new UserRows(kind ?? IdKind.String, ids.ToArray(), texts.ToArray());
     }
 
-    private static async Task<string[][]> ReadTagsAsync(ParquetSource.RowGroup group, SourceColumn? column, CancellationToken ct)
+    private static async Task<string[][]> ReadTagsAsync(
+        ParquetSource.RowGroup group,
+        SourceColumn? column,
+        CancellationToken ct
+    )
     {
         if (column is null)
             return Enumerable.Repeat(Array.Empty<string>(), group.Rows).ToArray();
@@ -268,18 +394,18 @@ public static class DatasetReader
         return Array.ConvertAll(joined, s => s is null ? [] : CleanTags(s.Split('|')));
     }
 
-    private static string[] CleanTags(string[] tags) =>
-        tags.Select(t => t.Trim()).Where(t => t.Length > 0).ToArray();
+    private static string[] CleanTags(string[] tags) => tags.Select(t => t.Trim()).Where(t => t.Length > 0).ToArray();
 
     private static SourceColumn RequireId(ParquetSource source, string name) =>
         source.Require(name, IdTypes, ColumnType.String, ColumnType.Int64, ColumnType.Int32);
 
-    private static IdKind KindOf(SourceColumn id) => id.Type switch
-    {
-        ColumnType.String => IdKind.String,
-        ColumnType.Int32 => IdKind.Int32,
-        _ => IdKind.Int64,
-    };
+    private static IdKind KindOf(SourceColumn id) =>
+        id.Type switch
+        {
+            ColumnType.String => IdKind.String,
+            ColumnType.Int32 => IdKind.Int32,
+            _ => IdKind.Int64,
+        };
 
     private static float[] Ones(int n)
     {
@@ -304,8 +430,11 @@ public static class DatasetReader
                 return kind;
             }
             if (IdKinds.IsInteger(first.Kind) != IdKinds.IsInteger(kind))
-                throw InputFormatException.InFile(file,
-                    $"ids are {Name(kind)} here but {Name(first.Kind)} in {first.File}; all files of a table must agree", column);
+                throw InputFormatException.InFile(
+                    file,
+                    $"ids are {Name(kind)} here but {Name(first.Kind)} in {first.File}; all files of a table must agree",
+                    column
+                );
             var widened = IdKinds.Widen(first.Kind, kind);
             _seen[column] = (widened, first.File);
             return widened;

@@ -7,9 +7,7 @@ namespace BatchRec.Jobs.Io;
 public sealed class InputFormatException : Exception
 {
     public InputFormatException(string message, Exception? inner = null)
-        : base(message, inner)
-    {
-    }
+        : base(message, inner) { }
 
     private InputFormatException(string file, string? column, long? row, long? line, string reason, Exception? inner)
         : base(Compose(file, column, row, line, reason), inner)
@@ -33,8 +31,12 @@ public sealed class InputFormatException : Exception
     public long? Line { get; }
 
     /// <summary>A problem with a whole file or folder, or with one column of it.</summary>
-    internal static InputFormatException InFile(string file, string reason, string? column = null, Exception? inner = null) =>
-        new(file, column, null, null, reason, inner);
+    internal static InputFormatException InFile(
+        string file,
+        string reason,
+        string? column = null,
+        Exception? inner = null
+    ) => new(file, column, null, null, reason, inner);
 
     /// <summary>A problem with one value: row <paramref name="row"/> (0-based) of a Parquet file.</summary>
     internal static InputFormatException AtRow(string file, long row, string column, string reason) =>
@@ -47,9 +49,12 @@ public sealed class InputFormatException : Exception
     private static string Compose(string file, string? column, long? row, long? line, string reason)
     {
         var parts = new List<string>(3);
-        if (line is { } l) parts.Add($"line {l}");
-        if (row is { } r) parts.Add($"row {r}");
-        if (column is { } c) parts.Add($"column '{c}'");
+        if (line is { } l)
+            parts.Add($"line {l}");
+        if (row is { } r)
+            parts.Add($"row {r}");
+        if (column is { } c)
+            parts.Add($"column '{c}'");
         return parts.Count == 0 ? $"{file}: {reason}" : $"{file}: {string.Join(", ", parts)}: {reason}";
     }
 }

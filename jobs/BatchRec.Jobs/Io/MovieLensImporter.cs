@@ -1,5 +1,5 @@
-using BatchRec.Core;
 using System.Globalization;
+using BatchRec.Core;
 using Parquet;
 using Parquet.Schema;
 
@@ -47,14 +47,20 @@ public static class MovieLensImporter
 
     /// <inheritdoc cref="ImportAsync(string, string, CancellationToken)"/>
     /// <param name="ratingsPerRowGroup">Ratings per row group of the interactions file (memory is bounded by one).</param>
-    public static async Task<ImportSummary> ImportAsync(string sourceDir, string outDir, int ratingsPerRowGroup, CancellationToken ct = default)
+    public static async Task<ImportSummary> ImportAsync(
+        string sourceDir,
+        string outDir,
+        int ratingsPerRowGroup,
+        CancellationToken ct = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(sourceDir);
         ArgumentException.ThrowIfNullOrEmpty(outDir);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratingsPerRowGroup);
         var format = Detect(sourceDir);
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
-        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException("the output folder cannot be a root folder", nameof(outDir));
+        var parent = Path.GetDirectoryName(target)
+            ?? throw new ArgumentException("the output folder cannot be a root folder", nameof(outDir));
         var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.import-{Guid.NewGuid():N}");
         try
         {
@@ -65,13 +71,15 @@ public static class MovieLensImporter
 
             var (movieTags, tagApplications) = ReadTags(sourceDir, format, ct);
             long movies = await WriteItemsAsync(sourceDir, format, movieTags, itemsFile, ct).ConfigureAwait(false);
-            long ratings = await WriteInteractionsAsync(sourceDir, format, interactionsFile, ratingsPerRowGroup, ct).ConfigureAwait(false);
+            long ratings = await WriteInteractionsAsync(sourceDir, format, interactionsFile, ratingsPerRowGroup, ct)
+                .ConfigureAwait(false);
             MoveIntoPlace(temp, target);
             return new ImportSummary(ratings, movies, tagApplications, format.Name);
         }
         finally
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            if (Directory.Exists(temp))
+                Directory.Delete(temp, recursive: true);
         }
     }
 
@@ -79,23 +87,33 @@ public static class MovieLensImporter
     {
         if (!Directory.Exists(sourceDir))
             throw InputFormatException.InFile(sourceDir, "MovieLens folder does not exist");
-        var format = File.Exists(FileOf(sourceDir, Table.Ratings, Format.Csv)) ? Format.Csv
-                   : File.Exists(FileOf(sourceDir, Table.Ratings, Format.Dat)) ? Format.Dat
-                   : throw InputFormatException.InFile(sourceDir, "not a MovieLens release: it holds neither ratings.csv nor ratings.dat");
+        var format =
+            File.Exists(FileOf(sourceDir, Table.Ratings, Format.Csv)) ? Format.Csv
+            : File.Exists(FileOf(sourceDir, Table.Ratings, Format.Dat)) ? Format.Dat
+            : throw InputFormatException.InFile(
+                sourceDir,
+                "not a MovieLens release: it holds neither ratings.csv nor ratings.dat"
+            );
         var movies = FileOf(sourceDir, Table.Movies, format);
         if (!File.Exists(movies))
             throw InputFormatException.InFile(movies, $"ratings{format.Extension} is there but this file is missing");
         return format;
     }
 
-    private static string FileOf(string sourceDir, Table table, Format format) => Path.Combine(sourceDir, table.Stem + format.Extension);
+    private static string FileOf(string sourceDir, Table table, Format format) =>
+        Path.Combine(sourceDir, table.Stem + format.Extension);
 
     /// <summary>Distinct trimmed tags per movie in first-seen order, and the number of tag lines.</summary>
-    private static (Dictionary<long, List<string>> Tags, long Applications) ReadTags(string sourceDir, Format format, CancellationToken ct)
+    private static (Dictionary<long, List<string>> Tags, long Applications) ReadTags(
+        string sourceDir,
+        Format format,
+        CancellationToken ct
+    )
     {
         var path = FileOf(sourceDir, Table.Tags, format);
         var tags = new Dictionary<long, List<string>>();
-        if (!File.Exists(path)) return (tags, 0);
+        if (!File.Exists(path))
+            return (tags, 0);
         var seen = new HashSet<(long, string)>();
         long applications = 0;
         foreach (var record in ReadRecords(path, format, Table.Tags, ct))
@@ -104,14 +122,22 @@ public static class MovieLensImporter
             _ = ParseInt64(record, 0, Table.Tags); // validated, not kept
             applications++;
             var tag = record.Values[2].Trim();
-            if (tag.Length == 0 || !seen.Add((movie, tag))) continue;
-            if (!tags.TryGetValue(movie, out var list)) tags[movie] = list = [];
+            if (tag.Length == 0 || !seen.Add((movie, tag)))
+                continue;
+            if (!tags.TryGetValue(movie, out var list))
+                tags[movie] = list = [];
             list.Add(tag);
         }
         return (tags, applications);
     }
 
-    private static async Task<long> WriteItemsAsync(string sourceDir, Format format, Dictionary<long, List<string>> movieTags, string path, CancellationToken ct)
+    private static async Task<long> WriteItemsAsync(
+        string sourceDir,
+        Format format,
+        Dictionary<long, List<string>> movieTags,
+        string path,
+        CancellationToken ct
+    )
     {
         var ids = new List<long>();
         var titles = new List<string>();
@@ -121,13 +147,23 @@ public static class MovieLensImporter
         {
             long id = ParseInt64(record, 0, Table.Movies);
             if (!lines.TryAdd(id, record.Line))
-                throw InputFormatException.AtLine(record.File, record.Line, $"movieId {id} appears again (first on line {lines[id]})");
+                throw InputFormatException.AtLine(
+                    record.File,
+                    record.Line,
+                    $"movieId {id} appears again (first on line {lines[id]})"
+                );
             ids.Add(id);
             titles.Add(record.Values[1]);
-            genres.Add(record.Values[2].Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                                        .Where(g => g != NoGenres).ToArray());
+            genres.Add(
+                record
+                    .Values[2]
+                    .Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Where(g => g != NoGenres)
+                    .ToArray()
+            );
         }
-        var texts = ids.Select(id => movieTags.TryGetValue(id, out var tags) ? string.Join(", ", tags) : null).ToArray();
+        var texts = ids.Select(id => movieTags.TryGetValue(id, out var tags) ? string.Join(", ", tags) : null)
+            .ToArray();
 
         var itemId = new DataField<long>(Schema.Input.ItemId);
         var title = new DataField<string>(Schema.Input.Title);
@@ -136,15 +172,27 @@ public static class MovieLensImporter
         var tagLeaf = (DataField)tagList.Item;
         var schema = new ParquetSchema(itemId, title, text, tagList);
 
-        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
-        await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
-        if (ids.Count == 0) return 0;
+        await using var stream = new FileStream(
+            path,
+            FileMode.CreateNew,
+            FileAccess.ReadWrite,
+            FileShare.None,
+            1 << 16,
+            useAsync: true
+        );
+        await using var writer = await ParquetWriter
+            .CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct)
+            .ConfigureAwait(false);
+        if (ids.Count == 0)
+            return 0;
         using var group = writer.CreateRowGroup();
         await group.WriteAsync<long>(itemId, ids.ToArray(), cancellationToken: ct).ConfigureAwait(false);
         await group.WriteAsync(title, titles).ConfigureAwait(false);
         await group.WriteAsync(text, texts).ConfigureAwait(false);
         var (values, definitions, repetitions) = ListLevels(tagLeaf, genres);
-        await group.WriteAllPartsAsync<ReadOnlyMemory<char>>(tagLeaf, values, definitions, repetitions, ct).ConfigureAwait(false);
+        await group
+            .WriteAllPartsAsync<ReadOnlyMemory<char>>(tagLeaf, values, definitions, repetitions, ct)
+            .ConfigureAwait(false);
         group.CompleteValidate();
         return ids.Count;
     }
@@ -153,9 +201,13 @@ public static class MovieLensImporter
     /// Dremel levels of a list&lt;string&gt; column whose list and elements are both nullable (max definition level 3):
     /// an element is at the max level, an empty list two below it; the first entry of each row repeats at level 0.
     /// </summary>
-    internal static (ReadOnlyMemory<char>[] Values, int[] Definitions, int[] Repetitions) ListLevels(DataField leaf, IReadOnlyList<string[]> rows)
+    internal static (ReadOnlyMemory<char>[] Values, int[] Definitions, int[] Repetitions) ListLevels(
+        DataField leaf,
+        IReadOnlyList<string[]> rows
+    )
     {
-        int present = leaf.MaxDefinitionLevel, empty = present - (leaf.IsNullable ? 2 : 1);
+        int present = leaf.MaxDefinitionLevel,
+            empty = present - (leaf.IsNullable ? 2 : 1);
         var values = new List<ReadOnlyMemory<char>>();
         var definitions = new List<int>();
         var repetitions = new List<int>();
@@ -177,12 +229,27 @@ public static class MovieLensImporter
         return (values.ToArray(), definitions.ToArray(), repetitions.ToArray());
     }
 
-    private static async Task<long> WriteInteractionsAsync(string sourceDir, Format format, string path, int rowsPerGroup, CancellationToken ct)
+    private static async Task<long> WriteInteractionsAsync(
+        string sourceDir,
+        Format format,
+        string path,
+        int rowsPerGroup,
+        CancellationToken ct
+    )
     {
         var (userId, itemId, timestamp, weight, eventType, schema) = ParquetOutput.InteractionFields();
 
-        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
-        await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+        await using var stream = new FileStream(
+            path,
+            FileMode.CreateNew,
+            FileAccess.ReadWrite,
+            FileShare.None,
+            1 << 16,
+            useAsync: true
+        );
+        await using var writer = await ParquetWriter
+            .CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct)
+            .ConfigureAwait(false);
         // Buffers grow by doubling up to one row group, so small releases stay small.
         var users = new long[Math.Min(1024, rowsPerGroup)];
         var items = new long[users.Length];
@@ -204,14 +271,16 @@ public static class MovieLensImporter
             items[n] = ParseInt64(record, 1, Table.Ratings);
             ratings[n] = ParseRating(record);
             times[n] = ParseInt64(record, 3, Table.Ratings);
-            if (++n == rowsPerGroup) await FlushAsync().ConfigureAwait(false);
+            if (++n == rowsPerGroup)
+                await FlushAsync().ConfigureAwait(false);
         }
         await FlushAsync().ConfigureAwait(false);
         return total;
 
         async Task FlushAsync()
         {
-            if (n == 0) return;
+            if (n == 0)
+                return;
             using var group = writer.CreateRowGroup();
             await group.WriteAsync<long>(userId, users.AsMemory(0, n), cancellationToken: ct).ConfigureAwait(false);
             await group.WriteAsync<long>(itemId, items.AsMemory(0, n), cancellationToken: ct).ConfigureAwait(false);
@@ -255,7 +324,8 @@ public static class MovieLensImporter
             int width = 0;
             while (csv.ReadRecord() is { } fields)
             {
-                if (fields is [var only] && string.IsNullOrWhiteSpace(only)) continue;
+                if (fields is [var only] && string.IsNullOrWhiteSpace(only))
+                    continue;
                 if (positions is null)
                 {
                     positions = HeaderPositions(path, csv.LineNumber, fields, table);
@@ -263,36 +333,59 @@ public static class MovieLensImporter
                     continue;
                 }
                 if (fields.Count != width)
-                    throw InputFormatException.AtLine(path, csv.LineNumber, $"expected {width} fields as in the header, found {fields.Count}");
-                if ((csv.LineNumber & 0xFFF) == 0) ct.ThrowIfCancellationRequested();
+                    throw InputFormatException.AtLine(
+                        path,
+                        csv.LineNumber,
+                        $"expected {width} fields as in the header, found {fields.Count}"
+                    );
+                if ((csv.LineNumber & 0xFFF) == 0)
+                    ct.ThrowIfCancellationRequested();
                 yield return new Record(path, csv.LineNumber, Array.ConvertAll(positions, p => fields[p]));
             }
             if (positions is null)
-                throw InputFormatException.AtLine(path, 1, $"the header row is missing (expected {string.Join(",", table.Columns)})");
+                throw InputFormatException.AtLine(
+                    path,
+                    1,
+                    $"the header row is missing (expected {string.Join(",", table.Columns)})"
+                );
         }
         else
         {
             while (lines.ReadLine() is { } line)
             {
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                if ((lines.LineNumber & 0xFFF) == 0) ct.ThrowIfCancellationRequested();
+                if (string.IsNullOrWhiteSpace(line))
+                    continue;
+                if ((lines.LineNumber & 0xFFF) == 0)
+                    ct.ThrowIfCancellationRequested();
                 yield return new Record(path, lines.LineNumber, SplitDat(path, lines.LineNumber, line, table));
             }
         }
     }
 
     private static int[] HeaderPositions(string path, long line, List<string> header, Table table) =>
-        Array.ConvertAll(table.Columns, column => header.FindIndex(h => h.Trim() == column) is var i and >= 0
-            ? i
-            : throw InputFormatException.AtLine(path, line, $"header has no '{column}' column (found: {string.Join(",", header)})"));
+        Array.ConvertAll(table.Columns, column =>
+            header.FindIndex(h => h.Trim() == column) is var i and >= 0
+                ? i
+                : throw InputFormatException.AtLine(
+                    path,
+                    line,
+                    $"header has no '{column}' column (found: {string.Join(",", header)})"
+                )
+        );
 
     private static string[] SplitDat(string path, long line, string text, Table table)
     {
         var parts = text.Split("::");
-        int expected = table.Columns.Length, extra = parts.Length - expected;
-        if (extra == 0) return parts;
+        int expected = table.Columns.Length,
+            extra = parts.Length - expected;
+        if (extra == 0)
+            return parts;
         if (extra < 0 || table.FreeTextColumn < 0)
-            throw InputFormatException.AtLine(path, line, $"expected {expected} '::'-separated fields ({string.Join("::", table.Columns)}), found {parts.Length}");
+            throw InputFormatException.AtLine(
+                path,
+                line,
+                $"expected {expected} '::'-separated fields ({string.Join("::", table.Columns)}), found {parts.Length}"
+            );
         int free = table.FreeTextColumn;
         return [.. parts[..free], string.Join("::", parts[free..(free + extra + 1)]), .. parts[(free + extra + 1)..]];
     }
@@ -300,15 +393,26 @@ public static class MovieLensImporter
     private static long ParseInt64(Record record, int index, Table table)
     {
         var value = record.Values[index];
-        return long.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var result)
+        return long.TryParse(
+            value,
+            NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite,
+            CultureInfo.InvariantCulture,
+            out var result
+        )
             ? result
-            : throw InputFormatException.AtLine(record.File, record.Line, $"{table.Columns[index]} '{value}' is not an integer");
+            : throw InputFormatException.AtLine(
+                record.File,
+                record.Line,
+                $"{table.Columns[index]} '{value}' is not an integer"
+            );
     }
 
     private static float ParseRating(Record record)
     {
         var value = record.Values[2];
-        return float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var result) && float.IsFinite(result)
+        return
+            float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var result)
+            && float.IsFinite(result)
             ? result
             : throw InputFormatException.AtLine(record.File, record.Line, $"rating '{value}' is not a number");
     }

@@ -25,15 +25,22 @@ public static class OutputTables
 
         return ParquetOutput.WriteAtomicallyAsync(path, async stream =>
         {
-            await using var writer = await ParquetWriter.CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
-            if (rows.Count == 0) return;
+            await using var writer = await ParquetWriter
+                .CreateAsync(schema, stream, ParquetOutput.WriteOptions, false, ct)
+                .ConfigureAwait(false);
+            if (rows.Count == 0)
+                return;
             using var group = writer.CreateRowGroup();
             await WriteAsync(runId, r => r.RunId).ConfigureAwait(false);
             await WriteAsync(model, r => r.Model).ConfigureAwait(false);
             await WriteAsync(split, r => r.Split).ConfigureAwait(false);
             await WriteAsync(metric, r => r.Metric).ConfigureAwait(false);
-            await group.WriteAsync<int>(k, rows.Select(r => r.K).ToArray(), cancellationToken: ct).ConfigureAwait(false);
-            await group.WriteAsync<double>(value, rows.Select(r => r.Value).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+            await group
+                .WriteAsync<int>(k, rows.Select(r => r.K).ToArray(), cancellationToken: ct)
+                .ConfigureAwait(false);
+            await group
+                .WriteAsync<double>(value, rows.Select(r => r.Value).ToArray(), cancellationToken: ct)
+                .ConfigureAwait(false);
             await WriteAsync(role, r => r.Role).ConfigureAwait(false);
             await WriteAsync(setting, r => r.Setting).ConfigureAwait(false);
             group.CompleteValidate();
@@ -71,9 +78,22 @@ public static class OutputTables
             var ks = await group.ReadRequiredAsync<int>(k, ct).ConfigureAwait(false);
             var values = await group.ReadRequiredAsync<double>(value, ct).ConfigureAwait(false);
             var roles = role is null ? null : await group.ReadRequiredStringsAsync(role, ct).ConfigureAwait(false);
-            var settings = setting is null ? null : await group.ReadRequiredStringsAsync(setting, ct).ConfigureAwait(false);
+            var settings = setting is null
+                ? null
+                : await group.ReadRequiredStringsAsync(setting, ct).ConfigureAwait(false);
             for (int i = 0; i < group.Rows; i++)
-                rows.Add(new MetricRow(runIds[i], models[i], splits[i], metrics[i], ks[i], values[i], roles?[i] ?? MetricRow.Published, settings?[i] ?? ""));
+                rows.Add(
+                    new MetricRow(
+                        runIds[i],
+                        models[i],
+                        splits[i],
+                        metrics[i],
+                        ks[i],
+                        values[i],
+                        roles?[i] ?? MetricRow.Published,
+                        settings?[i] ?? ""
+                    )
+                );
         }
         return rows;
     }

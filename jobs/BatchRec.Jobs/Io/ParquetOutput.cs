@@ -14,14 +14,28 @@ internal static class ParquetOutput
     /// The interactions table as the importers and the synthetic generator write it: user_id, item_id and timestamp
     /// int64, weight float, event_type a required string.
     /// </summary>
-    internal static (DataField UserId, DataField ItemId, DataField Timestamp, DataField Weight, DataField EventType, ParquetSchema Schema) InteractionFields()
+    internal static (
+        DataField UserId,
+        DataField ItemId,
+        DataField Timestamp,
+        DataField Weight,
+        DataField EventType,
+        ParquetSchema Schema
+    ) InteractionFields()
     {
         var userId = new DataField<long>(BatchRec.Core.Schema.Input.UserId);
         var itemId = new DataField<long>(BatchRec.Core.Schema.Input.ItemId);
         var timestamp = new DataField<long>(BatchRec.Core.Schema.Input.Timestamp);
         var weight = new DataField<float>(BatchRec.Core.Schema.Input.Weight);
         var eventType = RequiredString(BatchRec.Core.Schema.Input.EventType);
-        return (userId, itemId, timestamp, weight, eventType, new ParquetSchema(userId, itemId, timestamp, weight, eventType));
+        return (
+            userId,
+            itemId,
+            timestamp,
+            weight,
+            eventType,
+            new ParquetSchema(userId, itemId, timestamp, weight, eventType)
+        );
     }
 
     /// <summary>A required (non-nullable) string field.</summary>
@@ -32,15 +46,26 @@ internal static class ParquetOutput
     /// null; a null is reported as row <paramref name="firstRow"/> + i), through a pooled buffer of character memories
     /// (no string copied).
     /// </summary>
-    internal static async Task WriteCharsAsync(ParquetRowGroupWriter group, DataField field, int count, Func<int, string> value, CancellationToken ct,
-        int firstRow = 0)
+    internal static async Task WriteCharsAsync(
+        ParquetRowGroupWriter group,
+        DataField field,
+        int count,
+        Func<int, string> value,
+        CancellationToken ct,
+        int firstRow = 0
+    )
     {
         var chars = ArrayPool<ReadOnlyMemory<char>>.Shared.Rent(count);
         try
         {
             for (int i = 0; i < count; i++)
-                chars[i] = (value(i) ?? throw new ArgumentException($"column '{field.Name}' row {firstRow + i} is null", nameof(value))).AsMemory();
-            await group.WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct).ConfigureAwait(false);
+                chars[i] = (
+                    value(i)
+                    ?? throw new ArgumentException($"column '{field.Name}' row {firstRow + i} is null", nameof(value))
+                ).AsMemory();
+            await group
+                .WriteAsync<ReadOnlyMemory<char>>(field, chars.AsMemory(0, count), cancellationToken: ct)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -51,11 +76,23 @@ internal static class ParquetOutput
     /// <summary>
     /// Writes <paramref name="count"/> non-null strings from <paramref name="offset"/> as the next column.
     /// </summary>
-    internal static Task WriteStringsAsync(ParquetRowGroupWriter group, DataField field, string[] values, int offset, int count, CancellationToken ct) =>
-        WriteCharsAsync(group, field, count, i => values[offset + i], ct, offset);
+    internal static Task WriteStringsAsync(
+        ParquetRowGroupWriter group,
+        DataField field,
+        string[] values,
+        int offset,
+        int count,
+        CancellationToken ct
+    ) => WriteCharsAsync(group, field, count, i => values[offset + i], ct, offset);
 
     /// <summary>Writes one string repeated <paramref name="count"/> times as the next column (dictionary-encoded on disk).</summary>
-    internal static Task WriteConstantAsync(ParquetRowGroupWriter group, DataField field, string value, int count, CancellationToken ct)
+    internal static Task WriteConstantAsync(
+        ParquetRowGroupWriter group,
+        DataField field,
+        string value,
+        int count,
+        CancellationToken ct
+    )
     {
         ArgumentNullException.ThrowIfNull(value);
         return WriteCharsAsync(group, field, count, _ => value, ct);
@@ -72,13 +109,23 @@ internal static class ParquetOutput
         var temp = $"{full}.{Guid.NewGuid():N}.tmp";
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true))
+            await using (
+                var stream = new FileStream(
+                    temp,
+                    FileMode.CreateNew,
+                    FileAccess.ReadWrite,
+                    FileShare.None,
+                    1 << 16,
+                    useAsync: true
+                )
+            )
                 await write(stream).ConfigureAwait(false);
             File.Move(temp, full, overwrite: true);
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(temp))
+                File.Delete(temp);
         }
     }
 }

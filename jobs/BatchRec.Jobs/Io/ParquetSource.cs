@@ -11,6 +11,7 @@ internal enum ColumnType
     String,
     Int32,
     Int64,
+
     /// <summary>The narrower and unsigned integers (read only as numbers, e.g. weights).</summary>
     Int8,
     Int16,
@@ -22,6 +23,7 @@ internal enum ColumnType
     Double,
     Timestamp,
     StringList,
+
     /// <summary>list&lt;float&gt; or list&lt;double&gt; (vectors).</summary>
     FloatList,
     Other,
@@ -47,7 +49,10 @@ internal sealed class ParquetSource : IAsyncDisposable
 {
     // binary (unannotated BYTE_ARRAY) columns come back as bytes, decoded strictly here; annotated strings as chars
     private static readonly ParquetOptions ReadOptions = new() { TreatByteArrayAsString = false };
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 = new(
+        encoderShouldEmitUTF8Identifier: false,
+        throwOnInvalidBytes: true
+    );
     private static ReadOnlySpan<byte> Magic => "PAR1"u8;
 
     private readonly ParquetReader _reader;
@@ -89,14 +94,18 @@ internal sealed class ParquetSource : IAsyncDisposable
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
             if (stream.Length == 0)
                 throw InputFormatException.InFile(path, "file is empty (0 bytes); expected a Parquet file");
-            Span<byte> head = stackalloc byte[4], tail = stackalloc byte[4];
+            Span<byte> head = stackalloc byte[4],
+                tail = stackalloc byte[4];
             if (stream.Length < 12)
                 throw InputFormatException.InFile(path, $"not a Parquet file (only {stream.Length} bytes)");
             stream.ReadExactly(head);
             stream.Seek(-4, SeekOrigin.End);
             stream.ReadExactly(tail);
             if (!head.SequenceEqual(Magic) || !tail.SequenceEqual(Magic))
-                throw InputFormatException.InFile(path, "not a Parquet file (no PAR1 magic bytes at its start and end)");
+                throw InputFormatException.InFile(
+                    path,
+                    "not a Parquet file (no PAR1 magic bytes at its start and end)"
+                );
         }
         catch (IOException e)
         {
@@ -112,7 +121,8 @@ internal sealed class ParquetSource : IAsyncDisposable
     public SourceColumn? Find(string name)
     {
         var field = _reader.Schema.Fields.FirstOrDefault(f => f.Name == name);
-        if (field is null) return null;
+        if (field is null)
+            return null;
         var (leaf, type) = Classify(field);
         return new SourceColumn(name, type, Describe(field), leaf);
     }
@@ -123,8 +133,12 @@ internal sealed class ParquetSource : IAsyncDisposable
     /// <summary>The column, which must exist and have one of the <paramref name="allowed"/> types.</summary>
     public SourceColumn Require(string name, string expected, params ColumnType[] allowed) =>
         Optional(name, expected, allowed)
-        ?? throw InputFormatException.InFile(Path, $"required column is missing (expected {expected}); "
-                                                   + $"the file has: {string.Join(", ", _reader.Schema.Fields.Select(f => f.Name))}", name);
+        ?? throw InputFormatException.InFile(
+            Path,
+            $"required column is missing (expected {expected}); "
+                + $"the file has: {string.Join(", ", _reader.Schema.Fields.Select(f => f.Name))}",
+            name
+        );
 
     /// <summary>The column if it exists; then it must have one of the <paramref name="allowed"/> types.</summary>
     public SourceColumn? Optional(string name, string expected, params ColumnType[] allowed)
@@ -143,14 +157,23 @@ internal sealed class ParquetSource : IAsyncDisposable
         {
             var group = _reader.OpenRowGroupReader(i);
             if (group.RowCount > Array.MaxLength)
-                throw InputFormatException.InFile(Path, $"row group {i} has {group.RowCount} rows, more than one array can hold");
+                throw InputFormatException.InFile(
+                    Path,
+                    $"row group {i} has {group.RowCount} rows, more than one array can hold"
+                );
             yield return new RowGroup(this, group, i, firstRow, (int)group.RowCount);
             firstRow += group.RowCount;
         }
     }
 
     /// <summary>One row group of this file; the Read methods return one entry per row.</summary>
-    internal sealed class RowGroup(ParquetSource source, ParquetRowGroupReader group, int index, long firstRow, int rows)
+    internal sealed class RowGroup(
+        ParquetSource source,
+        ParquetRowGroupReader group,
+        int index,
+        long firstRow,
+        int rows
+    )
     {
         /// <summary>0-based index of the row group in its file.</summary>
         public int Index { get; } = index;
@@ -158,22 +181,24 @@ internal sealed class ParquetSource : IAsyncDisposable
         public int Rows { get; } = rows;
 
         /// <summary>Ids as strings (int64 and int32 in invariant decimal form); a null id throws naming its row.</summary>
-        public async Task<string[]> ReadIdsAsync(SourceColumn column, CancellationToken ct) => column.Type switch
-        {
-            ColumnType.String => NoNulls(column, await ReadStringsAsync(column, ct).ConfigureAwait(false)),
-            ColumnType.Int64 => ToStrings(column, await ReadAsync<long>(column, ct).ConfigureAwait(false)),
-            ColumnType.Int32 => ToStrings(column, await ReadAsync<int>(column, ct).ConfigureAwait(false)),
-            _ => throw Unexpected(column),
-        };
+        public async Task<string[]> ReadIdsAsync(SourceColumn column, CancellationToken ct) =>
+            column.Type switch
+            {
+                ColumnType.String => NoNulls(column, await ReadStringsAsync(column, ct).ConfigureAwait(false)),
+                ColumnType.Int64 => ToStrings(column, await ReadAsync<long>(column, ct).ConfigureAwait(false)),
+                ColumnType.Int32 => ToStrings(column, await ReadAsync<int>(column, ct).ConfigureAwait(false)),
+                _ => throw Unexpected(column),
+            };
 
         /// <summary>Ids as strings (int64 and int32 in invariant decimal form), null where the file has null.</summary>
-        public async Task<string?[]> ReadNullableIdsAsync(SourceColumn column, CancellationToken ct) => column.Type switch
-        {
-            ColumnType.String => await ReadStringsAsync(column, ct).ConfigureAwait(false),
-            ColumnType.Int64 => ToNullableStrings(await ReadAsync<long>(column, ct).ConfigureAwait(false)),
-            ColumnType.Int32 => ToNullableStrings(await ReadAsync<int>(column, ct).ConfigureAwait(false)),
-            _ => throw Unexpected(column),
-        };
+        public async Task<string?[]> ReadNullableIdsAsync(SourceColumn column, CancellationToken ct) =>
+            column.Type switch
+            {
+                ColumnType.String => await ReadStringsAsync(column, ct).ConfigureAwait(false),
+                ColumnType.Int64 => ToNullableStrings(await ReadAsync<long>(column, ct).ConfigureAwait(false)),
+                ColumnType.Int32 => ToNullableStrings(await ReadAsync<int>(column, ct).ConfigureAwait(false)),
+                _ => throw Unexpected(column),
+            };
 
         /// <summary>
         /// Times as stored, null where the file has null: the integers of an int64/int32 column (unit not applied), or
@@ -183,10 +208,14 @@ internal sealed class ParquetSource : IAsyncDisposable
         {
             switch (column.Type)
             {
-                case ColumnType.Int64: return Nullable(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v);
-                case ColumnType.Int32: return Nullable(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => (long)v);
-                case ColumnType.Timestamp: return Nullable(await ReadAsync<DateTime>(column, ct).ConfigureAwait(false), EpochSeconds);
-                default: throw Unexpected(column);
+                case ColumnType.Int64:
+                    return Nullable(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v);
+                case ColumnType.Int32:
+                    return Nullable(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => (long)v);
+                case ColumnType.Timestamp:
+                    return Nullable(await ReadAsync<DateTime>(column, ct).ConfigureAwait(false), EpochSeconds);
+                default:
+                    throw Unexpected(column);
             }
         }
 
@@ -198,7 +227,8 @@ internal sealed class ParquetSource : IAsyncDisposable
             return result;
         }
 
-        private static string?[] ToNullableStrings<T>((T[] Values, bool[]? Nulls) read) where T : struct, IFormattable
+        private static string?[] ToNullableStrings<T>((T[] Values, bool[]? Nulls) read)
+            where T : struct, IFormattable
         {
             var result = new string?[read.Values.Length];
             for (int i = 0; i < result.Length; i++)
@@ -214,7 +244,10 @@ internal sealed class ParquetSource : IAsyncDisposable
                 case ColumnType.Int64:
                     return NoNulls(column, await ReadAsync<long>(column, ct).ConfigureAwait(false));
                 case ColumnType.Int32:
-                    return Array.ConvertAll(NoNulls(column, await ReadAsync<int>(column, ct).ConfigureAwait(false)), v => (long)v);
+                    return Array.ConvertAll(
+                        NoNulls(column, await ReadAsync<int>(column, ct).ConfigureAwait(false)),
+                        v => (long)v
+                    );
                 case ColumnType.Timestamp:
                     var times = NoNulls(column, await ReadAsync<DateTime>(column, ct).ConfigureAwait(false));
                     return Array.ConvertAll(times, EpochSeconds);
@@ -229,17 +262,38 @@ internal sealed class ParquetSource : IAsyncDisposable
             var result = new float[Rows];
             switch (column.Type)
             {
-                case ColumnType.Float: Fill(await ReadAsync<float>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.Double: Fill(await ReadAsync<double>(column, ct).ConfigureAwait(false), v => (float)v); break;
-                case ColumnType.Int32: Fill(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.Int64: Fill(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.Int16: Fill(await ReadAsync<short>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.Int8: Fill(await ReadAsync<sbyte>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.UInt8: Fill(await ReadAsync<byte>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.UInt16: Fill(await ReadAsync<ushort>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.UInt32: Fill(await ReadAsync<uint>(column, ct).ConfigureAwait(false), v => v); break;
-                case ColumnType.UInt64: Fill(await ReadAsync<ulong>(column, ct).ConfigureAwait(false), v => v); break;
-                default: throw Unexpected(column);
+                case ColumnType.Float:
+                    Fill(await ReadAsync<float>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.Double:
+                    Fill(await ReadAsync<double>(column, ct).ConfigureAwait(false), v => (float)v);
+                    break;
+                case ColumnType.Int32:
+                    Fill(await ReadAsync<int>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.Int64:
+                    Fill(await ReadAsync<long>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.Int16:
+                    Fill(await ReadAsync<short>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.Int8:
+                    Fill(await ReadAsync<sbyte>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.UInt8:
+                    Fill(await ReadAsync<byte>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.UInt16:
+                    Fill(await ReadAsync<ushort>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.UInt32:
+                    Fill(await ReadAsync<uint>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                case ColumnType.UInt64:
+                    Fill(await ReadAsync<ulong>(column, ct).ConfigureAwait(false), v => v);
+                    break;
+                default:
+                    throw Unexpected(column);
             }
             return result;
 
@@ -251,8 +305,11 @@ internal sealed class ParquetSource : IAsyncDisposable
         }
 
         /// <summary>Values of a flat column whose element type is <typeparamref name="T"/>; a null throws naming its row.</summary>
-        public async Task<T[]> ReadRequiredAsync<T>(SourceColumn column, CancellationToken ct) where T : struct =>
-            column.Leaf?.ClrType == typeof(T) ? NoNulls(column, await ReadAsync<T>(column, ct).ConfigureAwait(false)) : throw Unexpected(column);
+        public async Task<T[]> ReadRequiredAsync<T>(SourceColumn column, CancellationToken ct)
+            where T : struct =>
+            column.Leaf?.ClrType == typeof(T)
+                ? NoNulls(column, await ReadAsync<T>(column, ct).ConfigureAwait(false))
+                : throw Unexpected(column);
 
         /// <summary>
         /// Strings, null where the file has null. A binary column's bytes are decoded as strict UTF-8: bytes that are
@@ -260,7 +317,8 @@ internal sealed class ParquetSource : IAsyncDisposable
         /// </summary>
         public async Task<string?[]> ReadStringsAsync(SourceColumn column, CancellationToken ct)
         {
-            if (column.Type != ColumnType.String) throw Unexpected(column);
+            if (column.Type != ColumnType.String)
+                throw Unexpected(column);
             if (column.Leaf?.ClrType == typeof(ReadOnlyMemory<byte>))
                 return await ReadBinaryAsUtf8Async(column, ct).ConfigureAwait(false);
             var (values, nulls) = await ReadAsync<ReadOnlyMemory<char>>(column, ct).ConfigureAwait(false);
@@ -276,7 +334,8 @@ internal sealed class ParquetSource : IAsyncDisposable
             var result = new string?[Rows];
             for (int i = 0; i < result.Length; i++)
             {
-                if (nulls?[i] == true) continue;
+                if (nulls?[i] == true)
+                    continue;
                 try
                 {
                     result[i] = StrictUtf8.GetString(values[i].Span);
@@ -285,10 +344,14 @@ internal sealed class ParquetSource : IAsyncDisposable
                 {
                     var bytes = values[i].Span;
                     var hex = Convert.ToHexString(bytes[..Math.Min(bytes.Length, 32)]) + (bytes.Length > 32 ? "…" : "");
-                    throw InputFormatException.AtRow(source.Path, FirstRow + i, column.Name,
+                    throw InputFormatException.AtRow(
+                        source.Path,
+                        FirstRow + i,
+                        column.Name,
                         $"the bytes 0x{hex} (row group {Index}) are not valid UTF-8. The column is binary (BYTE_ARRAY without a UTF-8 string "
-                        + "annotation); its values are read as UTF-8 text, never replaced, so that distinct ids cannot merge. Write the column "
-                        + "as a string column of valid UTF-8, or as int64 ids");
+                            + "annotation); its values are read as UTF-8 text, never replaced, so that distinct ids cannot merge. Write the column "
+                            + "as a string column of valid UTF-8, or as int64 ids"
+                    );
                 }
             }
             return result;
@@ -301,72 +364,100 @@ internal sealed class ParquetSource : IAsyncDisposable
         /// <summary>Lists of strings (a null list reads as empty; null elements are dropped).</summary>
         public async Task<string[][]> ReadStringListsAsync(SourceColumn column, CancellationToken ct)
         {
-            if (column is not { Type: ColumnType.StringList, Leaf: { } leaf }) throw Unexpected(column);
+            if (column is not { Type: ColumnType.StringList, Leaf: { } leaf })
+                throw Unexpected(column);
             var count = group.GetMetadata(leaf)?.MetaData?.NumValues
-                        ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
+                ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
             var values = new ReadOnlyMemory<char>[count];
             var definitions = new int[count];
             var repetitions = new int[count];
-            await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+            await Guard(column, () =>
+                    group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)
+                )
+                .ConfigureAwait(false);
 
             var result = new string[Rows][];
             var current = new List<string>();
-            int row = -1, next = 0;
+            int row = -1,
+                next = 0;
             for (int i = 0; i < count; i++)
             {
                 if (repetitions[i] == 0)
                 {
-                    if (row >= 0) result[row] = current.ToArray();
+                    if (row >= 0)
+                        result[row] = current.ToArray();
                     current.Clear();
-                    if (++row >= Rows) break;
+                    if (++row >= Rows)
+                        break;
                 }
                 if (definitions[i] == leaf.MaxDefinitionLevel)
                     current.Add(new string(values[next++].Span));
             }
-            if (row >= 0 && row < Rows) result[row] = current.ToArray();
+            if (row >= 0 && row < Rows)
+                result[row] = current.ToArray();
             if (row + 1 != Rows)
-                throw InputFormatException.InFile(source.Path, $"list column holds {row + 1} rows, the row group {Rows}", column.Name);
+                throw InputFormatException.InFile(
+                    source.Path,
+                    $"list column holds {row + 1} rows, the row group {Rows}",
+                    column.Name
+                );
             return result;
         }
 
         /// <summary>Lists of floats (list&lt;float&gt; or list&lt;double&gt;): a null list reads as null; a null element throws naming its row.</summary>
         public async Task<float[]?[]> ReadFloatListsAsync(SourceColumn column, CancellationToken ct)
         {
-            if (column is not { Type: ColumnType.FloatList, Leaf: { } leaf }) throw Unexpected(column);
+            if (column is not { Type: ColumnType.FloatList, Leaf: { } leaf })
+                throw Unexpected(column);
             var count = group.GetMetadata(leaf)?.MetaData?.NumValues
-                        ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
+                ?? throw InputFormatException.InFile(source.Path, "column chunk metadata is missing", column.Name);
             var definitions = new int[count];
             var repetitions = new int[count];
             float[] values;
             if (leaf.ClrType == typeof(double))
             {
                 var doubles = new double[count];
-                await Guard(column, () => group.ReadRawAsync(leaf, doubles.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+                await Guard(column, () =>
+                        group.ReadRawAsync(leaf, doubles.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)
+                    )
+                    .ConfigureAwait(false);
                 values = doubles.Select(d => (float)d).ToArray();
             }
             else
             {
                 values = new float[count];
-                await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)).ConfigureAwait(false);
+                await Guard(column, () =>
+                        group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), repetitions.AsMemory(), ct)
+                    )
+                    .ConfigureAwait(false);
             }
             // A row with no present element (null or empty list) has no vector; null elements are dropped, so the
             // vector comes out short and the caller's dimension check names the row.
             var result = new float[]?[Rows];
             var current = new List<float>();
-            int row = -1, next = 0;
+            int row = -1,
+                next = 0;
             for (int i = 0; i < count; i++)
             {
                 if (repetitions[i] == 0)
                 {
-                    if (row >= 0) result[row] = current.Count == 0 ? null : current.ToArray();
+                    if (row >= 0)
+                        result[row] = current.Count == 0 ? null : current.ToArray();
                     current.Clear();
-                    if (++row >= Rows) break;
+                    if (++row >= Rows)
+                        break;
                 }
-                if (definitions[i] == leaf.MaxDefinitionLevel) current.Add(values[next++]);
+                if (definitions[i] == leaf.MaxDefinitionLevel)
+                    current.Add(values[next++]);
             }
-            if (row >= 0 && row < Rows) result[row] = current.Count == 0 ? null : current.ToArray();
+            if (row >= 0 && row < Rows)
+                result[row] = current.Count == 0 ? null : current.ToArray();
             if (row + 1 != Rows)
-                throw InputFormatException.InFile(source.Path, $"list column holds {row + 1} rows, the row group {Rows}", column.Name);
+                throw InputFormatException.InFile(
+                    source.Path,
+                    $"list column holds {row + 1} rows, the row group {Rows}",
+                    column.Name
+                );
             return result;
         }
 
@@ -381,22 +472,29 @@ internal sealed class ParquetSource : IAsyncDisposable
             var values = new T[Rows];
             if (leaf.MaxDefinitionLevel == 0)
             {
-                await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), null, null, ct)).ConfigureAwait(false);
+                await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), null, null, ct))
+                    .ConfigureAwait(false);
                 return (values, null);
             }
 
             var definitions = new int[Rows];
-            await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), null, ct)).ConfigureAwait(false);
-            int max = leaf.MaxDefinitionLevel, present = 0;
+            await Guard(column, () => group.ReadRawAsync(leaf, values.AsMemory(), definitions.AsMemory(), null, ct))
+                .ConfigureAwait(false);
+            int max = leaf.MaxDefinitionLevel,
+                present = 0;
             foreach (var d in definitions)
-                if (d == max) present++;
-            if (present == Rows) return (values, null);
+                if (d == max)
+                    present++;
+            if (present == Rows)
+                return (values, null);
 
             var nulls = new bool[Rows];
             for (int i = Rows - 1, j = present - 1; i >= 0; i--)
             {
-                if (definitions[i] == max) values[i] = values[j--];
-                else (values[i], nulls[i]) = (default, true);
+                if (definitions[i] == max)
+                    values[i] = values[j--];
+                else
+                    (values[i], nulls[i]) = (default, true);
             }
             return (values, nulls);
         }
@@ -409,11 +507,17 @@ internal sealed class ParquetSource : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException and not InputFormatException)
             {
-                throw InputFormatException.InFile(source.Path, $"cannot decode values in the row group starting at row {FirstRow} ({e.Message})", column.Name, e);
+                throw InputFormatException.InFile(
+                    source.Path,
+                    $"cannot decode values in the row group starting at row {FirstRow} ({e.Message})",
+                    column.Name,
+                    e
+                );
             }
         }
 
-        private T[] NoNulls<T>(SourceColumn column, (T[] Values, bool[]? Nulls) read) where T : struct
+        private T[] NoNulls<T>(SourceColumn column, (T[] Values, bool[]? Nulls) read)
+            where T : struct
         {
             if (read.Nulls is { } nulls && Array.IndexOf(nulls, true) is var i and >= 0)
                 throw NullAt(column, i);
@@ -427,11 +531,17 @@ internal sealed class ParquetSource : IAsyncDisposable
             return values!;
         }
 
-        private string[] ToStrings<T>(SourceColumn column, (T[] Values, bool[]? Nulls) read) where T : struct, IFormattable =>
+        private string[] ToStrings<T>(SourceColumn column, (T[] Values, bool[]? Nulls) read)
+            where T : struct, IFormattable =>
             Array.ConvertAll(NoNulls(column, read), v => v.ToString(null, CultureInfo.InvariantCulture));
 
         private InputFormatException NullAt(SourceColumn column, int index) =>
-            InputFormatException.AtRow(source.Path, FirstRow + index, column.Name, "value is null; this column must not hold nulls");
+            InputFormatException.AtRow(
+                source.Path,
+                FirstRow + index,
+                column.Name,
+                "value is null; this column must not hold nulls"
+            );
 
         private InvalidOperationException Unexpected(SourceColumn column) =>
             new($"{source.Path}: column '{column.Name}' of type {column.Found} cannot be read this way");
@@ -439,7 +549,8 @@ internal sealed class ParquetSource : IAsyncDisposable
 
     private static long EpochSeconds(DateTime time)
     {
-        var utc = time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc);
+        var utc =
+            time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc);
         return new DateTimeOffset(utc).ToUnixTimeSeconds(); // floors, so 1969-12-31T23:59:59.5Z gives -1
     }
 
@@ -453,7 +564,8 @@ internal sealed class ParquetSource : IAsyncDisposable
                 return (data, ColumnType.StringList); // legacy repeated primitive
             case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && IsString(item.ClrType):
                 return (item, ColumnType.StringList);
-            case ListField { Item: DataField item } when item.MaxRepetitionLevel == 1 && (item.ClrType == typeof(float) || item.ClrType == typeof(double)):
+            case ListField { Item: DataField item }
+                when item.MaxRepetitionLevel == 1 && (item.ClrType == typeof(float) || item.ClrType == typeof(double)):
                 return (item, ColumnType.FloatList);
             default:
                 return (null, ColumnType.Other);
@@ -464,7 +576,8 @@ internal sealed class ParquetSource : IAsyncDisposable
         data.ClrType switch
         {
             var t when IsString(t) => ColumnType.String,
-            var t when t == typeof(ReadOnlyMemory<byte>) && data.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY => ColumnType.String, // binary: strict UTF-8
+            var t when t == typeof(ReadOnlyMemory<byte>) && data.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY =>
+                ColumnType.String, // binary: strict UTF-8
             var t when t == typeof(int) => ColumnType.Int32,
             var t when t == typeof(long) => ColumnType.Int64,
             var t when t == typeof(short) => ColumnType.Int16,
@@ -482,36 +595,39 @@ internal sealed class ParquetSource : IAsyncDisposable
     private static bool IsString(Type t) => t == typeof(string) || t == typeof(ReadOnlyMemory<char>);
 
     /// <summary>A column's type in words, as error messages show it: "double", "timestamp", "list&lt;string&gt;".</summary>
-    internal static string Describe(Field field) => field switch
-    {
-        DataField { MaxRepetitionLevel: > 0 } d when field.Path.Length == 1 => $"repeated {DescribeData(d)}",
-        DataField d => DescribeData(d),
-        ListField l => $"list<{Describe(l.Item)}>",
-        MapField m => $"map<{Describe(m.Key)}, {Describe(m.Value)}>",
-        StructField => "struct",
-        _ => field.SchemaType.ToString().ToLowerInvariant(),
-    };
+    internal static string Describe(Field field) =>
+        field switch
+        {
+            DataField { MaxRepetitionLevel: > 0 } d when field.Path.Length == 1 => $"repeated {DescribeData(d)}",
+            DataField d => DescribeData(d),
+            ListField l => $"list<{Describe(l.Item)}>",
+            MapField m => $"map<{Describe(m.Key)}, {Describe(m.Value)}>",
+            StructField => "struct",
+            _ => field.SchemaType.ToString().ToLowerInvariant(),
+        };
 
-    private static string DescribeData(DataField d) => d switch
-    {
-        DateTimeDataField { DateTimeFormat: DateTimeFormat.Date } => "date",
-        _ when IsString(d.ClrType) => "string",
-        _ when d.ClrType == typeof(DateTime) => "timestamp",
-        _ when d.ClrType == typeof(DateOnly) => "date",
-        _ when d.ClrType == typeof(bool) => "boolean",
-        _ when d.ClrType == typeof(sbyte) => "int8",
-        _ when d.ClrType == typeof(byte) => "uint8",
-        _ when d.ClrType == typeof(short) => "int16",
-        _ when d.ClrType == typeof(ushort) => "uint16",
-        _ when d.ClrType == typeof(int) => "int32",
-        _ when d.ClrType == typeof(uint) => "uint32",
-        _ when d.ClrType == typeof(long) => "int64",
-        _ when d.ClrType == typeof(ulong) => "uint64",
-        _ when d.ClrType == typeof(float) => "float",
-        _ when d.ClrType == typeof(double) => "double",
-        _ when d.ClrType == typeof(decimal) => "decimal",
-        _ when d.ClrType == typeof(ReadOnlyMemory<byte>) && d.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY => "binary (BYTE_ARRAY without a UTF-8 string annotation)",
-        _ when d.ClrType == typeof(byte[]) || d.ClrType == typeof(ReadOnlyMemory<byte>) => "binary",
-        _ => d.ClrType.Name,
-    };
+    private static string DescribeData(DataField d) =>
+        d switch
+        {
+            DateTimeDataField { DateTimeFormat: DateTimeFormat.Date } => "date",
+            _ when IsString(d.ClrType) => "string",
+            _ when d.ClrType == typeof(DateTime) => "timestamp",
+            _ when d.ClrType == typeof(DateOnly) => "date",
+            _ when d.ClrType == typeof(bool) => "boolean",
+            _ when d.ClrType == typeof(sbyte) => "int8",
+            _ when d.ClrType == typeof(byte) => "uint8",
+            _ when d.ClrType == typeof(short) => "int16",
+            _ when d.ClrType == typeof(ushort) => "uint16",
+            _ when d.ClrType == typeof(int) => "int32",
+            _ when d.ClrType == typeof(uint) => "uint32",
+            _ when d.ClrType == typeof(long) => "int64",
+            _ when d.ClrType == typeof(ulong) => "uint64",
+            _ when d.ClrType == typeof(float) => "float",
+            _ when d.ClrType == typeof(double) => "double",
+            _ when d.ClrType == typeof(decimal) => "decimal",
+            _ when d.ClrType == typeof(ReadOnlyMemory<byte>) && d.SchemaElement?.Type == Parquet.Meta.Type.BYTE_ARRAY =>
+                "binary (BYTE_ARRAY without a UTF-8 string annotation)",
+            _ when d.ClrType == typeof(byte[]) || d.ClrType == typeof(ReadOnlyMemory<byte>) => "binary",
+            _ => d.ClrType.Name,
+        };
 }

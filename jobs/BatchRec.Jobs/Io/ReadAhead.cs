@@ -11,36 +11,51 @@ namespace BatchRec.Jobs.Io;
 /// </summary>
 public static class ReadAhead
 {
-    public static async IAsyncEnumerable<T> Of<T>(IAsyncEnumerable<T> source, int depth, [EnumeratorCancellation] CancellationToken ct = default)
+    public static async IAsyncEnumerable<T> Of<T>(
+        IAsyncEnumerable<T> source,
+        int depth,
+        [EnumeratorCancellation] CancellationToken ct = default
+    )
     {
         if (depth <= 0)
         {
-            await foreach (var x in source.WithCancellation(ct).ConfigureAwait(false)) yield return x;
+            await foreach (var x in source.WithCancellation(ct).ConfigureAwait(false))
+                yield return x;
             yield break;
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(depth) { SingleReader = true, SingleWriter = true });
-        var producer = Task.Run(async () =>
-        {
-            try
+        var channel = Channel.CreateBounded<T>(
+            new BoundedChannelOptions(depth) { SingleReader = true, SingleWriter = true }
+        );
+        var producer = Task.Run(
+            async () =>
             {
-                await foreach (var x in source.WithCancellation(stop.Token).ConfigureAwait(false))
-                    await channel.Writer.WriteAsync(x, stop.Token).ConfigureAwait(false);
-                channel.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                channel.Writer.Complete(e);
-            }
-        }, CancellationToken.None);
+                try
+                {
+                    await foreach (var x in source.WithCancellation(stop.Token).ConfigureAwait(false))
+                        await channel.Writer.WriteAsync(x, stop.Token).ConfigureAwait(false);
+                    channel.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    channel.Writer.Complete(e);
+                }
+            },
+            CancellationToken.None
+        );
         try
         {
-            await foreach (var x in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return x;
+            await foreach (var x in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                yield return x;
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { }
         }
     }
 }

@@ -1,5 +1,5 @@
-using BatchRec.Core;
 using System.Globalization;
+using BatchRec.Core;
 using Parquet;
 using Parquet.Schema;
 
@@ -34,8 +34,14 @@ public sealed class OutputIds
         var longs = new long[ids.Length];
         var name = kind == IdKind.Int32 ? "int32" : "int64";
         for (var i = 0; i < ids.Length; i++)
-            if (!TryParseInt64(ids[i], out longs[i]) || (kind == IdKind.Int32 && longs[i] is < int.MinValue or > int.MaxValue))
-                throw new ArgumentException($"{what} id '{ids[i]}' (index {i}) is not an {name} id, but the table stores {what} ids as {name}", nameof(map));
+            if (
+                !TryParseInt64(ids[i], out longs[i])
+                || (kind == IdKind.Int32 && longs[i] is < int.MinValue or > int.MaxValue)
+            )
+                throw new ArgumentException(
+                    $"{what} id '{ids[i]}' (index {i}) is not an {name} id, but the table stores {what} ids as {name}",
+                    nameof(map)
+                );
         if (kind == IdKind.Int64)
             return new OutputIds(kind, longs, null, null, ids.Length);
         return new OutputIds(kind, null, Array.ConvertAll(longs, v => (int)v), null, ids.Length);
@@ -55,7 +61,8 @@ public sealed class OutputIds
             for (var p = i; p < s.Length; p++)
             {
                 var d = (uint)(s[p] - '0');
-                if (d > 9) return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+                if (d > 9)
+                    return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
                 v = v * 10 + d;
             }
             value = s[0] == '-' ? -v : v;
@@ -83,16 +90,37 @@ public sealed class RecommendationWriter : IAsyncDisposable
     private readonly ParquetWriter _writer;
     private readonly IdKind _userIdKind;
     private readonly IdKind _itemIdKind;
-    private readonly DataField _userId, _rank, _itemId, _score, _model, _runId, _reasonId, _reasonKind, _coldStart;
+    private readonly DataField _userId,
+        _rank,
+        _itemId,
+        _score,
+        _model,
+        _runId,
+        _reasonId,
+        _reasonKind,
+        _coldStart;
     private bool _disposed;
 
-    private RecommendationWriter(FileStream stream, ParquetWriter writer, IdKind userIdKind, IdKind itemIdKind, DataField[] fields)
+    private RecommendationWriter(
+        FileStream stream,
+        ParquetWriter writer,
+        IdKind userIdKind,
+        IdKind itemIdKind,
+        DataField[] fields
+    )
     {
         _stream = stream;
         _writer = writer;
         _userIdKind = userIdKind;
         _itemIdKind = itemIdKind;
-        (_userId, _rank, _itemId, _score, _model, _runId) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]);
+        (_userId, _rank, _itemId, _score, _model, _runId) = (
+            fields[0],
+            fields[1],
+            fields[2],
+            fields[3],
+            fields[4],
+            fields[5]
+        );
         (_reasonId, _reasonKind, _coldStart) = (fields[6], fields[7], fields[8]);
     }
 
@@ -100,7 +128,12 @@ public sealed class RecommendationWriter : IAsyncDisposable
     public long Rows { get; private set; }
 
     /// <summary>Creates (or replaces) the file at <paramref name="path"/>, creating its folder.</summary>
-    public static async Task<RecommendationWriter> CreateAsync(string path, IdKind userIdKind, IdKind itemIdKind, CancellationToken ct = default)
+    public static async Task<RecommendationWriter> CreateAsync(
+        string path,
+        IdKind userIdKind,
+        IdKind itemIdKind,
+        CancellationToken ct = default
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         DataField[] fields =
@@ -121,10 +154,19 @@ public sealed class RecommendationWriter : IAsyncDisposable
             new DataField<bool>(Schema.Output.ColdStart),
         ];
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: true);
+        var stream = new FileStream(
+            path,
+            FileMode.Create,
+            FileAccess.ReadWrite,
+            FileShare.None,
+            1 << 16,
+            useAsync: true
+        );
         try
         {
-            var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream, ParquetOutput.WriteOptions, false, ct).ConfigureAwait(false);
+            var writer = await ParquetWriter
+                .CreateAsync(new ParquetSchema(fields), stream, ParquetOutput.WriteOptions, false, ct)
+                .ConfigureAwait(false);
             return new RecommendationWriter(stream, writer, userIdKind, itemIdKind, fields);
         }
         catch
@@ -141,10 +183,34 @@ public sealed class RecommendationWriter : IAsyncDisposable
     /// pre-converted ids, so no id is formatted or parsed per row. An empty call writes nothing.
     /// </summary>
     /// <exception cref="ArgumentException">Arrays of different lengths, id tables of another kind than the file's, or an index outside them.</exception>
-    public Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, int[] reasonRows,
-        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default) =>
-        WriteAsync(users, userRows, ranks, items, itemRows, scores, Task.FromResult(reasonRows ?? throw new ArgumentNullException(nameof(reasonRows))),
-            reasonKind, coldStart, model, runId, ct);
+    public Task WriteAsync(
+        OutputIds users,
+        int[] userRows,
+        int[] ranks,
+        OutputIds items,
+        int[] itemRows,
+        float[] scores,
+        int[] reasonRows,
+        string reasonKind,
+        bool[] coldStart,
+        string model,
+        string runId,
+        CancellationToken ct = default
+    ) =>
+        WriteAsync(
+            users,
+            userRows,
+            ranks,
+            items,
+            itemRows,
+            scores,
+            Task.FromResult(reasonRows ?? throw new ArgumentNullException(nameof(reasonRows))),
+            reasonKind,
+            coldStart,
+            model,
+            runId,
+            ct
+        );
 
     /// <summary>
     /// As the overload above, with the reason items still being computed: the columns before reason_item_id are
@@ -153,27 +219,68 @@ public sealed class RecommendationWriter : IAsyncDisposable
     /// after any failure mid-file). A call that fails before it has awaited <paramref name="reasonRows"/> still waits
     /// for them before it throws its own exception, so no reasons computation outlives a failed write.
     /// </summary>
-    public async Task WriteAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, Task<int[]> reasonRows,
-        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct = default)
+    public async Task WriteAsync(
+        OutputIds users,
+        int[] userRows,
+        int[] ranks,
+        OutputIds items,
+        int[] itemRows,
+        float[] scores,
+        Task<int[]> reasonRows,
+        string reasonKind,
+        bool[] coldStart,
+        string model,
+        string runId,
+        CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(reasonRows);
         try
         {
-            await WriteRowGroupAsync(users, userRows, ranks, items, itemRows, scores, reasonRows, reasonKind, coldStart, model, runId, ct).ConfigureAwait(false);
+            await WriteRowGroupAsync(
+                    users,
+                    userRows,
+                    ranks,
+                    items,
+                    itemRows,
+                    scores,
+                    reasonRows,
+                    reasonKind,
+                    coldStart,
+                    model,
+                    runId,
+                    ct
+                )
+                .ConfigureAwait(false);
         }
         catch
         {
             // a failure before the reasons were awaited: wait for them anyway, so that no reasons computation runs on
             // after the write has failed and their task does not end unobserved; the write's exception is the one
             // reported (a failure of the reasons themselves is secondary here)
-            try { await reasonRows.ConfigureAwait(false); }
+            try
+            {
+                await reasonRows.ConfigureAwait(false);
+            }
             catch (Exception) when (!reasonRows.IsCompletedSuccessfully) { }
             throw;
         }
     }
 
-    private async Task WriteRowGroupAsync(OutputIds users, int[] userRows, int[] ranks, OutputIds items, int[] itemRows, float[] scores, Task<int[]> reasonRows,
-        string reasonKind, bool[] coldStart, string model, string runId, CancellationToken ct)
+    private async Task WriteRowGroupAsync(
+        OutputIds users,
+        int[] userRows,
+        int[] ranks,
+        OutputIds items,
+        int[] itemRows,
+        float[] scores,
+        Task<int[]> reasonRows,
+        string reasonKind,
+        bool[] coldStart,
+        string model,
+        string runId,
+        CancellationToken ct
+    )
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(users);
@@ -187,16 +294,23 @@ public sealed class RecommendationWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(runId);
         if (users.Kind != _userIdKind || items.Kind != _itemIdKind)
-            throw new ArgumentException($"id kinds {users.Kind}/{items.Kind} differ from the file's {_userIdKind}/{_itemIdKind}");
+            throw new ArgumentException(
+                $"id kinds {users.Kind}/{items.Kind} differ from the file's {_userIdKind}/{_itemIdKind}"
+            );
         int n = userRows.Length;
         if (ranks.Length != n || itemRows.Length != n || scores.Length != n || coldStart.Length != n)
-            throw new ArgumentException($"column lengths differ: {nameof(userRows)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemRows)} {itemRows.Length}, {nameof(scores)} {scores.Length}, {nameof(coldStart)} {coldStart.Length}");
+            throw new ArgumentException(
+                $"column lengths differ: {nameof(userRows)} {n}, {nameof(ranks)} {ranks.Length}, {nameof(itemRows)} {itemRows.Length}, {nameof(scores)} {scores.Length}, {nameof(coldStart)} {coldStart.Length}"
+            );
         for (var p = 0; p < n; p++)
             if ((uint)userRows[p] >= (uint)users.Count || (uint)itemRows[p] >= (uint)items.Count)
-                throw new ArgumentException($"row {p}: user index {userRows[p]} or item index {itemRows[p]} is outside the id tables ({users.Count} users, {items.Count} items)");
+                throw new ArgumentException(
+                    $"row {p}: user index {userRows[p]} or item index {itemRows[p]} is outside the id tables ({users.Count} users, {items.Count} items)"
+                );
         if (n == 0)
         {
-            if ((await reasonRows.ConfigureAwait(false)).Length != 0) throw new ArgumentException("reasons for an empty row group");
+            if ((await reasonRows.ConfigureAwait(false)).Length != 0)
+                throw new ArgumentException("reasons for an empty row group");
             return;
         }
 
@@ -209,16 +323,22 @@ public sealed class RecommendationWriter : IAsyncDisposable
             await ParquetOutput.WriteConstantAsync(group, _model, model, n, ct).ConfigureAwait(false);
             await ParquetOutput.WriteConstantAsync(group, _runId, runId, n, ct).ConfigureAwait(false);
             var reasonRowsDone = await reasonRows.ConfigureAwait(false);
-            if (reasonRowsDone.Length != n) throw new ArgumentException($"{nameof(reasonRows)} has {reasonRowsDone.Length} rows, the row group {n}");
+            if (reasonRowsDone.Length != n)
+                throw new ArgumentException(
+                    $"{nameof(reasonRows)} has {reasonRowsDone.Length} rows, the row group {n}"
+                );
             for (var p = 0; p < n; p++)
                 if (reasonRowsDone[p] < -1 || reasonRowsDone[p] >= items.Count)
-                    throw new ArgumentException($"row {p}: reason index {reasonRowsDone[p]} is outside the item ids ({items.Count})");
+                    throw new ArgumentException(
+                        $"row {p}: reason index {reasonRowsDone[p]} is outside the item ids ({items.Count})"
+                    );
             if (_itemIdKind == IdKind.Int64)
             {
                 var ids = items.Longs;
                 var reasons = new long?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
+                    if (reasonRowsDone[p] >= 0)
+                        reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync<long>(_reasonId, reasons, null).ConfigureAwait(false);
             }
             else if (_itemIdKind == IdKind.Int32)
@@ -226,7 +346,8 @@ public sealed class RecommendationWriter : IAsyncDisposable
                 var ids = items.Ints;
                 var reasons = new int?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
+                    if (reasonRowsDone[p] >= 0)
+                        reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync<int>(_reasonId, reasons, null).ConfigureAwait(false);
             }
             else
@@ -234,7 +355,8 @@ public sealed class RecommendationWriter : IAsyncDisposable
                 var ids = items.Strings;
                 var reasons = new string?[n];
                 for (var p = 0; p < n; p++)
-                    if (reasonRowsDone[p] >= 0) reasons[p] = ids[reasonRowsDone[p]];
+                    if (reasonRowsDone[p] >= 0)
+                        reasons[p] = ids[reasonRowsDone[p]];
                 await group.WriteAsync(_reasonId, reasons).ConfigureAwait(false);
             }
             await ParquetOutput.WriteConstantAsync(group, _reasonKind, reasonKind, n, ct).ConfigureAwait(false);
@@ -244,20 +366,28 @@ public sealed class RecommendationWriter : IAsyncDisposable
         Rows += n;
     }
 
-    private static async Task WriteGatheredAsync(ParquetRowGroupWriter group, DataField field, OutputIds ids, int[] rows, CancellationToken ct)
+    private static async Task WriteGatheredAsync(
+        ParquetRowGroupWriter group,
+        DataField field,
+        OutputIds ids,
+        int[] rows,
+        CancellationToken ct
+    )
     {
         if (ids.Kind == IdKind.Int64)
         {
             var all = ids.Longs;
             var column = new long[rows.Length];
-            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
+            for (var p = 0; p < rows.Length; p++)
+                column[p] = all[rows[p]];
             await group.WriteAsync<long>(field, column, cancellationToken: ct).ConfigureAwait(false);
         }
         else if (ids.Kind == IdKind.Int32)
         {
             var all = ids.Ints;
             var column = new int[rows.Length];
-            for (var p = 0; p < rows.Length; p++) column[p] = all[rows[p]];
+            for (var p = 0; p < rows.Length; p++)
+                column[p] = all[rows[p]];
             await group.WriteAsync<int>(field, column, cancellationToken: ct).ConfigureAwait(false);
         }
         else
@@ -269,7 +399,8 @@ public sealed class RecommendationWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_disposed) return;
+        if (_disposed)
+            return;
         _disposed = true;
         try
         {
@@ -281,10 +412,11 @@ public sealed class RecommendationWriter : IAsyncDisposable
         }
     }
 
-    private static DataField IdField(string name, IdKind kind) => kind switch
-    {
-        IdKind.Int64 => new DataField<long>(name),
-        IdKind.Int32 => new DataField<int>(name),
-        _ => ParquetOutput.RequiredString(name),
-    };
+    private static DataField IdField(string name, IdKind kind) =>
+        kind switch
+        {
+            IdKind.Int64 => new DataField<long>(name),
+            IdKind.Int32 => new DataField<int>(name),
+            _ => ParquetOutput.RequiredString(name),
+        };
 }

@@ -29,7 +29,13 @@ public static class IdKinds
     public static IdKind? Widen(IdKind? a, IdKind? b) => a is { } x ? (b is { } y ? Widen(x, y) : x) : b;
 
     /// <summary>The kind in words, as messages show it.</summary>
-    public static string Describe(IdKind kind) => kind switch { IdKind.String => "strings", IdKind.Int32 => "int32", _ => "int64" };
+    public static string Describe(IdKind kind) =>
+        kind switch
+        {
+            IdKind.String => "strings",
+            IdKind.Int32 => "int32",
+            _ => "int64",
+        };
 }
 
 /// <summary>
@@ -52,7 +58,8 @@ public sealed record InteractionBatch(
     string[] ItemIds,
     long[] Timestamps,
     float[] Weights,
-    string?[] EventTypes)
+    string?[] EventTypes
+)
 {
     public int Count => UserIds.Length;
 }
@@ -74,7 +81,8 @@ public sealed record InteractionRowBatch(
     bool TimesAreEpochSeconds,
     float[] Weights,
     string?[] EventTypes,
-    string[] ExtraColumns)
+    string[] ExtraColumns
+)
 {
     public int Count => UserIds.Length;
 }
@@ -85,18 +93,29 @@ public sealed record InteractionRowBatch(
 /// <paramref name="Files"/> and <paramref name="FileStarts"/>: the files read, in order, and the index of each one's
 /// first row (see <see cref="SourceOf"/>).
 /// </summary>
-public sealed record ItemRows(IdKind ItemIdKind, string[] ItemIds, string?[] Titles, string?[] Texts, string[][] Tags, float[]?[]? Embeddings = null,
-    string[]? Files = null, int[]? FileStarts = null)
+public sealed record ItemRows(
+    IdKind ItemIdKind,
+    string[] ItemIds,
+    string?[] Titles,
+    string?[] Texts,
+    string[][] Tags,
+    float[]?[]? Embeddings = null,
+    string[]? Files = null,
+    int[]? FileStarts = null
+)
 {
     public int Count => ItemIds.Length;
 
     /// <summary>The file of row <paramref name="index"/> and its 0-based row within that file; ("", index) when unknown.</summary>
     public (string File, long Row) SourceOf(int index)
     {
-        if (Files is null || FileStarts is null || Files.Length == 0) return ("", index);
+        if (Files is null || FileStarts is null || Files.Length == 0)
+            return ("", index);
         var f = Array.BinarySearch(FileStarts, index);
-        if (f < 0) f = ~f - 1;
-        while (f + 1 < FileStarts.Length && FileStarts[f + 1] == index) f++; // files with no rows start where the next one does
+        if (f < 0)
+            f = ~f - 1;
+        while (f + 1 < FileStarts.Length && FileStarts[f + 1] == index)
+            f++; // files with no rows start where the next one does
         return (Files[f], index - FileStarts[f]);
     }
 }
@@ -111,7 +130,16 @@ public sealed record UserRows(IdKind UserIdKind, string[] UserIds, string?[] Tex
 /// <summary>One row of the metrics table. <paramref name="Role"/>: <c>published</c> (the published model's
 /// figures), <c>candidate</c> (another candidate of model.kind auto) or <c>tuning</c> (a setting tried on validation,
 /// named by <paramref name="Setting"/>, e.g. <c>lambda=200</c>; empty for the other roles).</summary>
-public sealed record MetricRow(string RunId, string Model, string Split, string Metric, int K, double Value, string Role = MetricRow.Published, string Setting = "")
+public sealed record MetricRow(
+    string RunId,
+    string Model,
+    string Split,
+    string Metric,
+    int K,
+    double Value,
+    string Role = MetricRow.Published,
+    string Setting = ""
+)
 {
     public const string Published = "published";
     public const string Candidate = "candidate";

@@ -12,7 +12,9 @@ internal sealed class TextLineReader : IDisposable
     private readonly Stream _stream;
     private readonly byte[] _buffer = new byte[1 << 16];
     private byte[] _pending = new byte[1 << 10];
-    private int _pendingLength, _start, _end;
+    private int _pendingLength,
+        _start,
+        _end;
 
     public TextLineReader(string path)
     {
@@ -35,7 +37,8 @@ internal sealed class TextLineReader : IDisposable
             if (newline >= 0)
             {
                 _start += newline + 1;
-                if (_pendingLength == 0) return Decode(available[..newline]);
+                if (_pendingLength == 0)
+                    return Decode(available[..newline]);
                 Append(available[..newline]);
                 return TakePending();
             }
@@ -68,8 +71,10 @@ internal sealed class TextLineReader : IDisposable
     private string Decode(ReadOnlySpan<byte> line)
     {
         LineNumber++;
-        if (LineNumber == 1 && line.StartsWith("\uFEFF"u8)) line = line[3..];
-        if (line.EndsWith("\r"u8)) line = line[..^1];
+        if (LineNumber == 1 && line.StartsWith("\uFEFF"u8))
+            line = line[3..];
+        if (line.EndsWith("\r"u8))
+            line = line[..^1];
         return Utf8.IsValid(line) ? Encoding.UTF8.GetString(line) : Encoding.Latin1.GetString(line);
     }
 }
@@ -90,7 +95,8 @@ internal sealed class CsvRecordReader(TextLineReader lines)
     public List<string>? ReadRecord()
     {
         var line = lines.ReadLine();
-        if (line is null) return null;
+        if (line is null)
+            return null;
         LineNumber = lines.LineNumber;
         var fields = new List<string>();
         int i = 0;
@@ -104,18 +110,32 @@ internal sealed class CsvRecordReader(TextLineReader lines)
                     if (i == line.Length)
                     {
                         line = lines.ReadLine()
-                               ?? throw InputFormatException.AtLine(lines.Path, LineNumber, "quoted field is not closed before the end of the file");
+                            ?? throw InputFormatException.AtLine(
+                                lines.Path,
+                                LineNumber,
+                                "quoted field is not closed before the end of the file"
+                            );
                         _field.Append('\n');
                         i = 0;
                         continue;
                     }
                     char c = line[i++];
-                    if (c != '"') _field.Append(c);
-                    else if (i < line.Length && line[i] == '"') { _field.Append('"'); i++; }
-                    else break;
+                    if (c != '"')
+                        _field.Append(c);
+                    else if (i < line.Length && line[i] == '"')
+                    {
+                        _field.Append('"');
+                        i++;
+                    }
+                    else
+                        break;
                 }
                 if (i < line.Length && line[i] != ',')
-                    throw InputFormatException.AtLine(lines.Path, lines.LineNumber, $"unexpected '{line[i]}' after a closing quote (expected ',' or the end of the line)");
+                    throw InputFormatException.AtLine(
+                        lines.Path,
+                        lines.LineNumber,
+                        $"unexpected '{line[i]}' after a closing quote (expected ',' or the end of the line)"
+                    );
             }
             else
             {
@@ -127,7 +147,8 @@ internal sealed class CsvRecordReader(TextLineReader lines)
 
             fields.Add(_field.ToString());
             _field.Clear();
-            if (i >= line.Length) return fields;
+            if (i >= line.Length)
+                return fields;
             i++; // the comma
         }
     }

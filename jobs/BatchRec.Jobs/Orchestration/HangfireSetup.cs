@@ -15,17 +15,22 @@ public sealed class StorageUnavailableException(string message, Exception? inner
 /// <summary>Registers Hangfire (storage chosen by config), its server and BatchRec's jobs in a service collection.</summary>
 public static class HangfireSetup
 {
-    public static IServiceCollection AddBatchRec(this IServiceCollection services, LoadedConfig config, bool server = true)
+    public static IServiceCollection AddBatchRec(
+        this IServiceCollection services,
+        LoadedConfig config,
+        bool server = true
+    )
     {
         ArgumentNullException.ThrowIfNull(config);
         var cfg = config.Config;
         UseBatchRecFilters();
         var storage = CreateStorage(config);
-        services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseStorage(storage));
+        services.AddHangfire(c =>
+            c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseStorage(storage)
+        );
         if (server)
             services.AddHangfireServer(o =>
             {
@@ -72,7 +77,10 @@ public static class HangfireSetup
                     QueuePollInterval = TimeSpan.FromMilliseconds(s.QueuePollMs),
                     DistributedLockTimeout = TimeSpan.FromMinutes(1),
                 };
-                return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(cs, options, null), options);
+                return new PostgreSqlStorage(
+                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(cs, options, null),
+                    options
+                );
             default:
                 throw new ConfigException($"storage.kind '{s.Kind}' is not supported.");
         }
@@ -84,25 +92,37 @@ public static class HangfireSetup
         ArgumentNullException.ThrowIfNull(config);
         var s = config.Config.Storage;
         var fromEnv = Environment.GetEnvironmentVariable(s.ConnectionStringEnv);
-        if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv.Trim();
+        if (!string.IsNullOrWhiteSpace(fromEnv))
+            return fromEnv.Trim();
         if (s.ConnectionStringFile != "")
         {
             var path = Path.GetFullPath(s.ConnectionStringFile, Path.GetDirectoryName(config.FilePath)!);
             if (!File.Exists(path))
-                throw new ConfigException($"storage.connectionStringFile '{path}' does not exist (and the environment variable '{s.ConnectionStringEnv}' is not set).");
+                throw new ConfigException(
+                    $"storage.connectionStringFile '{path}' does not exist (and the environment variable '{s.ConnectionStringEnv}' is not set)."
+                );
             var text = File.ReadAllText(path).Trim();
-            if (text == "") throw new ConfigException($"storage.connectionStringFile '{path}' is empty.");
+            if (text == "")
+                throw new ConfigException($"storage.connectionStringFile '{path}' is empty.");
             return text;
         }
-        throw new ConfigException($"storage.kind is 'postgresql' but the environment variable '{s.ConnectionStringEnv}' (storage.connectionStringEnv) is not set and no storage.connectionStringFile is configured.");
+        throw new ConfigException(
+            $"storage.kind is 'postgresql' but the environment variable '{s.ConnectionStringEnv}' (storage.connectionStringEnv) is not set and no storage.connectionStringFile is configured."
+        );
     }
 
     /// <summary>Opens one connection; on failure says which server and database, without the password.</summary>
     public static void CheckReachable(string connectionString, string schema)
     {
         NpgsqlConnectionStringBuilder b;
-        try { b = new NpgsqlConnectionStringBuilder(connectionString); }
-        catch (ArgumentException e) { throw new ConfigException($"The PostgreSQL connection string is malformed: {e.Message}"); }
+        try
+        {
+            b = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException($"The PostgreSQL connection string is malformed: {e.Message}");
+        }
         var where = $"host '{b.Host}', port {b.Port}, database '{b.Database}', user '{b.Username}'";
         try
         {
@@ -112,7 +132,10 @@ public static class HangfireSetup
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             // the inner exception is kept for the log's stack trace; Npgsql's messages do not contain the password
-            throw new StorageUnavailableException($"The PostgreSQL job storage is unreachable ({where}, schema '{schema}'): {e.Message}", e);
+            throw new StorageUnavailableException(
+                $"The PostgreSQL job storage is unreachable ({where}, schema '{schema}'): {e.Message}",
+                e
+            );
         }
     }
 
@@ -128,9 +151,15 @@ public static class HangfireSetup
         // enumerate it while another one edits it.
         lock (FiltersLock)
         {
-            foreach (var f in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute or StagePolicyFilter).ToList())
+            foreach (
+                var f in GlobalJobFilters
+                    .Filters.Where(f => f.Instance is AutomaticRetryAttribute or StagePolicyFilter)
+                    .ToList()
+            )
                 GlobalJobFilters.Filters.Remove(f.Instance);
-            GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail });
+            GlobalJobFilters.Filters.Add(
+                new AutomaticRetryAttribute { Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail }
+            );
             GlobalJobFilters.Filters.Add(new StagePolicyFilter(Log.Logger), 1000);
         }
     }

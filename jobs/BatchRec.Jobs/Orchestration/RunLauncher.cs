@@ -22,14 +22,23 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
 {
     private const string ActiveRunsHash = "batchrec:active-runs";
 
-    public LaunchResult Trigger(LoadedConfig config, string date, string trigger, string fromStage = StageNames.Ingest, string? reuseRunId = null)
+    public LaunchResult Trigger(
+        LoadedConfig config,
+        string date,
+        string trigger,
+        string fromStage = StageNames.Ingest,
+        string? reuseRunId = null
+    )
     {
         ArgumentNullException.ThrowIfNull(config);
         if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", out _))
             throw new ArgumentException($"Run date must be YYYY-MM-DD, got '{date}'.", nameof(date));
         var first = StageNames.Chain.ToList().IndexOf(fromStage);
         if (first < 0 || fromStage == StageNames.Publish)
-            throw new ArgumentException($"A run can start from ingest, train, evaluate or score, got '{fromStage}'.", nameof(fromStage));
+            throw new ArgumentException(
+                $"A run can start from ingest, train, evaluate or score, got '{fromStage}'.",
+                nameof(fromStage)
+            );
         var key = $"{config.DatasetName}|{date}";
         using var connection = storage.GetConnection();
         using var launchLock = connection.AcquireDistributedLock($"batchrec:launch:{key}", TimeSpan.FromMinutes(1));
@@ -40,7 +49,8 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
             var state = RunState.Of(connection, existing);
             if (state.IsActive)
             {
-                var message = $"run {existing.ReadContext().RunId} of {config.DatasetName} for {date} is still {state.State}; the {trigger} trigger started no other run";
+                var message =
+                    $"run {existing.ReadContext().RunId} of {config.DatasetName} for {date} is still {state.State}; the {trigger} trigger started no other run";
                 log.Warning("Duplicate trigger ignored: {Message}", message);
                 return new LaunchResult(existing, false, message);
             }
@@ -50,12 +60,22 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
         if (first > 0)
         {
             source = FindSource(config, date, fromStage, reuseRunId);
-            log.Information("Rerun from {Stage} reuses the outputs of run {Source}", fromStage, source.ReadContext().RunId);
+            log.Information(
+                "Rerun from {Stage} reuses the outputs of run {Source}",
+                fromStage,
+                source.ReadContext().RunId
+            );
         }
         var folder = RunFolder.Create(config, date, trigger, DateTimeOffset.UtcNow);
         var shards = config.Config.Jobs.ScoreShards;
-        var context = folder.ReadContext() with { Shards = shards, FirstStage = fromStage, ReusedRun = source?.ReadContext().RunId };
-        if (source is not null) CopyEarlierOutputs(source, folder, first);
+        var context = folder.ReadContext() with
+        {
+            Shards = shards,
+            FirstStage = fromStage,
+            ReusedRun = source?.ReadContext().RunId,
+        };
+        if (source is not null)
+            CopyEarlierOutputs(source, folder, first);
         folder.WriteContext(context);
 
         var dir = folder.Path;
@@ -64,16 +84,21 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
         string Next<T>(System.Linq.Expressions.Expression<Func<T, Task>> call) =>
             previous is null ? client.Enqueue(call) : client.ContinueJobWith(previous, call);
         // Each stage waits for the previous one to succeed; a failed stage leaves the rest awaiting (nothing published).
-        if (first <= 0) previous = ids[StageNames.Ingest] = Next<IngestJob>(j => j.RunAsync(dir, CancellationToken.None));
-        if (first <= 1) previous = ids[StageNames.Train] = Next<TrainJob>(j => j.RunAsync(dir, CancellationToken.None));
-        if (first <= 2) previous = ids[StageNames.Evaluate] = Next<EvaluateJob>(j => j.RunAsync(dir, CancellationToken.None));
+        if (first <= 0)
+            previous = ids[StageNames.Ingest] = Next<IngestJob>(j => j.RunAsync(dir, CancellationToken.None));
+        if (first <= 1)
+            previous = ids[StageNames.Train] = Next<TrainJob>(j => j.RunAsync(dir, CancellationToken.None));
+        if (first <= 2)
+            previous = ids[StageNames.Evaluate] = Next<EvaluateJob>(j => j.RunAsync(dir, CancellationToken.None));
         var afterEvaluate = previous;
         for (var i = 0; i < shards; i++)
         {
             var shard = i;
             ids[$"{StageNames.Score}/{shard}"] = afterEvaluate is null
                 ? client.Enqueue<ScoreShardJob>(j => j.RunAsync(dir, shard, shards, CancellationToken.None))
-                : client.ContinueJobWith<ScoreShardJob>(afterEvaluate, j => j.RunAsync(dir, shard, shards, CancellationToken.None));
+                : client.ContinueJobWith<ScoreShardJob>(afterEvaluate, j =>
+                    j.RunAsync(dir, shard, shards, CancellationToken.None)
+                );
         }
         folder.WriteContext(folder.ReadContext() with { JobIds = ids });
         using (var tx = connection.CreateWriteTransaction())
@@ -81,8 +106,16 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
             tx.SetRangeInHash(ActiveRunsHash, [new(key, folder.Path)]);
             tx.Commit();
         }
-        log.Information("Run {RunId} for {Dataset} {Date} enqueued ({Trigger}, from {Stage}, {Shards} scoring shards): jobs {JobIds}",
-            context.RunId, config.DatasetName, date, trigger, fromStage, shards, ids);
+        log.Information(
+            "Run {RunId} for {Dataset} {Date} enqueued ({Trigger}, from {Stage}, {Shards} scoring shards): jobs {JobIds}",
+            context.RunId,
+            config.DatasetName,
+            date,
+            trigger,
+            fromStage,
+            shards,
+            ids
+        );
         return new LaunchResult(folder, true, $"run {context.RunId} started");
     }
 
@@ -90,8 +123,10 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
     public static IReadOnlyList<RunFolder> Runs(LoadedConfig config)
     {
         var root = Path.Combine(config.WorkDir, "runs");
-        if (!Directory.Exists(root)) return [];
-        return Directory.GetDirectories(root)
+        if (!Directory.Exists(root))
+            return [];
+        return Directory
+            .GetDirectories(root)
             .Select(d => new RunFolder(d))
             .Where(f => File.Exists(f.RunJson))
             .Select(f => (Folder: f, Context: f.ReadContext()))
@@ -112,12 +147,18 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
     private static RunFolder FindSource(LoadedConfig config, string date, string fromStage, string? reuseRunId)
     {
         var first = StageNames.Chain.ToList().IndexOf(fromStage);
-        bool HasOutputs(RunFolder f) => OutputsBefore[first].All(p => File.Exists(Path.Combine(f.Path, p)) || Directory.Exists(Path.Combine(f.Path, p)));
-        var candidates = Runs(config).Where(f => reuseRunId is null ? f.ReadContext().Date == date : f.ReadContext().RunId == reuseRunId).ToList();
+        bool HasOutputs(RunFolder f) =>
+            OutputsBefore[first]
+                .All(p => File.Exists(Path.Combine(f.Path, p)) || Directory.Exists(Path.Combine(f.Path, p)));
+        var candidates = Runs(config)
+            .Where(f => reuseRunId is null ? f.ReadContext().Date == date : f.ReadContext().RunId == reuseRunId)
+            .ToList();
         return candidates.FirstOrDefault(HasOutputs)
-            ?? throw new ArgumentException(reuseRunId is null
-                ? $"No earlier run of {config.DatasetName} for {date} has the outputs a rerun from '{fromStage}' needs ({string.Join(", ", OutputsBefore[first])})."
-                : $"Run '{reuseRunId}' of {config.DatasetName} does not exist or lacks the outputs a rerun from '{fromStage}' needs.");
+            ?? throw new ArgumentException(
+                reuseRunId is null
+                    ? $"No earlier run of {config.DatasetName} for {date} has the outputs a rerun from '{fromStage}' needs ({string.Join(", ", OutputsBefore[first])})."
+                    : $"Run '{reuseRunId}' of {config.DatasetName} does not exist or lacks the outputs a rerun from '{fromStage}' needs."
+            );
     }
 
     private static void CopyEarlierOutputs(RunFolder source, RunFolder target, int first)
@@ -153,7 +194,9 @@ public sealed class NightlyJob(RunLauncher launcher)
     {
         var config = ConfigLoader.Load(configPath);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
-        var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime).ToString("yyyy-MM-dd");
+        var date = DateOnly
+            .FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime)
+            .ToString("yyyy-MM-dd");
         return launcher.Trigger(config, date, "nightly").Message; // shown as the job's result in the dashboard
     }
 
@@ -175,7 +218,11 @@ public sealed class BackfillJob(RunLauncher launcher, JobStorage storage, ILogge
     public async Task<string> RunAsync(string configPath, string from, string to, CancellationToken ct)
     {
         var config = ConfigLoader.Load(configPath);
-        if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", out var start) || !DateOnly.TryParseExact(to, "yyyy-MM-dd", out var end) || end < start)
+        if (
+            !DateOnly.TryParseExact(from, "yyyy-MM-dd", out var start)
+            || !DateOnly.TryParseExact(to, "yyyy-MM-dd", out var end)
+            || end < start
+        )
             throw new ArgumentException($"Backfill needs from <= to as YYYY-MM-DD, got '{from}' and '{to}'.");
         if (end.DayNumber - start.DayNumber > 366)
             throw new ArgumentException($"Backfill of more than 366 days refused ({from} to {to}).");
@@ -187,13 +234,24 @@ public sealed class BackfillJob(RunLauncher launcher, JobStorage storage, ILogge
             while (true)
             {
                 using (var connection = storage.GetConnection())
-                    if (mine.Count(f => RunState.Of(connection, f).IsActive) < limit) break;
+                    if (mine.Count(f => RunState.Of(connection, f).IsActive) < limit)
+                        break;
                 await Task.Delay(TimeSpan.FromSeconds(2), ct);
             }
             var result = launcher.Trigger(config, d.ToString("yyyy-MM-dd"), "backfill");
-            if (result.Started) { mine.Add(result.Folder); started++; }
+            if (result.Started)
+            {
+                mine.Add(result.Folder);
+                started++;
+            }
         }
-        log.Information("Backfill {From}..{To} of {Dataset}: {Started} runs started", from, to, config.DatasetName, started);
+        log.Information(
+            "Backfill {From}..{To} of {Dataset}: {Started} runs started",
+            from,
+            to,
+            config.DatasetName,
+            started
+        );
         return $"{started} runs started for {from}..{to}";
     }
 }

@@ -22,7 +22,8 @@ public static class RunOnce
         try
         {
             var launch = host.Services.GetRequiredService<RunLauncher>().Trigger(config, date, "cli");
-            if (!launch.Started) Log.Warning("{Message}; waiting for that run instead", launch.Message);
+            if (!launch.Started)
+                Log.Warning("{Message}; waiting for that run instead", launch.Message);
             var storage = host.Services.GetRequiredService<JobStorage>();
             return await RunWaiter.WaitAsync(storage, launch.Folder, TimeSpan.FromMilliseconds(200), ct);
         }

@@ -9,10 +9,21 @@ namespace BatchRec.Jobs.Orchestration;
 /// words why a stage failed (the exception's message; its type is <see cref="ErrorType"/>, its stack trace
 /// <see cref="ErrorDetails"/>); <see cref="Reason"/> why a finished run was published or rejected.
 /// </summary>
-public sealed record RunState(string State, string? FailedStage = null, string? Error = null, string? ErrorType = null, string? ErrorDetails = null,
-    string? Reason = null)
+public sealed record RunState(
+    string State,
+    string? FailedStage = null,
+    string? Error = null,
+    string? ErrorType = null,
+    string? ErrorDetails = null,
+    string? Reason = null
+)
 {
-    public const string Published = "published", Rejected = "rejected", Failed = "failed", Running = "running", Waiting = "waiting";
+    public const string Published = "published",
+        Rejected = "rejected",
+        Failed = "failed",
+        Running = "running",
+        Waiting = "waiting";
+
     /// <summary>Still going: a new trigger for the same dataset and date must not start another run.</summary>
     public bool IsActive => State is Running or Waiting;
 
@@ -30,7 +41,8 @@ public sealed record RunState(string State, string? FailedStage = null, string? 
         foreach (var stage in StageNames.Chain)
         {
             if (stage == StageNames.Score)
-                for (var i = 0; i < context.Shards; i++) jobs.Add((StageNames.Score, context.JobIds.GetValueOrDefault($"{StageNames.Score}/{i}")));
+                for (var i = 0; i < context.Shards; i++)
+                    jobs.Add((StageNames.Score, context.JobIds.GetValueOrDefault($"{StageNames.Score}/{i}")));
             else if (stage == StageNames.Publish)
                 jobs.Add((stage, context.JobIds.GetValueOrDefault(stage) ?? folder.ReadPublishJobId()));
             else if (context.JobIds.TryGetValue(stage, out var id))
@@ -39,7 +51,8 @@ public sealed record RunState(string State, string? FailedStage = null, string? 
         var running = false;
         foreach (var (stage, id) in jobs)
         {
-            if (id is null) continue; // not created yet (publish before every shard is done; jobs being enqueued)
+            if (id is null)
+                continue; // not created yet (publish before every shard is done; jobs being enqueued)
             var state = connection.GetStateData(id);
             if (state is null) // expired from the storage (deleted jobs expire after a day): the run cannot go on
                 return new RunState(Failed, stage, $"job {id} is no longer in the job storage (deleted or expired)");

@@ -30,16 +30,33 @@ public sealed class StagePolicyFilter(ILogger log) : JobFilterAttribute, IElectS
     public void OnStateElection(ElectStateContext context)
     {
         var job = context.BackgroundJob?.Job;
-        if (job is null || StageOf(job.Type) is not { } stage || job.Args.Count == 0 || job.Args[0] is not string runDir) return;
-        int attempts, backoff;
+        if (
+            job is null
+            || StageOf(job.Type) is not { } stage
+            || job.Args.Count == 0
+            || job.Args[0] is not string runDir
+        )
+            return;
+        int attempts,
+            backoff;
         string queue;
         try
         {
             (attempts, backoff, queue) = ConfigModule.stagePolicy(new RunFolder(runDir).LoadConfig().Config, stage);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Configuration.ConfigException or System.Text.Json.JsonException)
+        catch (Exception e)
+            when (e
+                    is IOException
+                        or UnauthorizedAccessException
+                        or Configuration.ConfigException
+                        or System.Text.Json.JsonException
+            )
         {
-            log.Warning("Stage policy of job {JobId} unavailable ({Error}); Hangfire's state stands", context.BackgroundJob!.Id, e.Message);
+            log.Warning(
+                "Stage policy of job {JobId} unavailable ({Error}); Hangfire's state stands",
+                context.BackgroundJob!.Id,
+                e.Message
+            );
             return;
         }
         switch (context.CandidateState)
@@ -49,15 +66,24 @@ public sealed class StagePolicyFilter(ILogger log) : JobFilterAttribute, IElectS
                 break;
             case FailedState failed when failed.Exception is not OperationCanceledException || attempts > 0:
                 var attempt = context.GetJobParameter<int>(RetryCountParameter, allowStale: true) + 1;
-                if (attempt > attempts) return;
+                if (attempt > attempts)
+                    return;
                 context.SetJobParameter(RetryCountParameter, attempt);
                 var delay = TimeSpan.FromSeconds(backoff * Math.Pow(2, attempt - 1));
                 context.CandidateState = new ScheduledState(delay)
                 {
-                    Reason = $"Retry attempt {attempt} of {attempts} in {delay.TotalSeconds:F0} s: {failed.Exception.GetType().Name}: {failed.Exception.Message}",
+                    Reason =
+                        $"Retry attempt {attempt} of {attempts} in {delay.TotalSeconds:F0} s: {failed.Exception.GetType().Name}: {failed.Exception.Message}",
                 };
-                log.Warning("Stage {Stage} job {JobId} failed ({Error}); retry {Attempt} of {Attempts} in {Delay} s",
-                    stage, context.BackgroundJob!.Id, failed.Exception.Message, attempt, attempts, delay.TotalSeconds);
+                log.Warning(
+                    "Stage {Stage} job {JobId} failed ({Error}); retry {Attempt} of {Attempts} in {Delay} s",
+                    stage,
+                    context.BackgroundJob!.Id,
+                    failed.Exception.Message,
+                    attempt,
+                    attempts,
+                    delay.TotalSeconds
+                );
                 break;
         }
     }

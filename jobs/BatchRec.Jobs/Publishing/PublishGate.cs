@@ -29,9 +29,11 @@ public static class PublishGate
         var pairs = new HashSet<long>();
         var i = snapshot.Interactions;
         for (var p = 0; p < i.Users.Length; p++)
-            if (pairs.Add((long)i.Users[p] * items + i.Items[p])) seen[i.Users[p]]++;
+            if (pairs.Add((long)i.Users[p] * items + i.Items[p]))
+                seen[i.Users[p]]++;
         long rows = 0;
-        for (var u = 0; u < users; u++) rows += Math.Min(k, items - seen[u]);
+        for (var u = 0; u < users; u++)
+            rows += Math.Min(k, items - seen[u]);
         return (users, rows);
     }
 
@@ -48,17 +50,24 @@ public static class PublishGate
             return (last.RunId, last.Users, last.Rows);
         }
         var root = Path.Combine(config.OutputDir, Schema.Output.Manifests);
-        if (!Directory.Exists(root)) return null;
+        if (!Directory.Exists(root))
+            return null;
         (string RunId, long Users, long Rows, DateTimeOffset At)? newest = null;
         foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories))
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(file));
             var m = doc.RootElement;
-            if (!m.TryGetProperty("runId", out var id) || !m.TryGetProperty("publishedUtc", out var at) || !m.TryGetProperty("rows", out var rows)
-                || !rows.TryGetProperty("users", out var u) || !rows.TryGetProperty("recommendations", out var r))
+            if (
+                !m.TryGetProperty("runId", out var id)
+                || !m.TryGetProperty("publishedUtc", out var at)
+                || !m.TryGetProperty("rows", out var rows)
+                || !rows.TryGetProperty("users", out var u)
+                || !rows.TryGetProperty("recommendations", out var r)
+            )
                 continue;
             var when = at.GetDateTimeOffset();
-            if (newest is null || when > newest.Value.At) newest = (id.GetString()!, u.GetInt64(), r.GetInt64(), when);
+            if (newest is null || when > newest.Value.At)
+                newest = (id.GetString()!, u.GetInt64(), r.GetInt64(), when);
         }
         return newest is { } n ? (n.RunId, n.Users, n.Rows) : null;
     }
@@ -68,26 +77,65 @@ public static class PublishGate
     {
         ArgumentNullException.ThrowIfNull(config);
         var (minUsers, minRows) = (config.Config.Publish.MinUsersFraction, config.Config.Publish.MinRowsFraction);
-        if (minUsers <= 0 && minRows <= 0) return null;
+        if (minUsers <= 0 && minRows <= 0)
+            return null;
         var last = LastPublished(config);
         if (last is not { } l || (l.Users <= 0 && l.Rows <= 0))
-            return new PublishGateCheck(true, users, rows, last?.RunId, last?.Users, last?.Rows, minUsers, minRows,
-                $"publish gate: {users} users and {rows} rows; no run published yet to compare with");
+            return new PublishGateCheck(
+                true,
+                users,
+                rows,
+                last?.RunId,
+                last?.Users,
+                last?.Rows,
+                minUsers,
+                minRows,
+                $"publish gate: {users} users and {rows} rows; no run published yet to compare with"
+            );
         var inv = CultureInfo.InvariantCulture;
         string Share(long now, long before) => before > 0 ? (100.0 * now / before).ToString("0.##", inv) + "%" : "–";
         var usersLow = minUsers > 0 && users < minUsers * l.Users;
         var rowsLow = minRows > 0 && rows < minRows * l.Rows;
         if (!usersLow && !rowsLow)
-            return new PublishGateCheck(true, users, rows, l.RunId, l.Users, l.Rows, minUsers, minRows, string.Create(inv,
-                $"publish gate: {users} users and {rows} rows, {Share(users, l.Users)} and {Share(rows, l.Rows)} of the last published run {l.RunId}'s {l.Users} and {l.Rows}"));
+            return new PublishGateCheck(
+                true,
+                users,
+                rows,
+                l.RunId,
+                l.Users,
+                l.Rows,
+                minUsers,
+                minRows,
+                string.Create(
+                    inv,
+                    $"publish gate: {users} users and {rows} rows, {Share(users, l.Users)} and {Share(rows, l.Rows)} of the last published run {l.RunId}'s {l.Users} and {l.Rows}"
+                )
+            );
         var problems = new List<string>();
         if (usersLow)
-            problems.Add(string.Create(inv,
-                $"{users} users would get recommendations, {Share(users, l.Users)} of the {l.Users} of the last published run {l.RunId}; publish.minUsersFraction = {minUsers:0.####} requires at least {Math.Ceiling(minUsers * l.Users):0}"));
+            problems.Add(
+                string.Create(
+                    inv,
+                    $"{users} users would get recommendations, {Share(users, l.Users)} of the {l.Users} of the last published run {l.RunId}; publish.minUsersFraction = {minUsers:0.####} requires at least {Math.Ceiling(minUsers * l.Users):0}"
+                )
+            );
         if (rowsLow)
-            problems.Add(string.Create(inv,
-                $"{rows} recommendation rows, {Share(rows, l.Rows)} of the {l.Rows} of the last published run {l.RunId}; publish.minRowsFraction = {minRows:0.####} requires at least {Math.Ceiling(minRows * l.Rows):0}"));
-        return new PublishGateCheck(false, users, rows, l.RunId, l.Users, l.Rows, minUsers, minRows,
-            $"publish gate: {string.Join("; ", problems)}. Has the input collapsed upstream? Nothing is published; the previous partitions stay");
+            problems.Add(
+                string.Create(
+                    inv,
+                    $"{rows} recommendation rows, {Share(rows, l.Rows)} of the {l.Rows} of the last published run {l.RunId}; publish.minRowsFraction = {minRows:0.####} requires at least {Math.Ceiling(minRows * l.Rows):0}"
+                )
+            );
+        return new PublishGateCheck(
+            false,
+            users,
+            rows,
+            l.RunId,
+            l.Users,
+            l.Rows,
+            minUsers,
+            minRows,
+            $"publish gate: {string.Join("; ", problems)}. Has the input collapsed upstream? Nothing is published; the previous partitions stay"
+        );
     }
 }

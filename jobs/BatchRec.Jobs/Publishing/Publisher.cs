@@ -40,7 +40,8 @@ public static class Publisher
         var versionsRoot = Path.Combine(tableRoot, ".versions", partition);
         Directory.CreateDirectory(versionsRoot);
         var version = Path.Combine(versionsRoot, runId);
-        if (Directory.Exists(version)) Directory.Delete(version, recursive: true); // an earlier attempt of this run
+        if (Directory.Exists(version))
+            Directory.Delete(version, recursive: true); // an earlier attempt of this run
         Directory.Move(stagedDir, version);
         File.WriteAllText(Path.Combine(version, Schema.Output.SuccessMarker), runId + Environment.NewLine);
 
@@ -56,19 +57,25 @@ public static class Publisher
         var versionsRoot = Path.Combine(tableRoot, ".versions", partition);
         var version = Path.Combine(versionsRoot, runId);
         if (!File.Exists(Path.Combine(version, Schema.Output.SuccessMarker)))
-            throw new IOException($"Version '{version}' has no {Schema.Output.SuccessMarker} marker; it will not be published.");
+            throw new IOException(
+                $"Version '{version}' has no {Schema.Output.SuccessMarker} marker; it will not be published."
+            );
         var link = Path.Combine(tableRoot, partition);
         if (Directory.Exists(link) && new DirectoryInfo(link).LinkTarget is null)
-            throw new IOException($"'{link}' is a real folder, not a BatchRec partition link; move it away before publishing.");
+            throw new IOException(
+                $"'{link}' is a real folder, not a BatchRec partition link; move it away before publishing."
+            );
         var previous = new DirectoryInfo(link).LinkTarget;
         var tmpLink = Path.Combine(tableRoot, $".{partition}.{runId}.link");
-        if (File.Exists(tmpLink) || Directory.Exists(tmpLink) || new FileInfo(tmpLink).LinkTarget is not null) File.Delete(tmpLink);
+        if (File.Exists(tmpLink) || Directory.Exists(tmpLink) || new FileInfo(tmpLink).LinkTarget is not null)
+            File.Delete(tmpLink);
         File.CreateSymbolicLink(tmpLink, Path.Combine(".versions", partition, runId));
         AtomicRename(tmpLink, link);
 
         // keep the new and the previous version; older ones can have no reader that started after the last swap
         var keep = new HashSet<string>(StringComparer.Ordinal) { runId };
-        if (previous is not null) keep.Add(Path.GetFileName(previous.TrimEnd('/')));
+        if (previous is not null)
+            keep.Add(Path.GetFileName(previous.TrimEnd('/')));
         foreach (var old in Directory.GetDirectories(versionsRoot))
             if (!keep.Contains(Path.GetFileName(old)))
                 Directory.Delete(old, recursive: true);

@@ -31,9 +31,16 @@ public sealed record Manifest(
     IReadOnlyList<Core.MetricRecord> Metrics,
     Dictionary<string, string> Outputs,
     Ingest.IngestLineage? Ingest,
-    AutoChoice? Auto = null)
+    AutoChoice? Auto = null
+)
 {
-    public static Manifest Build(RunFolder folder, LoadedConfig config, RunContext context, DateTimeOffset now, Dictionary<string, string> outputs)
+    public static Manifest Build(
+        RunFolder folder,
+        LoadedConfig config,
+        RunContext context,
+        DateTimeOffset now,
+        Dictionary<string, string> outputs
+    )
     {
         var snapshot = SnapshotStore.ReadInfo(folder.SnapshotDir);
         var stages = folder.ReadStages();
@@ -61,11 +68,35 @@ public sealed record Manifest(
             rows["itemsTableRows"] = ingest.ItemsTableRows;
             rows["itemsDuplicated"] = ingest.DuplicateItems;
         }
-        using var doc = JsonDocument.Parse(config.Json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        var version = typeof(Manifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        return new Manifest(context.RunId, context.Dataset, context.Date, context.Trigger, context.CreatedUtc, now, version,
-            config.FilePath, config.Sha256, doc.RootElement.Clone(), config.Config, config.InputDir, snapshot.Inputs, rows,
-            stages.ToDictionary(s => s.Stage, s => s.Seconds), ModelStore.ReadInfo(folder.ModelDir),
-            EvaluateJob.ReadMetrics(folder), outputs, ingest, AutoChoice.Read(folder));
+        using var doc = JsonDocument.Parse(
+            config.Json,
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }
+        );
+        var version = typeof(Manifest)
+            .Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()
+            ?.InformationalVersion
+            ?? "unknown";
+        return new Manifest(
+            context.RunId,
+            context.Dataset,
+            context.Date,
+            context.Trigger,
+            context.CreatedUtc,
+            now,
+            version,
+            config.FilePath,
+            config.Sha256,
+            doc.RootElement.Clone(),
+            config.Config,
+            config.InputDir,
+            snapshot.Inputs,
+            rows,
+            stages.ToDictionary(s => s.Stage, s => s.Seconds),
+            ModelStore.ReadInfo(folder.ModelDir),
+            EvaluateJob.ReadMetrics(folder),
+            outputs,
+            ingest,
+            AutoChoice.Read(folder)
+        );
     }
 }

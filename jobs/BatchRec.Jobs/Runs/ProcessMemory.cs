@@ -22,7 +22,13 @@ public static class ProcessMemory
             File.WriteAllText("/proc/self/clear_refs", "5");
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or DirectoryNotFoundException)
+        catch (Exception e)
+            when (e
+                    is IOException
+                        or UnauthorizedAccessException
+                        or PlatformNotSupportedException
+                        or DirectoryNotFoundException
+            )
         {
             return false;
         }
@@ -45,9 +51,8 @@ public static class ProcessMemory
                     return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) * 1024; // kB
                 }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or DirectoryNotFoundException)
-        {
-        }
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or FormatException or DirectoryNotFoundException) { }
         return null;
     }
 }

@@ -10,19 +10,30 @@ public sealed record RunContext(
     string Date,
     DateTimeOffset CreatedUtc,
     string Trigger,
-    string ConfigFile)
+    string ConfigFile
+)
 {
     public Dictionary<string, string> JobIds { get; init; } = new();
+
     /// <summary>Number of scoring shards; their job ids are <c>JobIds["score/N"]</c>.</summary>
     public int Shards { get; init; } = 1;
+
     /// <summary>For a rerun from a stage: the run whose earlier stages' outputs this run reuses.</summary>
     public string? ReusedRun { get; init; }
+
     /// <summary>The first stage this run executes (ingest unless it reuses another run's outputs).</summary>
     public string FirstStage { get; init; } = "ingest";
 }
 
 /// <summary>How a run ended, written by the publish stage. Rejected runs keep the previous recommendations.</summary>
-public sealed record RunOutcomeRecord(string State, double? ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason)
+public sealed record RunOutcomeRecord(
+    string State,
+    double? ChallengerNdcg10,
+    double? ChampionNdcg10,
+    string? ChampionRun,
+    double Tolerance,
+    string Reason
+)
 {
     /// <summary>The publish gate's figures, when the gate is on.</summary>
     public PublishGateCheck? Gate { get; init; }
@@ -33,7 +44,14 @@ public sealed record RunOutcomeRecord(string State, double? ChallengerNdcg10, do
 /// split (when <c>publish.championCheck</c> is on), and the publish gate (<see cref="Gate"/>, when it is on). The run
 /// publishes only if both pass; <see cref="Reason"/> says why not.
 /// </summary>
-public sealed record ChampionDecision(bool Publish, double ChallengerNdcg10, double? ChampionNdcg10, string? ChampionRun, double Tolerance, string Reason)
+public sealed record ChampionDecision(
+    bool Publish,
+    double ChallengerNdcg10,
+    double? ChampionNdcg10,
+    string? ChampionRun,
+    double Tolerance,
+    string Reason
+)
 {
     public PublishGateCheck? Gate { get; init; }
 }
@@ -43,14 +61,36 @@ public sealed record ChampionDecision(bool Publish, double ChallengerNdcg10, dou
 /// recommendation rows (Σ min(K, items the user has not interacted with)), against the last published run's, which
 /// must have been at least the configured fractions of them.
 /// </summary>
-public sealed record PublishGateCheck(bool Pass, long Users, long Rows, string? LastRun, long? LastUsers, long? LastRows,
-    double MinUsersFraction, double MinRowsFraction, string Reason);
+public sealed record PublishGateCheck(
+    bool Pass,
+    long Users,
+    long Rows,
+    string? LastRun,
+    long? LastUsers,
+    long? LastRows,
+    double MinUsersFraction,
+    double MinRowsFraction,
+    string Reason
+);
 
 /// <summary>The dataset's last published run: <c>&lt;work&gt;/last-published.json</c>, written by every publish.</summary>
-public sealed record LastPublishedRecord(string RunId, string Date, string Manifest, long Users, long Rows, DateTimeOffset PublishedUtc);
+public sealed record LastPublishedRecord(
+    string RunId,
+    string Date,
+    string Manifest,
+    long Users,
+    long Rows,
+    DateTimeOffset PublishedUtc
+);
 
 /// <summary>The dataset's published model: <c>&lt;work&gt;/champion.json</c>.</summary>
-public sealed record ChampionRecord(string RunId, string RunDir, string Date, double ValidNdcg10, DateTimeOffset PublishedUtc);
+public sealed record ChampionRecord(
+    string RunId,
+    string RunDir,
+    string Date,
+    double ValidNdcg10,
+    DateTimeOffset PublishedUtc
+);
 
 /// <summary>How long a stage took and what it counted. Stored as stages/&lt;stage&gt;.json.</summary>
 public sealed record StageRecord(
@@ -58,7 +98,8 @@ public sealed record StageRecord(
     DateTimeOffset StartedUtc,
     DateTimeOffset FinishedUtc,
     double Seconds,
-    Dictionary<string, object> Details);
+    Dictionary<string, object> Details
+);
 
 public static class Json
 {

@@ -17,6 +17,7 @@ public sealed class RunFolder
 
     public string Path { get; }
     public string RunJson => Combine("run.json");
+
     /// <summary>The config as it was when the run was triggered: later edits do not change a running run.</summary>
     public string ConfigJson => Combine("config.json");
     public string SnapshotDir => Combine("snapshot");
@@ -24,29 +25,41 @@ public sealed class RunFolder
     public string EvalDir => Combine("eval");
     public string StagingDir => Combine("staging");
     public string StagesDir => Combine("stages");
+
     /// <summary>One record per scoring shard (<c>NNNNN.json</c>) and one marker per attempt (<c>NNNNN.attempt-HOST-PID</c>).</summary>
     public string ShardsDir => Combine("stages", "shards");
+
     /// <summary>Where a shard writes its part before renaming it into the staging folder (a killed attempt leaves its file here).</summary>
     public string ShardTmpDir => Combine("shard-tmp");
+
     /// <summary>The evaluate stage's champion/challenger decision.</summary>
     public string DecisionJson => Combine("eval", "decision.json");
+
     /// <summary>How the run ended: published or rejected (written by the publish stage).</summary>
     public string OutcomeJson => Combine("outcome.json");
+
     /// <summary>The id of the publish job, written by the shard that found every shard done.</summary>
     public string PublishJobIdFile => Combine("publish.jobid");
 
     private string Combine(params string[] names) => System.IO.Path.Combine([Path, .. names]);
 
-    public static string ShardName(int shard) => shard.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
-    public void WriteShard(int shard, StageRecord record) => Json.WriteAtomic(System.IO.Path.Combine(ShardsDir, ShardName(shard) + ".json"), record);
+    public static string ShardName(int shard) =>
+        shard.ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+
+    public void WriteShard(int shard, StageRecord record) =>
+        Json.WriteAtomic(System.IO.Path.Combine(ShardsDir, ShardName(shard) + ".json"), record);
+
     public StageRecord? ReadShard(int shard)
     {
         var p = System.IO.Path.Combine(ShardsDir, ShardName(shard) + ".json");
         return File.Exists(p) ? Json.Read<StageRecord>(p) : null;
     }
-    public string? ReadPublishJobId() => File.Exists(PublishJobIdFile) ? File.ReadAllText(PublishJobIdFile).Trim() : null;
+
+    public string? ReadPublishJobId() =>
+        File.Exists(PublishJobIdFile) ? File.ReadAllText(PublishJobIdFile).Trim() : null;
 
     public RunContext ReadContext() => Json.Read<RunContext>(RunJson);
+
     public void WriteContext(RunContext context) => Json.WriteAtomic(RunJson, context);
 
     /// <summary>The run's own copy of the config, paths resolved against the original file's folder.</summary>
@@ -56,11 +69,16 @@ public sealed class RunFolder
         return ConfigLoader.FromJson(File.ReadAllText(ConfigJson), ctx.ConfigFile);
     }
 
-    public void WriteStage(StageRecord record) => Json.WriteAtomic(System.IO.Path.Combine(StagesDir, record.Stage + ".json"), record);
+    public void WriteStage(StageRecord record) =>
+        Json.WriteAtomic(System.IO.Path.Combine(StagesDir, record.Stage + ".json"), record);
 
     public IReadOnlyList<StageRecord> ReadStages() =>
         Directory.Exists(StagesDir)
-            ? Directory.GetFiles(StagesDir, "*.json").Order(StringComparer.Ordinal).Select(Json.Read<StageRecord>).ToList()
+            ? Directory
+                .GetFiles(StagesDir, "*.json")
+                .Order(StringComparer.Ordinal)
+                .Select(Json.Read<StageRecord>)
+                .ToList()
             : [];
 
     /// <summary>Creates the folder for a new run with its context and a copy of the config.</summary>

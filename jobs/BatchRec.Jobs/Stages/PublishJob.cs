@@ -20,54 +20,135 @@ public sealed class PublishJob(ILogger log)
 {
     [JobDisplayName("publish {0}")]
     public Task RunAsync(string runDir, CancellationToken ct) =>
-        Stage.RunAsync(runDir, StageNames.Publish, log, async (folder, config, context) =>
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            await CheckShardsAsync(folder, context, ct);
-            var decision = EvaluateJob.ReadDecision(folder);
-            if (decision is { Publish: false })
+        Stage.RunAsync(
+            runDir,
+            StageNames.Publish,
+            log,
+            async (folder, config, context) =>
             {
-                Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("rejected", decision.ChallengerNdcg10, decision.ChampionNdcg10, decision.ChampionRun, decision.Tolerance, decision.Reason)
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await CheckShardsAsync(folder, context, ct);
+                var decision = EvaluateJob.ReadDecision(folder);
+                if (decision is { Publish: false })
                 {
-                    Gate = decision.Gate,
-                });
-                log.Warning("Run {RunId} rejected, nothing published; the previous recommendations stay: {Reason}", context.RunId, decision.Reason);
-                return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
-            }
-            var model = ModelStore.ReadInfo(folder.ModelDir);
-            var metrics = EvaluateJob.ReadMetrics(folder);
-            var stagedMetrics = Path.Combine(folder.StagingDir, Schema.Output.Metrics);
-            var recTable = Path.Combine(config.OutputDir, Schema.Output.Recommendations);
-            var metricTable = Path.Combine(config.OutputDir, Schema.Output.Metrics);
-            Directory.CreateDirectory(recTable);
-            Directory.CreateDirectory(metricTable);
-            if (!Directory.Exists(stagedMetrics) && !AlreadyPublished(metricTable, context))
-            {
-                Directory.CreateDirectory(stagedMetrics);
-                await OutputTables.WriteMetricsAsync(Path.Combine(stagedMetrics, "part-00000.parquet"),
-                    metrics.Select(m => new MetricRow(context.RunId, AutoChoice.PublishedName(folder, model.Kind), m.Split, m.Metric, m.K, m.Value))
-                        .Concat(EvaluateJob.ReadExtraMetrics(folder).Select(m => m with { RunId = context.RunId })).ToList(), ct);
-            }
-            // Staging lives in the work folder; move it next to the table first so the final move is a same-disk rename.
-            var recVersion = PublishTable(recTable, Path.Combine(folder.StagingDir, Schema.Output.Recommendations), context);
-            var metricVersion = PublishTable(metricTable, stagedMetrics, context);
+                    Json.WriteAtomic(
+                        folder.OutcomeJson,
+                        new RunOutcomeRecord(
+                            "rejected",
+                            decision.ChallengerNdcg10,
+                            decision.ChampionNdcg10,
+                            decision.ChampionRun,
+                            decision.Tolerance,
+                            decision.Reason
+                        )
+                        {
+                            Gate = decision.Gate,
+                        }
+                    );
+                    log.Warning(
+                        "Run {RunId} rejected, nothing published; the previous recommendations stay: {Reason}",
+                        context.RunId,
+                        decision.Reason
+                    );
+                    return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
+                }
+                var model = ModelStore.ReadInfo(folder.ModelDir);
+                var metrics = EvaluateJob.ReadMetrics(folder);
+                var stagedMetrics = Path.Combine(folder.StagingDir, Schema.Output.Metrics);
+                var recTable = Path.Combine(config.OutputDir, Schema.Output.Recommendations);
+                var metricTable = Path.Combine(config.OutputDir, Schema.Output.Metrics);
+                Directory.CreateDirectory(recTable);
+                Directory.CreateDirectory(metricTable);
+                if (!Directory.Exists(stagedMetrics) && !AlreadyPublished(metricTable, context))
+                {
+                    Directory.CreateDirectory(stagedMetrics);
+                    await OutputTables.WriteMetricsAsync(
+                        Path.Combine(stagedMetrics, "part-00000.parquet"),
+                        metrics
+                            .Select(m => new MetricRow(
+                                context.RunId,
+                                AutoChoice.PublishedName(folder, model.Kind),
+                                m.Split,
+                                m.Metric,
+                                m.K,
+                                m.Value
+                            ))
+                            .Concat(EvaluateJob.ReadExtraMetrics(folder).Select(m => m with { RunId = context.RunId }))
+                            .ToList(),
+                        ct
+                    );
+                }
+                // Staging lives in the work folder; move it next to the table first so the final move is a same-disk rename.
+                var recVersion = PublishTable(
+                    recTable,
+                    Path.Combine(folder.StagingDir, Schema.Output.Recommendations),
+                    context
+                );
+                var metricVersion = PublishTable(metricTable, stagedMetrics, context);
 
-            var manifest = Manifest.Build(folder, config, context, DateTimeOffset.UtcNow,
-                new Dictionary<string, string> { ["recommendations"] = recVersion, ["metrics"] = metricVersion });
-            manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
-            Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
-            var manifestPath = Path.Combine(config.OutputDir, Schema.Output.Manifests, Publisher.PartitionName(context.Date), context.RunId + ".json");
-            Json.WriteAtomic(manifestPath, manifest);
-            Json.WriteAtomic(PublishGate.LastPublishedPath(config), new LastPublishedRecord(context.RunId, context.Date, manifestPath,
-                manifest.Rows["users"], manifest.Rows["recommendations"], manifest.PublishedUtc)); // what the next night's publish gate compares with
-            var ndcg = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value;
-            Json.WriteAtomic(folder.OutcomeJson, new RunOutcomeRecord("published", decision?.ChallengerNdcg10 ?? ndcg, decision?.ChampionNdcg10, decision?.ChampionRun,
-                config.Config.Publish.Tolerance, decision?.Reason ?? "champion check and publish gate off") { Gate = decision?.Gate });
-            if (ndcg is { } v)
-                Json.WriteAtomic(EvaluateJob.ChampionPath(config), new ChampionRecord(context.RunId, folder.Path, context.Date, v, DateTimeOffset.UtcNow));
-            log.Information("Published run {RunId} for {Date}: {Recommendations} and {Metrics}", context.RunId, context.Date, recVersion, metricVersion);
-            return new Dictionary<string, object> { ["state"] = "published", ["recommendations"] = recVersion, ["metrics"] = metricVersion };
-        }, ct);
+                var manifest = Manifest.Build(
+                    folder,
+                    config,
+                    context,
+                    DateTimeOffset.UtcNow,
+                    new Dictionary<string, string> { ["recommendations"] = recVersion, ["metrics"] = metricVersion }
+                );
+                manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
+                Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
+                var manifestPath = Path.Combine(
+                    config.OutputDir,
+                    Schema.Output.Manifests,
+                    Publisher.PartitionName(context.Date),
+                    context.RunId + ".json"
+                );
+                Json.WriteAtomic(manifestPath, manifest);
+                Json.WriteAtomic(
+                    PublishGate.LastPublishedPath(config),
+                    new LastPublishedRecord(
+                        context.RunId,
+                        context.Date,
+                        manifestPath,
+                        manifest.Rows["users"],
+                        manifest.Rows["recommendations"],
+                        manifest.PublishedUtc
+                    )
+                ); // what the next night's publish gate compares with
+                var ndcg = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value;
+                Json.WriteAtomic(
+                    folder.OutcomeJson,
+                    new RunOutcomeRecord(
+                        "published",
+                        decision?.ChallengerNdcg10 ?? ndcg,
+                        decision?.ChampionNdcg10,
+                        decision?.ChampionRun,
+                        config.Config.Publish.Tolerance,
+                        decision?.Reason ?? "champion check and publish gate off"
+                    )
+                    {
+                        Gate = decision?.Gate,
+                    }
+                );
+                if (ndcg is { } v)
+                    Json.WriteAtomic(
+                        EvaluateJob.ChampionPath(config),
+                        new ChampionRecord(context.RunId, folder.Path, context.Date, v, DateTimeOffset.UtcNow)
+                    );
+                log.Information(
+                    "Published run {RunId} for {Date}: {Recommendations} and {Metrics}",
+                    context.RunId,
+                    context.Date,
+                    recVersion,
+                    metricVersion
+                );
+                return new Dictionary<string, object>
+                {
+                    ["state"] = "published",
+                    ["recommendations"] = recVersion,
+                    ["metrics"] = metricVersion,
+                };
+            },
+            ct
+        );
 
     /// <summary>
     /// Every shard recorded, every part holding the rows its shard recorded; then one "score" stage record for the
@@ -77,9 +158,18 @@ public sealed class PublishJob(ILogger log)
     {
         var records = new List<StageRecord>();
         for (var i = 0; i < context.Shards; i++)
-            records.Add(folder.ReadShard(i) ?? throw new InvalidOperationException($"Scoring shard {i} of run {context.RunId} has not finished; nothing is published."));
-        static long Num(object? o) => o is System.Text.Json.JsonElement e ? e.GetInt64() : Convert.ToInt64(o ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
-        long rows = 0, users = 0;
+            records.Add(
+                folder.ReadShard(i)
+                    ?? throw new InvalidOperationException(
+                        $"Scoring shard {i} of run {context.RunId} has not finished; nothing is published."
+                    )
+            );
+        static long Num(object? o) =>
+            o is System.Text.Json.JsonElement e
+                ? e.GetInt64()
+                : Convert.ToInt64(o ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+        long rows = 0,
+            users = 0;
         var staged = Path.Combine(folder.StagingDir, Schema.Output.Recommendations);
         for (var i = 0; i < records.Count; i++)
         {
@@ -87,24 +177,48 @@ public sealed class PublishJob(ILogger log)
             var part = Path.Combine(staged, $"part-{RunFolder.ShardName(i)}.parquet");
             if (expected > 0 && Directory.Exists(staged)) // a retried publish has already moved the staged parts
             {
-                if (!File.Exists(part)) throw new InvalidOperationException($"Scoring shard {i} recorded {expected} rows but its part '{part}' is missing.");
+                if (!File.Exists(part))
+                    throw new InvalidOperationException(
+                        $"Scoring shard {i} recorded {expected} rows but its part '{part}' is missing."
+                    );
                 long actual = 0;
                 await using (var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct))
                     for (var g = 0; g < reader.RowGroupCount; g++)
                         actual += reader.OpenRowGroupReader(g).RowCount;
-                if (actual != expected) throw new InvalidOperationException($"Scoring shard {i}'s part '{part}' holds {actual} rows, its record says {expected}.");
+                if (actual != expected)
+                    throw new InvalidOperationException(
+                        $"Scoring shard {i}'s part '{part}' holds {actual} rows, its record says {expected}."
+                    );
             }
             rows += expected;
             users += Num(records[i].Details.GetValueOrDefault("users"));
         }
         var started = records.Min(r => r.StartedUtc);
         var finished = records.Max(r => r.FinishedUtc);
-        folder.WriteStage(new StageRecord(StageNames.Score, started, finished, (finished - started).TotalSeconds, new Dictionary<string, object>
-        {
-            ["shards"] = records.Count, ["users"] = users, ["rows"] = rows,
-            ["workers"] = records.Select(r => r.Details.GetValueOrDefault("worker")?.ToString() ?? "").Distinct().Order().ToList(),
-            ["peakRssMiB"] = records.Max(r => r.Details.GetValueOrDefault("peakRssMiB") is System.Text.Json.JsonElement e ? e.GetDouble() : 0.0), // the largest shard's window
-        }));
+        folder.WriteStage(
+            new StageRecord(
+                StageNames.Score,
+                started,
+                finished,
+                (finished - started).TotalSeconds,
+                new Dictionary<string, object>
+                {
+                    ["shards"] = records.Count,
+                    ["users"] = users,
+                    ["rows"] = rows,
+                    ["workers"] = records
+                        .Select(r => r.Details.GetValueOrDefault("worker")?.ToString() ?? "")
+                        .Distinct()
+                        .Order()
+                        .ToList(),
+                    ["peakRssMiB"] = records.Max(r =>
+                        r.Details.GetValueOrDefault("peakRssMiB") is System.Text.Json.JsonElement e
+                            ? e.GetDouble()
+                            : 0.0
+                    ), // the largest shard's window
+                }
+            )
+        );
     }
 
     private static bool AlreadyPublished(string table, RunContext context) =>
@@ -115,7 +229,8 @@ public sealed class PublishJob(ILogger log)
         if (!Directory.Exists(staged) && AlreadyPublished(table, context))
             return Publisher.Relink(table, context.Date, context.RunId);
         var nearTable = Path.Combine(table, ".staging", context.RunId);
-        if (Directory.Exists(nearTable)) Directory.Delete(nearTable, recursive: true);
+        if (Directory.Exists(nearTable))
+            Directory.Delete(nearTable, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(nearTable)!);
         MoveDirectory(staged, nearTable);
         return Publisher.PublishPartition(table, context.Date, nearTable, context.RunId);
@@ -124,11 +239,15 @@ public sealed class PublishJob(ILogger log)
     /// <summary>Rename when on one file system, else copy then delete (the copy is still hidden under .staging).</summary>
     private static void MoveDirectory(string from, string to)
     {
-        try { Directory.Move(from, to); }
+        try
+        {
+            Directory.Move(from, to);
+        }
         catch (IOException)
         {
             Directory.CreateDirectory(to);
-            foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+            foreach (var f in Directory.GetFiles(from))
+                File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
             Directory.Delete(from, recursive: true);
         }
     }

@@ -19,42 +19,104 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     [JobDisplayName("score {0} shard {1}/{2}")]
     public async Task RunAsync(string runDir, int shard, int shards, CancellationToken ct)
     {
-        await Stage.RunAsync(runDir, StageNames.Score, log, async (folder, config, context) =>
-        {
-            Directory.CreateDirectory(folder.ShardsDir);
-            var worker = $"{Environment.MachineName}-{Environment.ProcessId}";
-            await File.WriteAllTextAsync(Path.Combine(folder.ShardsDir, $"{RunFolder.ShardName(shard)}.attempt-{worker}"), DateTimeOffset.UtcNow.ToString("O"), ct);
-            var decision = EvaluateJob.ReadDecision(folder);
-            if (decision is { Publish: false })
+        await Stage.RunAsync(
+            runDir,
+            StageNames.Score,
+            log,
+            async (folder, config, context) =>
             {
-                log.Information("Shard {Shard}/{Shards} skipped: the run is rejected ({Reason})", shard, shards, decision.Reason);
-                return new Dictionary<string, object> { ["shard"] = shard, ["users"] = 0, ["rows"] = 0L, ["worker"] = worker, ["skipped"] = true };
-            }
-            var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
-            var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
-            var modelName = AutoChoice.PublishedName(folder, model.Kind);
-            var (start, count) = Range(snapshot.UserIds.Count, shard, shards);
-            if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
-                await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
-            var part = Path.Combine(folder.StagingDir, Schema.Output.Recommendations, $"part-{RunFolder.ShardName(shard)}.parquet");
-            long rows = 0, coldRows = 0;
-            var shortLists = 0;
-            if (count > 0)
-            {
-                Directory.CreateDirectory(folder.ShardTmpDir);
-                var tmp = Path.Combine(folder.ShardTmpDir, $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet");
-                (rows, coldRows, shortLists) = await WritePartAsync(tmp, config.Config, device, snapshot, graphs, model, info, context.RunId, start, count, ct, modelName);
-                Directory.CreateDirectory(Path.GetDirectoryName(part)!);
-                File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
-            }
-            if (shortLists > 0)
-                log.Warning("{Users} users have fewer than {K} items left that they have not interacted with", shortLists, config.Config.Score.K);
-            log.Information("Shard {Shard}/{Shards} scored users [{Start}, {End}) into {Rows} rows on {Worker}", shard, shards, start, start + count, rows, worker);
-            return new Dictionary<string, object>
-            {
-                ["shard"] = shard, ["users"] = count, ["rows"] = rows, ["shortLists"] = shortLists, ["coldStartRows"] = coldRows, ["worker"] = worker, ["part"] = count > 0 ? Path.GetFileName(part) : "",
-            };
-        }, ct, recordShard: shard);
+                Directory.CreateDirectory(folder.ShardsDir);
+                var worker = $"{Environment.MachineName}-{Environment.ProcessId}";
+                await File.WriteAllTextAsync(
+                    Path.Combine(folder.ShardsDir, $"{RunFolder.ShardName(shard)}.attempt-{worker}"),
+                    DateTimeOffset.UtcNow.ToString("O"),
+                    ct
+                );
+                var decision = EvaluateJob.ReadDecision(folder);
+                if (decision is { Publish: false })
+                {
+                    log.Information(
+                        "Shard {Shard}/{Shards} skipped: the run is rejected ({Reason})",
+                        shard,
+                        shards,
+                        decision.Reason
+                    );
+                    return new Dictionary<string, object>
+                    {
+                        ["shard"] = shard,
+                        ["users"] = 0,
+                        ["rows"] = 0L,
+                        ["worker"] = worker,
+                        ["skipped"] = true,
+                    };
+                }
+                var (snapshot, graphs, model, device) = await TrainedInputs.LoadAsync(folder, config.Config, ct);
+                var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
+                var modelName = AutoChoice.PublishedName(folder, model.Kind);
+                var (start, count) = Range(snapshot.UserIds.Count, shard, shards);
+                if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
+                    await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
+                var part = Path.Combine(
+                    folder.StagingDir,
+                    Schema.Output.Recommendations,
+                    $"part-{RunFolder.ShardName(shard)}.parquet"
+                );
+                long rows = 0,
+                    coldRows = 0;
+                var shortLists = 0;
+                if (count > 0)
+                {
+                    Directory.CreateDirectory(folder.ShardTmpDir);
+                    var tmp = Path.Combine(
+                        folder.ShardTmpDir,
+                        $"part-{RunFolder.ShardName(shard)}.{Guid.NewGuid():N}.parquet"
+                    );
+                    (rows, coldRows, shortLists) = await WritePartAsync(
+                        tmp,
+                        config.Config,
+                        device,
+                        snapshot,
+                        graphs,
+                        model,
+                        info,
+                        context.RunId,
+                        start,
+                        count,
+                        ct,
+                        modelName
+                    );
+                    Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+                    File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
+                }
+                if (shortLists > 0)
+                    log.Warning(
+                        "{Users} users have fewer than {K} items left that they have not interacted with",
+                        shortLists,
+                        config.Config.Score.K
+                    );
+                log.Information(
+                    "Shard {Shard}/{Shards} scored users [{Start}, {End}) into {Rows} rows on {Worker}",
+                    shard,
+                    shards,
+                    start,
+                    start + count,
+                    rows,
+                    worker
+                );
+                return new Dictionary<string, object>
+                {
+                    ["shard"] = shard,
+                    ["users"] = count,
+                    ["rows"] = rows,
+                    ["shortLists"] = shortLists,
+                    ["coldStartRows"] = coldRows,
+                    ["worker"] = worker,
+                    ["part"] = count > 0 ? Path.GetFileName(part) : "",
+                };
+            },
+            ct,
+            recordShard: shard
+        );
         EnqueuePublishWhenAllShardsDone(new RunFolder(runDir), shards);
     }
 
@@ -66,21 +128,41 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     /// how many are cold-start items, and how many users got fewer than K items. The rows' model column is
     /// <paramref name="modelName"/> (model.kind auto's chosen candidate), the model's kind when null.
     /// </summary>
-    public static async Task<(long Rows, long ColdRows, int ShortLists)> WritePartAsync(string path, Core.Config config, TorchSharp.torch.Device device,
-        Snapshot snapshot, Core.Train.SplitGraphs graphs, Core.Train.TrainedModel model, SnapshotInfo info, string runId, int start, int count,
-        CancellationToken ct, string? modelName = null)
+    public static async Task<(long Rows, long ColdRows, int ShortLists)> WritePartAsync(
+        string path,
+        Core.Config config,
+        TorchSharp.torch.Device device,
+        Snapshot snapshot,
+        Core.Train.SplitGraphs graphs,
+        Core.Train.TrainedModel model,
+        SnapshotInfo info,
+        string runId,
+        int start,
+        int count,
+        CancellationToken ct,
+        string? modelName = null
+    )
     {
         modelName ??= model.Kind;
-        long rows = 0, coldRows = 0;
+        long rows = 0,
+            coldRows = 0;
         var shortLists = 0;
         var reasonKind = Pipeline.reasonKind(model);
-        var setup = Task.Run(async () =>
-        {
-            var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
-            var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
-            var cold = Pipeline.coldItems(graphs);
-            return (Writer: await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct), userIds, itemIds, cold);
-        }, ct);
+        var setup = Task.Run(
+            async () =>
+            {
+                var userIds = OutputIds.Of(snapshot.UserIds, info.UserIdKind, "user");
+                var itemIds = OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item");
+                var cold = Pipeline.coldItems(graphs);
+                return (
+                    Writer: await RecommendationWriter.CreateAsync(path, info.UserIdKind, info.ItemIdKind, ct),
+                    userIds,
+                    itemIds,
+                    cold
+                );
+            },
+            ct
+        );
         using var chunks = Pipeline.scoreRangeDeferred(config, device, graphs, model, start, count).GetEnumerator();
         bool more;
         try
@@ -91,7 +173,10 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
         {
             // the setup's file is closed before the top-K's exception is reported; a failure of the setup or of
             // closing the file is secondary here, so the top-K's exception is the one that propagates
-            try { await (await setup.ConfigureAwait(false)).Writer.DisposeAsync().ConfigureAwait(false); }
+            try
+            {
+                await (await setup.ConfigureAwait(false)).Writer.DisposeAsync().ConfigureAwait(false);
+            }
             catch (Exception) { }
             throw;
         }
@@ -111,16 +196,31 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
                 for (var b = 0; b < chunk.Users.Length; b++)
                 {
                     var u = chunk.Users[b];
-                    if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K) shortLists++;
+                    if (chunk.Offsets[b + 1] - chunk.Offsets[b] < config.Score.K)
+                        shortLists++;
                     for (var p = chunk.Offsets[b]; p < chunk.Offsets[b + 1]; p++)
                     {
                         users[p] = u;
                         ranks[p] = p - chunk.Offsets[b] + 1;
                         coldStart[p] = cold[chunk.Items[p]];
-                        if (coldStart[p]) coldRows++;
+                        if (coldStart[p])
+                            coldRows++;
                     }
                 }
-                await writer.WriteAsync(userIds, users, ranks, itemIds, chunk.Items, chunk.Scores, reasons, reasonKind, coldStart, modelName, runId, ct);
+                await writer.WriteAsync(
+                    userIds,
+                    users,
+                    ranks,
+                    itemIds,
+                    chunk.Items,
+                    chunk.Scores,
+                    reasons,
+                    reasonKind,
+                    coldStart,
+                    modelName,
+                    runId,
+                    ct
+                );
                 rows += n;
                 more = chunks.MoveNext();
             }
@@ -147,14 +247,24 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
     {
         var context = folder.ReadContext();
         using var connection = storage.GetConnection();
-        using var publishLock = connection.AcquireDistributedLock($"batchrec:publish:{context.RunId}", TimeSpan.FromMinutes(1));
-        if (folder.ReadPublishJobId() is not null) return;
+        using var publishLock = connection.AcquireDistributedLock(
+            $"batchrec:publish:{context.RunId}",
+            TimeSpan.FromMinutes(1)
+        );
+        if (folder.ReadPublishJobId() is not null)
+            return;
         for (var i = 0; i < shards; i++)
-            if (folder.ReadShard(i) is null) return;
+            if (folder.ReadShard(i) is null)
+                return;
         var dir = folder.Path;
         var id = client.Enqueue<PublishJob>(j => j.RunAsync(dir, CancellationToken.None));
         File.WriteAllText(folder.PublishJobIdFile + ".tmp", id);
         File.Move(folder.PublishJobIdFile + ".tmp", folder.PublishJobIdFile, overwrite: true);
-        log.Information("All {Shards} shards of run {RunId} are done; publish job {JobId} enqueued", shards, context.RunId, id);
+        log.Information(
+            "All {Shards} shards of run {RunId} are done; publish job {JobId} enqueued",
+            shards,
+            context.RunId,
+            id
+        );
     }
 }

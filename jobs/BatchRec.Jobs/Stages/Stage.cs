@@ -27,7 +27,14 @@ public static class Stage
     public delegate Task<Dictionary<string, object>> Body(RunFolder folder, LoadedConfig config, RunContext context);
 
     /// <summary>Runs <paramref name="body"/>; its record goes to <c>stages/&lt;stage&gt;.json</c>, or for a scoring shard (<paramref name="recordShard"/>) to <c>stages/shards/NNNNN.json</c>.</summary>
-    public static async Task RunAsync(string runDir, string stage, ILogger log, Body body, CancellationToken ct, int? recordShard = null)
+    public static async Task RunAsync(
+        string runDir,
+        string stage,
+        ILogger log,
+        Body body,
+        CancellationToken ct,
+        int? recordShard = null
+    )
     {
         ct.ThrowIfCancellationRequested();
         var folder = new RunFolder(runDir);
@@ -43,10 +50,18 @@ public static class Stage
         log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
         var details = await body(folder, config, context);
         sw.Stop();
-        if (ProcessMemory.PeakBytes() is { } peak) details[peakWindow ? "peakRssMiB" : "processPeakRssMiB"] = Math.Round(peak / 1048576.0, 1);
+        if (ProcessMemory.PeakBytes() is { } peak)
+            details[peakWindow ? "peakRssMiB" : "processPeakRssMiB"] = Math.Round(peak / 1048576.0, 1);
         var record = new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details);
-        if (recordShard is { } shard) folder.WriteShard(shard, record);
-        else folder.WriteStage(record);
-        log.Information("Stage {Stage} of run {RunId} finished in {Seconds:F2} s", stage, context.RunId, sw.Elapsed.TotalSeconds);
+        if (recordShard is { } shard)
+            folder.WriteShard(shard, record);
+        else
+            folder.WriteStage(record);
+        log.Information(
+            "Stage {Stage} of run {RunId} finished in {Seconds:F2} s",
+            stage,
+            context.RunId,
+            sw.Elapsed.TotalSeconds
+        );
     }
 }

@@ -13,7 +13,11 @@ public sealed record TrainedInputs(Snapshot Snapshot, SplitGraphs Graphs, Traine
     public static async Task<TrainedInputs> LoadAsync(RunFolder folder, Core.Config config, CancellationToken ct)
     {
         var snapshot = await SnapshotStore.ReadAsync(folder.SnapshotDir, ct);
-        return new TrainedInputs(snapshot, Pipeline.splitGraphs(snapshot), ModelStore.Read(folder.ModelDir),
-            Pipeline.chooseDevice(config.Train.Device));
+        return new TrainedInputs(
+            snapshot,
+            Pipeline.splitGraphs(snapshot),
+            ModelStore.Read(folder.ModelDir),
+            Pipeline.chooseDevice(config.Train.Device)
+        );
     }
 }

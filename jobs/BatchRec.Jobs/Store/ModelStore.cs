@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Microsoft.FSharp.Collections;
 using BatchRec.Core.Train;
+using Microsoft.FSharp.Collections;
 
 namespace BatchRec.Jobs.Store;
 
@@ -15,13 +15,25 @@ public static class ModelStore
     private static readonly byte[] Magic = "BRF1"u8.ToArray();
     private static readonly byte[] WeightsMagic = "BRW1"u8.ToArray();
 
-    public sealed record ModelInfo(string Kind, int Dim, int Users, int Items, int BestEpoch, int EpochsRun,
-        double BestValid, bool StoppedEarly, double SecondsPerEpoch, bool ItemWeights = false, IReadOnlyList<TuningPoint>? Tuning = null);
+    public sealed record ModelInfo(
+        string Kind,
+        int Dim,
+        int Users,
+        int Items,
+        int BestEpoch,
+        int EpochsRun,
+        double BestValid,
+        bool StoppedEarly,
+        double SecondsPerEpoch,
+        bool ItemWeights = false,
+        IReadOnlyList<TuningPoint>? Tuning = null
+    );
 
     public static void Write(string dir, TrainedModel model)
     {
         Directory.CreateDirectory(dir);
-        int users = model.NumUsers, items = model.NumItems;
+        int users = model.NumUsers,
+            items = model.NumItems;
         var weightsPath = Path.Combine(dir, "weights.bin");
         if (model.ItemWeights.Length > 0)
             WriteAtomic(weightsPath, w =>
@@ -30,7 +42,8 @@ public static class ModelStore
                 w.Write(items);
                 w.Write(MemoryMarshal.AsBytes(model.ItemWeights.AsSpan()));
             });
-        else if (File.Exists(weightsPath)) File.Delete(weightsPath);
+        else if (File.Exists(weightsPath))
+            File.Delete(weightsPath);
         WriteAtomic(Path.Combine(dir, "factors.bin"), w =>
         {
             w.Write(Magic);
@@ -40,8 +53,22 @@ public static class ModelStore
             w.Write(MemoryMarshal.AsBytes(model.UserFactors.AsSpan()));
             w.Write(MemoryMarshal.AsBytes(model.ItemFactors.AsSpan()));
         });
-        Runs.Json.WriteAtomic(Path.Combine(dir, "model.json"), new ModelInfo(model.Kind, model.Dim, users, items,
-            model.BestEpoch, model.EpochsRun, model.BestValid, model.StoppedEarly, model.SecondsPerEpoch, model.ItemWeights.Length > 0, [.. model.Tuning]));
+        Runs.Json.WriteAtomic(
+            Path.Combine(dir, "model.json"),
+            new ModelInfo(
+                model.Kind,
+                model.Dim,
+                users,
+                items,
+                model.BestEpoch,
+                model.EpochsRun,
+                model.BestValid,
+                model.StoppedEarly,
+                model.SecondsPerEpoch,
+                model.ItemWeights.Length > 0,
+                [.. model.Tuning]
+            )
+        );
     }
 
     private static void WriteAtomic(string path, Action<BinaryWriter> write)
@@ -58,7 +85,8 @@ public static class ModelStore
     /// <summary>Whether <paramref name="dir"/> holds a complete model (model.json and the files it names).</summary>
     public static bool Exists(string dir)
     {
-        if (!File.Exists(Path.Combine(dir, "model.json")) || !File.Exists(Path.Combine(dir, "factors.bin"))) return false;
+        if (!File.Exists(Path.Combine(dir, "model.json")) || !File.Exists(Path.Combine(dir, "factors.bin")))
+            return false;
         return !ReadInfo(dir).ItemWeights || File.Exists(Path.Combine(dir, "weights.bin"));
     }
 
@@ -66,15 +94,20 @@ public static class ModelStore
     {
         var info = ReadInfo(dir);
         var path = Path.Combine(dir, "factors.bin");
-        float[] u, i;
+        float[] u,
+            i;
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read))
         using (var r = new BinaryReader(fs))
         {
             if (!r.ReadBytes(4).AsSpan().SequenceEqual(Magic))
                 throw new InvalidDataException($"'{path}' is not a BatchRec factor file (bad magic).");
-            int users = r.ReadInt32(), items = r.ReadInt32(), dim = r.ReadInt32();
+            int users = r.ReadInt32(),
+                items = r.ReadInt32(),
+                dim = r.ReadInt32();
             if (users != info.Users || items != info.Items || dim != info.Dim)
-                throw new InvalidDataException($"'{path}' holds {users}×{items}×{dim} factors but model.json says {info.Users}×{info.Items}×{info.Dim}.");
+                throw new InvalidDataException(
+                    $"'{path}' holds {users}×{items}×{dim} factors but model.json says {info.Users}×{info.Items}×{info.Dim}."
+                );
             u = new float[(long)users * dim];
             i = new float[(long)items * dim];
             r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(u.AsSpan()));
@@ -90,11 +123,26 @@ public static class ModelStore
                 throw new InvalidDataException($"'{wpath}' is not a BatchRec item-weights file (bad magic).");
             var items = r.ReadInt32();
             if (items != info.Items)
-                throw new InvalidDataException($"'{wpath}' holds {items}×{items} weights but model.json says {info.Items} items.");
+                throw new InvalidDataException(
+                    $"'{wpath}' holds {items}×{items} weights but model.json says {info.Items} items."
+                );
             weights = new float[(long)items * items];
             r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(weights.AsSpan()));
         }
-        return new TrainedModel(info.Kind, info.Users, info.Items, info.Dim, u, i, weights, info.BestEpoch, info.EpochsRun, info.BestValid,
-            info.StoppedEarly, info.SecondsPerEpoch, ListModule.OfSeq(info.Tuning ?? []));
+        return new TrainedModel(
+            info.Kind,
+            info.Users,
+            info.Items,
+            info.Dim,
+            u,
+            i,
+            weights,
+            info.BestEpoch,
+            info.EpochsRun,
+            info.BestValid,
+            info.StoppedEarly,
+            info.SecondsPerEpoch,
+            ListModule.OfSeq(info.Tuning ?? [])
+        );
     }
 }

@@ -15,7 +15,8 @@ public sealed record SnapshotInfo(
     int Train,
     int Valid,
     int Test,
-    IReadOnlyList<InputFileInfo> Inputs);
+    IReadOnlyList<InputFileInfo> Inputs
+);
 
 /// <summary>Writes and reads the ingest stage's output: the interactions over dense indices with their split, and the id maps.</summary>
 public static class SnapshotStore
@@ -30,11 +31,17 @@ public static class SnapshotStore
         Directory.CreateDirectory(dir);
         var i = snapshot.Interactions;
         var splits = snapshot.Splits.Select(s => (byte)s).ToArray();
-        await ColumnarFile.WriteAsync(Path.Combine(dir, InteractionsFile),
-        [
-            new("user", i.Users), new("item", i.Items), new("timestamp", i.Timestamps),
-            new("weight", i.Weights), new("split", splits),
-        ], ct: ct);
+        await ColumnarFile.WriteAsync(
+            Path.Combine(dir, InteractionsFile),
+            [
+                new("user", i.Users),
+                new("item", i.Items),
+                new("timestamp", i.Timestamps),
+                new("weight", i.Weights),
+                new("split", splits),
+            ],
+            ct: ct
+        );
         await ColumnarFile.WriteAsync(Path.Combine(dir, UsersFile), [new("user_id", snapshot.UserIds.Ids)], ct: ct);
         await ColumnarFile.WriteAsync(Path.Combine(dir, ItemsFile), [new("item_id", snapshot.ItemIds.Ids)], ct: ct);
         Runs.Json.WriteAtomic(Path.Combine(dir, InfoFile), info);
@@ -51,7 +58,14 @@ public static class SnapshotStore
         var itemMap = IdMapModule.ofIds(items);
         if (userMap.Count != users.Length || itemMap.Count != items.Length)
             throw new InvalidDataException($"Snapshot id maps in '{dir}' are not distinct.");
-        return Pipeline.restoreSnapshot(userMap, itemMap,
-            (int[])inter["user"], (int[])inter["item"], (long[])inter["timestamp"], (float[])inter["weight"], (byte[])inter["split"]);
+        return Pipeline.restoreSnapshot(
+            userMap,
+            itemMap,
+            (int[])inter["user"],
+            (int[])inter["item"],
+            (long[])inter["timestamp"],
+            (float[])inter["weight"],
+            (byte[])inter["split"]
+        );
     }
 }

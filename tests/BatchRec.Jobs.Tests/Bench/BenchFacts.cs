@@ -13,29 +13,47 @@ public class BenchFacts
     private static async Task<Dictionary<string, Array>> ReadAllAsync(string dir)
     {
         var tables = new List<IReadOnlyDictionary<string, Array>>();
-        foreach (var p in Directory.GetFiles(dir, "*.parquet").Order(StringComparer.Ordinal)) tables.Add(await ColumnarFile.ReadAsync(p));
-        return tables[0].Keys.ToDictionary(k => k, k =>
-        {
-            var parts = tables.Select(t => t[k]).ToList();
-            var all = Array.CreateInstance(parts[0].GetType().GetElementType()!, parts.Sum(a => a.Length));
-            var o = 0;
-            foreach (var a in parts) { Array.Copy(a, 0, all, o, a.Length); o += a.Length; }
-            return all;
-        });
+        foreach (var p in Directory.GetFiles(dir, "*.parquet").Order(StringComparer.Ordinal))
+            tables.Add(await ColumnarFile.ReadAsync(p));
+        return tables[0]
+            .Keys.ToDictionary(
+                k => k,
+                k =>
+                {
+                    var parts = tables.Select(t => t[k]).ToList();
+                    var all = Array.CreateInstance(parts[0].GetType().GetElementType()!, parts.Sum(a => a.Length));
+                    var o = 0;
+                    foreach (var a in parts)
+                    {
+                        Array.Copy(a, 0, all, o, a.Length);
+                        o += a.Length;
+                    }
+                    return all;
+                }
+            );
     }
 
     [Fact]
     public async Task Synth_WritesTheInputSchema_WithPowerLawPopularity_AndIsSeeded()
     {
         using var dir = new TempDir();
-        var spec = new SyntheticSpec(Interactions: 60_000, Users: 3_000, Items: 600, RowsPerFile: 25_000, RowsPerGroup: 10_000);
+        var spec = new SyntheticSpec(
+            Interactions: 60_000,
+            Users: 3_000,
+            Items: 600,
+            RowsPerFile: 25_000,
+            RowsPerGroup: 10_000
+        );
         var summary = await SyntheticData.WriteAsync(spec, dir.Sub("a"));
         Assert.Equal(3, summary.Files); // 25k + 25k + 10k rows
         var rows = await ReadAllAsync(Path.Combine(dir.Sub("a"), "interactions"));
         var users = (long[])rows["user_id"];
         var items = (long[])rows["item_id"];
         Assert.Equal(60_000, users.Length);
-        Assert.Equal(new[] { "event_type", "item_id", "timestamp", "user_id", "weight" }, rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { "event_type", "item_id", "timestamp", "user_id", "weight" },
+            rows.Keys.Order(StringComparer.Ordinal)
+        );
         // every user has at least MinPerUser interactions; ids are 1..n
         var perUser = users.GroupBy(u => u).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(3_000, perUser.Count);
@@ -44,9 +62,14 @@ public class BenchFacts
         Assert.InRange(items.Max(), 1, 600);
         // power law: the top 10% of items take far more than 10% of the interactions
         var counts = items.GroupBy(i => i).Select(g => g.Count()).OrderByDescending(c => c).ToList();
-        Assert.True(counts.Take(60).Sum() > 0.3 * items.Length, $"top 10% of items have {counts.Take(60).Sum()} of {items.Length}");
+        Assert.True(
+            counts.Take(60).Sum() > 0.3 * items.Length,
+            $"top 10% of items have {counts.Take(60).Sum()} of {items.Length}"
+        );
         // items: one row each, tags start with the community's genre, text present
-        var catalogue = await DatasetReader.ReadItemsAsync(DatasetReader.ListFiles(dir.Sub("a"), "items", required: true));
+        var catalogue = await DatasetReader.ReadItemsAsync(
+            DatasetReader.ListFiles(dir.Sub("a"), "items", required: true)
+        );
         Assert.Equal(600, catalogue.Count);
         Assert.All(catalogue.Texts, t => Assert.StartsWith("A story of ", t));
         Assert.All(catalogue.Tags, t => Assert.StartsWith("genre-", t[0]));
@@ -61,7 +84,9 @@ public class BenchFacts
     public async Task Synth_RejectsMoreMinimumRowsThanInteractions_AndLeavesNoFolder()
     {
         using var dir = new TempDir();
-        await Assert.ThrowsAsync<ArgumentException>(() => SyntheticData.WriteAsync(new SyntheticSpec(100, 50, 10), dir.Sub("x")));
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            SyntheticData.WriteAsync(new SyntheticSpec(100, 50, 10), dir.Sub("x"))
+        );
         Assert.False(Directory.Exists(dir.Sub("x")));
     }
 
@@ -69,8 +94,13 @@ public class BenchFacts
     public async Task Bench_MeasuresEveryStageOfARealRun_AndTheScoringRatio_IntoCsvAndParquet()
     {
         using var dir = new TempDir();
-        await SyntheticData.WriteAsync(new SyntheticSpec(Interactions: 20_000, Users: 800, Items: 300), dir.Sub("data"));
-        File.WriteAllText(dir.Sub("bench.json"), """
+        await SyntheticData.WriteAsync(
+            new SyntheticSpec(Interactions: 20_000, Users: 800, Items: 300),
+            dir.Sub("data")
+        );
+        File.WriteAllText(
+            dir.Sub("bench.json"),
+            """
             {
               "dataset": { "name": "bench-test", "input": "data", "output": "out", "work": "work" },
               "model": { "kind": "lightgcn", "dim": 16, "layers": 2 },
@@ -79,11 +109,38 @@ public class BenchFacts
               "score": { "k": 10, "userChunk": 256 },
               "jobs": { "workers": 2, "scoreShards": 3 }
             }
-            """);
+            """
+        );
         var config = ConfigLoader.Load(dir.Sub("bench.json"));
-        var rows = await ScaleBench.RunAsync(config, "tiny", "batchrec bench (test)", dir.Sub("results"), scoringReps: 2, Log.Logger, CancellationToken.None);
-        Assert.Equal(["ingest", "graph", "train", "evaluate", "score", "publish", "total", "bare-product", "scoring-rows", "scoring", "bare-product-in-a-run", "scoring-in-a-run",
-            "tiled-product", "scoring-vs-tiled", "tiled-product-in-a-run"], rows.Select(r => r.Stage));
+        var rows = await ScaleBench.RunAsync(
+            config,
+            "tiny",
+            "batchrec bench (test)",
+            dir.Sub("results"),
+            scoringReps: 2,
+            Log.Logger,
+            CancellationToken.None
+        );
+        Assert.Equal(
+            [
+                "ingest",
+                "graph",
+                "train",
+                "evaluate",
+                "score",
+                "publish",
+                "total",
+                "bare-product",
+                "scoring-rows",
+                "scoring",
+                "bare-product-in-a-run",
+                "scoring-in-a-run",
+                "tiled-product",
+                "scoring-vs-tiled",
+                "tiled-product-in-a-run",
+            ],
+            rows.Select(r => r.Stage)
+        );
         Assert.All(rows, r => Assert.True(r.Seconds > 0, $"{r.Stage} took {r.Seconds} s"));
         Assert.All(rows, r => Assert.Equal(20_000, r.Interactions));
         var ingest = rows.Single(r => r.Stage == "ingest");
@@ -101,7 +158,10 @@ public class BenchFacts
         Assert.Equal(ratio.Seconds, vsTiled.Seconds);
         Assert.Equal(vsTiled.Seconds / rows.Single(r => r.Stage == "tiled-product").Seconds, vsTiled.Rate, 6);
         // the run really published, and the results are on disk
-        Assert.True(File.Exists(Path.Combine(dir.Sub("out"), "recommendations", "_SUCCESS")) || Directory.Exists(Path.Combine(dir.Sub("out"), "recommendations")));
+        Assert.True(
+            File.Exists(Path.Combine(dir.Sub("out"), "recommendations", "_SUCCESS"))
+                || Directory.Exists(Path.Combine(dir.Sub("out"), "recommendations"))
+        );
         var csv = File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv"));
         Assert.StartsWith("date_utc,label,machine", csv[0]);
         Assert.Equal(rows.Count + 1, csv.Length);
@@ -114,7 +174,14 @@ public class BenchFacts
         using var dir = new TempDir();
         await TinyDataset.WriteAsync(dir.Sub("input")); // 24 items titled "Item 0" .. "Item 23"
         var config = TinyDataset.Config(dir, "input");
-        var rows = await TextBench.RunAsync(config, "tiny-text", "batchrec bench-text (test)", dir.Sub("results"), Log.Logger, CancellationToken.None);
+        var rows = await TextBench.RunAsync(
+            config,
+            "tiny-text",
+            "batchrec bench-text (test)",
+            dir.Sub("results"),
+            Log.Logger,
+            CancellationToken.None
+        );
         Assert.Equal(["text-encode", "text-cache-hit"], rows.Select(r => r.Stage));
         var encode = rows[0];
         Assert.Equal(TinyDataset.Items, encode.Items);
@@ -130,7 +197,8 @@ public class BenchFacts
     [Fact]
     public void ProcessMemory_ReportsAPeakAtLeastTheCurrentRss_OnLinux()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux())
+            return;
         Assert.True(ProcessMemory.ResetPeak());
         var buffer = new byte[64 << 20];
         Array.Fill(buffer, (byte)1); // touch 64 MiB

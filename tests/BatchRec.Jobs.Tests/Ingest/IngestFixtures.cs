@@ -17,27 +17,39 @@ internal static class IngestFixtures
     public static readonly DateOnly RunDate = DateOnly.Parse(Date, System.Globalization.CultureInfo.InvariantCulture);
 
     public static Field[] Fields() =>
-    [
-        new DataField<string>("user_id", true), new DataField<string>("item_id", true), new DataField<long?>("timestamp"),
-        new DataField<double?>("weight"), new DataField<string>("event_type", true),
-    ];
+        [
+            new DataField<string>("user_id", true),
+            new DataField<string>("item_id", true),
+            new DataField<long?>("timestamp"),
+            new DataField<double?>("weight"),
+            new DataField<string>("event_type", true),
+        ];
 
     /// <summary>Writes the rows in row groups of <paramref name="rowGroupSize"/>; returns the path.</summary>
     public static async Task<string> WriteAsync(string path, IReadOnlyList<Row> rows, int rowGroupSize = 4)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var groups = rows.Chunk(rowGroupSize).Select(g => new Array[]
-        {
-            g.Select(r => r.User).ToArray(), g.Select(r => r.Item).ToArray(), g.Select(r => r.Time).ToArray(),
-            g.Select(r => r.Weight).ToArray(), g.Select(r => r.Event).ToArray(),
-        }).ToArray();
+        var groups = rows.Chunk(rowGroupSize)
+            .Select(g =>
+                new Array[]
+                {
+                    g.Select(r => r.User).ToArray(),
+                    g.Select(r => r.Item).ToArray(),
+                    g.Select(r => r.Time).ToArray(),
+                    g.Select(r => r.Weight).ToArray(),
+                    g.Select(r => r.Event).ToArray(),
+                }
+            )
+            .ToArray();
         await TestParquet.WriteAsync(path, Fields(), groups);
         return path;
     }
 
     /// <summary>The interactions file of partition <paramref name="dt"/> (null: outside dt= folders) under <paramref name="root"/>/input.</summary>
     public static string PartitionFile(string root, string? dt, string name = "part-0.parquet") =>
-        dt is null ? Path.Combine(root, "input", "interactions", name) : Path.Combine(root, "input", "interactions", "dt=" + dt, name);
+        dt is null
+            ? Path.Combine(root, "input", "interactions", name)
+            : Path.Combine(root, "input", "interactions", "dt=" + dt, name);
 
     /// <summary>A config over <paramref name="root"/>/input with outputs and work folder under root; <paramref name="ingest"/> is the ingest section's JSON body.</summary>
     public static LoadedConfig Config(string root, string ingest = "", string work = "work")
@@ -54,7 +66,12 @@ internal static class IngestFixtures
     }
 
     public static Task<IngestResult> IngestAsync(LoadedConfig config, DateOnly? date = null) =>
-        Ingestor.RunAsync(config, date ?? RunDate, Path.Combine(config.WorkDir, "scratch-" + Guid.NewGuid().ToString("N")), CancellationToken.None);
+        Ingestor.RunAsync(
+            config,
+            date ?? RunDate,
+            Path.Combine(config.WorkDir, "scratch-" + Guid.NewGuid().ToString("N")),
+            CancellationToken.None
+        );
 
     /// <summary>All rows of this run's quarantine files.</summary>
     public static async Task<List<QuarantineRow>> QuarantineAsync(IngestResult result)

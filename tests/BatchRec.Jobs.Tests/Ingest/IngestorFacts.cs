@@ -23,21 +23,23 @@ public sealed class IngestorFacts : IDisposable
     public async Task RunAsync_QuarantinesEachBadRowWithItsOriginalValuesAndReason_AndCountsAddUp()
     {
         var longId = new string('x', 1025);
-        var file = await WriteAsync(PartitionFile(_dir.Path, "2026-11-27"),
-        [
-            new("u1", "i1", T, 4, "click"),          // 0 good
-            new(null, "i1", T),                       // 1 user_id_null
-            new("u1", "", T),                         // 2 item_id_empty
-            new(longId, "i1", T),                     // 3 user_id_too_long
-            new("u1", "i1", null),                    // 4 timestamp_null
-            new("u1", "i1", -5),                      // 5 timestamp_out_of_range
-            new("u1", "i1", 9_000_000_000),           // 6 timestamp_out_of_range
-            new("u1", "i1", T, double.NaN),           // 7 weight_not_finite
-            new("u1", "i1", T, double.PositiveInfinity), // 8 weight_not_finite
-            new("用户🙂", "i1", T + 1),               // 9 good (unicode)
-            new("u1", "i1", T, 2, "click"),           // 10 duplicate of 0 (lower weight)
-            new("u1", "i1", T, 1, "buy"),             // 11 good: another event type
-        ]);
+        var file = await WriteAsync(
+            PartitionFile(_dir.Path, "2026-11-27"),
+            [
+                new("u1", "i1", T, 4, "click"), // 0 good
+                new(null, "i1", T), // 1 user_id_null
+                new("u1", "", T), // 2 item_id_empty
+                new(longId, "i1", T), // 3 user_id_too_long
+                new("u1", "i1", null), // 4 timestamp_null
+                new("u1", "i1", -5), // 5 timestamp_out_of_range
+                new("u1", "i1", 9_000_000_000), // 6 timestamp_out_of_range
+                new("u1", "i1", T, double.NaN), // 7 weight_not_finite
+                new("u1", "i1", T, double.PositiveInfinity), // 8 weight_not_finite
+                new("用户🙂", "i1", T + 1), // 9 good (unicode)
+                new("u1", "i1", T, 2, "click"), // 10 duplicate of 0 (lower weight)
+                new("u1", "i1", T, 1, "buy"), // 11 good: another event type
+            ]
+        );
         var config = Config(_dir.Path, "\"maxBadFraction\": 1");
 
         var result = await IngestAsync(config);
@@ -48,26 +50,47 @@ public sealed class IngestorFacts : IDisposable
         Assert.Equal(1, l.Deduplicated);
         Assert.Equal(8, l.Quarantined);
         Assert.Equal(l.Read, l.Kept + l.Deduplicated + l.Quarantined);
-        Assert.Equal(new Dictionary<string, long>
-        {
-            [Reason.UserIdNull] = 1, [Reason.ItemIdEmpty] = 1, [Reason.UserIdTooLong] = 1, [Reason.TimestampNull] = 1,
-            [Reason.TimestampOutOfRange] = 2, [Reason.WeightNotFinite] = 2,
-        }, l.QuarantinedByReason);
+        Assert.Equal(
+            new Dictionary<string, long>
+            {
+                [Reason.UserIdNull] = 1,
+                [Reason.ItemIdEmpty] = 1,
+                [Reason.UserIdTooLong] = 1,
+                [Reason.TimestampNull] = 1,
+                [Reason.TimestampOutOfRange] = 2,
+                [Reason.WeightNotFinite] = 2,
+            },
+            l.QuarantinedByReason
+        );
 
         var q = (await QuarantineAsync(result)).OrderBy(r => r.SourceRow).ToList();
         Assert.Equal([1L, 2, 3, 4, 5, 6, 7, 8], q.Select(r => r.SourceRow));
         Assert.All(q, r => Assert.Equal(file, r.SourceFile));
         Assert.All(q, r => Assert.Equal("2026-11-27", r.Partition));
-        Assert.Null(q[0].UserId);                       // null stays null
-        Assert.Equal("", q[1].ItemId);                  // empty stays empty
+        Assert.Null(q[0].UserId); // null stays null
+        Assert.Equal("", q[1].ItemId); // empty stays empty
         Assert.Equal(longId, q[2].UserId);
         Assert.Null(q[3].Timestamp);
         Assert.Equal("-5", q[4].Timestamp);
         Assert.Equal("9000000000", q[5].Timestamp);
         Assert.Equal("NaN", q[6].Weight);
-        Assert.Equal(float.PositiveInfinity.ToString("R", System.Globalization.CultureInfo.InvariantCulture), q[7].Weight);
-        Assert.Equal([Reason.UserIdNull, Reason.ItemIdEmpty, Reason.UserIdTooLong, Reason.TimestampNull, Reason.TimestampOutOfRange,
-            Reason.TimestampOutOfRange, Reason.WeightNotFinite, Reason.WeightNotFinite], q.Select(r => r.Reason));
+        Assert.Equal(
+            float.PositiveInfinity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            q[7].Weight
+        );
+        Assert.Equal(
+            [
+                Reason.UserIdNull,
+                Reason.ItemIdEmpty,
+                Reason.UserIdTooLong,
+                Reason.TimestampNull,
+                Reason.TimestampOutOfRange,
+                Reason.TimestampOutOfRange,
+                Reason.WeightNotFinite,
+                Reason.WeightNotFinite,
+            ],
+            q.Select(r => r.Reason)
+        );
 
         var s = result.Snapshot!;
         Assert.Equal(3, s.Interactions.Count);
@@ -87,18 +110,23 @@ public sealed class IngestorFacts : IDisposable
         var config = Config(_dir.Path, "\"maxBadFraction\": 0.05"); // 2 of 20 = 10%
         var folder = RunFolder.Create(config, Date, "test", DateTimeOffset.UtcNow);
 
-        var e = await Assert.ThrowsAsync<InputFormatException>(() => new IngestJob(Serilog.Core.Logger.None).RunAsync(folder.Path, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<InputFormatException>(() =>
+            new IngestJob(Serilog.Core.Logger.None).RunAsync(folder.Path, CancellationToken.None)
+        );
 
         Assert.Contains("dt=2026-11-27", e.Message);
         Assert.Contains(file, e.Message);
         Assert.Contains("2 of 20 rows (10%)", e.Message);
         Assert.Contains("ingest.maxBadFraction = 0.05", e.Message);
         Assert.Contains("user_id_null 1, weight_not_finite 1", e.Message);
-        Assert.False(File.Exists(Path.Combine(folder.SnapshotDir, "snapshot.json")));   // nothing for training
+        Assert.False(File.Exists(Path.Combine(folder.SnapshotDir, "snapshot.json"))); // nothing for training
         var table = Path.Combine(config.OutputDir, "quarantine");
         var published = Path.Combine(table, "dt=" + Date);
         Assert.True(File.Exists(Path.Combine(published, "_SUCCESS")));
-        Assert.Equal(Publisher.CurrentVersion(table, Date), Path.GetFullPath(Path.Combine(table, ".versions", "dt=" + Date, folder.ReadContext().RunId)));
+        Assert.Equal(
+            Publisher.CurrentVersion(table, Date),
+            Path.GetFullPath(Path.Combine(table, ".versions", "dt=" + Date, folder.ReadContext().RunId))
+        );
         var q = await QuarantineWriter.ReadAsync(Assert.Single(Directory.GetFiles(published, "*.parquet")));
         Assert.Equal([3L, 7], q.Select(r => r.SourceRow).Order());
         var lineage = IngestLineage.TryRead(folder)!;
@@ -121,7 +149,10 @@ public sealed class IngestorFacts : IDisposable
         Assert.Equal((3L, 3L, 0L, 0L), (lineage.Read, lineage.Kept, lineage.Deduplicated, lineage.Quarantined));
         var published = Path.Combine(config.OutputDir, "quarantine", "dt=" + Date);
         Assert.Empty(await QuarantineWriter.ReadAsync(Assert.Single(Directory.GetFiles(published, "*.parquet"))));
-        Assert.Equal(Path.GetFullPath(lineage.QuarantineVersion!), Publisher.CurrentVersion(Path.Combine(config.OutputDir, "quarantine"), Date));
+        Assert.Equal(
+            Path.GetFullPath(lineage.QuarantineVersion!),
+            Publisher.CurrentVersion(Path.Combine(config.OutputDir, "quarantine"), Date)
+        );
     }
 
     [Theory]
@@ -129,9 +160,16 @@ public sealed class IngestorFacts : IDisposable
     [InlineData("quarantine", 2, 1)]
     public async Task RunAsync_KeepsOrQuarantinesUnknownItems_AsConfigured(string mode, int kept, int quarantined)
     {
-        await WriteAsync(PartitionFile(_dir.Path, null), [new("u1", "i1", T), new("u2", "i1", T), new("u1", "ghost", T)]);
-        await TestParquet.WriteAsync(Path.Combine(_dir.Path, "input", "items", "items.parquet").Also(p => Directory.CreateDirectory(Path.GetDirectoryName(p)!)),
-            [new DataField<string>("item_id")], [new[] { "i1", "i2" }]);
+        await WriteAsync(
+            PartitionFile(_dir.Path, null),
+            [new("u1", "i1", T), new("u2", "i1", T), new("u1", "ghost", T)]
+        );
+        await TestParquet.WriteAsync(
+            Path.Combine(_dir.Path, "input", "items", "items.parquet")
+                .Also(p => Directory.CreateDirectory(Path.GetDirectoryName(p)!)),
+            [new DataField<string>("item_id")],
+            [new[] { "i1", "i2" }]
+        );
         var config = Config(_dir.Path, $"\"unknownItems\": \"{mode}\", \"maxBadFraction\": 1");
 
         var result = await IngestAsync(config);
@@ -153,14 +191,27 @@ public sealed class IngestorFacts : IDisposable
     [InlineData("keep", "keep")]
     [InlineData("quarantine", "quarantine")]
     [InlineData("keep", "quarantine")]
-    public async Task RunAsync_CountsNegativeAndZeroWeights_AndKeepsOrQuarantinesThemByTheirRule(string negative, string zero)
+    public async Task RunAsync_CountsNegativeAndZeroWeights_AndKeepsOrQuarantinesThemByTheirRule(
+        string negative,
+        string zero
+    )
     {
-        var file = await WriteAsync(PartitionFile(_dir.Path, null),
-        [
-            new("u1", "i1", T, 4), new("u1", "i2", T, -1), new("u2", "i1", T, 0), new("u2", "i2", T, -0.5),
-            new("u3", "i1", T, -0.0), new("u3", "i2", T, 2), new(null, "i3", T, -7), // a null user is quarantined for that, not for its weight
-        ]);
-        var config = Config(_dir.Path, $"\"negativeWeights\": \"{negative}\", \"zeroWeights\": \"{zero}\", \"maxBadFraction\": 1");
+        var file = await WriteAsync(
+            PartitionFile(_dir.Path, null),
+            [
+                new("u1", "i1", T, 4),
+                new("u1", "i2", T, -1),
+                new("u2", "i1", T, 0),
+                new("u2", "i2", T, -0.5),
+                new("u3", "i1", T, -0.0),
+                new("u3", "i2", T, 2),
+                new(null, "i3", T, -7), // a null user is quarantined for that, not for its weight
+            ]
+        );
+        var config = Config(
+            _dir.Path,
+            $"\"negativeWeights\": \"{negative}\", \"zeroWeights\": \"{zero}\", \"maxBadFraction\": 1"
+        );
 
         var result = await IngestAsync(config);
 
@@ -173,7 +224,13 @@ public sealed class IngestorFacts : IDisposable
         Assert.Equal(1, l.QuarantinedByReason[Reason.UserIdNull]);
         Assert.Equal(6 - quarantinedNegative - quarantinedZero, l.Kept);
         var q = await QuarantineAsync(result);
-        Assert.Equal(quarantinedNegative, q.Count(r => r.Reason == Reason.WeightNegative && float.Parse(r.Weight!, System.Globalization.CultureInfo.InvariantCulture) < 0));
+        Assert.Equal(
+            quarantinedNegative,
+            q.Count(r =>
+                r.Reason == Reason.WeightNegative
+                && float.Parse(r.Weight!, System.Globalization.CultureInfo.InvariantCulture) < 0
+            )
+        );
         Assert.All(q, r => Assert.Equal(file, r.SourceFile));
         Assert.Equal(l.Read, l.Kept + l.Deduplicated + l.Quarantined);
     }
@@ -182,7 +239,11 @@ public sealed class IngestorFacts : IDisposable
     {
         var path = Path.Combine(_dir.Path, "input", "items", name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await TestParquet.WriteAsync(path, [new DataField<string>("item_id"), new DataField<string>("title")], [ids, ids.Select(i => "title of " + i).ToArray()]);
+        await TestParquet.WriteAsync(
+            path,
+            [new DataField<string>("item_id"), new DataField<string>("title")],
+            [ids, ids.Select(i => "title of " + i).ToArray()]
+        );
     }
 
     [Fact]
@@ -208,7 +269,9 @@ public sealed class IngestorFacts : IDisposable
         var a = Path.Combine(_dir.Path, "input", "items", "a.parquet");
         var b = Path.Combine(_dir.Path, "input", "items", "b.parquet");
 
-        var e = await Assert.ThrowsAsync<InputFormatException>(() => IngestAsync(Config(_dir.Path, "\"duplicateItems\": \"fail\"")));
+        var e = await Assert.ThrowsAsync<InputFormatException>(() =>
+            IngestAsync(Config(_dir.Path, "\"duplicateItems\": \"fail\""))
+        );
 
         Assert.Equal((b, 1L, "item_id"), (e.File, e.Row, e.Column));
         Assert.Contains($"item id 'i2' was already given by row 1 of {a}", e.Message);
@@ -218,7 +281,10 @@ public sealed class IngestorFacts : IDisposable
     [Fact]
     public async Task RunAsync_FloorsMillisecondsToSeconds_WhenTimestampUnitIsMilliseconds()
     {
-        await WriteAsync(PartitionFile(_dir.Path, null), [new("u1", "i1", 1_700_000_000_999), new("u1", "i2", 1_600_000_000_000)]);
+        await WriteAsync(
+            PartitionFile(_dir.Path, null),
+            [new("u1", "i1", 1_700_000_000_999), new("u1", "i2", 1_600_000_000_000)]
+        );
         var result = await IngestAsync(Config(_dir.Path, "\"timestampUnit\": \"milliseconds\""));
 
         Assert.Equal([1_600_000_000L, 1_700_000_000], result.Snapshot!.Interactions.Timestamps.Order());
@@ -229,9 +295,17 @@ public sealed class IngestorFacts : IDisposable
     {
         var path = PartitionFile(_dir.Path, null);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await TestParquet.WriteAsync(path,
-            [new DataField<long>("user_id"), new DataField<long>("item_id"), new DataField<long>("timestamp"), new DataField<string>("user_agent"), new DataField<bool>("is_bot")],
-            [new long[] { 1 }, new long[] { 2 }, new long[] { T }, new[] { "curl" }, new[] { false }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<long>("user_id"),
+                new DataField<long>("item_id"),
+                new DataField<long>("timestamp"),
+                new DataField<string>("user_agent"),
+                new DataField<bool>("is_bot"),
+            ],
+            [new long[] { 1 }, new long[] { 2 }, new long[] { T }, new[] { "curl" }, new[] { false }]
+        );
 
         var result = await IngestAsync(Config(_dir.Path));
 
@@ -255,12 +329,16 @@ public sealed class IngestorFacts : IDisposable
         // a late partition for a past date, and the same partitions again
         await WriteAsync(PartitionFile(_dir.Path, "2026-11-20"), [R(4, 1, -6), R(1, 3, -6)]);
         var night2 = await IngestAsync(config);
-        Assert.Equal(["2026-11-20", "2026-11-26", "2026-11-27"], night2.Lineage.Partitions.Select(p => p.Stats.Partition));
+        Assert.Equal(
+            ["2026-11-20", "2026-11-26", "2026-11-27"],
+            night2.Lineage.Partitions.Select(p => p.Stats.Partition)
+        );
         Assert.Equal([false, true, true], night2.Lineage.Partitions.Select(p => p.Reused));
         var night3 = await IngestAsync(config);
         Assert.All(night3.Lineage.Partitions, p => Assert.True(p.Reused));
         SameSnapshot(night2.Snapshot!, night3.Snapshot!);
-        static object Counts(IngestLineage l) => (l.Read, l.Kept, l.Deduplicated, l.DeduplicatedAcrossPartitions, l.Quarantined);
+        static object Counts(IngestLineage l) =>
+            (l.Read, l.Kept, l.Deduplicated, l.DeduplicatedAcrossPartitions, l.Quarantined);
         Assert.Equal(Counts(night2.Lineage), Counts(night3.Lineage));
 
         var fresh = await IngestAsync(Config(_dir.Path, work: "work-fresh"));
@@ -295,7 +373,9 @@ public sealed class IngestorFacts : IDisposable
         var run = IngestAsync(config);
         await Task.Delay(700);
         Assert.False(run.IsCompleted);
-        await Assert.ThrowsAsync<TimeoutException>(() => Ingestor.StoreOf(config).LockAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        await Assert.ThrowsAsync<TimeoutException>(() =>
+            Ingestor.StoreOf(config).LockAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None)
+        );
         held.Dispose();
 
         Assert.Equal(1, (await run.WaitAsync(TimeSpan.FromSeconds(30))).Lineage.Kept);
@@ -322,7 +402,9 @@ public sealed class IngestorFacts : IDisposable
     {
         await WriteAsync(PartitionFile(_dir.Path, "2026-01-01"), [new("u1", "i1", T)]);
 
-        var e = await Assert.ThrowsAsync<InputFormatException>(() => IngestAsync(Config(_dir.Path, "\"windowDays\": 7")));
+        var e = await Assert.ThrowsAsync<InputFormatException>(() =>
+            IngestAsync(Config(_dir.Path, "\"windowDays\": 7"))
+        );
 
         Assert.Contains(Path.Combine(_dir.Path, "input", "interactions"), e.Message);
         Assert.Contains("ingest.windowDays = 7", e.Message);

@@ -20,9 +20,11 @@ public sealed class ColumnarFileFacts : IDisposable
         string[] strings = ["a", "", "ünï, \"q\"", "d", "e", "f", "g"];
         byte[] bytes = [0, 1, 2, 3, 4, 5, 255];
 
-        await ColumnarFile.WriteAsync(path,
+        await ColumnarFile.WriteAsync(
+            path,
             [new("i", ints), new("l", longs), new("f", floats), new("d", doubles), new("s", strings), new("b", bytes)],
-            rowGroupSize: 3);
+            rowGroupSize: 3
+        );
         var read = await ColumnarFile.ReadAsync(path);
 
         var sizes = await TestParquet.RowGroupSizesAsync(path);
@@ -65,7 +67,8 @@ public sealed class ColumnarFileFacts : IDisposable
     public async Task WriteAsync_Throws_WhenLengthsDiffer()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>
-            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("a", new[] { 1, 2 }), new("b", new[] { 1L })]));
+            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("a", new[] { 1, 2 }), new("b", new[] { 1L })])
+        );
 
         Assert.Contains("'b'", e.Message);
         Assert.False(File.Exists(_dir.File("x.parquet")));
@@ -75,7 +78,8 @@ public sealed class ColumnarFileFacts : IDisposable
     public async Task WriteAsync_ThrowsNamingRow_WhenStringIsNull()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() =>
-            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("s", new[] { "a", null! })]));
+            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("s", new[] { "a", null! })])
+        );
 
         Assert.Contains("row 1", e.Message);
     }
@@ -84,7 +88,8 @@ public sealed class ColumnarFileFacts : IDisposable
     public async Task WriteAsync_Throws_WhenElementTypeIsUnsupported()
     {
         await Assert.ThrowsAsync<ArgumentException>(() =>
-            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("when", new[] { DateTime.UnixEpoch })]));
+            ColumnarFile.WriteAsync(_dir.File("x.parquet"), [new("when", new[] { DateTime.UnixEpoch })])
+        );
     }
 
     [Fact]

@@ -33,7 +33,12 @@ public sealed class DatasetReaderFacts : IDisposable
     [Fact]
     public async Task ListFiles_ReturnsFilesSortedWithPartitions_WhenFoldersAreHivePartitioned()
     {
-        var second = await WriteInteractionsAsync(["interactions", "dt=2024-01-02", "part-0.parquet"], [1, 2], [3, 4], [5, 6]);
+        var second = await WriteInteractionsAsync(
+            ["interactions", "dt=2024-01-02", "part-0.parquet"],
+            [1, 2],
+            [3, 4],
+            [5, 6]
+        );
         var first = await WriteInteractionsAsync(["interactions", "dt=2024-01-01", "part-1.parquet"], [1], [3], [5]);
         await File.WriteAllTextAsync(_dir.File("interactions", "_SUCCESS"), "");
         await File.WriteAllTextAsync(_dir.File("interactions", ".part-2.parquet.crc"), "x");
@@ -63,7 +68,9 @@ public sealed class DatasetReaderFacts : IDisposable
     [Fact]
     public void ListFiles_ThrowsNamingFolder_WhenRequiredFolderIsMissing()
     {
-        var e = Assert.Throws<InputFormatException>(() => DatasetReader.ListFiles(_dir.Path, "interactions", required: true));
+        var e = Assert.Throws<InputFormatException>(() =>
+            DatasetReader.ListFiles(_dir.Path, "interactions", required: true)
+        );
 
         Assert.Contains(Path.Combine(_dir.Path, "interactions"), e.Message);
     }
@@ -73,7 +80,9 @@ public sealed class DatasetReaderFacts : IDisposable
     {
         await File.WriteAllTextAsync(_dir.File("interactions", "readme.txt"), "nothing here");
 
-        var e = Assert.Throws<InputFormatException>(() => DatasetReader.ListFiles(_dir.Path, "interactions", required: true));
+        var e = Assert.Throws<InputFormatException>(() =>
+            DatasetReader.ListFiles(_dir.Path, "interactions", required: true)
+        );
 
         Assert.Contains("interactions", e.Message);
         Assert.Contains("no .parquet", e.Message);
@@ -90,7 +99,9 @@ public sealed class DatasetReaderFacts : IDisposable
     {
         await WriteInteractionsAsync(["interactions", "dt=yesterday", "part-0.parquet"], [1], [2], [3]);
 
-        var e = Assert.Throws<InputFormatException>(() => DatasetReader.ListFiles(_dir.Path, "interactions", required: true));
+        var e = Assert.Throws<InputFormatException>(() =>
+            DatasetReader.ListFiles(_dir.Path, "interactions", required: true)
+        );
 
         Assert.Contains("dt=yesterday", e.Message);
     }
@@ -101,7 +112,9 @@ public sealed class DatasetReaderFacts : IDisposable
         var path = _dir.File("interactions", "part-0.parquet");
         await File.WriteAllBytesAsync(path, []);
 
-        var e = Assert.Throws<InputFormatException>(() => DatasetReader.ListFiles(_dir.Path, "interactions", required: true));
+        var e = Assert.Throws<InputFormatException>(() =>
+            DatasetReader.ListFiles(_dir.Path, "interactions", required: true)
+        );
 
         Assert.Contains(path, e.Message);
         Assert.Equal(path, e.File);
@@ -115,7 +128,10 @@ public sealed class DatasetReaderFacts : IDisposable
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
-        Assert.Equal((path, 0L, IdKind.Int64, IdKind.Int64), (batch.File, batch.FirstRow, batch.UserIdKind, batch.ItemIdKind));
+        Assert.Equal(
+            (path, 0L, IdKind.Int64, IdKind.Int64),
+            (batch.File, batch.FirstRow, batch.UserIdKind, batch.ItemIdKind)
+        );
         Assert.Equal(["10", "20", "10"], batch.UserIds);
         Assert.Equal(["7", "8", "9"], batch.ItemIds);
         Assert.Equal([100L, 200, 300], batch.Timestamps);
@@ -127,10 +143,23 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_ReadsStringIdsWeightsAndEventTypes_WhenColumnsAreStrings()
     {
         var path = _dir.File("s.parquet");
-        await TestParquet.WriteAsync(path,
-            [new DataField<string>("user_id"), new DataField<string>("item_id"), new DataField<long>("timestamp"),
-             new DataField<double>("weight"), new DataField<string>("event_type")],
-            [new[] { "u1", "u2" }, new[] { "i1", "i-2" }, new long[] { 5, 6 }, new[] { 0.5, 2.0 }, new[] { "click", null }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<string>("user_id"),
+                new DataField<string>("item_id"),
+                new DataField<long>("timestamp"),
+                new DataField<double>("weight"),
+                new DataField<string>("event_type"),
+            ],
+            [
+                new[] { "u1", "u2" },
+                new[] { "i1", "i-2" },
+                new long[] { 5, 6 },
+                new[] { 0.5, 2.0 },
+                new[] { "click", null },
+            ]
+        );
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
@@ -145,9 +174,16 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_KeepsTheInt32KindAndReadsInt32Weights_WhenColumnsAreInt32()
     {
         var path = _dir.File("i32.parquet");
-        await TestParquet.WriteAsync(path,
-            [new DataField<int>("user_id"), new DataField<int>("item_id"), new DataField<long>("timestamp"), new DataField<int>("weight")],
-            [new[] { 1, -2 }, new[] { 3, 4 }, new long[] { 5, 6 }, new[] { 3, 4 }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<int>("user_id"),
+                new DataField<int>("item_id"),
+                new DataField<long>("timestamp"),
+                new DataField<int>("weight"),
+            ],
+            [new[] { 1, -2 }, new[] { 3, 4 }, new long[] { 5, 6 }, new[] { 3, 4 }]
+        );
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
@@ -160,8 +196,11 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_WidensToInt64_WhenOneFileHasInt32IdsAndTheNextInt64()
     {
         var narrow = _dir.File("a.parquet");
-        await TestParquet.WriteAsync(narrow, [new DataField<int>("user_id"), new DataField<int>("item_id"), new DataField<long>("timestamp")],
-            [new[] { 1 }, new[] { 3 }, new long[] { 5 }]);
+        await TestParquet.WriteAsync(
+            narrow,
+            [new DataField<int>("user_id"), new DataField<int>("item_id"), new DataField<long>("timestamp")],
+            [new[] { 1 }, new[] { 3 }, new long[] { 5 }]
+        );
         var wide = await WriteInteractionsAsync(["b.parquet"], [5_000_000_000], [4], [6]);
 
         var batches = await ReadAllAsync([Info(narrow), Info(wide)]);
@@ -170,27 +209,38 @@ public sealed class DatasetReaderFacts : IDisposable
         Assert.Equal(["1", "5000000000"], batches.SelectMany(b => b.UserIds));
     }
 
-    public static TheoryData<string, Field, Array> IntegerWeights => new()
-    {
-        { "int16", new DataField<short>("weight"), new short[] { -3, 0, 7 } },
-        { "int16 nullable", new DataField<short?>("weight"), new short?[] { -3, null, 7 } },
-        { "int8", new DataField<sbyte>("weight"), new sbyte[] { -3, 0, 7 } },
-        { "uint8", new DataField<byte>("weight"), new byte[] { 3, 0, 7 } },
-        { "uint16", new DataField<ushort>("weight"), new ushort[] { 3, 0, 7 } },
-        { "uint32", new DataField<uint>("weight"), new uint[] { 3, 0, 7 } },
-        { "uint64", new DataField<ulong>("weight"), new ulong[] { 3, 0, 7 } },
-    };
+    public static TheoryData<string, Field, Array> IntegerWeights =>
+        new()
+        {
+            { "int16", new DataField<short>("weight"), new short[] { -3, 0, 7 } },
+            { "int16 nullable", new DataField<short?>("weight"), new short?[] { -3, null, 7 } },
+            { "int8", new DataField<sbyte>("weight"), new sbyte[] { -3, 0, 7 } },
+            { "uint8", new DataField<byte>("weight"), new byte[] { 3, 0, 7 } },
+            { "uint16", new DataField<ushort>("weight"), new ushort[] { 3, 0, 7 } },
+            { "uint32", new DataField<uint>("weight"), new uint[] { 3, 0, 7 } },
+            { "uint64", new DataField<ulong>("weight"), new ulong[] { 3, 0, 7 } },
+        };
 
     [Theory]
     [MemberData(nameof(IntegerWeights))]
-    public async Task ReadInteractionsAsync_ReadsWeightsOfEveryIntegerType_AsTheReadmeSaysIntsAreAccepted(string type, Field weight, Array values)
+    public async Task ReadInteractionsAsync_ReadsWeightsOfEveryIntegerType_AsTheReadmeSaysIntsAreAccepted(
+        string type,
+        Field weight,
+        Array values
+    )
     {
         var path = _dir.File(type + ".parquet");
-        await TestParquet.WriteAsync(path, [.. LongInteractionFields(), weight], [new long[] { 1, 2, 3 }, new long[] { 4, 5, 6 }, new long[] { 7, 8, 9 }, values]);
+        await TestParquet.WriteAsync(
+            path,
+            [.. LongInteractionFields(), weight],
+            [new long[] { 1, 2, 3 }, new long[] { 4, 5, 6 }, new long[] { 7, 8, 9 }, values]
+        );
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
-        var expected = values.Cast<object?>().Select(v => v is null ? 1f : Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture));
+        var expected = values
+            .Cast<object?>()
+            .Select(v => v is null ? 1f : Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(expected, batch.Weights);
     }
 
@@ -202,12 +252,20 @@ public sealed class DatasetReaderFacts : IDisposable
         var t0 = new DateTime(2024, 3, 1, 12, 0, 0, DateTimeKind.Utc);
         DateTime[] times = [t0, t0.AddSeconds(1.5), new DateTime(1969, 12, 31, 23, 59, 59, 500, DateTimeKind.Utc)];
         long s0 = new DateTimeOffset(t0).ToUnixTimeSeconds();
-        await TestParquet.WriteAsync(millis,
-            [new DataField<long>("user_id"), new DataField<long>("item_id"), new DateTimeDataField("timestamp", DateTimeFormat.Timestamp, true, DateTimeTimeUnit.Millis)],
-            [new long[] { 1, 1, 1 }, new long[] { 2, 3, 4 }, times]);
-        await TestParquet.WriteAsync(int96,
+        await TestParquet.WriteAsync(
+            millis,
+            [
+                new DataField<long>("user_id"),
+                new DataField<long>("item_id"),
+                new DateTimeDataField("timestamp", DateTimeFormat.Timestamp, true, DateTimeTimeUnit.Millis),
+            ],
+            [new long[] { 1, 1, 1 }, new long[] { 2, 3, 4 }, times]
+        );
+        await TestParquet.WriteAsync(
+            int96,
             [new DataField<long>("user_id"), new DataField<long>("item_id"), new DataField<DateTime?>("timestamp")],
-            [new long[] { 1 }, new long[] { 2 }, new DateTime?[] { t0 }]);
+            [new long[] { 1 }, new long[] { 2 }, new DateTime?[] { t0 }]
+        );
 
         var batches = await ReadAllAsync([Info(millis), Info(int96)]);
 
@@ -219,10 +277,13 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_YieldsOneBatchPerRowGroup_WhenFileHasSeveralRowGroups()
     {
         var path = _dir.File("multi.parquet");
-        await TestParquet.WriteAsync(path, LongInteractionFields(),
+        await TestParquet.WriteAsync(
+            path,
+            LongInteractionFields(),
             [new long[] { 1, 2 }, new long[] { 3, 4 }, new long[] { 5, 6 }],
             [new long[] { 7, 8, 9 }, new long[] { 10, 11, 12 }, new long[] { 13, 14, 15 }],
-            [new long[] { 16 }, new long[] { 17 }, new long[] { 18 }]);
+            [new long[] { 16 }, new long[] { 17 }, new long[] { 18 }]
+        );
 
         var batches = await ReadAllAsync([Info(path)]);
 
@@ -236,7 +297,11 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_ThrowsNamingFileAndColumn_WhenRequiredColumnIsMissing()
     {
         var path = _dir.File("no-ts.parquet");
-        await TestParquet.WriteAsync(path, [new DataField<long>("user_id"), new DataField<long>("item_id")], [new long[] { 1 }, new long[] { 2 }]);
+        await TestParquet.WriteAsync(
+            path,
+            [new DataField<long>("user_id"), new DataField<long>("item_id")],
+            [new long[] { 1 }, new long[] { 2 }]
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => ReadAllAsync([Info(path)]));
 
@@ -250,9 +315,11 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_ThrowsNamingExpectedAndFoundType_WhenUserIdIsDouble()
     {
         var path = _dir.File("double-ids.parquet");
-        await TestParquet.WriteAsync(path,
+        await TestParquet.WriteAsync(
+            path,
             [new DataField<double>("user_id"), new DataField<long>("item_id"), new DataField<long>("timestamp")],
-            [new[] { 1.0 }, new long[] { 2 }, new long[] { 3 }]);
+            [new[] { 1.0 }, new long[] { 2 }, new long[] { 3 }]
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => ReadAllAsync([Info(path)]));
 
@@ -289,10 +356,18 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_ThrowsNamingFileRowAndColumn_WhenIdIsNull()
     {
         var path = _dir.File("null-id.parquet");
-        Field[] fields = [new DataField<long?>("user_id"), new DataField<long>("item_id"), new DataField<long>("timestamp")];
-        await TestParquet.WriteAsync(path, fields,
+        Field[] fields =
+        [
+            new DataField<long?>("user_id"),
+            new DataField<long>("item_id"),
+            new DataField<long>("timestamp"),
+        ];
+        await TestParquet.WriteAsync(
+            path,
+            fields,
             [new long?[] { 1, 2 }, new long[] { 1, 2 }, new long[] { 1, 2 }],
-            [new long?[] { 3, null, 5 }, new long[] { 3, 4, 5 }, new long[] { 3, 4, 5 }]);
+            [new long?[] { 3, null, 5 }, new long[] { 3, 4, 5 }, new long[] { 3, 4, 5 }]
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => ReadAllAsync([Info(path)]));
 
@@ -306,9 +381,16 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionsAsync_ReadsNullableColumnsAndTakesNullWeightAsOne_WhenIdsHoldNoNulls()
     {
         var path = _dir.File("nullable.parquet");
-        await TestParquet.WriteAsync(path,
-            [new DataField<long?>("user_id"), new DataField<string>("item_id"), new DataField<long?>("timestamp"), new DataField<float?>("weight")],
-            [new long?[] { 1, 2 }, new[] { "a", "b" }, new long?[] { 3, 4 }, new float?[] { null, 2.5f }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<long?>("user_id"),
+                new DataField<string>("item_id"),
+                new DataField<long?>("timestamp"),
+                new DataField<float?>("weight"),
+            ],
+            [new long?[] { 1, 2 }, new[] { "a", "b" }, new long?[] { 3, 4 }, new float?[] { null, 2.5f }]
+        );
 
         var batch = Assert.Single(await ReadAllAsync([Info(path)]));
 
@@ -321,12 +403,33 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionRowsAsync_KeepsNullsInPlace_AndReturnsIntegerTimesUnconverted()
     {
         var path = _dir.File("rows.parquet");
-        await TestParquet.WriteAsync(path,
-            [new DataField<long?>("user_id"), new DataField<string>("item_id"), new DataField<long?>("timestamp"), new DataField<double?>("weight"),
-             new DataField<string>("event_type"), new DataField<string>("referrer")],
-            [new long?[] { 1, null }, new[] { "a", null }, new long?[] { 1_700_000_000_123, null }, new double?[] { double.NaN, null },
-             new[] { "click", null }, new[] { "x", "y" }],
-            [new long?[] { 3 }, new[] { "" }, new long?[] { -4 }, new double?[] { 2 }, new string?[] { null }, new[] { "z" }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<long?>("user_id"),
+                new DataField<string>("item_id"),
+                new DataField<long?>("timestamp"),
+                new DataField<double?>("weight"),
+                new DataField<string>("event_type"),
+                new DataField<string>("referrer"),
+            ],
+            [
+                new long?[] { 1, null },
+                new[] { "a", null },
+                new long?[] { 1_700_000_000_123, null },
+                new double?[] { double.NaN, null },
+                new[] { "click", null },
+                new[] { "x", "y" },
+            ],
+            [
+                new long?[] { 3 },
+                new[] { "" },
+                new long?[] { -4 },
+                new double?[] { 2 },
+                new string?[] { null },
+                new[] { "z" },
+            ]
+        );
 
         var batches = new List<InteractionRowBatch>();
         await foreach (var b in DatasetReader.ReadInteractionRowsAsync([Info(path)]))
@@ -349,9 +452,15 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionRowsAsync_GivesEpochSeconds_WhenTimestampIsParquetTimestamp()
     {
         var path = _dir.File("ts.parquet");
-        await TestParquet.WriteAsync(path,
+        await TestParquet.WriteAsync(
+            path,
             [new DataField<string>("user_id"), new DataField<string>("item_id"), new DataField<DateTime?>("timestamp")],
-            [new[] { "u", "v" }, new[] { "i", "j" }, new DateTime?[] { new DateTime(2020, 9, 13, 12, 26, 40, DateTimeKind.Utc), null }]);
+            [
+                new[] { "u", "v" },
+                new[] { "i", "j" },
+                new DateTime?[] { new DateTime(2020, 9, 13, 12, 26, 40, DateTimeKind.Utc), null },
+            ]
+        );
 
         var batch = Assert.Single(await ToListAsync(DatasetReader.ReadInteractionRowsAsync([Info(path)])));
 
@@ -363,11 +472,15 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadInteractionRowsAsync_ThrowsNamingFileColumnExpectedAndFound_WhenTimestampIsString()
     {
         var path = _dir.File("bad-ts.parquet");
-        await TestParquet.WriteAsync(path,
+        await TestParquet.WriteAsync(
+            path,
             [new DataField<string>("user_id"), new DataField<string>("item_id"), new DataField<string>("timestamp")],
-            [new[] { "u" }, new[] { "i" }, new[] { "2026-11-27" }]);
+            [new[] { "u" }, new[] { "i" }, new[] { "2026-11-27" }]
+        );
 
-        var e = await Assert.ThrowsAsync<InputFormatException>(() => ToListAsync(DatasetReader.ReadInteractionRowsAsync([Info(path)])));
+        var e = await Assert.ThrowsAsync<InputFormatException>(() =>
+            ToListAsync(DatasetReader.ReadInteractionRowsAsync([Info(path)]))
+        );
 
         Assert.Contains(path, e.Message);
         Assert.Equal("timestamp", e.Column);
@@ -387,9 +500,11 @@ public sealed class DatasetReaderFacts : IDisposable
     {
         var ints = await WriteInteractionsAsync(["a.parquet"], [1], [2], [3]);
         var strings = _dir.File("b.parquet");
-        await TestParquet.WriteAsync(strings,
+        await TestParquet.WriteAsync(
+            strings,
             [new DataField<string>("user_id"), new DataField<long>("item_id"), new DataField<long>("timestamp")],
-            [new[] { "u" }, new long[] { 2 }, new long[] { 3 }]);
+            [new[] { "u" }, new long[] { 2 }, new long[] { 3 }]
+        );
 
         var seen = new List<InteractionBatch>();
         var e = await Assert.ThrowsAsync<InputFormatException>(async () =>
@@ -407,11 +522,21 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadItemsAsync_ReadsTitlesTextsAndListTags_WhenTagsIsListOfStrings()
     {
         var path = _dir.File("items.parquet");
-        await TestParquet.WriteAsync(path,
-            [new DataField<long>("item_id"), new DataField<string>("title"), new DataField<string>("text"),
-             new ListField("tags", new DataField<string>("element"))],
-            [new long[] { 1, 2, 3, 4 }, new[] { "One", null, "Three", "Four" }, new[] { null, "two", null, null },
-             new string?[]?[] { [" Comedy", "Drama "], [], null, ["", null, "Noir"] }]);
+        await TestParquet.WriteAsync(
+            path,
+            [
+                new DataField<long>("item_id"),
+                new DataField<string>("title"),
+                new DataField<string>("text"),
+                new ListField("tags", new DataField<string>("element")),
+            ],
+            [
+                new long[] { 1, 2, 3, 4 },
+                new[] { "One", null, "Three", "Four" },
+                new[] { null, "two", null, null },
+                new string?[]?[] { [" Comedy", "Drama "], [], null, ["", null, "Noir"] },
+            ]
+        );
 
         var items = await DatasetReader.ReadItemsAsync([Info(path)]);
 
@@ -419,21 +544,38 @@ public sealed class DatasetReaderFacts : IDisposable
         Assert.Equal(["1", "2", "3", "4"], items.ItemIds);
         AssertEx.Strings(["One", null, "Three", "Four"], items.Titles);
         AssertEx.Strings([null, "two", null, null], items.Texts);
-        Assert.Equal([["Comedy", "Drama"], [], [], ["Noir"]], items.Tags);
+        Assert.Equal(
+            [
+                ["Comedy", "Drama"],
+                [],
+                [],
+                ["Noir"],
+            ],
+            items.Tags
+        );
     }
 
     [Fact]
     public async Task ReadItemsAsync_SplitsTrimsAndDropsEmpty_WhenTagsIsPipeJoinedString()
     {
         var path = _dir.File("items.parquet");
-        await TestParquet.WriteAsync(path,
+        await TestParquet.WriteAsync(
+            path,
             [new DataField<string>("item_id"), new DataField<string>("tags")],
-            [new[] { "a", "b", "c" }, new[] { "Action| Sci-Fi ||", null, "" }]);
+            [new[] { "a", "b", "c" }, new[] { "Action| Sci-Fi ||", null, "" }]
+        );
 
         var items = await DatasetReader.ReadItemsAsync([Info(path)]);
 
         Assert.Equal(IdKind.String, items.ItemIdKind);
-        Assert.Equal([["Action", "Sci-Fi"], [], []], items.Tags);
+        Assert.Equal(
+            [
+                ["Action", "Sci-Fi"],
+                [],
+                [],
+            ],
+            items.Tags
+        );
         AssertEx.Strings([null, null, null], items.Titles);
     }
 
@@ -455,7 +597,11 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadItemsAsync_ThrowsNamingColumn_WhenTagsIsListOfNumbers()
     {
         var path = _dir.File("items.parquet");
-        await TestParquet.WriteAsync(path, [new DataField<long>("item_id"), new DataField<double>("tags")], [new long[] { 1 }, new[] { 2.0 }]);
+        await TestParquet.WriteAsync(
+            path,
+            [new DataField<long>("item_id"), new DataField<double>("tags")],
+            [new long[] { 1 }, new[] { 2.0 }]
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => DatasetReader.ReadItemsAsync([Info(path)]));
 
@@ -467,8 +613,11 @@ public sealed class DatasetReaderFacts : IDisposable
     public async Task ReadUsersAsync_ReadsIdsAndTexts_WhenTextIsPresent()
     {
         var path = _dir.File("users.parquet");
-        await TestParquet.WriteAsync(path, [new DataField<string>("user_id"), new DataField<string>("text")],
-            [new[] { "alice", "bob" }, new[] { "likes jazz", null }]);
+        await TestParquet.WriteAsync(
+            path,
+            [new DataField<string>("user_id"), new DataField<string>("text")],
+            [new[] { "alice", "bob" }, new[] { "likes jazz", null }]
+        );
 
         var users = await DatasetReader.ReadUsersAsync([Info(path)]);
 

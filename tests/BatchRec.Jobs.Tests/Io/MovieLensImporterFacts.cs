@@ -13,31 +13,43 @@ public sealed class MovieLensImporterFacts : IDisposable
     private string Source => Path.Combine(_dir.Path, "ml");
     private string Output => Path.Combine(_dir.Path, "dataset");
 
-    private void WriteText(string name, string text) => File.WriteAllText(_dir.File("ml", name), text, new UTF8Encoding(false));
+    private void WriteText(string name, string text) =>
+        File.WriteAllText(_dir.File("ml", name), text, new UTF8Encoding(false));
 
     private void WriteCsvRelease()
     {
-        WriteText("ratings.csv", "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,2,3.5,964981247\r\n2,1,5,964982224\r\n");
-        WriteText("movies.csv",
-            "movieId,title,genres\n" +
-            "1,Toy Story (1995),Adventure|Animation|Children\n" +
-            "2,\"American President, The (1995)\",Comedy|Drama|Romance\n" +
-            "3,\"11'09\"\"01 - September 11 (2002)\",Drama\n" +
-            "4,Unknown Movie (2020),(no genres listed)\n");
-        WriteText("tags.csv",
-            "userId,movieId,tag,timestamp\n" +
-            "2,1,pixar,1445714994\n" +
-            "3,1,funny,1445714995\n" +
-            "4,1,pixar,1445714996\n" +
-            "2,2,\" politics \",1445714997\n" +
-            "5,2,\"two-line\ntag\",1445714998\n" +
-            "\n");
+        WriteText(
+            "ratings.csv",
+            "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,2,3.5,964981247\r\n2,1,5,964982224\r\n"
+        );
+        WriteText(
+            "movies.csv",
+            "movieId,title,genres\n"
+                + "1,Toy Story (1995),Adventure|Animation|Children\n"
+                + "2,\"American President, The (1995)\",Comedy|Drama|Romance\n"
+                + "3,\"11'09\"\"01 - September 11 (2002)\",Drama\n"
+                + "4,Unknown Movie (2020),(no genres listed)\n"
+        );
+        WriteText(
+            "tags.csv",
+            "userId,movieId,tag,timestamp\n"
+                + "2,1,pixar,1445714994\n"
+                + "3,1,funny,1445714995\n"
+                + "4,1,pixar,1445714996\n"
+                + "2,2,\" politics \",1445714997\n"
+                + "5,2,\"two-line\ntag\",1445714998\n"
+                + "\n"
+        );
     }
 
     private static async Task<List<InteractionBatch>> ReadInteractionsAsync(string root)
     {
         var batches = new List<InteractionBatch>();
-        await foreach (var batch in DatasetReader.ReadInteractionsAsync(DatasetReader.ListFiles(root, "interactions", required: true)))
+        await foreach (
+            var batch in DatasetReader.ReadInteractionsAsync(
+                DatasetReader.ListFiles(root, "interactions", required: true)
+            )
+        )
             batches.Add(batch);
         return batches;
     }
@@ -62,9 +74,25 @@ public sealed class MovieLensImporterFacts : IDisposable
         var items = await DatasetReader.ReadItemsAsync(DatasetReader.ListFiles(Output, "items", required: true));
         Assert.Equal(IdKind.Int64, items.ItemIdKind);
         Assert.Equal(["1", "2", "3", "4"], items.ItemIds);
-        AssertEx.Strings(["Toy Story (1995)", "American President, The (1995)", "11'09\"01 - September 11 (2002)", "Unknown Movie (2020)"], items.Titles);
+        AssertEx.Strings(
+            [
+                "Toy Story (1995)",
+                "American President, The (1995)",
+                "11'09\"01 - September 11 (2002)",
+                "Unknown Movie (2020)",
+            ],
+            items.Titles
+        );
         AssertEx.Strings(["pixar, funny", "politics, two-line\ntag", null, null], items.Texts);
-        Assert.Equal([["Adventure", "Animation", "Children"], ["Comedy", "Drama", "Romance"], ["Drama"], []], items.Tags);
+        Assert.Equal(
+            [
+                ["Adventure", "Animation", "Children"],
+                ["Comedy", "Drama", "Romance"],
+                ["Drama"],
+                [],
+            ],
+            items.Tags
+        );
     }
 
     [Fact]
@@ -72,7 +100,11 @@ public sealed class MovieLensImporterFacts : IDisposable
     {
         WriteText("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::3::4::978300000\n");
         var movies = new MemoryStream();
-        movies.Write(Encoding.Latin1.GetBytes("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::Misérables, Les (1995)::Drama|Musical\n"));
+        movies.Write(
+            Encoding.Latin1.GetBytes(
+                "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::Misérables, Les (1995)::Drama|Musical\n"
+            )
+        );
         movies.Write(Encoding.UTF8.GetBytes("3::Amélie (2001)::Comedy|Romance\n"));
         await File.WriteAllBytesAsync(_dir.File("ml", "movies.dat"), movies.ToArray());
         WriteText("tags.dat", "7::661::musical::1188263867\n8::661::classic::1188263868\n");
@@ -84,9 +116,19 @@ public sealed class MovieLensImporterFacts : IDisposable
         Assert.Equal(["1193", "661", "3"], batch.ItemIds);
         Assert.Equal([5f, 3f, 4f], batch.Weights);
         var items = await DatasetReader.ReadItemsAsync(DatasetReader.ListFiles(Output, "items", required: true));
-        AssertEx.Strings(["One Flew Over the Cuckoo's Nest (1975)", "Misérables, Les (1995)", "Amélie (2001)"], items.Titles);
+        AssertEx.Strings(
+            ["One Flew Over the Cuckoo's Nest (1975)", "Misérables, Les (1995)", "Amélie (2001)"],
+            items.Titles
+        );
         AssertEx.Strings([null, "musical, classic", null], items.Texts);
-        Assert.Equal([["Drama"], ["Drama", "Musical"], ["Comedy", "Romance"]], items.Tags);
+        Assert.Equal(
+            [
+                ["Drama"],
+                ["Drama", "Musical"],
+                ["Comedy", "Romance"],
+            ],
+            items.Tags
+        );
     }
 
     [Fact]
@@ -128,7 +170,10 @@ public sealed class MovieLensImporterFacts : IDisposable
     public async Task ImportAsync_ThrowsNamingLine_WhenFieldCountDiffersFromHeader()
     {
         WriteCsvRelease();
-        WriteText("movies.csv", "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,American President, The (1995),Drama\n");
+        WriteText(
+            "movies.csv",
+            "movieId,title,genres\n1,Toy Story (1995),Comedy\n2,American President, The (1995),Drama\n"
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => MovieLensImporter.ImportAsync(Source, Output));
 
@@ -202,8 +247,14 @@ public sealed class MovieLensImporterFacts : IDisposable
         var batches = await ReadInteractionsAsync(Output);
         Assert.Equal(ratingLines.Select(r => r[0]), batches.SelectMany(b => b.UserIds));
         Assert.Equal(ratingLines.Select(r => r[1]), batches.SelectMany(b => b.ItemIds));
-        Assert.Equal(ratingLines.Select(r => float.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)), batches.SelectMany(b => b.Weights));
-        Assert.Equal(ratingLines.Select(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)), batches.SelectMany(b => b.Timestamps));
+        Assert.Equal(
+            ratingLines.Select(r => float.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)),
+            batches.SelectMany(b => b.Weights)
+        );
+        Assert.Equal(
+            ratingLines.Select(r => long.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)),
+            batches.SelectMany(b => b.Timestamps)
+        );
         Assert.True(ratingLines.Select(r => r[0]).Distinct().Count() > 1);
 
         var items = await DatasetReader.ReadItemsAsync(DatasetReader.ListFiles(Output, "items", required: true));

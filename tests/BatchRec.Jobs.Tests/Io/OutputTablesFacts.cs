@@ -41,9 +41,17 @@ public sealed class OutputTablesFacts : IDisposable
     public async Task ReadMetricsAsync_ThrowsNamingFileAndColumn_WhenKHasWrongType()
     {
         var path = _dir.File("metrics.parquet");
-        await ColumnarFile.WriteAsync(path,
-            [new("run_id", new[] { "r" }), new("model", new[] { "m" }), new("split", new[] { "s" }),
-             new("metric", new[] { "ndcg" }), new("k", new[] { 10L }), new("value", new[] { 0.5 })]);
+        await ColumnarFile.WriteAsync(
+            path,
+            [
+                new("run_id", new[] { "r" }),
+                new("model", new[] { "m" }),
+                new("split", new[] { "s" }),
+                new("metric", new[] { "ndcg" }),
+                new("k", new[] { 10L }),
+                new("value", new[] { 0.5 }),
+            ]
+        );
 
         var e = await Assert.ThrowsAsync<InputFormatException>(() => OutputTables.ReadMetricsAsync(path));
 

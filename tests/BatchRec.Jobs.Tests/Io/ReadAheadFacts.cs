@@ -10,7 +10,8 @@ public class ReadAheadFacts
         for (var i = 0; i < n; i++)
         {
             await Task.Yield();
-            if (i == failAt) throw new InvalidDataException($"bad row group {i}");
+            if (i == failAt)
+                throw new InvalidDataException($"bad row group {i}");
             produced?.Invoke(i);
             yield return i;
         }
@@ -23,7 +24,8 @@ public class ReadAheadFacts
     public async Task Items_ArriveInOrder_AllOfThem(int depth)
     {
         var seen = new List<int>();
-        await foreach (var x in ReadAhead.Of(Numbers(200), depth)) seen.Add(x);
+        await foreach (var x in ReadAhead.Of(Numbers(200), depth))
+            seen.Add(x);
         Assert.Equal(Enumerable.Range(0, 200), seen);
     }
 
@@ -33,7 +35,8 @@ public class ReadAheadFacts
         var seen = new List<int>();
         var e = await Assert.ThrowsAsync<InvalidDataException>(async () =>
         {
-            await foreach (var x in ReadAhead.Of(Numbers(10, failAt: 4), 2)) seen.Add(x);
+            await foreach (var x in ReadAhead.Of(Numbers(10, failAt: 4), 2))
+                seen.Add(x);
         });
         Assert.Equal("bad row group 4", e.Message);
         Assert.Equal([0, 1, 2, 3], seen);
@@ -44,7 +47,8 @@ public class ReadAheadFacts
     {
         var produced = 0;
         await foreach (var x in ReadAhead.Of(Numbers(1000, produced: _ => Interlocked.Increment(ref produced)), 2))
-            if (x == 5) break;
+            if (x == 5)
+                break;
         await Task.Delay(100);
         var after = Volatile.Read(ref produced);
         // at most the consumed six, the channel's two and one waiting to be written

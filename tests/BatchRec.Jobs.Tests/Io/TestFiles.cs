@@ -8,7 +8,8 @@ internal sealed class TempDir : IDisposable
 {
     public TempDir() => Directory.CreateDirectory(Path);
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-io-" + Guid.NewGuid().ToString("N"));
+    public string Path { get; } =
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-io-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>A path under this folder, its parent folders created.</summary>
     public string File(params string[] parts)
@@ -20,7 +21,8 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+        if (Directory.Exists(Path))
+            Directory.Delete(Path, recursive: true);
     }
 }
 
@@ -45,32 +47,33 @@ internal static class TestParquet
         }
     }
 
-    private static Task WriteColumnAsync(ParquetRowGroupWriter group, Field field, Array values) => (field, values) switch
-    {
-        (ListField list, string?[]?[] rows) => WriteListAsync(group, (DataField)list.Item, rows),
-        // the CLR lets int[] pass as uint[] (and sbyte[] as byte[]): the small and unsigned types go by exact type
-        (DataField f, _) when values.GetType() == typeof(short[]) => group.WriteAsync<short>(f, (short[])values),
-        (DataField f, short?[] v) => group.WriteAsync<short>(f, v),
-        (DataField f, _) when values.GetType() == typeof(sbyte[]) => group.WriteAsync<sbyte>(f, (sbyte[])values),
-        (DataField f, _) when values.GetType() == typeof(byte[]) => group.WriteAsync<byte>(f, (byte[])values),
-        (DataField f, _) when values.GetType() == typeof(ushort[]) => group.WriteAsync<ushort>(f, (ushort[])values),
-        (DataField f, _) when values.GetType() == typeof(uint[]) => group.WriteAsync<uint>(f, (uint[])values),
-        (DataField f, _) when values.GetType() == typeof(ulong[]) => group.WriteAsync<ulong>(f, (ulong[])values),
-        (DataField f, long[] v) => group.WriteAsync<long>(f, v),
-        (DataField f, long?[] v) => group.WriteAsync<long>(f, v),
-        (DataField f, int[] v) => group.WriteAsync<int>(f, v),
-        (DataField f, int?[] v) => group.WriteAsync<int>(f, v),
-        (DataField f, bool[] v) => group.WriteAsync<bool>(f, v),
-        (DataField f, double?[] v) => group.WriteAsync<double>(f, v),
-        (DataField f, float[] v) => group.WriteAsync<float>(f, v),
-        (DataField f, float?[] v) => group.WriteAsync<float>(f, v),
-        (DataField f, double[] v) => group.WriteAsync<double>(f, v),
-        (DataField f, DateTime[] v) => group.WriteAsync<DateTime>(f, v),
-        (DataField f, DateTime?[] v) => group.WriteAsync<DateTime>(f, v),
-        (DataField f, string?[] v) => group.WriteAsync(f, v),
-        (DataField f, byte[]?[] v) => group.WriteAsync(f, (IReadOnlyCollection<byte[]>)v!), // binary: BYTE_ARRAY, no UTF-8 annotation
-        _ => throw new ArgumentException($"no fixture writer for {field.Name} = {values.GetType().Name}"),
-    };
+    private static Task WriteColumnAsync(ParquetRowGroupWriter group, Field field, Array values) =>
+        (field, values) switch
+        {
+            (ListField list, string?[]?[] rows) => WriteListAsync(group, (DataField)list.Item, rows),
+            // the CLR lets int[] pass as uint[] (and sbyte[] as byte[]): the small and unsigned types go by exact type
+            (DataField f, _) when values.GetType() == typeof(short[]) => group.WriteAsync<short>(f, (short[])values),
+            (DataField f, short?[] v) => group.WriteAsync<short>(f, v),
+            (DataField f, _) when values.GetType() == typeof(sbyte[]) => group.WriteAsync<sbyte>(f, (sbyte[])values),
+            (DataField f, _) when values.GetType() == typeof(byte[]) => group.WriteAsync<byte>(f, (byte[])values),
+            (DataField f, _) when values.GetType() == typeof(ushort[]) => group.WriteAsync<ushort>(f, (ushort[])values),
+            (DataField f, _) when values.GetType() == typeof(uint[]) => group.WriteAsync<uint>(f, (uint[])values),
+            (DataField f, _) when values.GetType() == typeof(ulong[]) => group.WriteAsync<ulong>(f, (ulong[])values),
+            (DataField f, long[] v) => group.WriteAsync<long>(f, v),
+            (DataField f, long?[] v) => group.WriteAsync<long>(f, v),
+            (DataField f, int[] v) => group.WriteAsync<int>(f, v),
+            (DataField f, int?[] v) => group.WriteAsync<int>(f, v),
+            (DataField f, bool[] v) => group.WriteAsync<bool>(f, v),
+            (DataField f, double?[] v) => group.WriteAsync<double>(f, v),
+            (DataField f, float[] v) => group.WriteAsync<float>(f, v),
+            (DataField f, float?[] v) => group.WriteAsync<float>(f, v),
+            (DataField f, double[] v) => group.WriteAsync<double>(f, v),
+            (DataField f, DateTime[] v) => group.WriteAsync<DateTime>(f, v),
+            (DataField f, DateTime?[] v) => group.WriteAsync<DateTime>(f, v),
+            (DataField f, string?[] v) => group.WriteAsync(f, v),
+            (DataField f, byte[]?[] v) => group.WriteAsync(f, (IReadOnlyCollection<byte[]>)v!), // binary: BYTE_ARRAY, no UTF-8 annotation
+            _ => throw new ArgumentException($"no fixture writer for {field.Name} = {values.GetType().Name}"),
+        };
 
     /// <summary>Levels of a nullable list of nullable strings: null list 0, empty list 1, null element 2, element 3.</summary>
     private static Task WriteListAsync(ParquetRowGroupWriter group, DataField leaf, string?[]?[] rows)
@@ -88,12 +91,19 @@ internal static class TestParquet
             }
             for (int j = 0; j < row.Length; j++)
             {
-                if (row[j] is { } s) values.Add(s.AsMemory());
+                if (row[j] is { } s)
+                    values.Add(s.AsMemory());
                 definitions.Add(row[j] is null ? 2 : 3);
                 repetitions.Add(j == 0 ? 0 : 1);
             }
         }
-        return group.WriteAllPartsAsync<ReadOnlyMemory<char>>(leaf, values.ToArray(), definitions.ToArray(), repetitions.ToArray(), default);
+        return group.WriteAllPartsAsync<ReadOnlyMemory<char>>(
+            leaf,
+            values.ToArray(),
+            definitions.ToArray(),
+            repetitions.ToArray(),
+            default
+        );
     }
 
     /// <summary>Reads every row group's row count, to check how a file was cut.</summary>
@@ -107,5 +117,6 @@ internal static class TestParquet
 internal static class AssertEx
 {
     /// <summary>Element-wise equality of nullable strings (xunit's span overloads reject string? as T).</summary>
-    public static void Strings(string?[] expected, string?[] actual) => Xunit.Assert.Equal<string?>(expected.AsEnumerable(), actual);
+    public static void Strings(string?[] expected, string?[] actual) =>
+        Xunit.Assert.Equal<string?>(expected.AsEnumerable(), actual);
 }
