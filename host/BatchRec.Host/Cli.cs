@@ -179,7 +179,7 @@ public static class Cli
                 "comma-separated models: kinds, KIND:LABEL variants (their compare.KIND:LABEL overrides) or auto",
             HelpName = "LIST",
             DefaultValueFactory = _ => ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"],
-            CustomParser = r => List(r),
+            CustomParser = r => r.Tokens.Count == 0 ? ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"] : List(r),
         };
         var seeds = new Option<int[]?>("--seeds")
         {
@@ -207,7 +207,9 @@ public static class Cli
             {
                 var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
                 var names = r.GetRequiredValue(models);
-                var seedList = r.GetValue(seeds) ?? [loaded.Config.Train.Seed];
+                // an absent --seeds reads as an empty list (System.CommandLine's default for arrays); an explicit empty one is
+                // refused by ParseSeeds
+                var seedList = r.GetValue(seeds) is { Length: > 0 } given ? given : [loaded.Config.Train.Seed];
                 var outDir = Path.GetFullPath(
                     r.GetValue(compareOut) ?? Path.Combine(loaded.OutputDir, BatchRec.Jobs.Compare.Comparison.TableName)
                 );
@@ -397,8 +399,13 @@ public static class Cli
         return 1;
     }
 
+    // System.CommandLine may call an option's custom parser when the option is absent (no tokens, e.g. --seeds):
+    // each parser below returns the option's default for that case itself.
+
     private static string ParseDate(ArgumentResult r)
     {
+        if (r.Tokens.Count == 0)
+            return DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var text = r.Tokens.Single().Value;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
             return text;
@@ -415,6 +422,8 @@ public static class Cli
 
     private static int[]? ParseSeeds(ArgumentResult r)
     {
+        if (r.Tokens.Count == 0)
+            return null; // the config's train.seed
         var seeds = new List<int>();
         foreach (var s in List(r))
         {
@@ -423,6 +432,8 @@ public static class Cli
             else
                 r.AddError($"--seeds: '{s}' is not an integer");
         }
+        if (seeds.Count == 0)
+            r.AddError("--seeds must name at least one seed");
         return seeds.ToArray();
     }
 
@@ -435,6 +446,8 @@ public static class Cli
             HelpName = "N",
             CustomParser = r =>
             {
+                if (r.Tokens.Count == 0)
+                    return null;
                 var text = r.Tokens.Single().Value;
                 if (
                     long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v)

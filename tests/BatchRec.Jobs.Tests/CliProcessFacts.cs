@@ -160,6 +160,7 @@ public sealed class CliProcessFacts : IDisposable
     )]
     [InlineData(new[] { "run" }, "Option '--config' is required.")]
     [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "1,two" }, "--seeds: 'two' is not an integer")]
+    [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "," }, "--seeds must name at least one seed")]
     public async Task Exits2InWords_ForAnUnknownVerbAMissingOptionOrABadList(string[] args, string expected)
     {
         var (exit, output) = await BatchRecAsync(args);
@@ -194,5 +195,26 @@ public sealed class CliProcessFacts : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("Commands:", output);
         Assert.Contains("import-movielens", output);
+    }
+
+    [Fact]
+    public async Task Compare_UsesTheConfigsSeed_AndSynth_TheDefaultSizes_WhenTheirOptionalOptionsAreAbsent()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var config = Config(
+            """{ "dataset": { "input": "input", "output": "out", "work": "work" }, "train": { "seed": 7 } }"""
+        );
+
+        var (exit, output) = await BatchRecAsync("compare", "--config", config, "--models", "popularity"); // no --seeds, no --out
+
+        Assert.True(exit == 0, output);
+        var csv = File.ReadAllLines(_dir.Sub("out/comparison/comparison.csv"));
+        Assert.Contains(csv.Skip(1), line => line.StartsWith("popularity,7,", StringComparison.Ordinal));
+        Assert.DoesNotContain(csv.Skip(1), line => !line.StartsWith("popularity,7,", StringComparison.Ordinal));
+
+        (exit, output) = await BatchRecAsync("synth", "--out", _dir.Sub("synth"), "--interactions", "2_000"); // no --users, --items, --seed
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("Wrote 2000 interactions of 100 users over 20 items", output);
     }
 }
