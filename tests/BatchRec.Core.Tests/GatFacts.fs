@@ -230,8 +230,8 @@ let ``at initialisation the GAT propagates exactly like LightGCN`` () =
         Propagator.Create(torch.CPU, Bipartite.adjacency 4 3 users items |> Normalize.symmetric)
 
     let reference = LightGcn.embed adj 3 eu ei
-    let gu, gi = (gat :> IRecModel).Forward false
-    Assert.True(torch.cat([| gu; gi |], 0L).allclose(reference, rtol = 1e-5, atol = 1e-6))
+    let pass = (gat :> IRecModel).Forward false
+    Assert.True(torch.cat([| pass.Users; pass.Items |], 0L).allclose(reference, rtol = 1e-5, atol = 1e-6))
 
 [<Fact>]
 let ``gradient flows to the text projection and the fusion`` () =
@@ -267,7 +267,8 @@ let ``gradient flows to the text projection and the fusion`` () =
     use model =
         new GatModel(torch.CPU, cfg, g, features, true, [| true; true; true; false |])
 
-    let ue, ie = (model :> IRecModel).Forward true
+    let pass = (model :> IRecModel).Forward true
+    let ue, ie = pass.Users, pass.Items
 
     let loss =
         -(torch.nn.functional.logsigmoid ((ue.[0L] * ie.[0L]).sum() - (ue.[0L] * ie.[3L]).sum()))

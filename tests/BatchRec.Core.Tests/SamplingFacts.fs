@@ -244,10 +244,12 @@ let ``with fan-out at least the largest degree the sampled forward equals the fu
 
     let probe = torch.randn ([| int64 seeds.Length; 4L |])
     let idx = Tensors.indices torch.CPU seeds
-    let ue, ie = (model :> IRecModel).Forward false
-    let full = torch.cat([| ue; ie |], 0L).index_select(0L, idx)
-    let l0u, l0i = (model :> IRecModel).Layer0
-    let full0 = torch.cat([| l0u; l0i |], 0L).index_select(0L, idx)
+    let pass = (model :> IRecModel).Forward false
+    let full = torch.cat([| pass.Users; pass.Items |], 0L).index_select(0L, idx)
+
+    let full0 =
+        torch.cat([| pass.Layer0Users; pass.Layer0Items |], 0L).index_select(0L, idx)
+
     (full * probe).sum().backward()
     let gFull = grads model
     zeroGrads model

@@ -205,7 +205,7 @@ let ``a never-clicked item's embedding draws on its text neighbour's id embeddin
                             yield r - nU, gat.Graph.Norm.ColIdx.[p] - nU
             |]
 
-        let _, items = model.Forward false
+        let items = (model.Forward false).Items
         items.[2L].sum().backward()
         let g = Tensors.toArray model.IdItems.grad
 

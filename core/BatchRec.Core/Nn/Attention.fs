@@ -487,3 +487,36 @@ type EdgeSet(device: torch.Device, g: HeteroGraph, kernels: bool) =
         member _.Dispose() =
             for t in [ rows; cols; logPrior; priorT; scale; weight ] do
                 t.Dispose()
+
+/// One attention-weighted propagation step (the GAT layer without a per-layer transform).
+///
+/// For each stored edge p = (i → j) of the user–item–attribute graph (i aggregates from its neighbour j), head h:
+///
+///     z_p^h = LeakyReLU_0.2( ⟨x_i, a_src^h⟩ + ⟨x_j, a_dst^h⟩ + c^h · w_ij ) + log Â_ij
+///     a_p^h = exp(z_p^h) / Σ_{q ∈ N(i)} exp(z_q^h)                       (softmax over i's neighbourhood: Σ_j a_ij^h = 1)
+///     α_ij  = (Σ_{j'} Â_ij') · (1/H) Σ_h a_ij^h                           (heads averaged, scaled to LightGCN's row mass)
+///     y_i   = Σ_{j ∈ N(i)} α_ij x_j
+///
+/// Â = D^{-1/2} A D^{-1/2} is LightGCN's normalised adjacency and w_ij the edge weight (model.edgeWeight). The
+/// seed's formula scores neighbours from both endpoints and the edge weight and normalises with a softmax; we keep
+/// that and add log Â as a prior inside the softmax and the row-mass rescale, so that with a_src = a_dst = 0 and
+/// c = 0 (the initialisation) α = Â exactly: the layer starts as LightGCN's propagation and attention can only
+/// re-distribute each node's mass among its neighbours. Without the prior a softmax is a plain mean over
+/// neighbours, which drops LightGCN's degree normalisation (and its 1/√deg damping of popular neighbours) and
+/// trained worse. Heads are averaged (as GAT's output layer does) rather than concatenated, so the product stays
+/// one sparse-dense multiply. No weight matrix, no non-linearity on x: per-layer transforms hurt collaborative
+/// filtering (LightGCN paper; the ablation in bench/README.md).
+[<RequireQualifiedAccess>]
+module GatLayer =
+    /// Attention coefficients a [nnz, H] for node features x [N, d], attention vectors wa [d, 2H] (a_src | a_dst)
+    /// and edge-weight coefficients c [H].
+    let attention (edges: EdgeSet) (wa: torch.Tensor) (c: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
+        use scope = torch.NewDisposeScope()
+        let h = c.shape.[0]
+        let st = x.mm (wa) // [N, 2H]
+        let s = st.narrow (1L, 0L, h)
+        let t = st.narrow (1L, h, h)
+        (edges.Attention(s, t, c)).MoveToOuterDisposeScope()
+
+    /// Propagation coefficients α [nnz] from attention a [nnz, H].
+    let coefficients (edges: EdgeSet) (a: torch.Tensor) : torch.Tensor = a.mean ([| 1L |]) * edges.RowScale

@@ -295,8 +295,8 @@ module Trainer =
         let inference () =
             use _ng = torch.no_grad ()
             use scope = torch.NewDisposeScope()
-            let ue, ie = model.Forward false
-            let all = torch.cat ([| ue; ie |], 0L) // [U+I, d]
+            let pass = model.Forward false
+            let all = torch.cat ([| pass.Users; pass.Items |], 0L) // [U+I, d]
             // cosine scores: unit rows, so every later dot product (validation, evaluation, scoring) is the cosine
             let all =
                 if cosine then
@@ -389,8 +389,9 @@ module Trainer =
                             | None ->
                                 let u = uAll.narrow (0L, int64 start, int64 len)
                                 let p = pAll.narrow (0L, int64 start, int64 len)
-                                let ue, ie = model.Forward true // [U, d], [I, d]
-                                let l0u, l0i = model.Layer0
+                                let pass = model.Forward true
+                                let ue, ie = pass.Users, pass.Items // [U, d], [I, d]
+                                let l0u, l0i = pass.Layer0Users, pass.Layer0Items
 
                                 if softmax then
                                     let ng = Tensors.indices device shared

@@ -5,114 +5,6 @@ open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
 
-/// A trainable recommender: parameters, and a full-graph forward pass giving every user's and item's final
-/// embedding (score = dot product).
-type IRecModel =
-    inherit IDisposable
-    abstract Parameters: Modules.Parameter[]
-    /// Final embeddings: users [U, d], items [I, d]. `training` switches dropout on. Intermediates belong to the
-    /// caller's dispose scope.
-    abstract Forward: training: bool -> torch.Tensor * torch.Tensor
-    /// The learned id tables: users [U, d], items [I, d].
-    abstract IdUsers: torch.Tensor
-    abstract IdItems: torch.Tensor
-    /// The layer-0 features of the last Forward (users [U, d], items [I, d]): the rows RecBole's EmbLoss
-    /// penalises. For LightGCN and BPR-MF the id tables; for the GAT the fused id + text features, so the text
-    /// path is regularised like the ids.
-    abstract Layer0: torch.Tensor * torch.Tensor
-
-[<RequireQualifiedAccess>]
-module internal Init =
-    let xavier (device: torch.Device) (rows: int) (cols: int) =
-        use t = torch.empty ([| int64 rows; int64 cols |], dtype = torch.float32)
-        torch.nn.init.xavier_uniform_ (t) |> ignore
-        new Modules.Parameter(t.``to`` (device), true)
-
-    let zeros (device: torch.Device) (shape: int64[]) =
-        new Modules.Parameter(torch.zeros (shape, dtype = torch.float32, device = device), true)
-
-/// Two-layer perceptron x ↦ LeakyReLU(x W₁ + b₁) W₂ + b₂. With zeroLast, W₂ and b₂ start at zero, so a residual
-/// `h + MLP(·)` starts as the identity and only moves away when the data asks for it.
-[<Sealed>]
-type Mlp(device: torch.Device, inDim: int, hidden: int, outDim: int, zeroLast: bool) =
-    let w1 = Init.xavier device inDim hidden
-    let b1 = Init.zeros device [| int64 hidden |]
-
-    let w2 =
-        if zeroLast then
-            Init.zeros device [| int64 hidden; int64 outDim |]
-        else
-            Init.xavier device hidden outDim
-
-    let b2 = Init.zeros device [| int64 outDim |]
-    member _.Parameters = [| w1; b1; w2; b2 |]
-
-    /// [n, inDim] → [n, outDim].
-    member _.Apply(x: torch.Tensor) =
-        torch.nn.functional.leaky_relu(x.mm (w1) .+ b1, 0.2).mm(w2) .+ b2
-
-    interface IDisposable with
-        member _.Dispose() =
-            for p in [ w1; b1; w2; b2 ] do
-                p.Dispose()
-
-/// LightGCN (layers ≥ 1) and BPR-MF (layers = 0: the id tables are the embeddings).
-[<Sealed>]
-type LightGcnModel(device: torch.Device, adj: Propagator option, numUsers: int, numItems: int, dim: int, layers: int) =
-    let users, items = LightGcn.init device numUsers numItems dim
-
-    interface IRecModel with
-        member _.Parameters = [| users; items |]
-
-        member _.Forward(_training) =
-            match adj with
-            | Some a when layers > 0 ->
-                let all = LightGcn.embed a layers users items
-                all.narrow (0L, 0L, int64 numUsers), all.narrow (0L, int64 numUsers, int64 numItems)
-            | _ -> users.alias (), items.alias ()
-
-        member _.IdUsers = users
-        member _.IdItems = items
-        member _.Layer0 = (users :> torch.Tensor), (items :> torch.Tensor)
-
-    interface IDisposable with
-        member _.Dispose() =
-            users.Dispose()
-            items.Dispose()
-
-/// One attention-weighted propagation step (the GAT layer without a per-layer transform).
-///
-/// For each stored edge p = (i → j) of the user–item–attribute graph (i aggregates from its neighbour j), head h:
-///
-///     z_p^h = LeakyReLU_0.2( ⟨x_i, a_src^h⟩ + ⟨x_j, a_dst^h⟩ + c^h · w_ij ) + log Â_ij
-///     a_p^h = exp(z_p^h) / Σ_{q ∈ N(i)} exp(z_q^h)                       (softmax over i's neighbourhood: Σ_j a_ij^h = 1)
-///     α_ij  = (Σ_{j'} Â_ij') · (1/H) Σ_h a_ij^h                           (heads averaged, scaled to LightGCN's row mass)
-///     y_i   = Σ_{j ∈ N(i)} α_ij x_j
-///
-/// Â = D^{-1/2} A D^{-1/2} is LightGCN's normalised adjacency and w_ij the edge weight (model.edgeWeight). The
-/// seed's formula scores neighbours from both endpoints and the edge weight and normalises with a softmax; we keep
-/// that and add log Â as a prior inside the softmax and the row-mass rescale, so that with a_src = a_dst = 0 and
-/// c = 0 (the initialisation) α = Â exactly: the layer starts as LightGCN's propagation and attention can only
-/// re-distribute each node's mass among its neighbours. Without the prior a softmax is a plain mean over
-/// neighbours, which drops LightGCN's degree normalisation (and its 1/√deg damping of popular neighbours) and
-/// trained worse. Heads are averaged (as GAT's output layer does) rather than concatenated, so the product stays
-/// one sparse-dense multiply. No weight matrix, no non-linearity on x: per-layer transforms hurt collaborative
-/// filtering (LightGCN paper; the ablation in bench/README.md).
-[<RequireQualifiedAccess>]
-module GatLayer =
-    /// Attention coefficients a [nnz, H] for node features x [N, d], attention vectors wa [d, 2H] (a_src | a_dst)
-    /// and edge-weight coefficients c [H].
-    let attention (edges: EdgeSet) (wa: torch.Tensor) (c: torch.Tensor) (x: torch.Tensor) : torch.Tensor =
-        use scope = torch.NewDisposeScope()
-        let h = c.shape.[0]
-        let st = x.mm (wa) // [N, 2H]
-        let s = st.narrow (1L, 0L, h)
-        let t = st.narrow (1L, h, h)
-        (edges.Attention(s, t, c)).MoveToOuterDisposeScope()
-
-    /// Propagation coefficients α [nnz] from attention a [nnz, H].
-    let coefficients (edges: EdgeSet) (a: torch.Tensor) : torch.Tensor = a.mean ([| 1L |]) * edges.RowScale
-
 /// The seed's model: GAT over the user–item–attribute graph, optionally fused with language-model text.
 ///
 ///     layer 0   users       x_u = e_u (+ P_u t_u when users.text is given)
@@ -212,7 +104,6 @@ type GatModel
         else
             None
 
-    let mutable lastLayer0: torch.Tensor option = None
     let rowMass = Csr.rowSums graph.Norm // [N], host: the full rows' Σ_j Â_ij (sampled attention's mass)
 
     let warm =
@@ -322,6 +213,56 @@ type GatModel
         | Some perm -> grouped.index_select (0L, perm)
         | None -> grouped
 
+    /// The propagation both passes share: from the layer-0 features x0 (rows: the pass's nodes, the first `seeds` of
+    /// them the ones whose embeddings are returned), L layers X⁽ᵏ⁺¹⁾ = A_k X⁽ᵏ⁾ (or the seed's per-layer MLP with
+    /// model.layerMlp), the layer mean over the seeds' rows and the final MLP. `layer k` gives the k-th layer's
+    /// coefficients and its product (coefficients, X⁽ᵏ⁾) ↦ A_k X⁽ᵏ⁾, whose rows are a prefix of X⁽ᵏ⁾'s; edge dropout
+    /// (model.dropout) is applied to the coefficients of every layer while training. Returns (h, X⁽⁰⁾) over the seeds.
+    member private _.Propagate
+        (
+            training: bool,
+            x0: torch.Tensor,
+            seeds: int64,
+            layer: int -> torch.Tensor * (torch.Tensor -> torch.Tensor -> torch.Tensor)
+        ) =
+        let mutable cur = x0
+        let mutable acc = x0.narrow (0L, 0L, seeds)
+
+        for l in 0 .. cfg.Layers - 1 do
+            let alpha, product = layer l
+
+            let alpha =
+                if training && cfg.Dropout > 0.0 then
+                    torch.nn.functional.dropout (alpha, cfg.Dropout, true)
+                else
+                    alpha
+
+            let agg = product alpha cur
+
+            let next =
+                if cfg.LayerMlp then
+                    let w, bias = layerMlps.[l]
+
+                    torch.nn.functional.leaky_relu (
+                        torch.cat([| cur.narrow (0L, 0L, agg.shape.[0]); agg |], 1L).mm(w) .+ bias,
+                        0.2
+                    )
+                else
+                    agg
+
+            acc <- acc .+ next.narrow (0L, 0L, seeds)
+            cur <- next
+
+        let mean = acc ./ float (cfg.Layers + 1)
+        let x0s = x0.narrow (0L, 0L, seeds)
+
+        let h =
+            match finalMlp with
+            | Some g -> mean .+ g.Apply(torch.cat ([| x0s; (acc .- x0s) ./ float cfg.Layers |], 1L))
+            | None -> mean
+
+        h, x0s
+
     member _.Edges = edges
 
     /// The graph this model propagates over (its Norm is what NeighbourSampling samples).
@@ -364,74 +305,49 @@ type GatModel
             else
                 None // [|S_0|, 2H]
 
-        let mutable cur = x0
-        let mutable acc = x0.narrow (0L, 0L, b)
+        this.Propagate(
+            training,
+            x0,
+            b,
+            fun l ->
+                let m = sample.Blocks.[l].Matrix
+                let pos = sample.Blocks.[l].Positions
+                let src, dst, vals = Csr.toEdges m
+                let rows = Tensors.indices device src // [nnz_k] targets, local in S_k
+                let cols = Tensors.indices device dst // [nnz_k] sources, local in S_{k-1}
 
-        for l in 0 .. cfg.Layers - 1 do
-            let m = sample.Blocks.[l].Matrix
-            let pos = sample.Blocks.[l].Positions
-            let src, dst, vals = Csr.toEdges m
-            let rows = Tensors.indices device src // [nnz_k] targets, local in S_k
-            let cols = Tensors.indices device dst // [nnz_k] sources, local in S_{k-1}
+                let alpha =
+                    match st with
+                    | Some st ->
+                        let h = int64 heads
+                        let s = st.narrow(1L, 0L, h).index_select(0L, rows) // [nnz_k, H]
+                        let t = st.narrow(1L, h, h).index_select(0L, cols) // [nnz_k, H]
 
-            let alpha =
-                match st with
-                | Some st ->
-                    let h = int64 heads
-                    let s = st.narrow(1L, 0L, h).index_select(0L, rows) // [nnz_k, H]
-                    let t = st.narrow(1L, h, h).index_select(0L, cols) // [nnz_k, H]
+                        let w =
+                            torch.tensor (pos |> Array.map (fun p -> graph.EdgeWeight.[p]), device = device) // [nnz_k]
 
-                    let w =
-                        torch.tensor (pos |> Array.map (fun p -> graph.EdgeWeight.[p]), device = device) // [nnz_k]
+                        let logPrior =
+                            torch.tensor (
+                                pos
+                                |> Array.map (fun p -> float32 (Math.Log(float (max graph.Norm.Values.[p] 1e-30f)))),
+                                device = device
+                            )
 
-                    let logPrior =
-                        torch.tensor (
-                            pos
-                            |> Array.map (fun p -> float32 (Math.Log(float (max graph.Norm.Values.[p] 1e-30f)))),
-                            device = device
-                        )
+                        let mass =
+                            torch.tensor (src |> Array.map (fun r -> rowMass.[sample.Nodes.[r]]), device = device) // Σ_j Â_ij of the full row
 
-                    let mass =
-                        torch.tensor (src |> Array.map (fun r -> rowMass.[sample.Nodes.[r]]), device = device) // Σ_j Â_ij of the full row
+                        let z =
+                            torch.nn.functional.leaky_relu (
+                                s .+ t .+ w.unsqueeze (1L) * (snd attn.[0]).unsqueeze(0L),
+                                0.2
+                            )
+                            .+ logPrior.unsqueeze (1L)
 
-                    let z =
-                        torch.nn.functional.leaky_relu (s .+ t .+ w.unsqueeze (1L) * (snd attn.[0]).unsqueeze(0L), 0.2)
-                        .+ logPrior.unsqueeze (1L)
+                        (RowSoftmax.apply m rows z).mean([| 1L |]) * mass // [nnz_k]
+                    | None -> torch.tensor (vals, device = device) // Â_ij · deg_i / k_i
 
-                    (RowSoftmax.apply m rows z).mean([| 1L |]) * mass // [nnz_k]
-                | None -> torch.tensor (vals, device = device) // Â_ij · deg_i / k_i
-
-            let alpha =
-                if training && cfg.Dropout > 0.0 then
-                    torch.nn.functional.dropout (alpha, cfg.Dropout, true)
-                else
-                    alpha
-
-            let agg = BlockProduct.apply true m rows cols alpha cur // [|S_k|, d]
-
-            let next =
-                if cfg.LayerMlp then
-                    let w, bias = layerMlps.[l]
-
-                    torch.nn.functional.leaky_relu (
-                        torch.cat([| cur.narrow (0L, 0L, int64 m.Rows); agg |], 1L).mm(w) .+ bias,
-                        0.2
-                    )
-                else
-                    agg
-
-            acc <- acc .+ next.narrow (0L, 0L, b)
-            cur <- next
-
-        let mean = acc ./ float (cfg.Layers + 1)
-        let x0s = x0.narrow (0L, 0L, b)
-
-        let h =
-            match finalMlp with
-            | Some g -> mean .+ g.Apply(torch.cat ([| x0s; (acc .- x0s) ./ float cfg.Layers |], 1L))
-            | None -> mean
-
-        h, x0s
+                alpha, (fun alpha cur -> BlockProduct.apply true m rows cols alpha cur) // [|S_k|, d]
+        )
 
 
     /// The learned projection P of the item text vectors [TextDim, d] (gat-text), for tests.
@@ -443,9 +359,6 @@ type GatModel
 
         member this.Forward(training) =
             let x0 = this.Features0(training, None)
-            lastLayer0 <- Some x0 // belongs to the caller's scope, like every intermediate
-            let mutable cur = x0
-            let mutable acc = x0
 
             let alpha =
                 if cfg.Attention && cfg.Layers > 0 then
@@ -453,41 +366,24 @@ type GatModel
                 else
                     edges.Prior.alias ()
 
-            for l in 0 .. cfg.Layers - 1 do
-                let alpha =
-                    if training && cfg.Dropout > 0.0 then
-                        torch.nn.functional.dropout (alpha, cfg.Dropout, true)
-                    else
-                        alpha
+            let h, _ =
+                this.Propagate(
+                    training,
+                    x0,
+                    x0.shape.[0],
+                    fun _ -> alpha, (fun alpha cur -> edges.Propagate(alpha, cur))
+                )
 
-                let agg = edges.Propagate(alpha, cur)
-
-                let next =
-                    if cfg.LayerMlp then
-                        let w, b = layerMlps.[l]
-                        torch.nn.functional.leaky_relu (torch.cat([| cur; agg |], 1L).mm(w) .+ b, 0.2)
-                    else
-                        agg
-
-                acc <- acc .+ next
-                cur <- next
-
-            let mean = acc ./ float (cfg.Layers + 1)
-
-            let h =
-                match finalMlp with
-                | Some g -> mean .+ g.Apply(torch.cat ([| x0; (acc .- x0) ./ float cfg.Layers |], 1L))
-                | None -> mean
-
-            h.narrow (0L, 0L, int64 nU), h.narrow (0L, int64 nU, int64 nI)
+            {
+                Users = h.narrow (0L, 0L, int64 nU)
+                Items = h.narrow (0L, int64 nU, int64 nI)
+                Layer0Users = x0.narrow (0L, 0L, int64 nU)
+                Layer0Items = x0.narrow (0L, int64 nU, int64 nI)
+            }
 
         member _.IdUsers = users
         member _.IdItems = items
 
-        member _.Layer0 =
-            match lastLayer0 with
-            | Some x0 -> x0.narrow (0L, 0L, int64 nU), x0.narrow (0L, int64 nU, int64 nI)
-            | None -> invalidOp "Layer0 is known after a Forward pass"
 
     interface IDisposable with
         member _.Dispose() =

@@ -1,0 +1,203 @@
+namespace BatchRec.Core.Eval
+
+#nowarn "9" // native pointers: the top-K selection reads the score tiles in place
+
+open System
+open System.Numerics
+open System.Runtime.CompilerServices
+open System.Runtime.Intrinsics
+open System.Runtime.InteropServices
+open Microsoft.FSharp.NativeInterop
+open TorchSharp
+open BatchRec.Core.Graph
+open BatchRec.Core.Nn
+
+/// One averaged metric value.
+type MetricValue =
+    { Metric: string; K: int; Value: float }
+
+[<RequireQualifiedAccess>]
+module Evaluation =
+    /// The users evaluated against `truth`: every user with at least one truth item, or, when maxUsers > 0 and
+    /// there are more, a uniform sample of maxUsers of them drawn with a fixed seed (so every model and training
+    /// seed is evaluated on the same users). Ascending.
+    let sampleUsers (truth: Csr) (maxUsers: int) : int[] =
+        let users =
+            [|
+                for u in 0 .. truth.Rows - 1 do
+                    if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then
+                        yield u
+            |]
+
+        if maxUsers <= 0 || users.Length <= maxUsers then
+            users
+        else
+            let rng = Random(2020)
+
+            for i in 0 .. maxUsers - 1 do // partial Fisher–Yates: the first maxUsers are a uniform sample
+                let j = i + rng.Next(users.Length - i)
+                let t = users.[i]
+                users.[i] <- users.[j]
+                users.[j] <- t
+
+            let picked = Array.sub users 0 maxUsers
+            Array.sortInPlace picked
+            picked
+
+    /// Ranks `users` in chunks of `chunk` (each ranks all items except `exclude`, top k) and calls `f position nRel hits`
+    /// for each user with at least one truth item: its position in `users`, its number of truth items and the hit
+    /// flags of its top-k list.
+    let private forEachRanked
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (k: int)
+        (chunk: int)
+        (users: int[])
+        (f: int -> int -> bool[] -> unit)
+        =
+        if chunk <= 0 then
+            invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+
+        for start in 0..chunk .. users.Length - 1 do
+            let block =
+                Ranking.topKUsersWith
+                    ii
+                    userEmb
+                    itemEmb
+                    exclude
+                    k
+                    (Array.sub users start (min chunk (users.Length - start)))
+
+            for b in 0 .. block.Users.Length - 1 do
+                let u = block.Users.[b]
+                let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
+
+                if nRel > 0 then
+                    f
+                        (start + b)
+                        nRel
+                        [|
+                            for p in block.Offsets.[b] .. block.Offsets.[b + 1] - 1 ->
+                                Csr.contains truth u block.Items.[p]
+                        |]
+
+    /// Full-ranking evaluation of the given users: each ranks all items except `exclude`; every metric in
+    /// Metrics.names at every k in ks is averaged over the users with at least one truth item; in chunks of
+    /// `chunk` users, so memory is O(chunk × items).
+    let evaluateUsersWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (users: int[])
+        : MetricValue list =
+        let sums = Collections.Generic.Dictionary<string * int, float>()
+        let evaluated = ref 0
+
+        forEachRanked ii userEmb itemEmb exclude truth (List.max ks) chunk users (fun _ nRel hits ->
+            evaluated.Value <- evaluated.Value + 1
+
+            for m in Metrics.names do
+                for k in ks do
+                    let v = Metrics.compute m k hits nRel
+
+                    sums.[(m, k)] <-
+                        (match sums.TryGetValue((m, k)) with
+                         | true, s -> s
+                         | _ -> 0.0)
+                        + v)
+
+        [
+            for m in Metrics.names do
+                for k in ks do
+                    let s =
+                        match sums.TryGetValue((m, k)) with
+                        | true, s -> s
+                        | _ -> 0.0
+
+                    yield
+                        {
+                            Metric = m
+                            K = k
+                            Value =
+                                if evaluated.Value = 0 then
+                                    0.0
+                                else
+                                    s / float evaluated.Value
+                        }
+        ]
+
+    /// One metric at k for each of `users` (in that order), ranked as evaluateUsersWith ranks them; a user without
+    /// truth items scores 0. The per-user values model.kind auto's paired comparison reads.
+    let perUserWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (metric: string)
+        (k: int)
+        (chunk: int)
+        (users: int[])
+        : float[] =
+        let values = Array.zeroCreate users.Length
+
+        forEachRanked ii userEmb itemEmb exclude truth k chunk users (fun at nRel hits ->
+            values.[at] <- Metrics.compute metric k hits nRel)
+
+        values
+
+    /// evaluateUsersWith without an item–item part.
+    let evaluateUsers
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (users: int[])
+        : MetricValue list =
+        evaluateUsersWith None userEmb itemEmb exclude truth ks chunk users
+
+    /// evaluateUsersWith over `sampleUsers truth maxUsers`.
+    let evaluateSampleWith
+        (ii: ItemItem option)
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (maxUsers: int)
+        : MetricValue list =
+        evaluateUsersWith ii userEmb itemEmb exclude truth ks chunk (sampleUsers truth maxUsers)
+
+    /// evaluateUsers over `sampleUsers truth maxUsers`.
+    let evaluateSample
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        (maxUsers: int)
+        : MetricValue list =
+        evaluateSampleWith None userEmb itemEmb exclude truth ks chunk maxUsers
+
+    /// Full-ranking evaluation: each user with at least one `truth` item ranks all items except `exclude`;
+    /// every metric in Metrics.names at every k in ks is averaged over those users.
+    let evaluate
+        (userEmb: Tensor)
+        (itemEmb: Tensor)
+        (exclude: Csr)
+        (truth: Csr)
+        (ks: int list)
+        (chunk: int)
+        : MetricValue list =
+        evaluateSample userEmb itemEmb exclude truth ks chunk 0
