@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using BatchRec.Core;
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Orchestration;
 using BatchRec.Jobs.Runs;
@@ -55,8 +56,7 @@ public sealed record RunRow(
                     : null;
             var metricsFile = Path.Combine(folder.EvalDir, EvaluateJob.MetricsFile);
             var metrics = File.Exists(metricsFile) ? EvaluateJob.ReadMetrics(folder) : [];
-            double? Metric(string split) =>
-                metrics.FirstOrDefault(m => m.Split == split && m.Metric == "ndcg" && m.K == 10)?.Value;
+            double? Metric(string split) => Champion.figure(split, metrics);
             var decision = EvaluateJob.ReadDecision(folder);
             var note = state.State == RunState.Failed ? $"{state.FailedStage}: {state.Error}" : decision?.Reason;
             rows.Add(

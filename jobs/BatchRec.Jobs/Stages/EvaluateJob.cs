@@ -77,10 +77,7 @@ public sealed class EvaluateJob(ILogger log)
                     Path.Combine(folder.EvalDir, ExtraMetricsFile),
                     ExtraMetrics(config.Config, model, AutoChoice.Read(folder))
                 );
-                var challenger = metrics
-                    .FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)
-                    ?.Value
-                    ?? double.NaN;
+                var challenger = Champion.figure(Champion.Split, metrics) ?? double.NaN;
                 Runs.ChampionDecision? decision = null;
                 if (config.Config.Publish.ChampionCheck)
                 {
@@ -128,7 +125,7 @@ public sealed class EvaluateJob(ILogger log)
                     metrics.FirstOrDefault(m => m.Split == split && m.Metric == name && m.K == k)?.Value ?? double.NaN;
                 return new Dictionary<string, object>
                 {
-                    ["testNdcg@10"] = Get("test", "ndcg", 10),
+                    ["testNdcg@10"] = Champion.figure("test", metrics) ?? double.NaN,
                     ["testRecall@10"] = Get("test", "recall", 10),
                     ["validMrr@10"] = Get("valid", "mrr", 10),
                 };
@@ -179,11 +176,9 @@ public sealed class EvaluateJob(ILogger log)
         var userRows = snapshot.UserIds.Ids.Select(old.UserIds.IndexOrMinusOne).ToArray();
         var itemRows = snapshot.ItemIds.Ids.Select(old.ItemIds.IndexOrMinusOne).ToArray();
         var remapped = Pipeline.remapFactors(oldModel, userRows, itemRows);
-        var championNdcg = Pipeline
-            .evaluate(config.Config, device, graphs, remapped)
-            .First(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)
-            .Value;
-        var publish = challenger >= championNdcg - tolerance;
+        var championNdcg = Champion.figure(Champion.Split, Pipeline.evaluate(config.Config, device, graphs, remapped))
+            ?? double.NaN;
+        var publish = Champion.publishes(challenger, championNdcg, tolerance);
         var reason =
             $"validation NDCG@10 {challenger:F4} (new) vs {championNdcg:F4} (champion {champion.RunId}), tolerance {tolerance:G}";
         return new(publish, challenger, championNdcg, champion.RunId, tolerance, reason);

@@ -113,7 +113,7 @@ public sealed class PublishJob(ILogger log)
                         manifest.PublishedUtc
                     )
                 ); // what the next night's publish gate compares with
-                var ndcg = metrics.FirstOrDefault(m => m.Split == "valid" && m.Metric == "ndcg" && m.K == 10)?.Value;
+                var ndcg = Champion.figure(Champion.Split, metrics);
                 Json.WriteAtomic(
                     folder.OutcomeJson,
                     new RunOutcomeRecord(

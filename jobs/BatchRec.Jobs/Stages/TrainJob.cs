@@ -317,7 +317,7 @@ public sealed class TrainJob(ILogger log)
                 kind,
                 metric,
                 valid,
-                metrics.FirstOrDefault(m => m.Split == "test" && m.Metric == "ndcg" && m.K == 10)?.Value ?? double.NaN,
+                Champion.figure("test", metrics) ?? double.NaN,
                 watch.Elapsed.TotalSeconds
             );
         }
