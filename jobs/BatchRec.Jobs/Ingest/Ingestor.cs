@@ -155,14 +155,7 @@ public static class Ingestor
         var userProfiles = userRows?.Count ?? 0;
 
         // merge the stored partitions: stream, apply the items table rule, intern
-        var users = new IdMapBuilder();
-        var items = new IdMapBuilder();
-        var events = new IdMapBuilder();
-        var u = new List<int>();
-        var i = new List<int>();
-        var t = new List<long>();
-        var w = new List<float>();
-        var e = new List<int>();
+        var rows = new InternedRows();
         var unknownPerPartition = new long[entries.Count];
         var quarantineFiles = entries
             .Where(x => x.Entry.Stats.QuarantinedTotal > 0)
@@ -197,11 +190,7 @@ public static class Ingestor
                             );
                             continue;
                         }
-                        u.Add(users.Intern(g.Users[k]));
-                        i.Add(items.Intern(g.Items[k]));
-                        t.Add(g.Times[k]);
-                        w.Add(g.Weights[k]);
-                        e.Add(events.Intern(g.Events[k]));
+                        rows.Add(g.Users[k], g.Items[k], g.Times[k], g.Weights[k], g.Events[k]);
                     }
                     unknownPerPartition[p] += bad.Count;
                     await unknown.WriteAsync(bad, ct).ConfigureAwait(false);
@@ -218,22 +207,10 @@ public static class Ingestor
         // recommend them (cold start). Their indices are canonical like all others.
         if (itemRows is not null)
             foreach (var id in itemRows.ItemIds)
-                items.Intern(id);
-        var (userMap, userRemap) = users.Freeze();
-        var (itemMap, itemRemap) = items.Freeze();
-        var (_, eventRemap) = events.Freeze();
-        int[] Remap(List<int> xs, int[] map)
-        {
-            var a = new int[xs.Count];
-            for (int k = 0; k < a.Length; k++)
-                a[k] = map[xs[k]];
-            return a;
-        }
-        var uc = Remap(u, userRemap);
-        var ic = Remap(i, itemRemap);
-        var ta = t.ToArray();
-        var wa = w.ToArray();
-        var kept = Core.Ingest.dedupe(uc, ic, ta, Remap(e, eventRemap), wa);
+                rows.AddItem(id);
+        var frozen = rows.Freeze();
+        var (userMap, itemMap, kept) = (frozen.UserMap, frozen.ItemMap, frozen.Kept);
+        var (uc, ic, ta, wa) = (frozen.Users, frozen.Items, frozen.Times, frozen.Weights);
         long across = uc.Length - kept.Length;
 
         // lineage and the ceiling, per partition

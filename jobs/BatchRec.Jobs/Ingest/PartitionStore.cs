@@ -172,14 +172,7 @@ public sealed class PartitionStore(string root)
     )
     {
         var fileIndex = files.Select((f, i) => (f.Path, i)).ToDictionary(x => x.Path, x => x.i, StringComparer.Ordinal);
-        var users = new IdMapBuilder();
-        var items = new IdMapBuilder();
-        var events = new IdMapBuilder();
-        var u = new List<int>();
-        var i = new List<int>();
-        var t = new List<long>();
-        var w = new List<float>();
-        var e = new List<int>();
+        var rows = new InternedRows();
         var src = new List<int>();
         var row = new List<long>();
         var reasons = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -240,11 +233,7 @@ public sealed class PartitionStore(string root)
                         reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
                         continue;
                     }
-                    u.Add(users.Intern(b.UserIds[k]!));
-                    i.Add(items.Intern(b.ItemIds[k]!));
-                    t.Add(seconds!.Value);
-                    w.Add(b.Weights[k]);
-                    e.Add(events.Intern(b.EventTypes[k] ?? ""));
+                    rows.Add(b.UserIds[k]!, b.ItemIds[k]!, seconds!.Value, b.Weights[k], b.EventTypes[k] ?? "");
                     src.Add(f);
                     row.Add(b.FirstRow + k);
                 }
@@ -253,30 +242,16 @@ public sealed class PartitionStore(string root)
             await quarantine.CompleteAsync().ConfigureAwait(false);
         }
 
-        var (userMap, userRemap) = users.Freeze();
-        var (itemMap, itemRemap) = items.Freeze();
-        var (eventMap, eventRemap) = events.Freeze();
-        int[] Remap(List<int> xs, int[] map)
-        {
-            var a = new int[xs.Count];
-            for (int k = 0; k < a.Length; k++)
-                a[k] = map[xs[k]];
-            return a;
-        }
-        var uc = Remap(u, userRemap);
-        var ic = Remap(i, itemRemap);
-        var ec = Remap(e, eventRemap);
-        var ta = t.ToArray();
-        var wa = w.ToArray();
-        var kept = Core.Ingest.dedupe(uc, ic, ta, ec, wa);
+        var frozen = rows.Freeze();
+        var kept = frozen.Kept;
 
         await WriteRowsAsync(
                 Path.Combine(dir, RowsFile),
-                kept.Select(k => userMap.Id(uc[k])).ToArray(),
-                kept.Select(k => itemMap.Id(ic[k])).ToArray(),
-                kept.Select(k => ta[k]).ToArray(),
-                kept.Select(k => wa[k]).ToArray(),
-                kept.Select(k => eventMap.Id(ec[k])).ToArray(),
+                kept.Select(k => frozen.UserMap.Id(frozen.Users[k])).ToArray(),
+                kept.Select(k => frozen.ItemMap.Id(frozen.Items[k])).ToArray(),
+                kept.Select(k => frozen.Times[k]).ToArray(),
+                kept.Select(k => frozen.Weights[k]).ToArray(),
+                kept.Select(k => frozen.EventMap.Id(frozen.Events[k])).ToArray(),
                 kept.Select(k => src[k]).ToArray(),
                 kept.Select(k => row[k]).ToArray(),
                 ct
