@@ -793,11 +793,10 @@ module Ranking =
         topKUsersTorchWith None userEmb itemEmb exclude k users
 
     /// Rows and items of one CPU score tile (users, items) on the libtorch path: 1024 × 1024 floats = 4 MiB, small
-    /// enough to stay in the cache between the product that writes it and the scan that reads it. On the sample (610
-    /// users × 9,742 items, interleaved with the bare product) 1024 × 1024 and 1024 × 2048 took the bare product's
-    /// time (6.7 ms against 7.0 ms), 512 × 2048 7.3 ms, 128 × 2048 8.7 ms (each product packs its items again), one
-    /// 610 × 9,742 tile 10.9 ms. The sgemm path takes blasBlockRows rows × the same 1024 items per worker (153 × 1024
-    /// and 153 × 2048 both 4.8 ms on the sample, 305 × 1024 4.8 ms, 77 × 1024 6.1 ms, 64 × 4096 5.1 ms).
+    /// enough to stay in the cache between the product that writes it and the scan that reads it; smaller tiles pay
+    /// for packing the items again in every product, one tile of all items leaves the cache. The sgemm path takes
+    /// blasBlockRows rows × the same 1024 items per worker. The sizes tried and their times: bench/README.md, "Tile
+    /// sizes".
     let private rowTile, colTile = 1024, 1024
 
     /// topKUsers on the CPU, chosen path and explicit tile sizes (rows × items of scores per product; on the sgemm

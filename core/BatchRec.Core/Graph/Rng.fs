@@ -10,12 +10,9 @@ open System.Numerics
 ///
 /// Why not `System.Random(seed)`: a seeded System.Random is .NET's legacy subtractive generator, kept for
 /// compatibility (an unseeded one is xoshiro256**). Its outputs obey x_n = x_{n-55} − x_{n-34} (mod 2³¹ − 1), so
-/// draws 34 and 55 apart are tied (RngFacts shows it on Next(97)). The trainer used it until 2026-11-28. On the
-/// sample, LightGCN under the reference protocol averaged test NDCG@10 0.2070 over seeds 2020–2022 with it and
-/// 0.2106 with this generator; an independent PyTorch LightGCN with numpy's PCG64 draws averaged 0.2120 over four
-/// seeds on the same split, and the same PyTorch code replaying the trainer's own draws reproduces its losses and
-/// validation scores (bench/pytorch-check). The split (Splitting) still draws from System.Random(seed), so the
-/// evaluation's train/valid/test sets are the ones every earlier figure was measured on.
+/// draws 34 and 55 apart are tied (RngFacts shows it on Next(97)); what replacing it did to the trained models,
+/// against an independent PyTorch reference, is in bench/HISTORY.md. The split (Splitting) still draws from
+/// System.Random(seed), so every split stays the one the published figures were measured on.
 [<Sealed>]
 type Xoshiro256(seed: int64) =
     inherit Random()

@@ -228,8 +228,8 @@ public static class ScaleBench
     /// warm-up of each, then <paramref name="reps"/> timed repetitions of each, interleaved (medians, and the
     /// median and quartiles of each repetition's own ratio); then the bare product and the scoring each
     /// <paramref name="reps"/> times in a row after a warm-up of 3 (medians). The bare product's time depends on
-    /// whether its [users × items] output is still in the cache: back to back it is (2.7–2.9 ms on the sample here),
-    /// after other work it is not (about 7 ms). So on the CPU the scorer's own products are also timed (each worker's
+    /// whether its [users × items] output is still in the cache: back to back it is, after other work it is not
+    /// (bench/README.md shows both). So on the CPU the scorer's own products are also timed (each worker's
     /// blocks of users × 1024 items into its own buffer, which stays in that core's cache; no selection), interleaved
     /// and in a run: the product at its best in either setting.
     /// </summary>
