@@ -198,7 +198,8 @@ module Pipeline =
             use t0 = torch.tensor (values, device = device)
             t0.reshape (rows, int64 dim)
 
-    let private factorTensors (device: torch.Device) (m: TrainedModel) =
+    /// The model's factors as [U, d] and [I, d] tensors on `device` ([U, 0] and [I, 0] for a model without any).
+    let internal factorTensors (device: torch.Device) (m: TrainedModel) =
         if m.Dim = 0 then
             torch.zeros ([| int64 m.NumUsers; 0L |], dtype = torch.float32, device = device),
             torch.zeros ([| int64 m.NumItems; 0L |], dtype = torch.float32, device = device)
@@ -221,7 +222,7 @@ module Pipeline =
         else "embedding-cosine"
 
     /// The held-out items (ascending) and the cold interactions as a user × held-out-index CSR.
-    let private coldTruth (graphs: SplitGraphs) =
+    let internal coldTruth (graphs: SplitGraphs) =
         let held =
             [|
                 for i in 0 .. graphs.HeldOut.Length - 1 do
@@ -351,106 +352,6 @@ module Pipeline =
             (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0]))
             (Evaluation.sampleUsers graphs.Valid cfg.Eval.MaxUsers)
 
-    /// Reference points for the cold split: "random" (the expected Recall and NDCG of a uniformly random ranking
-    /// of the held-out items, exact) and "tag-popularity" (held-out items ranked by the mean training popularity of
-    /// their attributes, where an attribute's popularity is the number of training interactions on items carrying
-    /// it). Model name first. Empty when nothing is held out.
-    let coldBaselines (cfg: Config) (graphs: SplitGraphs) (features: NodeFeatures) : (string * MetricRecord) list =
-        if graphs.Cold.Nnz = 0 then
-            []
-        else
-            let held, truth = coldTruth graphs
-            let m = float held.Length
-
-            let users =
-                [|
-                    for u in 0 .. truth.Rows - 1 do
-                        if truth.RowPtr.[u + 1] > truth.RowPtr.[u] then
-                            yield u
-                |]
-
-            let random =
-                [
-                    for k in cfg.Eval.ColdKs do
-                        let kk = min k held.Length
-                        let recall = float kk / m
-
-                        let ndcg =
-                            users
-                            |> Array.averageBy (fun u ->
-                                let nRel = truth.RowPtr.[u + 1] - truth.RowPtr.[u]
-
-                                let dcg =
-                                    Seq.sum (seq { for r in 1..kk -> (float nRel / m) / Math.Log2(float r + 1.0) })
-
-                                let idcg =
-                                    Seq.sum (seq { for r in 1 .. min nRel kk -> 1.0 / Math.Log2(float r + 1.0) })
-
-                                dcg / idcg)
-
-                        yield
-                            "random",
-                            {
-                                Split = "cold"
-                                Metric = "recall"
-                                K = k
-                                Value = recall
-                            }
-
-                        yield
-                            "random",
-                            {
-                                Split = "cold"
-                                Metric = "ndcg"
-                                K = k
-                                Value = ndcg
-                            }
-                ]
-
-            let attrPop = Array.zeroCreate<float> features.ItemAttributes.Cols
-            let itemCount = Array.zeroCreate<float> graphs.Train.Cols
-
-            for i in graphs.Train.ColIdx do
-                itemCount.[i] <- itemCount.[i] + 1.0
-
-            let ia = features.ItemAttributes
-
-            for i in 0 .. ia.Rows - 1 do
-                for p in ia.RowPtr.[i] .. ia.RowPtr.[i + 1] - 1 do
-                    attrPop.[ia.ColIdx.[p]] <- attrPop.[ia.ColIdx.[p]] + itemCount.[i]
-
-            let score =
-                held
-                |> Array.map (fun i ->
-                    let n = ia.RowPtr.[i + 1] - ia.RowPtr.[i]
-
-                    if n = 0 then
-                        0.0f
-                    else
-                        float32 (
-                            (seq { for p in ia.RowPtr.[i] .. ia.RowPtr.[i + 1] - 1 -> attrPop.[ia.ColIdx.[p]] }
-                             |> Seq.sum)
-                            / float n
-                        ))
-
-            use ue = torch.ones ([| int64 graphs.Cold.Rows; 1L |], dtype = torch.float32)
-            use ie = torch.tensor(score).reshape(int64 held.Length, 1L)
-            let none = Csr.ofEdges graphs.Cold.Rows held.Length [||] [||] [||]
-
-            let tagPop =
-                [
-                    for v in Evaluation.evaluate ue ie none truth cfg.Eval.ColdKs cfg.Eval.UserChunk ->
-                        "tag-popularity",
-                        {
-                            Split = "cold"
-                            Metric = v.Metric
-                            K = v.K
-                            Value = v.Value
-                        }
-                ]
-
-            random @ tagPop
-
     /// Top-K for the users [start, start+count) (one scoring shard) over the items each has never interacted with,
     /// lazily in user blocks of Config.blockUsers (score.userChunk, score.blockMiB), each with a function that
     /// computes its rows' reason items (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim
@@ -543,57 +444,6 @@ module Pipeline =
     /// scoreRange over every user.
     let score (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) : seq<ScoredBlock> =
         scoreRange cfg device graphs m 0 m.NumUsers
-
-    /// The benchmark's lower bound for scoring (which adds masking, top-K, reasons and writing): the bare user × item
-    /// score product U·Iᵀ of the model's factors. Made once (factor tensors, one reused output buffer); each Run
-    /// computes U·Iᵀ and discards it, so a Run times the matrix products alone: no tensor creation, no fresh output
-    /// pages. Two shapes: `tiled` false, `chunk` users × all items per product into one [chunk × I] buffer, on
-    /// libtorch's threads; `tiled` true, the CPU scorer's own products (Ranking.cpuProducts: each worker its blocks
-    /// of users × 1024 items into its own buffer, on the CPU only), i.e. the scorer without its selection.
-    type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool) =
-        do
-            if chunk <= 0 then
-                invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
-
-        do
-            if m.Dim = 0 || m.ItemWeights.Length > 0 then
-                invalidArg "m" (sprintf "the bare product is for factor models; '%s' has an item–item part" m.Kind)
-
-        do
-            if tiled && device.``type`` <> DeviceType.CPU then
-                invalidArg "tiled" "the scorer's tiled products run on the CPU"
-
-        let ue, ie = factorTensors device m
-        let it = ie.t ()
-        let numUsers = int ue.shape.[0]
-
-        let out =
-            torch.empty ([| int64 (max 1 (min chunk numUsers)); ie.shape.[0] |], dtype = torch.float32, device = device)
-
-        new(device, m, chunk) = new BareProduct(device, m, chunk, false)
-
-        /// Computes every product; returns the number of scores computed.
-        member _.Run() : int64 =
-            if tiled then
-                Ranking.cpuProducts ue ie
-            else
-                let mutable n = 0L
-
-                for s in 0..chunk .. numUsers - 1 do
-                    let rows = int64 (min chunk (numUsers - s))
-                    use o = out.narrow (0L, 0L, rows)
-                    use u = ue.narrow (0L, int64 s, rows)
-                    o.addmm_ (u, it, beta = 0.0f, alpha = 1.0f) |> ignore
-                    n <- n + o.numel ()
-
-                n
-
-        interface IDisposable with
-            member _.Dispose() =
-                out.Dispose()
-                it.Dispose()
-                ue.Dispose()
-                ie.Dispose()
 
     /// The model's factors re-indexed for another snapshot: row r of the result is row `userRows.[r]` (`itemRows.[r]`)
     /// of `m`, or zeros where that is -1 (an id the model never saw). Used to evaluate a previous model on a new

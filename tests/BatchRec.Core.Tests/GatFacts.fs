@@ -357,7 +357,7 @@ let ``popularity ranks by training counts and cold baselines are measured`` () =
 
     Assert.Equal<float32[]>(counts, m.ItemFactors)
     Assert.Equal(1, graphs.HeldOut |> Array.filter id |> Array.length) // round(0.25 · 4)
-    let baselines = Pipeline.coldBaselines cfg graphs (NodeFeatures.none 4 4)
+    let baselines = ColdBaselines.evaluate cfg graphs (NodeFeatures.none 4 4)
     // one held-out item ranked among one: random recall@2 = 1
     let recall =
         baselines

@@ -117,8 +117,8 @@ let ``the bare product, whole or in the scorer's tiles, computes every user × i
         }
 
     for tiled in [ false; true ] do
-        use bare = new Pipeline.BareProduct(torch.CPU, m, 700, tiled)
+        use bare = new BareProduct(torch.CPU, m, 700, tiled)
         Assert.Equal(1500L * 2100L, bare.Run())
 
-    Assert.Throws<ArgumentException>(fun () -> new Pipeline.BareProduct(torch.CPU, m, 0, true) |> ignore)
+    Assert.Throws<ArgumentException>(fun () -> new BareProduct(torch.CPU, m, 0, true) |> ignore)
     |> ignore

@@ -223,7 +223,7 @@ public static class ScaleBench
 
     /// <summary>
     /// Bare product (U·Iᵀ chunk by chunk into one reused buffer, discarded: the matrix products alone, see
-    /// Pipeline.BareProduct) against the scoring path (from the model's factor arrays: masking, top-K, reasons,
+    /// BareProduct) against the scoring path (from the model's factor arrays: masking, top-K, reasons,
     /// and the rows streamed to a Parquet file; also without the writing), all over every user, in this process: a
     /// warm-up of each, then <paramref name="reps"/> timed repetitions of each, interleaved (medians, and the
     /// median and quartiles of each repetition's own ratio); then the bare product and the scoring each
@@ -269,7 +269,7 @@ public static class ScaleBench
             );
             return sw.Elapsed.TotalSeconds;
         }
-        using var bareProduct = new Pipeline.BareProduct(device, model, chunk);
+        using var bareProduct = new BareProduct(device, model, chunk);
         double Bare()
         {
             var sw = Stopwatch.StartNew();
@@ -278,7 +278,7 @@ public static class ScaleBench
         }
         // the scorer's own products: its CPU path only (on a GPU the scorer ranks with libtorch, like the bare product)
         var onCpu = device.type == TorchSharp.DeviceType.CPU;
-        using var tiledProduct = onCpu ? new Pipeline.BareProduct(device, model, chunk, true) : null;
+        using var tiledProduct = onCpu ? new BareProduct(device, model, chunk, true) : null;
         double Tiled()
         {
             if (tiledProduct is null)

@@ -262,7 +262,7 @@ public static class Comparison
                 ct
             );
             foreach (
-                var (name, m) in Pipeline.coldBaselines(config.Config, graphs, features).Select(t => t.ToValueTuple())
+                var (name, m) in ColdBaselines.evaluate(config.Config, graphs, features).Select(t => t.ToValueTuple())
             )
                 rows.Add(
                     new ComparisonRow

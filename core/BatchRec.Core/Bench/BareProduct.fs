@@ -1,0 +1,57 @@
+namespace BatchRec.Core
+
+open System
+open TorchSharp
+open BatchRec.Core.Eval
+open BatchRec.Core.Train
+
+/// The benchmark's lower bound for scoring (which adds masking, top-K, reasons and writing): the bare user × item
+/// score product U·Iᵀ of the model's factors. Made once (factor tensors, one reused output buffer); each Run
+/// computes U·Iᵀ and discards it, so a Run times the matrix products alone: no tensor creation, no fresh output
+/// pages. Two shapes: `tiled` false, `chunk` users × all items per product into one [chunk × I] buffer, on
+/// libtorch's threads; `tiled` true, the CPU scorer's own products (Ranking.cpuProducts: each worker its blocks
+/// of users × 1024 items into its own buffer, on the CPU only), i.e. the scorer without its selection.
+type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool) =
+    do
+        if chunk <= 0 then
+            invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)
+
+    do
+        if m.Dim = 0 || m.ItemWeights.Length > 0 then
+            invalidArg "m" (sprintf "the bare product is for factor models; '%s' has an item–item part" m.Kind)
+
+    do
+        if tiled && device.``type`` <> DeviceType.CPU then
+            invalidArg "tiled" "the scorer's tiled products run on the CPU"
+
+    let ue, ie = Pipeline.factorTensors device m
+    let it = ie.t ()
+    let numUsers = int ue.shape.[0]
+
+    let out =
+        torch.empty ([| int64 (max 1 (min chunk numUsers)); ie.shape.[0] |], dtype = torch.float32, device = device)
+
+    new(device, m, chunk) = new BareProduct(device, m, chunk, false)
+
+    /// Computes every product; returns the number of scores computed.
+    member _.Run() : int64 =
+        if tiled then
+            Ranking.cpuProducts ue ie
+        else
+            let mutable n = 0L
+
+            for s in 0..chunk .. numUsers - 1 do
+                let rows = int64 (min chunk (numUsers - s))
+                use o = out.narrow (0L, 0L, rows)
+                use u = ue.narrow (0L, int64 s, rows)
+                o.addmm_ (u, it, beta = 0.0f, alpha = 1.0f) |> ignore
+                n <- n + o.numel ()
+
+            n
+
+    interface IDisposable with
+        member _.Dispose() =
+            out.Dispose()
+            it.Dispose()
+            ue.Dispose()
+            ie.Dispose()
