@@ -3,29 +3,6 @@ using Parquet.Schema;
 
 namespace BatchRec.Jobs.Tests.Io;
 
-/// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } =
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-io-" + Guid.NewGuid().ToString("N"));
-
-    /// <summary>A path under this folder, its parent folders created.</summary>
-    public string File(params string[] parts)
-    {
-        var path = System.IO.Path.Combine([Path, .. parts]);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        return path;
-    }
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-            Directory.Delete(Path, recursive: true);
-    }
-}
-
 /// <summary>
 /// Writes Parquet fixtures straight through Parquet.Net, independently of the code under test. Each row group is one
 /// array per schema field: long[], long?[], int[], float[], float?[], double[], DateTime[], DateTime?[], string?[], int?[], bool[], double?[], short[], short?[], sbyte[], byte[], ushort[], uint[], ulong[],

@@ -8,7 +8,7 @@ using BatchRec.Jobs.Stages;
 using Hangfire.InMemory;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 /// <summary>The publish gate end to end: a night whose input collapses is rejected and yesterday's partitions stay.</summary>
 [Collection("hangfire")]

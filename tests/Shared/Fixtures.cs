@@ -1,7 +1,7 @@
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Io;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Tests.Shared;
 
 /// <summary>A temporary folder removed after the test.</summary>
 public sealed class TempDir : IDisposable
@@ -12,6 +12,14 @@ public sealed class TempDir : IDisposable
         System.IO.Path.Combine(System.IO.Path.GetTempPath(), "batchrec-test-" + Guid.NewGuid().ToString("N")[..10]);
 
     public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>A path under this folder, its parent folders created.</summary>
+    public string File(params string[] parts)
+    {
+        var path = System.IO.Path.Combine([Path, .. parts]);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return path;
+    }
 
     public void Dispose()
     {

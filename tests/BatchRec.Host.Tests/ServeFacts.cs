@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using BatchRec.Host;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 [Collection("hangfire")]
 public class ServeFacts

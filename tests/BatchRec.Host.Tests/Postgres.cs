@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 /// <summary>
 /// The real PostgreSQL the storage tests use. <c>BATCHREC_TEST_PG</c> (what <c>tests/run.sh</c> exports) names a server;

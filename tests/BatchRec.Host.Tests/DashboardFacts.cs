@@ -9,7 +9,7 @@ using BatchRec.Jobs.Orchestration;
 using BatchRec.Jobs.Runs;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 [Collection("hangfire")]
 public class DashboardFacts

@@ -1,7 +1,7 @@
 using BatchRec.Host;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 [Collection("hangfire")]
 public class CliFacts

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 /// <summary>
 /// The built <c>batchrec</c> program as a user runs it: exit codes, and user-facing errors in words (no .NET type
@@ -216,5 +216,21 @@ public sealed class CliProcessFacts : IDisposable
 
         Assert.True(exit == 0, output);
         Assert.Contains("Wrote 2000 interactions of 100 users over 20 items", output);
+    }
+
+    [Fact]
+    public async Task Ingest_Exits2NamingTheFile_AndNoUnhandledException_WhenAFileIsTruncated()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var file = Path.Combine(_dir.Sub("input"), "interactions", "dt=2026-11-27", "part-00000.parquet");
+        await File.WriteAllBytesAsync(file, (await File.ReadAllBytesAsync(file))[..20]);
+        var config = Config("""{ "dataset": { "input": "input", "output": "out", "work": "work" } }""");
+
+        var (exit, output) = await BatchRecAsync("ingest", "--config", config, "--date", "2026-11-28");
+
+        Assert.True(exit == 2, output);
+        Assert.Contains(file, output);
+        Assert.Contains("not a Parquet file", output);
+        Assert.DoesNotContain("Unhandled exception", output);
     }
 }

@@ -8,7 +8,7 @@ using BatchRec.Jobs.Stages;
 using Hangfire;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests;
+namespace BatchRec.Host.Tests;
 
 [Collection("hangfire")]
 public class OrchestrationFacts
