@@ -2,10 +2,7 @@ namespace BatchRec.Core
 
 open System
 
-/// The champion/challenger rule of the evaluate stage: a new run may publish only if its model's figure on the new
-/// run's validation split is at least the published (champion) model's figure on that same split minus
-/// publish.tolerance (absolute). The figure is NDCG@10; the dashboard's Runs page and the run outcome records show the
-/// same figure, for the validation and the test split.
+// The champion/challenger rule; documented in Champion.fsi.
 [<RequireQualifiedAccess>]
 module Champion =
     /// The metric the rule compares.

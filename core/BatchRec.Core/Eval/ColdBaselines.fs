@@ -6,13 +6,9 @@ open BatchRec.Core.Graph
 open BatchRec.Core.Eval
 open BatchRec.Core.Train
 
-/// What a model's cold-start figures are compared with: rankings of the held-out items that use no trained model.
+// Cold-start reference rankings; documented in ColdBaselines.fsi.
 [<RequireQualifiedAccess>]
 module ColdBaselines =
-    /// Reference points for the cold split: "random" (the expected Recall and NDCG of a uniformly random ranking
-    /// of the held-out items, exact) and "tag-popularity" (held-out items ranked by the mean training popularity of
-    /// their attributes, where an attribute's popularity is the number of training interactions on items carrying
-    /// it). Model name first. Empty when nothing is held out.
     let evaluate (cfg: Config) (graphs: SplitGraphs) (features: NodeFeatures) : (string * MetricRecord) list =
         if graphs.Cold.Nnz = 0 then
             []
