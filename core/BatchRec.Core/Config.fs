@@ -879,6 +879,150 @@ module Config =
 
     // ---- JSON overrides: a config file names only what differs from Default ----
 
+    /// Each section's keys as a config file spells them, in the reference's order (docs/configuration.md); `compare`
+    /// is keyed by model name instead. The reader accepts exactly these; overrides and suggestions are named from them.
+    let sectionKeys: (string * string list) list =
+        [
+            "dataset", [ "name"; "input"; "output"; "work" ]
+            "model",
+            [
+                "kind"
+                "dim"
+                "layers"
+                "heads"
+                "dropout"
+                "attributes"
+                "edgeWeight"
+                "finalMlp"
+                "layerMlp"
+                "attention"
+                "idDropout"
+                "fusion"
+                "textNeighbours"
+                "score"
+            ]
+            "train",
+            [
+                "maxEpochs"
+                "batchSize"
+                "learningRate"
+                "l2"
+                "evalEvery"
+                "patience"
+                "seed"
+                "device"
+                "threads"
+                "fanout"
+                "loss"
+                "negatives"
+                "temperature"
+            ]
+            "ease",
+            [
+                "lambdas"
+                "maxGiB"
+                "tagWeights"
+                "textWeights"
+                "coldItems"
+                "contentRidges"
+                "coldScales"
+            ]
+            "blend", [ "itemItem"; "weights" ]
+            "auto", [ "candidates"; "standardErrors" ]
+            "split", [ "valid"; "test" ]
+            "eval",
+            [
+                "mode"
+                "coldFraction"
+                "coldKs"
+                "ks"
+                "stopMetric"
+                "stopK"
+                "userChunk"
+                "maxUsers"
+            ]
+            "score", [ "k"; "userChunk"; "blockMiB"; "threads" ]
+            "text", [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ]
+            "schedule", [ "cron"; "timeZone" ]
+            "storage",
+            [
+                "kind"
+                "connectionStringEnv"
+                "connectionStringFile"
+                "schema"
+                "invisibilityTimeoutSeconds"
+                "queuePollMs"
+            ]
+            "jobs",
+            [
+                "workers"
+                "retries"
+                "queues"
+                "stages"
+                "scoreShards"
+                "backfillConcurrency"
+                "testShardDelayMs"
+            ]
+            "ingest",
+            [
+                "maxBadFraction"
+                "unknownItems"
+                "minTimestamp"
+                "maxTimestamp"
+                "timestampUnit"
+                "maxIdLength"
+                "windowDays"
+                "readAhead"
+                "negativeWeights"
+                "zeroWeights"
+                "duplicateItems"
+            ]
+            "dashboard", [ "readOnly"; "username"; "passwordEnv" ]
+            "publish", [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ]
+        ]
+
+    /// The top-level sections a config file may hold.
+    let sectionNames: string list = (sectionKeys |> List.map fst) @ [ "compare" ]
+
+    /// The keys of one section of `sectionKeys` ([] for an unknown section).
+    let keysOf (section: string) : string list =
+        sectionKeys
+        |> List.tryFind (fun (s, _) -> s = section)
+        |> Option.map snd
+        |> Option.defaultValue []
+
+    /// The keys of one stage's policy in `jobs.stages.STAGE`.
+    let stagePolicyKeys: string list = [ "retries"; "backoffSeconds"; "queue" ]
+
+    /// The Levenshtein distance between two names, ignoring case.
+    /// evaluates to: Config.editDistance "maxEpoch" "MAXEPOCHS" = 1
+    let editDistance (a: string) (b: string) : int =
+        let a, b = a.ToLowerInvariant(), b.ToLowerInvariant()
+        let mutable prev = Array.init (b.Length + 1) id
+
+        for i in 1 .. a.Length do
+            let cur = Array.zeroCreate (b.Length + 1)
+            cur.[0] <- i
+
+            for j in 1 .. b.Length do
+                let cost = if a.[i - 1] = b.[j - 1] then 0 else 1
+                cur.[j] <- min (min (prev.[j] + 1) (cur.[j - 1] + 1)) (prev.[j - 1] + cost)
+
+            prev <- cur
+
+        prev.[b.Length]
+
+    /// The known name nearest to `name` (fewest edits, ignoring case; the earlier of equals) when it is a likely typo:
+    /// at most max(2, length / 3) edits away. None otherwise.
+    /// evaluates to: Config.nearestName [ "maxEpochs"; "batchSize" ] "maxEpoch" = Some "maxEpochs"
+    let nearestName (known: string seq) (name: string) : string option =
+        known
+        |> Seq.map (fun k -> k, editDistance k name)
+        |> Seq.filter (fun (_, d) -> d <= max 2 (name.Length / 3))
+        |> Seq.sortBy snd
+        |> Seq.tryHead
+        |> Option.map fst
+
     type private Reader(errors: Collections.Generic.List<ConfigError>) =
         member _.Obj (el: JsonElement) (key: string) (known: string list) (f: string -> JsonElement -> unit) =
             if el.ValueKind <> JsonValueKind.Object then
@@ -897,7 +1041,14 @@ module Config =
                         errors.Add
                             {
                                 Key = full
-                                Message = sprintf "unknown key (known: %s)" (String.Join(", ", known))
+                                Message =
+                                    match nearestName known p.Name with
+                                    | Some n ->
+                                        sprintf
+                                            "unknown key (did you mean '%s'? known: %s)"
+                                            n
+                                            (String.Join(", ", known))
+                                    | None -> sprintf "unknown key (known: %s)" (String.Join(", ", known))
                             }
 
         member _.Str (key: string) (el: JsonElement) (dflt: string) =
@@ -1063,631 +1214,507 @@ module Config =
             let r = Reader(errors)
             let mutable c = baseConfig
 
-            r.Obj
-                doc.RootElement
-                ""
-                [
-                    "dataset"
-                    "model"
-                    "train"
-                    "ease"
-                    "blend"
-                    "auto"
-                    "split"
-                    "eval"
-                    "score"
-                    "text"
-                    "schedule"
-                    "storage"
-                    "jobs"
-                    "ingest"
-                    "dashboard"
-                    "publish"
-                    "compare"
-                ]
-                (fun key v ->
-                    match key with
-                    | "ease" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "lambdas"
-                                "maxGiB"
-                                "tagWeights"
-                                "textWeights"
-                                "coldItems"
-                                "contentRidges"
-                                "coldScales"
-                            ]
-                            (fun k e ->
-                                let ea = c.Ease
+            r.Obj doc.RootElement "" sectionNames (fun key v ->
+                match key with
+                | "ease" ->
+                    r.Obj v key (keysOf "ease") (fun k e ->
+                        let ea = c.Ease
 
-                                c <-
-                                    { c with
-                                        Ease =
-                                            match k with
-                                            | "ease.coldItems" ->
-                                                { ea with
-                                                    ColdItems = r.Str k e ea.ColdItems
-                                                }
-                                            | "ease.contentRidges" ->
-                                                { ea with
-                                                    ContentRidges = r.FloatList k e ea.ContentRidges
-                                                }
-                                            | "ease.coldScales" ->
-                                                { ea with
-                                                    ColdScales = r.FloatList k e ea.ColdScales
-                                                }
-                                            | "ease.lambdas" ->
-                                                { ea with
-                                                    Lambdas = r.FloatList k e ea.Lambdas
-                                                }
-                                            | "ease.tagWeights" ->
-                                                { ea with
-                                                    TagWeights = r.FloatList k e ea.TagWeights
-                                                }
-                                            | "ease.textWeights" ->
-                                                { ea with
-                                                    TextWeights = r.FloatList k e ea.TextWeights
-                                                }
-                                            | _ ->
-                                                { ea with
-                                                    MaxGiB = r.Float k e ea.MaxGiB
-                                                }
-                                    })
-                    | "auto" ->
-                        r.Obj v key [ "candidates"; "standardErrors" ] (fun k e ->
-                            let a = c.Auto
-
-                            c <-
-                                { c with
-                                    Auto =
-                                        if k = "auto.candidates" then
-                                            { a with
-                                                Candidates = r.Strs k e a.Candidates
-                                            }
-                                        else
-                                            { a with
-                                                StandardErrors = r.Float k e a.StandardErrors
-                                            }
-                                })
-                    | "blend" ->
-                        r.Obj v key [ "itemItem"; "weights" ] (fun k e ->
-                            let b = c.Blend
-
-                            c <-
-                                { c with
-                                    Blend =
-                                        if k = "blend.itemItem" then
-                                            { b with
-                                                ItemItem = r.Str k e b.ItemItem
-                                            }
-                                        else
-                                            { b with
-                                                Weights = r.FloatList k e b.Weights
-                                            }
-                                })
-                    | "compare" ->
-                        if v.ValueKind <> JsonValueKind.Object then
-                            errors.Add
-                                {
-                                    Key = key
-                                    Message = sprintf "must be an object, got %s" (v.GetRawText())
-                                }
-                        else
-                            for p in v.EnumerateObject() do
-                                let k = key + "." + p.Name
-
-                                if not (isModelName p.Name) then
-                                    errors.Add
-                                        {
-                                            Key = k
-                                            Message =
-                                                sprintf
-                                                    "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')"
-                                                    (String.Join(", ", modelKinds))
+                        c <-
+                            { c with
+                                Ease =
+                                    match k with
+                                    | "ease.coldItems" ->
+                                        { ea with
+                                            ColdItems = r.Str k e ea.ColdItems
                                         }
-                                elif p.Value.ValueKind = JsonValueKind.Object then
-                                    c <-
-                                        { c with
-                                            Compare = c.Compare.Add(p.Name, p.Value.GetRawText())
+                                    | "ease.contentRidges" ->
+                                        { ea with
+                                            ContentRidges = r.FloatList k e ea.ContentRidges
                                         }
-                                else
-                                    errors.Add
-                                        {
-                                            Key = k
-                                            Message =
-                                                sprintf
-                                                    "must be an object of config overrides, got %s"
-                                                    (p.Value.GetRawText())
+                                    | "ease.coldScales" ->
+                                        { ea with
+                                            ColdScales = r.FloatList k e ea.ColdScales
                                         }
-                    | "dataset" ->
-                        r.Obj v key [ "name"; "input"; "output"; "work" ] (fun k e ->
-                            let d = c.Dataset
+                                    | "ease.lambdas" ->
+                                        { ea with
+                                            Lambdas = r.FloatList k e ea.Lambdas
+                                        }
+                                    | "ease.tagWeights" ->
+                                        { ea with
+                                            TagWeights = r.FloatList k e ea.TagWeights
+                                        }
+                                    | "ease.textWeights" ->
+                                        { ea with
+                                            TextWeights = r.FloatList k e ea.TextWeights
+                                        }
+                                    | _ ->
+                                        { ea with
+                                            MaxGiB = r.Float k e ea.MaxGiB
+                                        }
+                            })
+                | "auto" ->
+                    r.Obj v key (keysOf "auto") (fun k e ->
+                        let a = c.Auto
 
-                            c <-
-                                { c with
-                                    Dataset =
-                                        match k with
-                                        | "dataset.name" -> { d with Name = r.Str k e d.Name }
-                                        | "dataset.input" -> { d with Input = r.Str k e d.Input }
-                                        | "dataset.output" -> { d with Output = r.Str k e d.Output }
-                                        | _ -> { d with Work = r.Str k e d.Work }
-                                })
-                    | "model" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "kind"
-                                "dim"
-                                "layers"
-                                "heads"
-                                "dropout"
-                                "attributes"
-                                "edgeWeight"
-                                "finalMlp"
-                                "layerMlp"
-                                "attention"
-                                "idDropout"
-                                "fusion"
-                                "textNeighbours"
-                                "score"
-                            ]
-                            (fun k e ->
-                                let m = c.Model
+                        c <-
+                            { c with
+                                Auto =
+                                    if k = "auto.candidates" then
+                                        { a with
+                                            Candidates = r.Strs k e a.Candidates
+                                        }
+                                    else
+                                        { a with
+                                            StandardErrors = r.Float k e a.StandardErrors
+                                        }
+                            })
+                | "blend" ->
+                    r.Obj v key (keysOf "blend") (fun k e ->
+                        let b = c.Blend
 
+                        c <-
+                            { c with
+                                Blend =
+                                    if k = "blend.itemItem" then
+                                        { b with
+                                            ItemItem = r.Str k e b.ItemItem
+                                        }
+                                    else
+                                        { b with
+                                            Weights = r.FloatList k e b.Weights
+                                        }
+                            })
+                | "compare" ->
+                    if v.ValueKind <> JsonValueKind.Object then
+                        errors.Add
+                            {
+                                Key = key
+                                Message = sprintf "must be an object, got %s" (v.GetRawText())
+                            }
+                    else
+                        for p in v.EnumerateObject() do
+                            let k = key + "." + p.Name
+
+                            if not (isModelName p.Name) then
+                                errors.Add
+                                    {
+                                        Key = k
+                                        Message =
+                                            sprintf
+                                                "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')"
+                                                (String.Join(", ", modelKinds))
+                                    }
+                            elif p.Value.ValueKind = JsonValueKind.Object then
                                 c <-
                                     { c with
-                                        Model =
-                                            match k with
-                                            | "model.kind" -> { m with Kind = r.Str k e m.Kind }
-                                            | "model.dim" -> { m with Dim = r.Int k e m.Dim }
-                                            | "model.heads" -> { m with Heads = r.Int k e m.Heads }
-                                            | "model.dropout" ->
-                                                { m with
-                                                    Dropout = r.Float k e m.Dropout
-                                                }
-                                            | "model.attributes" ->
-                                                { m with
-                                                    Attributes = r.Bool k e m.Attributes
-                                                }
-                                            | "model.edgeWeight" ->
-                                                { m with
-                                                    EdgeWeight = r.Str k e m.EdgeWeight
-                                                }
-                                            | "model.finalMlp" ->
-                                                { m with
-                                                    FinalMlp = r.Bool k e m.FinalMlp
-                                                }
-                                            | "model.layerMlp" ->
-                                                { m with
-                                                    LayerMlp = r.Bool k e m.LayerMlp
-                                                }
-                                            | "model.attention" ->
-                                                { m with
-                                                    Attention = r.Bool k e m.Attention
-                                                }
-                                            | "model.idDropout" ->
-                                                { m with
-                                                    IdDropout = r.Float k e m.IdDropout
-                                                }
-                                            | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
-                                            | "model.textNeighbours" ->
-                                                { m with
-                                                    TextNeighbours = r.Int k e m.TextNeighbours
-                                                }
-                                            | "model.score" -> { m with Score = r.Str k e m.Score }
-                                            | _ -> { m with Layers = r.Int k e m.Layers }
-                                    })
-                    | "train" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "maxEpochs"
-                                "batchSize"
-                                "learningRate"
-                                "l2"
-                                "evalEvery"
-                                "patience"
-                                "seed"
-                                "device"
-                                "threads"
-                                "fanout"
-                                "loss"
-                                "negatives"
-                                "temperature"
-                            ]
-                            (fun k e ->
-                                let t = c.Train
+                                        Compare = c.Compare.Add(p.Name, p.Value.GetRawText())
+                                    }
+                            else
+                                errors.Add
+                                    {
+                                        Key = k
+                                        Message =
+                                            sprintf
+                                                "must be an object of config overrides, got %s"
+                                                (p.Value.GetRawText())
+                                    }
+                | "dataset" ->
+                    r.Obj v key (keysOf "dataset") (fun k e ->
+                        let d = c.Dataset
 
-                                c <-
-                                    { c with
-                                        Train =
-                                            match k with
-                                            | "train.maxEpochs" ->
-                                                { t with
-                                                    MaxEpochs = r.Int k e t.MaxEpochs
-                                                }
-                                            | "train.batchSize" ->
-                                                { t with
-                                                    BatchSize = r.Int k e t.BatchSize
-                                                }
-                                            | "train.learningRate" ->
-                                                { t with
-                                                    LearningRate = r.Float k e t.LearningRate
-                                                }
-                                            | "train.l2" -> { t with L2 = r.Float k e t.L2 }
-                                            | "train.evalEvery" ->
-                                                { t with
-                                                    EvalEvery = r.Int k e t.EvalEvery
-                                                }
-                                            | "train.patience" ->
-                                                { t with
-                                                    Patience = r.Int k e t.Patience
-                                                }
-                                            | "train.seed" -> { t with Seed = r.Int k e t.Seed }
-                                            | "train.device" -> { t with Device = r.Str k e t.Device }
-                                            | "train.fanout" ->
-                                                { t with
-                                                    Fanout = r.IntList k e t.Fanout
-                                                }
-                                            | "train.loss" -> { t with Loss = r.Str k e t.Loss }
-                                            | "train.negatives" ->
-                                                { t with
-                                                    Negatives = r.Int k e t.Negatives
-                                                }
-                                            | "train.temperature" ->
-                                                { t with
-                                                    Temperature = r.Float k e t.Temperature
-                                                }
-                                            | _ -> { t with Threads = r.Int k e t.Threads }
-                                    })
-                    | "split" ->
-                        r.Obj v key [ "valid"; "test" ] (fun k e ->
-                            let s = c.Split
+                        c <-
+                            { c with
+                                Dataset =
+                                    match k with
+                                    | "dataset.name" -> { d with Name = r.Str k e d.Name }
+                                    | "dataset.input" -> { d with Input = r.Str k e d.Input }
+                                    | "dataset.output" -> { d with Output = r.Str k e d.Output }
+                                    | _ -> { d with Work = r.Str k e d.Work }
+                            })
+                | "model" ->
+                    r.Obj v key (keysOf "model") (fun k e ->
+                        let m = c.Model
 
-                            c <-
-                                { c with
-                                    Split =
-                                        if k = "split.valid" then
-                                            { s with Valid = r.Float k e s.Valid }
+                        c <-
+                            { c with
+                                Model =
+                                    match k with
+                                    | "model.kind" -> { m with Kind = r.Str k e m.Kind }
+                                    | "model.dim" -> { m with Dim = r.Int k e m.Dim }
+                                    | "model.heads" -> { m with Heads = r.Int k e m.Heads }
+                                    | "model.dropout" ->
+                                        { m with
+                                            Dropout = r.Float k e m.Dropout
+                                        }
+                                    | "model.attributes" ->
+                                        { m with
+                                            Attributes = r.Bool k e m.Attributes
+                                        }
+                                    | "model.edgeWeight" ->
+                                        { m with
+                                            EdgeWeight = r.Str k e m.EdgeWeight
+                                        }
+                                    | "model.finalMlp" ->
+                                        { m with
+                                            FinalMlp = r.Bool k e m.FinalMlp
+                                        }
+                                    | "model.layerMlp" ->
+                                        { m with
+                                            LayerMlp = r.Bool k e m.LayerMlp
+                                        }
+                                    | "model.attention" ->
+                                        { m with
+                                            Attention = r.Bool k e m.Attention
+                                        }
+                                    | "model.idDropout" ->
+                                        { m with
+                                            IdDropout = r.Float k e m.IdDropout
+                                        }
+                                    | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
+                                    | "model.textNeighbours" ->
+                                        { m with
+                                            TextNeighbours = r.Int k e m.TextNeighbours
+                                        }
+                                    | "model.score" -> { m with Score = r.Str k e m.Score }
+                                    | _ -> { m with Layers = r.Int k e m.Layers }
+                            })
+                | "train" ->
+                    r.Obj v key (keysOf "train") (fun k e ->
+                        let t = c.Train
+
+                        c <-
+                            { c with
+                                Train =
+                                    match k with
+                                    | "train.maxEpochs" ->
+                                        { t with
+                                            MaxEpochs = r.Int k e t.MaxEpochs
+                                        }
+                                    | "train.batchSize" ->
+                                        { t with
+                                            BatchSize = r.Int k e t.BatchSize
+                                        }
+                                    | "train.learningRate" ->
+                                        { t with
+                                            LearningRate = r.Float k e t.LearningRate
+                                        }
+                                    | "train.l2" -> { t with L2 = r.Float k e t.L2 }
+                                    | "train.evalEvery" ->
+                                        { t with
+                                            EvalEvery = r.Int k e t.EvalEvery
+                                        }
+                                    | "train.patience" ->
+                                        { t with
+                                            Patience = r.Int k e t.Patience
+                                        }
+                                    | "train.seed" -> { t with Seed = r.Int k e t.Seed }
+                                    | "train.device" -> { t with Device = r.Str k e t.Device }
+                                    | "train.fanout" ->
+                                        { t with
+                                            Fanout = r.IntList k e t.Fanout
+                                        }
+                                    | "train.loss" -> { t with Loss = r.Str k e t.Loss }
+                                    | "train.negatives" ->
+                                        { t with
+                                            Negatives = r.Int k e t.Negatives
+                                        }
+                                    | "train.temperature" ->
+                                        { t with
+                                            Temperature = r.Float k e t.Temperature
+                                        }
+                                    | _ -> { t with Threads = r.Int k e t.Threads }
+                            })
+                | "split" ->
+                    r.Obj v key (keysOf "split") (fun k e ->
+                        let s = c.Split
+
+                        c <-
+                            { c with
+                                Split =
+                                    if k = "split.valid" then
+                                        { s with Valid = r.Float k e s.Valid }
+                                    else
+                                        { s with Test = r.Float k e s.Test }
+                            })
+                | "eval" ->
+                    r.Obj v key (keysOf "eval") (fun k e ->
+                        let ev = c.Eval
+
+                        c <-
+                            { c with
+                                Eval =
+                                    match k with
+                                    | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
+                                    | "eval.coldFraction" ->
+                                        { ev with
+                                            ColdFraction = r.Float k e ev.ColdFraction
+                                        }
+                                    | "eval.coldKs" ->
+                                        { ev with
+                                            ColdKs = r.IntList k e ev.ColdKs
+                                        }
+                                    | "eval.ks" ->
+                                        if e.ValueKind = JsonValueKind.Array then
+                                            { ev with
+                                                Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ]
+                                            }
                                         else
-                                            { s with Test = r.Float k e s.Test }
-                                })
-                    | "eval" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "mode"
-                                "coldFraction"
-                                "coldKs"
-                                "ks"
-                                "stopMetric"
-                                "stopK"
-                                "userChunk"
-                                "maxUsers"
-                            ]
-                            (fun k e ->
-                                let ev = c.Eval
+                                            errors.Add
+                                                {
+                                                    Key = k
+                                                    Message =
+                                                        sprintf
+                                                            "must be an array of integers, got %s"
+                                                            (e.GetRawText())
+                                                }
 
-                                c <-
-                                    { c with
-                                        Eval =
-                                            match k with
-                                            | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
-                                            | "eval.coldFraction" ->
-                                                { ev with
-                                                    ColdFraction = r.Float k e ev.ColdFraction
-                                                }
-                                            | "eval.coldKs" ->
-                                                { ev with
-                                                    ColdKs = r.IntList k e ev.ColdKs
-                                                }
-                                            | "eval.ks" ->
-                                                if e.ValueKind = JsonValueKind.Array then
-                                                    { ev with
-                                                        Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ]
-                                                    }
-                                                else
-                                                    errors.Add
-                                                        {
-                                                            Key = k
-                                                            Message =
-                                                                sprintf
-                                                                    "must be an array of integers, got %s"
-                                                                    (e.GetRawText())
-                                                        }
+                                            ev
+                                    | "eval.stopMetric" ->
+                                        { ev with
+                                            StopMetric = r.Str k e ev.StopMetric
+                                        }
+                                    | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
+                                    | "eval.maxUsers" ->
+                                        { ev with
+                                            MaxUsers = r.Int k e ev.MaxUsers
+                                        }
+                                    | _ ->
+                                        { ev with
+                                            UserChunk = r.Int k e ev.UserChunk
+                                        }
+                            })
+                | "score" ->
+                    r.Obj v key (keysOf "score") (fun k e ->
+                        let s = c.Score
 
-                                                    ev
-                                            | "eval.stopMetric" ->
-                                                { ev with
-                                                    StopMetric = r.Str k e ev.StopMetric
-                                                }
-                                            | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
-                                            | "eval.maxUsers" ->
-                                                { ev with
-                                                    MaxUsers = r.Int k e ev.MaxUsers
-                                                }
-                                            | _ ->
-                                                { ev with
-                                                    UserChunk = r.Int k e ev.UserChunk
-                                                }
-                                    })
-                    | "score" ->
-                        r.Obj v key [ "k"; "userChunk"; "blockMiB"; "threads" ] (fun k e ->
-                            let s = c.Score
+                        c <-
+                            { c with
+                                Score =
+                                    match k with
+                                    | "score.k" -> { s with K = r.Int k e s.K }
+                                    | "score.blockMiB" ->
+                                        { s with
+                                            BlockMiB = r.Int k e s.BlockMiB
+                                        }
+                                    | "score.threads" -> { s with Threads = r.Int k e s.Threads }
+                                    | _ ->
+                                        { s with
+                                            UserChunk = r.Int k e s.UserChunk
+                                        }
+                            })
+                | "text" ->
+                    r.Obj v key (keysOf "text") (fun k e ->
+                        let t = c.Text
 
-                            c <-
-                                { c with
-                                    Score =
-                                        match k with
-                                        | "score.k" -> { s with K = r.Int k e s.K }
-                                        | "score.blockMiB" ->
-                                            { s with
-                                                BlockMiB = r.Int k e s.BlockMiB
-                                            }
-                                        | "score.threads" -> { s with Threads = r.Int k e s.Threads }
-                                        | _ ->
-                                            { s with
-                                                UserChunk = r.Int k e s.UserChunk
-                                            }
-                                })
-                    | "text" ->
-                        r.Obj v key [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ] (fun k e ->
-                            let t = c.Text
+                        c <-
+                            { c with
+                                Text =
+                                    match k with
+                                    | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
+                                    | "text.cache" -> { t with Cache = r.Str k e t.Cache }
+                                    | "text.batchSize" ->
+                                        { t with
+                                            BatchSize = r.Int k e t.BatchSize
+                                        }
+                                    | "text.itemText" ->
+                                        { t with
+                                            ItemText = r.Bool k e t.ItemText
+                                        }
+                                    | _ ->
+                                        { t with
+                                            UserText = r.Bool k e t.UserText
+                                        }
+                            })
+                | "schedule" ->
+                    r.Obj v key (keysOf "schedule") (fun k e ->
+                        let s = c.Schedule
 
-                            c <-
-                                { c with
-                                    Text =
-                                        match k with
-                                        | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
-                                        | "text.cache" -> { t with Cache = r.Str k e t.Cache }
-                                        | "text.batchSize" ->
-                                            { t with
-                                                BatchSize = r.Int k e t.BatchSize
-                                            }
-                                        | "text.itemText" ->
-                                            { t with
-                                                ItemText = r.Bool k e t.ItemText
-                                            }
-                                        | _ ->
-                                            { t with
-                                                UserText = r.Bool k e t.UserText
-                                            }
-                                })
-                    | "schedule" ->
-                        r.Obj v key [ "cron"; "timeZone" ] (fun k e ->
-                            let s = c.Schedule
+                        c <-
+                            { c with
+                                Schedule =
+                                    if k = "schedule.cron" then
+                                        { s with Cron = r.Str k e s.Cron }
+                                    else
+                                        { s with
+                                            TimeZone = r.Str k e s.TimeZone
+                                        }
+                            })
+                | "storage" ->
+                    r.Obj v key (keysOf "storage") (fun k e ->
+                        let s = c.Storage
 
-                            c <-
-                                { c with
-                                    Schedule =
-                                        if k = "schedule.cron" then
-                                            { s with Cron = r.Str k e s.Cron }
-                                        else
-                                            { s with
-                                                TimeZone = r.Str k e s.TimeZone
-                                            }
-                                })
-                    | "storage" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "kind"
-                                "connectionStringEnv"
-                                "connectionStringFile"
-                                "schema"
-                                "invisibilityTimeoutSeconds"
-                                "queuePollMs"
-                            ]
-                            (fun k e ->
-                                let s = c.Storage
+                        c <-
+                            { c with
+                                Storage =
+                                    match k with
+                                    | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
+                                    | "storage.connectionStringEnv" ->
+                                        { s with
+                                            ConnectionStringEnv = r.Str k e s.ConnectionStringEnv
+                                        }
+                                    | "storage.connectionStringFile" ->
+                                        { s with
+                                            ConnectionStringFile = r.Str k e s.ConnectionStringFile
+                                        }
+                                    | "storage.invisibilityTimeoutSeconds" ->
+                                        { s with
+                                            InvisibilityTimeoutSeconds = r.Int k e s.InvisibilityTimeoutSeconds
+                                        }
+                                    | "storage.queuePollMs" ->
+                                        { s with
+                                            QueuePollMs = r.Int k e s.QueuePollMs
+                                        }
+                                    | _ -> { s with Schema = r.Str k e s.Schema }
+                            })
+                | "dashboard" ->
+                    r.Obj v key (keysOf "dashboard") (fun k e ->
+                        let d = c.Dashboard
 
-                                c <-
-                                    { c with
-                                        Storage =
-                                            match k with
-                                            | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
-                                            | "storage.connectionStringEnv" ->
-                                                { s with
-                                                    ConnectionStringEnv = r.Str k e s.ConnectionStringEnv
-                                                }
-                                            | "storage.connectionStringFile" ->
-                                                { s with
-                                                    ConnectionStringFile = r.Str k e s.ConnectionStringFile
-                                                }
-                                            | "storage.invisibilityTimeoutSeconds" ->
-                                                { s with
-                                                    InvisibilityTimeoutSeconds =
-                                                        r.Int k e s.InvisibilityTimeoutSeconds
-                                                }
-                                            | "storage.queuePollMs" ->
-                                                { s with
-                                                    QueuePollMs = r.Int k e s.QueuePollMs
-                                                }
-                                            | _ -> { s with Schema = r.Str k e s.Schema }
-                                    })
-                    | "dashboard" ->
-                        r.Obj v key [ "readOnly"; "username"; "passwordEnv" ] (fun k e ->
-                            let d = c.Dashboard
+                        c <-
+                            { c with
+                                Dashboard =
+                                    match k with
+                                    | "dashboard.readOnly" ->
+                                        { d with
+                                            ReadOnly = r.Bool k e d.ReadOnly
+                                        }
+                                    | "dashboard.username" ->
+                                        { d with
+                                            Username = r.Str k e d.Username
+                                        }
+                                    | _ ->
+                                        { d with
+                                            PasswordEnv = r.Str k e d.PasswordEnv
+                                        }
+                            })
+                | "publish" ->
+                    r.Obj v key (keysOf "publish") (fun k e ->
+                        let p = c.Publish
 
-                            c <-
-                                { c with
-                                    Dashboard =
-                                        match k with
-                                        | "dashboard.readOnly" ->
-                                            { d with
-                                                ReadOnly = r.Bool k e d.ReadOnly
-                                            }
-                                        | "dashboard.username" ->
-                                            { d with
-                                                Username = r.Str k e d.Username
-                                            }
-                                        | _ ->
-                                            { d with
-                                                PasswordEnv = r.Str k e d.PasswordEnv
-                                            }
-                                })
-                    | "publish" ->
-                        r.Obj v key [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ] (fun k e ->
-                            let p = c.Publish
+                        c <-
+                            { c with
+                                Publish =
+                                    match k with
+                                    | "publish.championCheck" ->
+                                        { p with
+                                            ChampionCheck = r.Bool k e p.ChampionCheck
+                                        }
+                                    | "publish.minUsersFraction" ->
+                                        { p with
+                                            MinUsersFraction = r.Float k e p.MinUsersFraction
+                                        }
+                                    | "publish.minRowsFraction" ->
+                                        { p with
+                                            MinRowsFraction = r.Float k e p.MinRowsFraction
+                                        }
+                                    | _ ->
+                                        { p with
+                                            Tolerance = r.Float k e p.Tolerance
+                                        }
+                            })
+                | "ingest" ->
+                    r.Obj v key (keysOf "ingest") (fun k e ->
+                        let g = c.Ingest
 
-                            c <-
-                                { c with
-                                    Publish =
-                                        match k with
-                                        | "publish.championCheck" ->
+                        c <-
+                            { c with
+                                Ingest =
+                                    match k with
+                                    | "ingest.maxBadFraction" ->
+                                        { g with
+                                            MaxBadFraction = r.Float k e g.MaxBadFraction
+                                        }
+                                    | "ingest.unknownItems" ->
+                                        { g with
+                                            UnknownItems = r.Str k e g.UnknownItems
+                                        }
+                                    | "ingest.minTimestamp" ->
+                                        { g with
+                                            MinTimestamp = r.Int64 k e g.MinTimestamp
+                                        }
+                                    | "ingest.maxTimestamp" ->
+                                        { g with
+                                            MaxTimestamp = r.Int64 k e g.MaxTimestamp
+                                        }
+                                    | "ingest.timestampUnit" ->
+                                        { g with
+                                            TimestampUnit = r.Str k e g.TimestampUnit
+                                        }
+                                    | "ingest.maxIdLength" ->
+                                        { g with
+                                            MaxIdLength = r.Int k e g.MaxIdLength
+                                        }
+                                    | "ingest.readAhead" ->
+                                        { g with
+                                            ReadAhead = r.Int k e g.ReadAhead
+                                        }
+                                    | "ingest.negativeWeights" ->
+                                        { g with
+                                            NegativeWeights = r.Str k e g.NegativeWeights
+                                        }
+                                    | "ingest.zeroWeights" ->
+                                        { g with
+                                            ZeroWeights = r.Str k e g.ZeroWeights
+                                        }
+                                    | "ingest.duplicateItems" ->
+                                        { g with
+                                            DuplicateItems = r.Str k e g.DuplicateItems
+                                        }
+                                    | _ ->
+                                        { g with
+                                            WindowDays = r.Int k e g.WindowDays
+                                        }
+                            })
+                | _ ->
+                    r.Obj v key (keysOf "jobs") (fun k e ->
+                        let j = c.Jobs
+
+                        match k with
+                        | "jobs.stages" ->
+                            r.Obj e k stageNames (fun sk se ->
+                                let name = sk.Substring(k.Length + 1)
+
+                                r.Obj se sk stagePolicyKeys (fun pk pe ->
+                                    let p = c.Jobs.Stages.[name]
+
+                                    let p =
+                                        match pk.Substring(sk.Length + 1) with
+                                        | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
+                                        | "backoffSeconds" ->
                                             { p with
-                                                ChampionCheck = r.Bool k e p.ChampionCheck
+                                                BackoffSeconds = r.Int pk pe p.BackoffSeconds
                                             }
-                                        | "publish.minUsersFraction" ->
-                                            { p with
-                                                MinUsersFraction = r.Float k e p.MinUsersFraction
-                                            }
-                                        | "publish.minRowsFraction" ->
-                                            { p with
-                                                MinRowsFraction = r.Float k e p.MinRowsFraction
-                                            }
-                                        | _ ->
-                                            { p with
-                                                Tolerance = r.Float k e p.Tolerance
-                                            }
-                                })
-                    | "ingest" ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "maxBadFraction"
-                                "unknownItems"
-                                "minTimestamp"
-                                "maxTimestamp"
-                                "timestampUnit"
-                                "maxIdLength"
-                                "windowDays"
-                                "readAhead"
-                                "negativeWeights"
-                                "zeroWeights"
-                                "duplicateItems"
-                            ]
-                            (fun k e ->
-                                let g = c.Ingest
+                                        | _ -> { p with Queue = r.Str pk pe p.Queue }
 
-                                c <-
-                                    { c with
-                                        Ingest =
-                                            match k with
-                                            | "ingest.maxBadFraction" ->
-                                                { g with
-                                                    MaxBadFraction = r.Float k e g.MaxBadFraction
-                                                }
-                                            | "ingest.unknownItems" ->
-                                                { g with
-                                                    UnknownItems = r.Str k e g.UnknownItems
-                                                }
-                                            | "ingest.minTimestamp" ->
-                                                { g with
-                                                    MinTimestamp = r.Int64 k e g.MinTimestamp
-                                                }
-                                            | "ingest.maxTimestamp" ->
-                                                { g with
-                                                    MaxTimestamp = r.Int64 k e g.MaxTimestamp
-                                                }
-                                            | "ingest.timestampUnit" ->
-                                                { g with
-                                                    TimestampUnit = r.Str k e g.TimestampUnit
-                                                }
-                                            | "ingest.maxIdLength" ->
-                                                { g with
-                                                    MaxIdLength = r.Int k e g.MaxIdLength
-                                                }
-                                            | "ingest.readAhead" ->
-                                                { g with
-                                                    ReadAhead = r.Int k e g.ReadAhead
-                                                }
-                                            | "ingest.negativeWeights" ->
-                                                { g with
-                                                    NegativeWeights = r.Str k e g.NegativeWeights
-                                                }
-                                            | "ingest.zeroWeights" ->
-                                                { g with
-                                                    ZeroWeights = r.Str k e g.ZeroWeights
-                                                }
-                                            | "ingest.duplicateItems" ->
-                                                { g with
-                                                    DuplicateItems = r.Str k e g.DuplicateItems
-                                                }
-                                            | _ ->
-                                                { g with
-                                                    WindowDays = r.Int k e g.WindowDays
-                                                }
-                                    })
-                    | _ ->
-                        r.Obj
-                            v
-                            key
-                            [
-                                "workers"
-                                "retries"
-                                "queues"
-                                "stages"
-                                "scoreShards"
-                                "backfillConcurrency"
-                                "testShardDelayMs"
-                            ]
-                            (fun k e ->
-                                let j = c.Jobs
-
-                                match k with
-                                | "jobs.stages" ->
-                                    r.Obj e k stageNames (fun sk se ->
-                                        let name = sk.Substring(k.Length + 1)
-
-                                        r.Obj se sk [ "retries"; "backoffSeconds"; "queue" ] (fun pk pe ->
-                                            let p = c.Jobs.Stages.[name]
-
-                                            let p =
-                                                match pk.Substring(sk.Length + 1) with
-                                                | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
-                                                | "backoffSeconds" ->
-                                                    { p with
-                                                        BackoffSeconds = r.Int pk pe p.BackoffSeconds
-                                                    }
-                                                | _ -> { p with Queue = r.Str pk pe p.Queue }
-
-                                            c <-
-                                                { c with
-                                                    Jobs =
-                                                        { c.Jobs with
-                                                            Stages = c.Jobs.Stages.Add(name, p)
-                                                        }
-                                                }))
-                                | _ ->
                                     c <-
                                         { c with
                                             Jobs =
-                                                match k with
-                                                | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
-                                                | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
-                                                | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
-                                                | "jobs.scoreShards" ->
-                                                    { j with
-                                                        ScoreShards = r.Int k e j.ScoreShards
-                                                    }
-                                                | "jobs.backfillConcurrency" ->
-                                                    { j with
-                                                        BackfillConcurrency = r.Int k e j.BackfillConcurrency
-                                                    }
-                                                | _ ->
-                                                    { j with
-                                                        TestShardDelayMs = r.Int k e j.TestShardDelayMs
-                                                    }
+                                                { c.Jobs with
+                                                    Stages = c.Jobs.Stages.Add(name, p)
+                                                }
                                         }))
+                        | _ ->
+                            c <-
+                                { c with
+                                    Jobs =
+                                        match k with
+                                        | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
+                                        | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
+                                        | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
+                                        | "jobs.scoreShards" ->
+                                            { j with
+                                                ScoreShards = r.Int k e j.ScoreShards
+                                            }
+                                        | "jobs.backfillConcurrency" ->
+                                            { j with
+                                                BackfillConcurrency = r.Int k e j.BackfillConcurrency
+                                            }
+                                        | _ ->
+                                            { j with
+                                                TestShardDelayMs = r.Int k e j.TestShardDelayMs
+                                            }
+                                }))
             // Every problem at once: the values that parsed are validated even when others did not (those keep their
             // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
             let parseErrors = List.ofSeq errors

@@ -66,6 +66,14 @@ public static class Cli
             Required = true,
             HelpName = "FILE",
         };
+        var set = new Option<string[]>("--set")
+        {
+            Description =
+                "override a config key, SECTION.KEY=VALUE (repeatable; after the file and the BATCHREC__SECTION__KEY "
+                + "environment variables; VALUE is JSON when it parses as JSON, else a string)",
+            HelpName = "KEY=VALUE",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var date = new Option<string>("--date")
         {
             Description = "the run date, YYYY-MM-DD (default: today, UTC)",
@@ -81,11 +89,16 @@ public static class Cli
         )
         {
             config,
+            set,
             date,
         };
         run.SetAction(
             async (r, token) =>
-                await RunChainAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(date), token)
+                await RunChainAsync(
+                    LoadConfig(r.GetRequiredValue(config), r.GetValue(set)),
+                    r.GetRequiredValue(date),
+                    token
+                )
         );
 
         var urls = new Option<string>("--urls")
@@ -100,12 +113,17 @@ public static class Cli
         )
         {
             config,
+            set,
             urls,
         };
         serve.SetAction(
             async (r, token) =>
             {
-                await Serve.RunAsync(ConfigLoader.Load(r.GetRequiredValue(config)), r.GetRequiredValue(urls), token);
+                await Serve.RunAsync(
+                    LoadConfig(r.GetRequiredValue(config), r.GetValue(set)),
+                    r.GetRequiredValue(urls),
+                    token
+                );
                 return 0;
             }
         );
@@ -113,12 +131,13 @@ public static class Cli
         var ingest = new Command("ingest", "only the ingest stage, in this process: validation, quarantine, snapshot")
         {
             config,
+            set,
             date,
         };
         ingest.SetAction(
             async (r, token) =>
             {
-                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var loaded = LoadConfig(r.GetRequiredValue(config), r.GetValue(set));
                 var day = r.GetRequiredValue(date);
                 var folder = RunFolder.Create(loaded, day, "cli-ingest", DateTimeOffset.UtcNow);
                 await new IngestJob(Log.Logger).RunAsync(folder.Path, token);
@@ -198,6 +217,7 @@ public static class Cli
         )
         {
             config,
+            set,
             models,
             seeds,
             compareOut,
@@ -205,7 +225,7 @@ public static class Cli
         compare.SetAction(
             async (r, token) =>
             {
-                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var loaded = LoadConfig(r.GetRequiredValue(config), r.GetValue(set));
                 var names = r.GetRequiredValue(models);
                 // an absent --seeds reads as an empty list (System.CommandLine's default for arrays); an explicit empty one is
                 // refused by ParseSeeds
@@ -304,6 +324,7 @@ public static class Cli
         )
         {
             config,
+            set,
             label,
             results,
             reps,
@@ -312,7 +333,7 @@ public static class Cli
         bench.SetAction(
             async (r, token) =>
             {
-                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var loaded = LoadConfig(r.GetRequiredValue(config), r.GetValue(set));
                 var name = r.GetValue(label) ?? loaded.DatasetName;
                 var dir = Path.GetFullPath(r.GetRequiredValue(results));
                 var repetitions = (int)(r.GetValue(reps) ?? 0);
@@ -335,13 +356,14 @@ public static class Cli
         )
         {
             config,
+            set,
             label,
             results,
         };
         benchText.SetAction(
             async (r, token) =>
             {
-                var loaded = ConfigLoader.Load(r.GetRequiredValue(config));
+                var loaded = LoadConfig(r.GetRequiredValue(config), r.GetValue(set));
                 var name = r.GetValue(label) ?? loaded.DatasetName + "-text";
                 var dir = Path.GetFullPath(r.GetRequiredValue(results));
                 var rows = await TextBench.RunAsync(loaded, name, command, dir, Log.Logger, token);
@@ -438,6 +460,15 @@ public static class Cli
     }
 
     /// <summary>A non-negative integer option ('_' allowed between digits: 1_000_000), at most <paramref name="max"/>.</summary>
+    /// <summary>The config file with its overrides (environment, then --set), each override logged.</summary>
+    private static LoadedConfig LoadConfig(string path, string[]? sets)
+    {
+        var loaded = ConfigLoader.Load(path, sets);
+        foreach (var o in loaded.Overrides)
+            Log.Information("Config override from {Source}: {Key} = {Value}", o.Source, o.Key, o.Value);
+        return loaded;
+    }
+
     private static Option<long?> WholeNumber(string name, string description, long max, bool required = false) =>
         new(name)
         {

@@ -42,9 +42,10 @@ public static class Serve
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
         var path = config.FilePath;
+        string[] sets = [.. config.Sets];
         recurring.AddOrUpdate<NightlyJob>(
             $"nightly:{config.DatasetName}",
-            j => j.Start(path),
+            j => j.Start(path, sets),
             config.Config.Schedule.Cron,
             new RecurringJobOptions { TimeZone = zone }
         );

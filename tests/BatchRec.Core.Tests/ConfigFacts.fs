@@ -401,3 +401,81 @@ let ``every wrongly typed and every out-of-range value is named, whatever the mi
             entries |> List.map (fun (section, k, _) -> section + "." + k) |> Set.ofList
 
         Set.ofList (errs |> List.map _.Key) = expected && errs.Length = expected.Count
+
+[<Fact>]
+let ``an unknown key names the nearest valid one, and none when nothing is close`` () =
+    match Config.parse """{ "trian": { }, "model": { "kidn": "ease" }, "score": { "zzzzzzzz": 1 } }""" with
+    | Ok _ -> failwith "expected errors"
+    | Error errs ->
+        let text = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("trian: unknown key (did you mean 'train'?", text)
+        Assert.Contains("model.kidn: unknown key (did you mean 'kind'?", text)
+        Assert.Contains("score.zzzzzzzz: unknown key (known: k, userChunk, blockMiB, threads)", text)
+
+[<Fact>]
+let ``edit distances and nearest names worked out by hand`` () =
+    Assert.Equal(0, Config.editDistance "" "")
+    Assert.Equal(3, Config.editDistance "" "abc")
+    Assert.Equal(1, Config.editDistance "maxEpoch" "MAXEPOCHS") // one insertion, case ignored
+    Assert.Equal(2, Config.editDistance "trian" "train") // two substitutions
+    Assert.Equal(3, Config.editDistance "kitten" "sitting")
+    Assert.Equal(Some "maxEpochs", Config.nearestName [ "maxEpochs"; "batchSize" ] "maxepoch")
+    Assert.Equal(Some "k", Config.nearestName [ "k"; "userChunk" ] "kk") // 1 edit ≤ max(2, 0)
+    Assert.Equal(None, Config.nearestName [ "userChunk"; "blockMiB" ] "seed") // every name is more than 2 edits away
+    Assert.Equal(Some "ks", Config.nearestName [ "coldKs"; "ks" ] "kz") // fewest edits wins over order
+    Assert.Equal(None, Config.nearestName [] "anything")
+
+[<Property(MaxTest = 200)>]
+let ``edit distance is a metric that ignores case`` (a: string) (b: string) (c: string) =
+    let a, b, c =
+        (defaultArg (Option.ofObj a) ""), (defaultArg (Option.ofObj b) ""), (defaultArg (Option.ofObj c) "")
+
+    let d = Config.editDistance
+
+    d a a = 0
+    && d a b = d b a
+    && d a c <= d a b + d b c
+    && d a (a.ToUpperInvariant()) = 0
+    && d a b <= max a.Length b.Length
+    && d a b >= abs (a.Length - b.Length)
+
+[<Fact>]
+let ``the key table is exactly what the reader accepts`` () =
+    // every listed key is known to the reader (a null value is a type error, never an unknown key) ...
+    for section, keys in Config.sectionKeys do
+        for key in keys do
+            match Config.parse (sprintf """{ "%s": { "%s": null } }""" section key) with
+            | Ok _ -> ()
+            | Error errs ->
+                Assert.DoesNotContain(errs, fun e -> e.Message.StartsWith "unknown key")
+                Assert.All(errs, fun e -> Assert.StartsWith(section + ".", e.Key))
+    // ... and a key the table lacks is refused, naming the table's keys
+    for section, keys in Config.sectionKeys do
+        match Config.parse (sprintf """{ "%s": { "notAKey": 1 } }""" section) with
+        | Ok _ -> failwithf "%s.notAKey was accepted" section
+        | Error errs ->
+            let e = errs |> List.find (fun e -> e.Key = section + ".notAKey")
+            Assert.Contains(String.concat ", " keys, e.Message)
+
+    Assert.Equal<string list>(
+        [
+            "dataset"
+            "model"
+            "train"
+            "ease"
+            "blend"
+            "auto"
+            "split"
+            "eval"
+            "score"
+            "text"
+            "schedule"
+            "storage"
+            "jobs"
+            "ingest"
+            "dashboard"
+            "publish"
+            "compare"
+        ],
+        Config.sectionNames
+    )

@@ -14,7 +14,13 @@ public sealed class CliProcessFacts : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static async Task<(int ExitCode, string Output)> BatchRecAsync(params string[] args)
+    private static Task<(int ExitCode, string Output)> BatchRecAsync(params string[] args) =>
+        BatchRecWithAsync([], args);
+
+    private static async Task<(int ExitCode, string Output)> BatchRecWithAsync(
+        (string Name, string Value)[] environment,
+        params string[] args
+    )
     {
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "batchrec"), args)
         {
@@ -22,6 +28,8 @@ public sealed class CliProcessFacts : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+            psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -232,5 +240,51 @@ public sealed class CliProcessFacts : IDisposable
         Assert.Contains(file, output);
         Assert.Contains("not a Parquet file", output);
         Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    [Fact]
+    public async Task Compare_TakesTheEnvironmentThenSet_AndRefusesMistypedOverridesWithTheNearestName()
+    {
+        await TinyDataset.WriteAsync(_dir.Sub("input"));
+        var config = Config(
+            """{ "dataset": { "input": "input", "output": "out", "work": "work" }, "train": { "seed": 7 } }"""
+        );
+
+        var (exit, output) = await BatchRecWithAsync(
+            [("BATCHREC__TRAIN__SEED", "11"), ("BATCHREC__DATASET__OUTPUT", "out-env")],
+            "compare",
+            "--config",
+            config,
+            "--models",
+            "popularity",
+            "--set",
+            "train.seed=13"
+        );
+
+        Assert.True(exit == 0, output);
+        var csv = File.ReadAllLines(_dir.Sub("out-env/comparison/comparison.csv")); // the environment's output root
+        Assert.Contains(csv.Skip(1), line => line.StartsWith("popularity,13,", StringComparison.Ordinal)); // --set last
+        Assert.False(Directory.Exists(_dir.Sub("out")));
+        string[] Runs() =>
+            Directory.Exists(_dir.Sub("work/runs")) ? Directory.GetDirectories(_dir.Sub("work/runs")) : [];
+        var before = Runs();
+
+        (exit, output) = await BatchRecWithAsync(
+            [("BATCHREC__MODEL__KIDN", "ease")],
+            "run",
+            "--config",
+            config,
+            "--set",
+            "trian.seed=1",
+            "--set",
+            "score.k=0"
+        );
+
+        Assert.Equal(2, exit);
+        Assert.Contains("BATCHREC__MODEL__KIDN: unknown key of model 'KIDN' (did you mean 'model.kind'?)", output);
+        Assert.Contains("--set trian.seed: unknown section 'trian' (did you mean 'train'?)", output);
+        Assert.Contains("score.k: must be > 0, got 0", output);
+        Assert.Equal(before, Runs()); // refused before any run started
+        InWords(output);
     }
 }

@@ -337,7 +337,8 @@ public static class DashboardCommands
         )
             return false;
         var path = state.Config.FilePath;
-        state.Client.Enqueue<BackfillJob>(j => j.RunAsync(path, from, to, CancellationToken.None));
+        string[] sets = [.. state.Config.Sets];
+        state.Client.Enqueue<BackfillJob>(j => j.RunAsync(path, from, to, sets, CancellationToken.None));
         return true;
     }
 }

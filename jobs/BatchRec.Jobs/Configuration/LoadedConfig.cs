@@ -18,6 +18,12 @@ public sealed record LoadedConfig(
 {
     public string DatasetName => Config.Dataset.Name;
 
+    /// <summary>The <c>--set</c> arguments it was loaded with; runs that a server launches load the file with them again.</summary>
+    public IReadOnlyList<string> Sets { get; init; } = [];
+
+    /// <summary>The overrides applied over the file (environment, then <c>--set</c>), in order.</summary>
+    public IReadOnlyList<ConfigOverride> Overrides { get; init; } = [];
+
     /// <summary>The text-vector cache folder: text.cache resolved against the config file's folder, default &lt;work&gt;/text-cache.</summary>
     public string TextCacheDir =>
         Config.Text.Cache == ""
@@ -34,8 +40,17 @@ public sealed class ConfigException(string message, Exception? inner = null) : E
 
 public static class ConfigLoader
 {
-    /// <summary>Reads, parses (overrides of <c>Config.Default</c>) and validates a JSON config file.</summary>
-    public static LoadedConfig Load(string path)
+    /// <summary>
+    /// Reads a JSON config file, applies the overrides over it (<see cref="ConfigOverrides"/>: the
+    /// <c>BATCHREC__SECTION__KEY</c> environment variables, or <paramref name="environment"/> when given, then
+    /// <paramref name="sets"/>), parses the result (overrides of <c>Config.Default</c>) and validates it.
+    /// </summary>
+    /// <exception cref="ConfigException">Lists every problem: the overrides' and the config's.</exception>
+    public static LoadedConfig Load(
+        string path,
+        IReadOnlyList<string>? sets = null,
+        IReadOnlyList<ConfigOverride>? environment = null
+    )
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
@@ -50,7 +65,14 @@ public static class ConfigLoader
         {
             throw new ConfigException($"Config file '{full}' could not be read: {e.Message}", e);
         }
-        return FromJson(json, full);
+        var problems = new List<string>();
+        IReadOnlyList<ConfigOverride> overrides =
+        [
+            .. environment ?? ConfigOverrides.FromEnvironment(),
+            .. ConfigOverrides.FromArguments(sets ?? [], problems),
+        ];
+        var effective = ConfigOverrides.Apply(json, overrides, problems);
+        return Parse(effective, full, problems) with { Sets = [.. sets ?? []], Overrides = overrides };
     }
 
     /// <summary>
@@ -58,12 +80,16 @@ public static class ConfigLoader
     /// the dataset folders (<see cref="DatasetPaths"/>).
     /// </summary>
     /// <exception cref="ConfigException">The config is invalid or its folders are unusable; lists every problem.</exception>
-    public static LoadedConfig FromJson(string json, string filePath)
+    public static LoadedConfig FromJson(string json, string filePath) => Parse(json, filePath, []);
+
+    private static LoadedConfig Parse(string json, string filePath, IReadOnlyList<string> overrideProblems)
     {
         var result = ConfigModule.parse(json);
-        if (result.IsError)
+        if (result.IsError || overrideProblems.Count > 0)
         {
-            var lines = result.ErrorValue.Select(e => "  " + e.ToString());
+            var lines = overrideProblems
+                .Concat(result.IsError ? result.ErrorValue.Select(e => e.ToString()) : [])
+                .Select(l => "  " + l);
             throw new ConfigException(
                 $"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
             );

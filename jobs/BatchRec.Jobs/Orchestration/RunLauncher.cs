@@ -185,14 +185,21 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
     }
 }
 
-/// <summary>The recurring entry point: starts the night's run for a config, dated in the schedule's time zone.</summary>
+/// <summary>
+/// The recurring entry point: starts the night's run for a config, dated in the schedule's time zone. The config file is
+/// loaded again at each start, with this host's environment overrides and the server's <c>--set</c> arguments.
+/// </summary>
 public sealed class NightlyJob(RunLauncher launcher)
 {
     [JobDisplayName("nightly {0}")]
     [AutomaticRetry(Attempts = 0)]
-    public string Start(string configPath)
+    public string Start(string configPath) => Start(configPath, []);
+
+    [JobDisplayName("nightly {0}")]
+    [AutomaticRetry(Attempts = 0)]
+    public string Start(string configPath, string[] sets)
     {
-        var config = ConfigLoader.Load(configPath);
+        var config = ConfigLoader.Load(configPath, sets);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
         var date = DateOnly
             .FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime)
@@ -215,9 +222,14 @@ public sealed class BackfillJob(RunLauncher launcher, JobStorage storage, ILogge
 {
     [JobDisplayName("backfill {1} to {2}")]
     [AutomaticRetry(Attempts = 0)]
-    public async Task<string> RunAsync(string configPath, string from, string to, CancellationToken ct)
+    public Task<string> RunAsync(string configPath, string from, string to, CancellationToken ct) =>
+        RunAsync(configPath, from, to, [], ct);
+
+    [JobDisplayName("backfill {1} to {2}")]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task<string> RunAsync(string configPath, string from, string to, string[] sets, CancellationToken ct)
     {
-        var config = ConfigLoader.Load(configPath);
+        var config = ConfigLoader.Load(configPath, sets);
         if (
             !DateOnly.TryParseExact(from, "yyyy-MM-dd", out var start)
             || !DateOnly.TryParseExact(to, "yyyy-MM-dd", out var end)

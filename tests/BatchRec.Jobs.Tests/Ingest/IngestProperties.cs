@@ -133,7 +133,10 @@ public sealed class IngestProperties
                 .GetResult());
 
     /// <summary>The result, or null when there is no good row to build a snapshot from.</summary>
-    private static async Task<IngestResult?> IngestOrNullAsync(Configuration.LoadedConfig config, DateOnly date)
+    private static async Task<IngestResult?> IngestOrNullAsync(
+        BatchRec.Jobs.Configuration.LoadedConfig config,
+        DateOnly date
+    )
     {
         try
         {
