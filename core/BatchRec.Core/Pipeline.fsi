@@ -49,6 +49,8 @@ module Pipeline =
         splits: byte array ->
             Snapshot
 
+    /// The per-user item sets of a snapshot's split (SplitGraphs.ofSnapshot): user × item CSRs of train, valid, test,
+    /// train ∪ valid and everything, and the held-out cold items. O(E log E).
     val splitGraphs: s: Snapshot -> Train.SplitGraphs
 
     /// Trains the configured model; `onEpoch` receives each epoch's report. `features` (text, attributes) are
