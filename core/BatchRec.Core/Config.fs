@@ -15,8 +15,8 @@ type DatasetConfig =
 
 type ModelConfig =
     {
-        /// popularity | bpr-mf | lightgcn | gat | gat-text
-        Kind: string
+        /// What the train stage fits (Choices.fs: the kinds and what each is).
+        Kind: ModelKind
         Dim: int
         /// Propagation layers (lightgcn, gat, gat-text); bpr-mf and popularity ignore it.
         Layers: int
@@ -27,7 +27,7 @@ type ModelConfig =
         /// gat/gat-text: add item–attribute edges from items.tags (attribute nodes get their own embeddings).
         Attributes: bool
         /// User–item edge weight fed to the attention: one | weight | log1p (of the interaction's weight).
-        EdgeWeight: string
+        EdgeWeight: EdgeWeight
         /// gat/gat-text: the seed's h = MLP(concat(self, neighbourhood)) on the final embeddings (residual).
         FinalMlp: bool
         /// Ablation only: apply MLP(concat(self, neighbourhood)) with a non-linearity at every layer, as the
@@ -38,11 +38,11 @@ type ModelConfig =
         /// gat-text: probability of hiding an item's id embedding in a batch, so text alone must carry it (cold start).
         IdDropout: float
         /// gat-text: how the projected text joins the id embedding: add (e + P t) | mlp (e + P t + MLP([e ; P t])).
-        Fusion: string
+        Fusion: Fusion
         /// gat-text: join each item with text to its k nearest items by text similarity (item–item edges); 0 = none.
         TextNeighbours: int
         /// Trainable models: dot (score = ⟨h_u, h_i⟩) | cosine (the final embeddings unit-normalised, so score = cos).
-        Score: string
+        Score: ScoreFunction
     }
 
 type TrainConfig =
@@ -58,7 +58,7 @@ type TrainConfig =
         Patience: int
         Seed: int
         /// auto | cpu | cuda
-        Device: string
+        Device: DeviceChoice
         /// Intra-op threads for TorchSharp; 0 = library default.
         Threads: int
         /// gat/gat-text: neighbour-sampling fan-out per propagation layer [f_1..f_L] (f_1 = the layer next to the
@@ -67,7 +67,7 @@ type TrainConfig =
         /// bounded by the batch (batch · Π f_l · dim) rather than the graph; must have model.layers entries, each ≥ 1.
         Fanout: int list
         /// bpr (one uniform negative per pair) | softmax (sampled softmax over train.negatives shared negatives).
-        Loss: string
+        Loss: LossKind
         /// softmax: uniform negatives drawn per batch, shared by its pairs.
         Negatives: int
         /// Temperature τ dividing the scores of the softmax loss, and of BPR with model.score cosine.
@@ -89,7 +89,7 @@ type EaseConfig =
         TextWeights: float list
         /// none | content: the columns of items without training interactions (new items) from a content map fitted
         /// on the other items (Nn/Ease.contentMap), so EASE can recommend them; its ridge is chosen on pseudo-new items.
-        ColdItems: string
+        ColdItems: NewItems
         /// content: ridge weights μ tried for the content map.
         ContentRidges: float list
         /// content: factors s tried on the new items' columns (s · A f_j), chosen on validation with new and warm items in one
@@ -101,7 +101,7 @@ type EaseConfig =
 type BlendConfig =
     {
         /// none | ease
-        ItemItem: string
+        ItemItem: ItemItemPart
         /// The factor model's weights w tried relative to the two parts' score scales (c = w · σ_B / σ_h); the best
         /// on validation is kept.
         Weights: float list
@@ -122,14 +122,14 @@ type SplitConfig = { Valid: float; Test: float }
 type EvalConfig =
     {
         /// standard (the split's valid/test) | cold-items (also hold out a seeded fraction of items entirely)
-        Mode: string
+        Mode: EvalMode
         /// cold-items: fraction of items held out with all their interactions.
         ColdFraction: float
         /// cold-items: cut-offs of the cold ranking metrics.
         ColdKs: int list
         Ks: int list
         /// mrr | ndcg | recall | hit | precision, at StopK.
-        StopMetric: string
+        StopMetric: RankingMetric
         StopK: int
         /// Users per chunk of the full-ranking score matrix.
         UserChunk: int
@@ -239,12 +239,12 @@ type IngestConfig =
         /// Fail the run before training when a partition's quarantined rows exceed this fraction of its rows read.
         MaxBadFraction: float
         /// keep | quarantine: interactions whose item is not in the items table (when one is given).
-        UnknownItems: string
+        UnknownItems: RowPolicy
         /// Sane range of event times, epoch seconds, inclusive; rows outside are quarantined.
         MinTimestamp: int64
         MaxTimestamp: int64
         /// seconds | milliseconds: the unit of integer timestamp columns (Parquet timestamps carry their own).
-        TimestampUnit: string
+        TimestampUnit: TimestampUnit
         /// Longest accepted user or item id, in UTF-16 code units; longer ids are quarantined.
         MaxIdLength: int
         /// Use only dt= partitions of the last N days up to the run date; 0 = every partition.
@@ -253,12 +253,12 @@ type IngestConfig =
         /// core; memory grows by this many row groups); 0 = decode and validate in turn.
         ReadAhead: int
         /// keep | quarantine: interactions whose weight is negative (reason weight_negative); counted either way.
-        NegativeWeights: string
+        NegativeWeights: RowPolicy
         /// keep | quarantine: interactions whose weight is zero (reason weight_zero); counted either way.
-        ZeroWeights: string
+        ZeroWeights: RowPolicy
         /// first | fail: items-table rows repeating an earlier row's item_id (files in path order, rows in file order):
         /// keep the first row and ignore the others, or fail the run naming both rows; counted either way.
-        DuplicateItems: string
+        DuplicateItems: DuplicateItems
     }
 
 type Config =
@@ -313,20 +313,20 @@ module Config =
                 }
             Model =
                 {
-                    Kind = "lightgcn"
+                    Kind = ModelKind.LightGcn
                     Dim = 64
                     Layers = 3
                     Heads = 2
                     Dropout = 0.0
                     Attributes = true
-                    EdgeWeight = "one"
+                    EdgeWeight = EdgeWeight.One
                     FinalMlp = false
                     LayerMlp = false
                     Attention = false
                     IdDropout = 0.0
-                    Fusion = "add"
+                    Fusion = Fusion.Add
                     TextNeighbours = 10
-                    Score = "dot"
+                    Score = ScoreFunction.Dot
                 }
             Train =
                 {
@@ -337,10 +337,10 @@ module Config =
                     EvalEvery = 10
                     Patience = 10
                     Seed = 2020
-                    Device = "auto"
+                    Device = DeviceChoice.Auto
                     Threads = 0
                     Fanout = []
-                    Loss = "bpr"
+                    Loss = LossKind.Bpr
                     Negatives = 256
                     Temperature = 0.1
                 }
@@ -350,13 +350,13 @@ module Config =
                     MaxGiB = 4.0
                     TagWeights = [ 0.0 ]
                     TextWeights = [ 0.0 ]
-                    ColdItems = "none"
+                    ColdItems = NewItems.None
                     ContentRidges = [ 1.0; 10.0; 100.0 ]
                     ColdScales = [ 1.0; 0.1; 0.01; 0.001 ]
                 }
             Blend =
                 {
-                    ItemItem = "none"
+                    ItemItem = ItemItemPart.None
                     Weights = [ 0.125; 0.25; 0.5; 1.0; 2.0; 4.0 ]
                 }
             Auto =
@@ -367,11 +367,11 @@ module Config =
             Split = { Valid = 0.1; Test = 0.1 }
             Eval =
                 {
-                    Mode = "standard"
+                    Mode = EvalMode.Standard
                     ColdFraction = 0.1
                     ColdKs = [ 20 ]
                     Ks = [ 10; 20 ]
-                    StopMetric = "mrr"
+                    StopMetric = RankingMetric.Mrr
                     StopK = 10
                     UserChunk = 2048
                     MaxUsers = 0
@@ -437,16 +437,16 @@ module Config =
             Ingest =
                 {
                     MaxBadFraction = 0.05
-                    UnknownItems = "keep"
+                    UnknownItems = RowPolicy.Keep
                     MinTimestamp = 0L
                     MaxTimestamp = 4102444800L // 2100-01-01
-                    TimestampUnit = "seconds"
+                    TimestampUnit = TimestampUnit.Seconds
                     MaxIdLength = 1024
                     WindowDays = 0
                     ReadAhead = 2
-                    NegativeWeights = "quarantine"
-                    ZeroWeights = "keep"
-                    DuplicateItems = "first"
+                    NegativeWeights = RowPolicy.Quarantine
+                    ZeroWeights = RowPolicy.Keep
+                    DuplicateItems = DuplicateItems.First
                 }
             Compare = Map.empty
         }
@@ -473,9 +473,8 @@ module Config =
         && q
            |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
-    /// The model kinds that train one model (every kind but auto).
-    let modelKinds = [ "popularity"; "bpr-mf"; "lightgcn"; "gat"; "gat-text"; "ease" ]
-    let private knownModels = set ("auto" :: modelKinds)
+    /// The names of the model kinds that train one model (every kind but auto), for messages.
+    let modelKinds = ModelKind.trainable |> List.map (fun k -> k.Name)
 
     /// The largest catalogue EASE can hold at all: B (4 · items² bytes) is copied to and from the model file through one
     /// .NET span, at most 2³¹ − 1 bytes, so 23,170 items whatever ease.maxGiB says (Ease.maxItems, which Ease.gram checks).
@@ -486,17 +485,17 @@ module Config =
     let easeMaxItems (maxGiB: float) =
         min easeItemLimit (int (floor (sqrt (maxGiB * 1073741824.0 / 8.0))))
 
-    /// The model kind a model name stands for: a kind itself, or the KIND of a variant named KIND:LABEL.
-    /// evaluates to: Config.kindOf "gat-text:no-text" = "gat-text"
-    let kindOf (name: string) =
+    /// The kind part of a model name: the name itself, or KIND of a variant named KIND:LABEL.
+    /// evaluates to: Config.kindNameOf "gat-text:no-text" = "gat-text"
+    let kindNameOf (name: string) =
         match name.IndexOf ':' with
         | -1 -> name
         | i -> name.Substring(0, i)
 
-    /// A model name `compare.NAME` and `--models` accept: a model kind, or KIND:LABEL (a variant of that kind with its
-    /// own compare.KIND:LABEL overrides), LABEL of a-z, 0-9 and '-'.
+    /// A model name `compare.NAME` and `--models` accept: a trainable model kind, or KIND:LABEL (a variant of that
+    /// kind with its own compare.KIND:LABEL overrides), LABEL of a-z, 0-9 and '-'.
     let isModelName (name: string) =
-        let kind = kindOf name
+        let kind = kindNameOf name
 
         List.contains kind modelKinds
         && (kind = name
@@ -506,25 +505,31 @@ module Config =
                 && label
                    |> Seq.forall (fun ch -> (ch >= 'a' && ch <= 'z') || Char.IsAsciiDigit ch || ch = '-')))
 
+    /// The model kind a model name (isModelName) stands for.
+    /// evaluates to: Config.kindOf "gat-text:no-text" = ModelKind.GatText
+    let kindOf (name: string) : ModelKind =
+        match ModelKind.tryParse (kindNameOf name) with
+        | Some k -> k
+        | None ->
+            invalidArg "name" (sprintf "'%s' is not a model name (known: %s)" name (String.Join(", ", modelKinds)))
+
     /// Whether the configured model fits an EASE part (model.kind ease, or blend.itemItem ease).
     let usesEase (c: Config) =
-        c.Model.Kind = "ease" || c.Blend.ItemItem = "ease"
+        c.Model.Kind = ModelKind.Ease || c.Blend.ItemItem = ItemItemPart.Ease
 
-    /// Whether the configured model uses text features (the shell encodes text only then): gat-text (and the EASE part
-    /// it blends with), and model.kind ease with a text weight > 0 in ease.textWeights or its content map. The other
-    /// kinds are the models without text (gat is gat-text's ablation without it): the EASE part they blend with reads
-    /// the item attributes only, in its side information and in its content map alike.
+    /// Whether the configured model uses text features (the shell encodes text only then): the kinds that read text
+    /// (gat-text, and the EASE part it blends with), and model.kind ease with a text weight > 0 in ease.textWeights
+    /// or its content map. The other kinds are the models without text (gat is gat-text's ablation without it): the
+    /// EASE part they blend with reads the item attributes only, in its side information and in its content map
+    /// alike.
     let usesText (c: Config) =
-        c.Model.Kind = "gat-text"
-        || (c.Model.Kind = "ease"
+        ModelKind.readsText c.Model.Kind
+        || (c.Model.Kind = ModelKind.Ease
             && (c.Ease.TextWeights |> List.exists (fun w -> w > 0.0)
-                || c.Ease.ColdItems = "content"))
+                || c.Ease.ColdItems = NewItems.Content))
 
     /// Model kinds whose graph has attribute nodes.
-    let usesAttributes (m: ModelConfig) =
-        (m.Kind = "gat" || m.Kind = "gat-text") && m.Attributes
-
-    let private knownMetrics = set [ "mrr"; "ndcg"; "recall"; "hit"; "precision" ]
+    let usesAttributes (m: ModelConfig) = ModelKind.isGat m.Kind && m.Attributes
 
     /// Checks ranges and enumerations; every problem is reported, not just the first.
     let validate (c: Config) : Result<Config, ConfigError list> =
@@ -545,10 +550,6 @@ module Config =
         check (c.Dataset.Output <> "") "dataset.output" "must not be empty"
         check (c.Dataset.Work <> "") "dataset.work" "must not be empty"
 
-        check
-            (knownModels.Contains c.Model.Kind)
-            "model.kind"
-            (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownModels)) c.Model.Kind)
 
         check (c.Model.Dim > 0) "model.dim" (sprintf "must be > 0, got %d" c.Model.Dim)
         check (c.Model.Layers >= 0) "model.layers" (sprintf "must be >= 0, got %d" c.Model.Layers)
@@ -569,15 +570,7 @@ module Config =
             "model.textNeighbours"
             (sprintf "must be >= 0, got %d" c.Model.TextNeighbours)
 
-        check
-            (List.contains c.Model.Fusion [ "add"; "mlp" ])
-            "model.fusion"
-            (sprintf "must be add or mlp, got '%s'" c.Model.Fusion)
 
-        check
-            (List.contains c.Model.EdgeWeight [ "one"; "weight"; "log1p" ])
-            "model.edgeWeight"
-            (sprintf "must be one, weight or log1p, got '%s'" c.Model.EdgeWeight)
 
         check
             (c.Text.Encoder = "all-MiniLM-L6-v2")
@@ -586,10 +579,6 @@ module Config =
 
         check (c.Text.BatchSize > 0) "text.batchSize" (sprintf "must be > 0, got %d" c.Text.BatchSize)
 
-        check
-            (List.contains c.Eval.Mode [ "standard"; "cold-items" ])
-            "eval.mode"
-            (sprintf "must be standard or cold-items, got '%s'" c.Eval.Mode)
 
         check
             (c.Eval.ColdFraction > 0.0 && c.Eval.ColdFraction < 1.0)
@@ -608,25 +597,13 @@ module Config =
         check (c.Train.EvalEvery > 0) "train.evalEvery" (sprintf "must be > 0, got %d" c.Train.EvalEvery)
         check (c.Train.Patience > 0) "train.patience" (sprintf "must be > 0, got %d" c.Train.Patience)
 
-        check
-            (List.contains c.Train.Device [ "auto"; "cpu"; "cuda" ])
-            "train.device"
-            (sprintf "must be auto, cpu or cuda, got '%s'" c.Train.Device)
 
         check (c.Train.Threads >= 0) "train.threads" (sprintf "must be >= 0, got %d" c.Train.Threads)
 
-        check
-            (List.contains c.Train.Loss [ "bpr"; "softmax" ])
-            "train.loss"
-            (sprintf "must be bpr or softmax, got '%s'" c.Train.Loss)
 
         check (c.Train.Negatives > 0) "train.negatives" (sprintf "must be > 0, got %d" c.Train.Negatives)
         check (c.Train.Temperature > 0.0) "train.temperature" (sprintf "must be > 0, got %g" c.Train.Temperature)
 
-        check
-            (List.contains c.Model.Score [ "dot"; "cosine" ])
-            "model.score"
-            (sprintf "must be dot or cosine, got '%s'" c.Model.Score)
 
         check
             (not c.Ease.Lambdas.IsEmpty && c.Ease.Lambdas |> List.forall (fun l -> l > 0.0))
@@ -641,10 +618,6 @@ module Config =
             "ease.tagWeights"
             (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TagWeights)
 
-        check
-            (List.contains c.Ease.ColdItems [ "none"; "content" ])
-            "ease.coldItems"
-            (sprintf "must be none or content, got '%s'" c.Ease.ColdItems)
 
         check
             (not c.Ease.ColdScales.IsEmpty
@@ -664,10 +637,6 @@ module Config =
             "ease.textWeights"
             (sprintf "must be a non-empty list of numbers >= 0, got %A" c.Ease.TextWeights)
 
-        check
-            (List.contains c.Blend.ItemItem [ "none"; "ease" ])
-            "blend.itemItem"
-            (sprintf "must be none or ease, got '%s'" c.Blend.ItemItem)
 
         check
             (not c.Auto.Candidates.IsEmpty
@@ -685,10 +654,11 @@ module Config =
             (sprintf "must be >= 0, got %g" c.Auto.StandardErrors)
 
         check
-            (c.Blend.ItemItem = "none"
-             || not (List.contains c.Model.Kind [ "ease"; "popularity" ]))
+            (c.Blend.ItemItem = ItemItemPart.None
+             || ModelKind.isFactorModel c.Model.Kind
+             || c.Model.Kind = ModelKind.Auto)
             "blend.itemItem"
-            (sprintf "joins EASE to a trained factor model, not to model.kind '%s'" c.Model.Kind)
+            (sprintf "joins EASE to a trained factor model, not to model.kind '%s'" c.Model.Kind.Name)
 
         check
             (not c.Blend.Weights.IsEmpty && c.Blend.Weights |> List.forall (fun w -> w > 0.0))
@@ -697,12 +667,12 @@ module Config =
 
         if not c.Train.Fanout.IsEmpty then
             check
-                (c.Model.Kind = "gat" || c.Model.Kind = "gat-text")
+                (ModelKind.isGat c.Model.Kind)
                 "train.fanout"
                 (sprintf
                     "neighbour sampling applies to gat and gat-text only, got %A for model.kind '%s' (leave it empty)"
                     c.Train.Fanout
-                    c.Model.Kind)
+                    c.Model.Kind.Name)
 
             check
                 (c.Train.Fanout.Length = c.Model.Layers)
@@ -726,10 +696,6 @@ module Config =
             "eval.ks"
             (sprintf "must be a non-empty list of positive ints, got %A" c.Eval.Ks)
 
-        check
-            (knownMetrics.Contains c.Eval.StopMetric)
-            "eval.stopMetric"
-            (sprintf "must be one of %s, got '%s'" (String.Join(", ", knownMetrics)) c.Eval.StopMetric)
 
         check (c.Eval.StopK > 0) "eval.stopK" (sprintf "must be > 0, got %d" c.Eval.StopK)
         // the figure models are stopped and chosen on (early stopping, EASE's search, the blend, auto) is one of the metrics table's
@@ -739,7 +705,7 @@ module Config =
             (sprintf
                 "must be one of eval.ks %A, the cut-offs evaluated (models are chosen on validation %s@stopK), got %d"
                 c.Eval.Ks
-                c.Eval.StopMetric
+                c.Eval.StopMetric.Name
                 c.Eval.StopK)
 
         check (c.Eval.UserChunk > 0) "eval.userChunk" (sprintf "must be > 0, got %d" c.Eval.UserChunk)
@@ -841,39 +807,19 @@ module Config =
             "ingest.maxBadFraction"
             (sprintf "must be within [0, 1], got %g" ig.MaxBadFraction)
 
-        check
-            (List.contains ig.UnknownItems [ "keep"; "quarantine" ])
-            "ingest.unknownItems"
-            (sprintf "must be keep or quarantine, got '%s'" ig.UnknownItems)
 
         check
             (ig.MinTimestamp <= ig.MaxTimestamp)
             "ingest.minTimestamp"
             (sprintf "must be <= ingest.maxTimestamp (%d), got %d" ig.MaxTimestamp ig.MinTimestamp)
 
-        check
-            (List.contains ig.TimestampUnit [ "seconds"; "milliseconds" ])
-            "ingest.timestampUnit"
-            (sprintf "must be seconds or milliseconds, got '%s'" ig.TimestampUnit)
 
         check (ig.MaxIdLength > 0) "ingest.maxIdLength" (sprintf "must be > 0, got %d" ig.MaxIdLength)
         check (ig.WindowDays >= 0) "ingest.windowDays" (sprintf "must be >= 0, got %d" ig.WindowDays)
         check (ig.ReadAhead >= 0) "ingest.readAhead" (sprintf "must be >= 0, got %d" ig.ReadAhead)
 
-        check
-            (List.contains ig.NegativeWeights [ "keep"; "quarantine" ])
-            "ingest.negativeWeights"
-            (sprintf "must be keep or quarantine, got '%s'" ig.NegativeWeights)
 
-        check
-            (List.contains ig.ZeroWeights [ "keep"; "quarantine" ])
-            "ingest.zeroWeights"
-            (sprintf "must be keep or quarantine, got '%s'" ig.ZeroWeights)
 
-        check
-            (List.contains ig.DuplicateItems [ "first"; "fail" ])
-            "ingest.duplicateItems"
-            (sprintf "must be first or fail, got '%s'" ig.DuplicateItems)
 
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
@@ -1063,6 +1009,35 @@ module Config =
 
                 dflt
 
+        /// A value of a closed set: one of the names in `table` (Choices.fs).
+        member this.Choice (key: string) (el: JsonElement) (table: ('T * string) list) (dflt: 'T) : 'T =
+            if el.ValueKind <> JsonValueKind.String then
+                errors.Add
+                    {
+                        Key = key
+                        Message = sprintf "must be %s, got %s" (Choice.sentence table) (el.GetRawText())
+                    }
+
+                dflt
+            else
+                let name = el.GetString()
+
+                match Choice.tryParse table name with
+                | Some v -> v
+                | None ->
+                    let hint =
+                        match nearestName (List.map snd table) name with
+                        | Some n -> sprintf " (did you mean '%s'?)" n
+                        | None -> ""
+
+                    errors.Add
+                        {
+                            Key = key
+                            Message = sprintf "must be %s, got '%s'%s" (Choice.sentence table) name hint
+                        }
+
+                    dflt
+
         member _.Int (key: string) (el: JsonElement) (dflt: int) =
             match el.ValueKind with
             | JsonValueKind.Number ->
@@ -1226,7 +1201,7 @@ module Config =
                                     match k with
                                     | "ease.coldItems" ->
                                         { ea with
-                                            ColdItems = r.Str k e ea.ColdItems
+                                            ColdItems = r.Choice k e NewItems.Names ea.ColdItems
                                         }
                                     | "ease.contentRidges" ->
                                         { ea with
@@ -1278,7 +1253,7 @@ module Config =
                                 Blend =
                                     if k = "blend.itemItem" then
                                         { b with
-                                            ItemItem = r.Str k e b.ItemItem
+                                            ItemItem = r.Choice k e ItemItemPart.Names b.ItemItem
                                         }
                                     else
                                         { b with
@@ -1340,7 +1315,10 @@ module Config =
                             { c with
                                 Model =
                                     match k with
-                                    | "model.kind" -> { m with Kind = r.Str k e m.Kind }
+                                    | "model.kind" ->
+                                        { m with
+                                            Kind = r.Choice k e ModelKind.Names m.Kind
+                                        }
                                     | "model.dim" -> { m with Dim = r.Int k e m.Dim }
                                     | "model.heads" -> { m with Heads = r.Int k e m.Heads }
                                     | "model.dropout" ->
@@ -1353,7 +1331,7 @@ module Config =
                                         }
                                     | "model.edgeWeight" ->
                                         { m with
-                                            EdgeWeight = r.Str k e m.EdgeWeight
+                                            EdgeWeight = r.Choice k e EdgeWeight.Names m.EdgeWeight
                                         }
                                     | "model.finalMlp" ->
                                         { m with
@@ -1371,12 +1349,18 @@ module Config =
                                         { m with
                                             IdDropout = r.Float k e m.IdDropout
                                         }
-                                    | "model.fusion" -> { m with Fusion = r.Str k e m.Fusion }
+                                    | "model.fusion" ->
+                                        { m with
+                                            Fusion = r.Choice k e Fusion.Names m.Fusion
+                                        }
                                     | "model.textNeighbours" ->
                                         { m with
                                             TextNeighbours = r.Int k e m.TextNeighbours
                                         }
-                                    | "model.score" -> { m with Score = r.Str k e m.Score }
+                                    | "model.score" ->
+                                        { m with
+                                            Score = r.Choice k e ScoreFunction.Names m.Score
+                                        }
                                     | _ -> { m with Layers = r.Int k e m.Layers }
                             })
                 | "train" ->
@@ -1409,12 +1393,18 @@ module Config =
                                             Patience = r.Int k e t.Patience
                                         }
                                     | "train.seed" -> { t with Seed = r.Int k e t.Seed }
-                                    | "train.device" -> { t with Device = r.Str k e t.Device }
+                                    | "train.device" ->
+                                        { t with
+                                            Device = r.Choice k e DeviceChoice.Names t.Device
+                                        }
                                     | "train.fanout" ->
                                         { t with
                                             Fanout = r.IntList k e t.Fanout
                                         }
-                                    | "train.loss" -> { t with Loss = r.Str k e t.Loss }
+                                    | "train.loss" ->
+                                        { t with
+                                            Loss = r.Choice k e LossKind.Names t.Loss
+                                        }
                                     | "train.negatives" ->
                                         { t with
                                             Negatives = r.Int k e t.Negatives
@@ -1445,7 +1435,10 @@ module Config =
                             { c with
                                 Eval =
                                     match k with
-                                    | "eval.mode" -> { ev with Mode = r.Str k e ev.Mode }
+                                    | "eval.mode" ->
+                                        { ev with
+                                            Mode = r.Choice k e EvalMode.Names ev.Mode
+                                        }
                                     | "eval.coldFraction" ->
                                         { ev with
                                             ColdFraction = r.Float k e ev.ColdFraction
@@ -1472,7 +1465,7 @@ module Config =
                                             ev
                                     | "eval.stopMetric" ->
                                         { ev with
-                                            StopMetric = r.Str k e ev.StopMetric
+                                            StopMetric = r.Choice k e RankingMetric.Names ev.StopMetric
                                         }
                                     | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
                                     | "eval.maxUsers" ->
@@ -1627,7 +1620,7 @@ module Config =
                                         }
                                     | "ingest.unknownItems" ->
                                         { g with
-                                            UnknownItems = r.Str k e g.UnknownItems
+                                            UnknownItems = r.Choice k e RowPolicy.Names g.UnknownItems
                                         }
                                     | "ingest.minTimestamp" ->
                                         { g with
@@ -1639,7 +1632,7 @@ module Config =
                                         }
                                     | "ingest.timestampUnit" ->
                                         { g with
-                                            TimestampUnit = r.Str k e g.TimestampUnit
+                                            TimestampUnit = r.Choice k e TimestampUnit.Names g.TimestampUnit
                                         }
                                     | "ingest.maxIdLength" ->
                                         { g with
@@ -1651,15 +1644,15 @@ module Config =
                                         }
                                     | "ingest.negativeWeights" ->
                                         { g with
-                                            NegativeWeights = r.Str k e g.NegativeWeights
+                                            NegativeWeights = r.Choice k e RowPolicy.Names g.NegativeWeights
                                         }
                                     | "ingest.zeroWeights" ->
                                         { g with
-                                            ZeroWeights = r.Str k e g.ZeroWeights
+                                            ZeroWeights = r.Choice k e RowPolicy.Names g.ZeroWeights
                                         }
                                     | "ingest.duplicateItems" ->
                                         { g with
-                                            DuplicateItems = r.Str k e g.DuplicateItems
+                                            DuplicateItems = r.Choice k e DuplicateItems.Names g.DuplicateItems
                                         }
                                     | _ ->
                                         { g with
@@ -1747,7 +1740,7 @@ module Config =
                 // model.kind auto: each candidate without overrides must be valid as the base with its kind
                 let candidateErrors =
                     [
-                        if valid.Model.Kind = "auto" then
+                        if valid.Model.Kind = ModelKind.Auto then
                             for k in valid.Auto.Candidates do
                                 if not (valid.Compare.ContainsKey k) then
                                     match

@@ -73,10 +73,10 @@ module Ingest =
         {
             MinTimestamp = cfg.MinTimestamp
             MaxTimestamp = cfg.MaxTimestamp
-            Milliseconds = (cfg.TimestampUnit = "milliseconds")
+            Milliseconds = (cfg.TimestampUnit = TimestampUnit.Milliseconds)
             MaxIdLength = cfg.MaxIdLength
-            QuarantineNegativeWeights = (cfg.NegativeWeights = "quarantine")
-            QuarantineZeroWeights = (cfg.ZeroWeights = "quarantine")
+            QuarantineNegativeWeights = (cfg.NegativeWeights = RowPolicy.Quarantine)
+            QuarantineZeroWeights = (cfg.ZeroWeights = RowPolicy.Quarantine)
         }
 
     let toSeconds (rules: IngestRules) (raw: int64) =

@@ -24,7 +24,7 @@ type ScoredBlock = { TopK: TopK; Reasons: int[] }
 [<RequireQualifiedAccess>]
 module Pipeline =
     /// See Tensors.chooseDevice.
-    let chooseDevice (preference: string) = Tensors.chooseDevice preference
+    let chooseDevice (preference: DeviceChoice) = Tensors.chooseDevice preference
 
     /// Sets TorchSharp's intra-op threads when `threads` > 0.
     let setThreads (threads: int) =
@@ -85,7 +85,7 @@ module Pipeline =
             ItemIds = itemIds
             Interactions = inter
             Splits =
-                if cfg.Eval.Mode = "cold-items" then
+                if cfg.Eval.Mode = EvalMode.ColdItems then
                     Splitting.assignWithColdItems
                         cfg.Split.Valid
                         cfg.Split.Test
@@ -218,7 +218,7 @@ module Pipeline =
     /// "embedding-cosine" (Explain.reasons).
     let reasonKind (m: TrainedModel) =
         if m.ItemWeights.Length > 0 then "item-contribution"
-        elif m.Kind = "popularity" then "none"
+        elif m.Kind = ModelKind.Popularity.Name then "none"
         else "embedding-cosine"
 
     /// The held-out items (ascending) and the cold interactions as a user × held-out-index CSR.
@@ -347,7 +347,7 @@ module Pipeline =
             ie
             graphs.Train
             graphs.Valid
-            cfg.Eval.StopMetric
+            cfg.Eval.StopMetric.Name
             cfg.Eval.StopK
             (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0]))
             (Evaluation.sampleUsers graphs.Valid cfg.Eval.MaxUsers)

@@ -20,7 +20,7 @@ type ScoredBlock = { TopK: Eval.TopK; Reasons: int array }
 module Pipeline =
 
     /// See Tensors.chooseDevice.
-    val chooseDevice: preference: string -> TorchSharp.torch.Device
+    val chooseDevice: preference: DeviceChoice -> TorchSharp.torch.Device
 
     /// Sets TorchSharp's intra-op threads when `threads` > 0.
     val setThreads: threads: int -> unit

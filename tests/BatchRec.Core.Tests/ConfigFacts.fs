@@ -130,22 +130,22 @@ let ``the ingest section overrides and validates its keys`` () =
         Assert.Equal(
             {
                 MaxBadFraction = 0.2
-                UnknownItems = "quarantine"
+                UnknownItems = RowPolicy.Quarantine
                 MinTimestamp = 1_000_000_000L
                 MaxTimestamp = 5_000_000_000L
-                TimestampUnit = "milliseconds"
+                TimestampUnit = TimestampUnit.Milliseconds
                 MaxIdLength = 64
                 WindowDays = 7
                 ReadAhead = 0
-                NegativeWeights = "keep"
-                ZeroWeights = "quarantine"
-                DuplicateItems = "fail"
+                NegativeWeights = RowPolicy.Keep
+                ZeroWeights = RowPolicy.Quarantine
+                DuplicateItems = DuplicateItems.Fail
             },
             c.Ingest
         )
         // the defaults: negative weights quarantined, zero weights kept, the first of repeated items-table rows kept
         Assert.Equal(
-            ("quarantine", "keep", "first"),
+            (RowPolicy.Quarantine, RowPolicy.Keep, DuplicateItems.First),
             (Config.Default.Ingest.NegativeWeights,
              Config.Default.Ingest.ZeroWeights,
              Config.Default.Ingest.DuplicateItems)
@@ -160,14 +160,15 @@ let ``the ingest section overrides and validates its keys`` () =
     with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
-        // the unknown key and the range errors, all at once
+        // the unknown key, the values outside their closed sets and the range errors, all at once (the reader's
+        // first, in file order, then the ranges')
         Assert.Equal<string list>(
             [
+                "ingest.unknownItems"
+                "ingest.timestampUnit"
                 "ingest.ceiling"
                 "ingest.maxBadFraction"
-                "ingest.unknownItems"
                 "ingest.minTimestamp"
-                "ingest.timestampUnit"
                 "ingest.maxIdLength"
                 "ingest.windowDays"
             ],
@@ -184,10 +185,10 @@ let ``the ingest section overrides and validates its keys`` () =
 
         Assert.Equal<string list>(
             [
-                "ingest.maxBadFraction"
                 "ingest.unknownItems"
-                "ingest.minTimestamp"
                 "ingest.timestampUnit"
+                "ingest.maxBadFraction"
+                "ingest.minTimestamp"
                 "ingest.maxIdLength"
                 "ingest.windowDays"
             ],
@@ -227,17 +228,17 @@ let ``the model, text and cold-items keys override and validate`` () =
                             "eval": { "mode": "cold-items", "coldFraction": 0.2, "coldKs": [ 10, 50 ] } }"""
     with
     | Ok c ->
-        Assert.Equal("gat-text", c.Model.Kind)
+        Assert.Equal(ModelKind.GatText, c.Model.Kind)
 
         Assert.Equal(
-            (4, 0.1, false, "log1p", false, 0.3),
+            (4, 0.1, false, EdgeWeight.Log1p, false, 0.3),
             (c.Model.Heads, c.Model.Dropout, c.Model.Attributes, c.Model.EdgeWeight, c.Model.FinalMlp, c.Model.IdDropout)
         )
 
-        Assert.Equal("add", c.Model.Fusion)
+        Assert.Equal(Fusion.Add, c.Model.Fusion)
         Assert.Equal(7, c.Model.TextNeighbours)
         Assert.Equal(("/var/cache/br", 32, false), (c.Text.Cache, c.Text.BatchSize, c.Text.UserText))
-        Assert.Equal(("cold-items", 0.2, [ 10; 50 ]), (c.Eval.Mode, c.Eval.ColdFraction, c.Eval.ColdKs))
+        Assert.Equal((EvalMode.ColdItems, 0.2, [ 10; 50 ]), (c.Eval.Mode, c.Eval.ColdFraction, c.Eval.ColdKs))
     | Error e -> failwithf "%A" e
 
     match

@@ -49,7 +49,7 @@ let private randn (rng: Random) (rows: int) (cols: int) =
 let ``attention over each node's neighbourhood sums to 1 per head`` (seed: int) =
     use scope = torch.NewDisposeScope()
     let rng, nU, nI, _, users, items, weights, _, attrs = randomWorld seed
-    let g = HeteroGraph.build nU nI users items weights "weight" attrs
+    let g = HeteroGraph.build nU nI users items weights EdgeWeight.Weight attrs
     use edges = new EdgeSet(torch.CPU, g)
     let d, h = 4, 3
 
@@ -93,7 +93,7 @@ let ``permuting node ids permutes the GAT layer's outputs`` (seed: int) =
         p
 
     let pu, pi = shuffle nU, shuffle nI
-    let g = HeteroGraph.build nU nI users items weights "log1p" attrs
+    let g = HeteroGraph.build nU nI users items weights EdgeWeight.Log1p attrs
 
     let attrs' =
         Csr.ofEdges nI nA (tags |> Array.map (fun (i, _) -> pi.[i])) (Array.map snd tags) (Array.create tags.Length 1f)
@@ -106,7 +106,7 @@ let ``permuting node ids permutes the GAT layer's outputs`` (seed: int) =
             (users |> Array.map (fun u -> pu.[u]))
             (items |> Array.map (fun i -> pi.[i]))
             weights
-            "log1p"
+            EdgeWeight.Log1p
             attrs'
 
     let sigma n =
@@ -166,7 +166,14 @@ let ``sparse GAT layer and its gradients agree with the dense reference`` () =
     let attrs = Csr.ofEdges 4 2 [| 0; 1; 3 |] [| 0; 0; 1 |] [| 1f; 1f; 1f |] |> binary
     // user 3 and item 2 have no interactions; item 2 has no tag either: an isolated node
     let g =
-        HeteroGraph.build 4 4 [| 0; 0; 1; 2; 2; 0 |] [| 0; 1; 1; 0; 3; 0 |] [| 5f; 3f; 1f; 2f; 4f; 1f |] "weight" attrs
+        HeteroGraph.build
+            4
+            4
+            [| 0; 0; 1; 2; 2; 0 |]
+            [| 0; 1; 1; 0; 3; 0 |]
+            [| 5f; 3f; 1f; 2f; 4f; 1f |]
+            EdgeWeight.Weight
+            attrs
 
     use edges = new EdgeSet(torch.CPU, g)
     let d, h = 3, 2
@@ -207,7 +214,7 @@ let ``at initialisation the GAT propagates exactly like LightGCN`` () =
 
     let cfg =
         { Config.Default.Model with
-            Kind = "gat"
+            Kind = ModelKind.Gat
             Dim = 4
             Layers = 3
             Attributes = false
@@ -216,7 +223,7 @@ let ``at initialisation the GAT propagates exactly like LightGCN`` () =
         }
 
     let g =
-        HeteroGraph.build 4 3 users items (Array.create 6 1f) "one" (Csr.ofEdges 3 0 [||] [||] [||])
+        HeteroGraph.build 4 3 users items (Array.create 6 1f) EdgeWeight.One (Csr.ofEdges 3 0 [||] [||] [||])
 
     torch.manual_seed 3L |> ignore
 
@@ -240,7 +247,7 @@ let ``gradient flows to the text projection and the fusion`` () =
     let nU, nI, td = 5, 4, 6
     let users, items = [| 0; 1; 2; 3; 4; 0 |], [| 0; 1; 2; 0; 1; 2 |] // item 3: no interaction (cold)
     let attrs = Csr.ofEdges nI 1 [| 0; 3 |] [| 0; 0 |] [| 1f; 1f |] |> binary
-    let g = HeteroGraph.build nU nI users items (Array.create 6 1f) "one" attrs
+    let g = HeteroGraph.build nU nI users items (Array.create 6 1f) EdgeWeight.One attrs
 
     let features =
         { NodeFeatures.none nU nI with
@@ -253,12 +260,12 @@ let ``gradient flows to the text projection and the fusion`` () =
 
     let cfg =
         { Config.Default.Model with
-            Kind = "gat-text"
+            Kind = ModelKind.GatText
             Dim = 4
             Layers = 2
             IdDropout = 0.0
             Attention = true
-            Fusion = "mlp"
+            Fusion = Fusion.Mlp
             FinalMlp = true
         }
 
@@ -327,11 +334,11 @@ let ``popularity ranks by training counts and cold baselines are measured`` () =
         { Config.Default with
             Model =
                 { Config.Default.Model with
-                    Kind = "popularity"
+                    Kind = ModelKind.Popularity
                 }
             Eval =
                 { Config.Default.Eval with
-                    Mode = "cold-items"
+                    Mode = EvalMode.ColdItems
                     ColdFraction = 0.25
                     ColdKs = [ 2 ]
                 }
@@ -376,7 +383,7 @@ let ``popularity ranks by training counts and cold baselines are measured`` () =
 let ``the CPU kernels agree with the device-independent libtorch path, gradients included`` (seed: int) =
     use scope = torch.NewDisposeScope()
     let rng, nU, nI, _, users, items, weights, _, attrs = randomWorld seed
-    let g = HeteroGraph.build nU nI users items weights "weight" attrs
+    let g = HeteroGraph.build nU nI users items weights EdgeWeight.Weight attrs
     let d, h = 3, 2
 
     let x0, wa0, c0 =

@@ -192,11 +192,11 @@ let ``a variant KIND:LABEL takes its kind and only its own overrides`` () =
             """{ "model": { "kind": "auto" }, "compare": { "gat-text:no-blend": { "train": { "learningRate": 0.01 } }, "gat-text": { "blend": { "itemItem": "ease" } } } }"""
 
     let v = Config.forModel c "gat-text:no-blend"
-    Assert.Equal("gat-text", v.Model.Kind)
+    Assert.Equal(ModelKind.GatText, v.Model.Kind)
     Assert.Equal(0.01, v.Train.LearningRate)
-    Assert.Equal("none", v.Blend.ItemItem)
+    Assert.Equal(ItemItemPart.None, v.Blend.ItemItem)
     let g = Config.forModel c "gat-text"
-    Assert.Equal("ease", g.Blend.ItemItem)
+    Assert.Equal(ItemItemPart.Ease, g.Blend.ItemItem)
     Assert.Equal(0.002, g.Train.LearningRate)
     Assert.Equal(2, g.Compare.Count) // kept for later lookups
     Assert.True(Config.isModelName "gat-text:no-blend")

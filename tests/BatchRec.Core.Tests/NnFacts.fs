@@ -21,7 +21,9 @@ let devices () : obj[] seq =
 
 [<Theory; MemberData(nameof devices)>]
 let ``sparse propagation agrees with the dense reference`` (dev: string) =
-    let device = Tensors.chooseDevice dev
+    let device =
+        Tensors.chooseDevice (Option.get (Choice.tryParse DeviceChoice.Names dev))
+
     use scope = torch.NewDisposeScope()
     torch.manual_seed 7L |> ignore
     let users, items = [| 0; 0; 1; 2; 2; 2 |], [| 0; 1; 1; 0; 2; 3 |]
@@ -43,7 +45,9 @@ let ``sparse propagation agrees with the dense reference`` (dev: string) =
 
 [<Theory; MemberData(nameof devices)>]
 let ``propagation gradients agree with the dense reference`` (dev: string) =
-    let device = Tensors.chooseDevice dev
+    let device =
+        Tensors.chooseDevice (Option.get (Choice.tryParse DeviceChoice.Names dev))
+
     use scope = torch.NewDisposeScope()
     torch.manual_seed 11L |> ignore
 
@@ -71,7 +75,9 @@ let ``the propagator rejects a non-symmetric adjacency`` () =
 
 [<Theory; MemberData(nameof devices)>]
 let ``top-K never returns excluded items and ranks by score`` (dev: string) =
-    let device = Tensors.chooseDevice dev
+    let device =
+        Tensors.chooseDevice (Option.get (Choice.tryParse DeviceChoice.Names dev))
+
     use scope = torch.NewDisposeScope()
     // 2 users, 4 items, 1-dim factors: score = user * item
     let ue = torch.tensor([| 1.0f; -1.0f |], device = device).reshape(2L, 1L)
@@ -149,7 +155,7 @@ let ``LightGCN smoke: training lowers the loss, learns the groups and is reprodu
                     LearningRate = 0.02
                     EvalEvery = 5
                     Patience = 100
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                 }
         }
 
@@ -193,7 +199,7 @@ let ``a training started while another runs waits for it, so both stay reproduci
         { cfg0 with
             Model =
                 { cfg0.Model with
-                    Kind = "gat"
+                    Kind = ModelKind.Gat
                     Dropout = 0.3
                     Attributes = false
                 }
@@ -204,7 +210,7 @@ let ``a training started while another runs waits for it, so both stay reproduci
                     LearningRate = 0.02
                     EvalEvery = 3
                     Patience = 100
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                 }
         }
 
@@ -260,7 +266,7 @@ let ``every user is scored over items they never interacted with`` () =
             Train =
                 { cfg0.Train with
                     MaxEpochs = 5
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                 }
             Score = { cfg0.Score with K = 5; UserChunk = 7 }
         }

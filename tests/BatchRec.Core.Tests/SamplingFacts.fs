@@ -36,7 +36,7 @@ let private randomGraph (seed: int) =
         Csr.ofEdges nI nA (Array.map fst tags) (Array.map snd tags) (Array.create tags.Length 1f)
         |> binary
 
-    rng, HeteroGraph.build nU nI users items weights "log1p" attrs, attrs
+    rng, HeteroGraph.build nU nI users items weights EdgeWeight.Log1p attrs, attrs
 
 /// `count` distinct ids of 0..n-1 in random order.
 let private distinct (rng: Random) (n: int) (count: int) =
@@ -120,7 +120,14 @@ let ``a row with more neighbours than the fan-out gets a uniform sample, and the
     let items = [| 0..9 |] |> Array.append [| 0; 3; 5; 7; 0 |]
 
     let g =
-        HeteroGraph.build 3 12 users items (Array.create users.Length 1f) "one" (Csr.ofEdges 12 0 [||] [||] [||])
+        HeteroGraph.build
+            3
+            12
+            users
+            items
+            (Array.create users.Length 1f)
+            EdgeWeight.One
+            (Csr.ofEdges 12 0 [||] [||] [||])
 
     let a = g.Norm
     let d = 3
@@ -215,14 +222,14 @@ let ``with fan-out at least the largest degree the sampled forward equals the fu
 
     let cfg =
         { Config.Default.Model with
-            Kind = (if text then "gat-text" else "gat")
+            Kind = (if text then ModelKind.GatText else ModelKind.Gat)
             Dim = 4
             Layers = layers
             Heads = 2
             Attention = (rng.Next 2 = 0)
             FinalMlp = (rng.Next 2 = 0)
             LayerMlp = (rng.Next 4 = 0)
-            Fusion = (if rng.Next 2 = 0 then "mlp" else "add")
+            Fusion = (if rng.Next 2 = 0 then Fusion.Mlp else Fusion.Add)
         }
 
     let warm = Array.init nI (fun _ -> rng.Next 4 <> 0)
@@ -267,13 +274,13 @@ let ``sampled forward rejects blocks for another depth`` () =
     use scope = torch.NewDisposeScope()
 
     let g =
-        HeteroGraph.build 2 2 [| 0; 1 |] [| 0; 1 |] [| 1f; 1f |] "one" (Csr.ofEdges 2 0 [||] [||] [||])
+        HeteroGraph.build 2 2 [| 0; 1 |] [| 0; 1 |] [| 1f; 1f |] EdgeWeight.One (Csr.ofEdges 2 0 [||] [||] [||])
 
     use model =
         new GatModel(
             torch.CPU,
             { Config.Default.Model with
-                Kind = "gat"
+                Kind = ModelKind.Gat
                 Dim = 4
                 Layers = 2
             },
@@ -296,7 +303,7 @@ let ``GAT smoke with fan-out 3,3: training lowers the loss, learns the groups an
         { cfg0 with
             Model =
                 { cfg0.Model with
-                    Kind = "gat"
+                    Kind = ModelKind.Gat
                     Dim = 8
                     Layers = 2
                     Attention = true
@@ -308,7 +315,7 @@ let ``GAT smoke with fan-out 3,3: training lowers the loss, learns the groups an
                     LearningRate = 0.02
                     EvalEvery = 5
                     Patience = 100
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                     Fanout = [ 3; 3 ]
                 }
         }

@@ -18,7 +18,7 @@ let ``shards of the user range together give exactly the rows of a full scoring`
             Train =
                 { cfg0.Train with
                     MaxEpochs = 3
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                 }
             Score = { cfg0.Score with K = 4; UserChunk = 3 }
         }
@@ -76,7 +76,7 @@ let ``a range outside the users is an argument error`` () =
             Train =
                 { cfg0.Train with
                     MaxEpochs = 1
-                    Device = "cpu"
+                    Device = DeviceChoice.Cpu
                 }
         }
 

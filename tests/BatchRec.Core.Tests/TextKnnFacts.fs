@@ -4,6 +4,7 @@ open System
 open Xunit
 open FsCheck.Xunit
 open TorchSharp
+open BatchRec.Core
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 
@@ -109,7 +110,7 @@ let ``item–item edges join the graph once per unordered pair, both ways, self-
             [| 0; 1 |]
             [| 0; 2 |]
             [| 1f; 1f |]
-            "one"
+            EdgeWeight.One
             (Csr.ofEdges 3 0 [||] [||] [||])
             [| 0; 1; 2; 1 |]
             [| 1; 0; 2; 2 |]
@@ -141,7 +142,7 @@ let ``item–item edges join the graph once per unordered pair, both ways, self-
                 [| 0 |]
                 [| 0 |]
                 [| 1f |]
-                "one"
+                EdgeWeight.One
                 (Csr.ofEdges 3 0 [||] [||] [||])
                 [| 0 |]
                 [| 3 |]
@@ -179,7 +180,7 @@ let ``a never-clicked item's embedding draws on its text neighbour's id embeddin
             ItemHasText = [| true; true; true |]
         }
 
-    let gradOfItem2 (kind: string) (k: int) =
+    let gradOfItem2 (kind: ModelKind) (k: int) =
         let cfg =
             { BatchRec.Core.Config.Default with
                 Model =
@@ -214,12 +215,12 @@ let ``a never-clicked item's embedding draws on its text neighbour's id embeddin
 
         itemItem, g.[1 * 4 .. 1 * 4 + 3] |> Array.exists (fun v -> v <> 0f)
 
-    let pairs, reaches = gradOfItem2 "gat-text" 1
+    let pairs, reaches = gradOfItem2 ModelKind.GatText 1
     Assert.Contains((2, 1), pairs)
     Assert.Contains((1, 2), pairs)
     Assert.True(reaches, "item 2's embedding should depend on item 1's id embedding through their text edge")
-    let pairs0, reaches0 = gradOfItem2 "gat-text" 0
+    let pairs0, reaches0 = gradOfItem2 ModelKind.GatText 0
     Assert.Empty(pairs0)
     Assert.False(reaches0)
-    let pairsGat, _ = gradOfItem2 "gat" 1
+    let pairsGat, _ = gradOfItem2 ModelKind.Gat 1
     Assert.Empty(pairsGat)

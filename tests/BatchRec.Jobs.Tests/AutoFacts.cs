@@ -138,7 +138,7 @@ public class AutoFacts
             Assert.True(c.BestMinusThis > c.StandardError, $"{c.Kind}: {c.BestMinusThis} ≤ {c.StandardError}")
         );
         Assert.NotEqual("popularity", auto.Chosen); // the groups are learnable: a trained model beats popularity here
-        Assert.Equal(ConfigModule.kindOf(auto.Chosen), ModelStore.ReadInfo(folder.ModelDir).Kind);
+        Assert.Equal(ConfigModule.kindOf(auto.Chosen).Name, ModelStore.ReadInfo(folder.ModelDir).Kind);
 
         var recs = await RecRow.ReadAsync(Path.Combine(config.OutputDir, "recommendations", "dt=" + Date));
         Assert.All(recs, r => Assert.Equal(auto.Chosen, r.Model));

@@ -1,6 +1,7 @@
 namespace BatchRec.Core.Graph
 
 open System
+open BatchRec.Core
 
 /// What the catalogue and the language model add to the nodes, aligned with the snapshot's canonical indices.
 /// Text vectors are row-major float32 [n × TextDim]; a row whose Has flag is false is all zeros (no text).
@@ -88,12 +89,11 @@ type HeteroGraph =
 [<RequireQualifiedAccess>]
 module HeteroGraph =
     /// The weight transform of model.edgeWeight: one → 1, weight → w, log1p → log(1 + max(w, 0)).
-    let transform (kind: string) (w: float32) =
+    let transform (kind: EdgeWeight) (w: float32) =
         match kind with
-        | "one" -> 1.0f
-        | "weight" -> w
-        | "log1p" -> float32 (Math.Log(1.0 + float (max w 0.0f)))
-        | other -> invalidArg "kind" (sprintf "unknown edge weight transform '%s'" other)
+        | EdgeWeight.One -> 1.0f
+        | EdgeWeight.Weight -> w
+        | EdgeWeight.Log1p -> float32 (Math.Log(1.0 + float (max w 0.0f)))
 
     /// Position of each entry's mirror in a CSR with a symmetric pattern. O(nnz log degree).
     let transposePositions (m: Csr) : int[] =
@@ -144,7 +144,7 @@ module HeteroGraph =
         (users: int[])
         (items: int[])
         (weights: float32[])
-        (edgeWeight: string)
+        (edgeWeight: EdgeWeight)
         (itemAttributes: Csr)
         (itemSrc: int[])
         (itemDst: int[])
@@ -224,7 +224,7 @@ module HeteroGraph =
         (users: int[])
         (items: int[])
         (weights: float32[])
-        (edgeWeight: string)
+        (edgeWeight: EdgeWeight)
         (itemAttributes: Csr)
         : HeteroGraph =
         buildWithItemEdges numUsers numItems users items weights edgeWeight itemAttributes [||] [||]

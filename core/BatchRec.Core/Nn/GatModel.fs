@@ -75,7 +75,7 @@ type GatModel
             None
 
     let fusion =
-        if hasText && cfg.Fusion = "mlp" then
+        if hasText && cfg.Fusion = Fusion.Mlp then
             Some(new Mlp(device, 2 * d, d, d, true))
         else
             None

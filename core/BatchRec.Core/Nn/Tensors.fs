@@ -1,6 +1,7 @@
 namespace BatchRec.Core.Nn
 
 open TorchSharp
+open BatchRec.Core
 open BatchRec.Core.Graph
 
 type Tensor = torch.Tensor
@@ -8,20 +9,19 @@ type Tensor = torch.Tensor
 /// Conversions between the core's arrays and TorchSharp tensors, and the device choice.
 [<RequireQualifiedAccess>]
 module Tensors =
-    /// The device for a preference: "cpu", "cuda" (fails if no CUDA device is visible) or "auto"
-    /// (CUDA when TorchSharp sees one, else CPU). Called once by the shell, then passed down.
-    let chooseDevice (preference: string) : torch.Device =
+    /// The device for a preference: cpu, cuda (fails if no CUDA device is visible) or auto (CUDA when TorchSharp
+    /// sees one, else CPU). Called once by the shell, then passed down.
+    let chooseDevice (preference: DeviceChoice) : torch.Device =
         match preference with
-        | "cpu" -> torch.CPU
-        | "cuda" ->
+        | DeviceChoice.Cpu -> torch.CPU
+        | DeviceChoice.Cuda ->
             if torch.cuda.is_available () then
                 torch.CUDA
             else
                 invalidArg
                     "preference"
                     "train.device is 'cuda' but TorchSharp sees no CUDA device (is the CUDA libtorch package referenced? build with -p:TorchBackend=cuda)"
-        | "auto" -> if torch.cuda.is_available () then torch.CUDA else torch.CPU
-        | other -> invalidArg "preference" (sprintf "unknown device '%s' (auto, cpu, cuda)" other)
+        | DeviceChoice.Auto -> if torch.cuda.is_available () then torch.CUDA else torch.CPU
 
     /// An int64 index tensor on `device`. Shape [n].
     let indices (device: torch.Device) (xs: int[]) : Tensor =

@@ -147,7 +147,7 @@ module Trainer =
         let m = cfg.Model
 
         match m.Kind with
-        | "lightgcn" ->
+        | ModelKind.LightGcn ->
             let posU, posI, _ = Csr.toEdges graphs.Train
 
             let adj =
@@ -155,9 +155,9 @@ module Trainer =
 
             new LightGcnModel(device, Some adj, numUsers, numItems, m.Dim, m.Layers) :> IRecModel,
             [ adj :> IDisposable ]
-        | "bpr-mf" -> new LightGcnModel(device, None, numUsers, numItems, m.Dim, 0) :> IRecModel, []
-        | "gat"
-        | "gat-text" ->
+        | ModelKind.BprMf -> new LightGcnModel(device, None, numUsers, numItems, m.Dim, 0) :> IRecModel, []
+        | ModelKind.Gat
+        | ModelKind.GatText ->
             let u, i, w = Csr.toEdges graphs.TrainWeighted
 
             let attrs =
@@ -167,7 +167,7 @@ module Trainer =
                     Csr.ofEdges numItems 0 [||] [||] [||]
 
             let kSrc, kDst =
-                if m.Kind = "gat-text" && m.TextNeighbours > 0 && features.TextDim > 0 then
+                if ModelKind.readsText m.Kind && m.TextNeighbours > 0 && features.TextDim > 0 then
                     TextKnn.neighbours device features.TextDim features.ItemText features.ItemHasText m.TextNeighbours
                 else
                     [||], [||]
@@ -180,8 +180,10 @@ module Trainer =
             for it in i do
                 warm.[it] <- true
 
-            new GatModel(device, m, graph, features, (m.Kind = "gat-text"), warm) :> IRecModel, []
-        | other -> invalidArg "cfg" (sprintf "model.kind '%s' is not trainable" other)
+            new GatModel(device, m, graph, features, ModelKind.readsText m.Kind, warm) :> IRecModel, []
+        | ModelKind.Popularity
+        | ModelKind.Ease
+        | ModelKind.Auto -> invalidArg "cfg" (sprintf "model.kind '%s' has no embeddings to train" m.Kind.Name)
 
     /// One epoch's shuffle: `order` (indices into the train pairs posU/posI) shuffled in place by Fisher–Yates;
     /// returns the shuffled users and positives.
@@ -228,7 +230,7 @@ module Trainer =
         let eu, ep, en = norm eu, norm ep, norm en
 
         match t.Loss with
-        | "softmax" ->
+        | LossKind.Softmax ->
             let pos = (eu * ep).sum(1L) ./ t.Temperature // [B]
             let neg = eu.mm (en.t ()) ./ t.Temperature // [B, M]
             let hit = negItems.unsqueeze(0L).eq(posItems.unsqueeze (1L)) // [B, M]
@@ -236,7 +238,7 @@ module Trainer =
             let neg = neg.masked_fill (hit, minusInf)
             GC.KeepAlive minusInf
             (torch.logsumexp (torch.cat ([| pos.unsqueeze (1L); neg |], 1L), 1L) .- pos).mean()
-        | _ ->
+        | LossKind.Bpr ->
             let diff = (eu * ep).sum(1L) - (eu * en).sum(1L) // [B]
             let diff = if cosine then diff ./ t.Temperature else diff
             -(torch.nn.functional.logsigmoid diff).mean()
@@ -277,7 +279,7 @@ module Trainer =
             | _ when fanout.Length > 0 ->
                 invalidArg
                     "cfg"
-                    (sprintf "train.fanout applies to gat and gat-text, not model.kind '%s'" cfg.Model.Kind)
+                    (sprintf "train.fanout applies to gat and gat-text, not model.kind '%s'" cfg.Model.Kind.Name)
             | _ -> None
 
         let mutable best: torch.Tensor option = None // [U+I, d], detached
@@ -289,8 +291,8 @@ module Trainer =
         let mutable totalSeconds = 0.0
         let n = posU.Length
         let order = Array.init n id
-        let cosine = cfg.Model.Score = "cosine"
-        let softmax = t.Loss = "softmax"
+        let cosine = cfg.Model.Score = ScoreFunction.Cosine
+        let softmax = t.Loss = LossKind.Softmax
 
         let inference () =
             use _ng = torch.no_grad ()
@@ -443,7 +445,7 @@ module Trainer =
                             [ cfg.Eval.StopK ]
                             (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB numItems)
                             cfg.Eval.MaxUsers
-                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
 
                     valid <- Some v.Value
 
@@ -480,7 +482,7 @@ module Trainer =
             use ie = final.narrow (0L, int64 numUsers, int64 numItems)
 
             {
-                Kind = cfg.Model.Kind
+                Kind = cfg.Model.Kind.Name
                 NumUsers = numUsers
                 NumItems = numItems
                 Dim = cfg.Model.Dim
@@ -510,7 +512,7 @@ module Trainer =
             counts.[i] <- counts.[i] + 1.0f
 
         {
-            Kind = cfg.Model.Kind
+            Kind = cfg.Model.Kind.Name
             NumUsers = graphs.Train.Rows
             NumItems = graphs.Train.Cols
             Dim = 1
@@ -685,7 +687,7 @@ module Trainer =
                             [ cfg.Eval.StopK ]
                             (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB pseudo.Length)
                             cfg.Eval.MaxUsers
-                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                        |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
 
                     yield
                         mu,
@@ -784,7 +786,7 @@ module Trainer =
         for i in graphs.Train.ColIdx do
             warm.[i] <- true
         // with the content map the chosen setting is refitted anyway (its P is needed, not only B)
-        let contentPath = cfg.Ease.ColdItems = "content" && warm |> Array.exists not
+        let contentPath = cfg.Ease.ColdItems = NewItems.Content && warm |> Array.exists not
         // the best B so far is kept as floats when a third items² matrix fits ease.maxGiB, so it need not be fitted again
         let keepBest =
             not contentPath
@@ -808,7 +810,7 @@ module Trainer =
                         [ cfg.Eval.StopK ]
                         chunk
                         cfg.Eval.MaxUsers
-                    |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                    |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
 
                 let point =
                     {
@@ -922,7 +924,7 @@ module Trainer =
                                 [ cfg.Eval.StopK ]
                                 chunk
                                 cfg.Eval.MaxUsers
-                            |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric)
+                            |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
 
                         let point =
                             {
@@ -959,7 +961,7 @@ module Trainer =
         let weights, bestAt, points = easeWeights cfg device graphs features onTuning ct
 
         {
-            Kind = cfg.Model.Kind
+            Kind = cfg.Model.Kind.Name
             NumUsers = graphs.Train.Rows
             NumItems = graphs.Train.Cols
             Dim = 0
@@ -1067,7 +1069,7 @@ module Trainer =
                             [ cfg.Eval.StopK ]
                             chunk
                             cfg.Eval.MaxUsers
-                        |> List.find (fun x -> x.Metric = cfg.Eval.StopMetric)
+                        |> List.find (fun x -> x.Metric = cfg.Eval.StopMetric.Name)
 
                     let point =
                         {
@@ -1127,11 +1129,15 @@ module Trainer =
         (ct: CancellationToken)
         : TrainedModel =
         match cfg.Model.Kind with
-        | "popularity" -> popularity cfg graphs
-        | "ease" -> ease cfg device graphs features onTuning ct
-        | _ ->
+        | ModelKind.Popularity -> popularity cfg graphs
+        | ModelKind.Ease -> ease cfg device graphs features onTuning ct
+        | ModelKind.Auto -> invalidArg "cfg" "model.kind auto trains its candidates, each with Config.forModel"
+        | ModelKind.BprMf
+        | ModelKind.LightGcn
+        | ModelKind.Gat
+        | ModelKind.GatText ->
             // a blend's EASE part is refused before the factor model trains, not after
-            if cfg.Blend.ItemItem = "ease" then
+            if cfg.Blend.ItemItem = ItemItemPart.Ease then
                 checkEaseBudget cfg graphs.Train.Cols
 
             oneTraining.Wait ct
@@ -1143,8 +1149,8 @@ module Trainer =
                     oneTraining.Release() |> ignore
 
             match cfg.Blend.ItemItem with
-            | "ease" -> blendWithEase cfg device graphs features m onTuning ct
-            | _ -> m
+            | ItemItemPart.Ease -> blendWithEase cfg device graphs features m onTuning ct
+            | ItemItemPart.None -> m
 
     /// trainWith, ignoring tuning reports.
     let train

@@ -139,7 +139,7 @@ public static class Comparison
                     );
                 TrainedModel trained;
                 var reused = false; // nothing fitted for this row: its time and memory are the first seed's
-                if (cfg.Model.Kind is "ease" or "popularity")
+                if (cfg.Model.Kind.IsEase || cfg.Model.Kind.IsPopularity)
                 {
                     reused = seedFree is not null;
                     trained = seedFree ??= Pipeline.trainTuned(cfg, device, graphs, features, _ => { }, Tuned, ct); // seed-independent
@@ -180,10 +180,10 @@ public static class Comparison
                             model,
                             seed
                         );
-                        reused = cfg.Blend.ItemItem != "ease";
+                        reused = !cfg.Blend.ItemItem.IsEase;
                     }
                     trained = gnn;
-                    if (cfg.Blend.ItemItem == "ease")
+                    if (cfg.Blend.ItemItem.IsEase)
                     {
                         var easeKey = EaseKey(cfg);
                         if (!easeParts.TryGetValue(easeKey, out var part))
@@ -226,7 +226,7 @@ public static class Comparison
                             Model = model,
                             Seed = seed,
                             Split = "tuning",
-                            Metric = cfg.Eval.StopMetric,
+                            Metric = cfg.Eval.StopMetric.Name,
                             K = cfg.Eval.StopK,
                             Value = p.Valid,
                             Note = p.Setting,
@@ -300,7 +300,7 @@ public static class Comparison
                 cfg.Text.ItemText,
                 cfg.Text.Encoder,
                 UsesText = ConfigModule.usesText(cfg),
-                cfg.Eval.StopMetric,
+                StopMetric = cfg.Eval.StopMetric.Name,
                 cfg.Eval.StopK,
                 cfg.Eval.MaxUsers,
             },

@@ -136,7 +136,7 @@ public static class Ingestor
         if (itemFiles.Count > 0)
         {
             itemRows = await DatasetReader.ReadItemsAsync(itemFiles, ct).ConfigureAwait(false);
-            duplicateItems = DuplicateItemRows(itemRows, cfg.Ingest.DuplicateItems == "fail");
+            duplicateItems = DuplicateItemRows(itemRows, cfg.Ingest.DuplicateItems.IsFail);
             catalogueItems = itemRows.Count;
             knownItems = new HashSet<string>(itemRows.ItemIds, StringComparer.Ordinal);
             if (itemKind is { } k && IdKinds.IsInteger(k) && itemRows.ItemIdKind == IdKind.String && itemRows.Count > 0)
@@ -149,7 +149,7 @@ public static class Ingestor
             if (itemRows.Count > 0 && itemKind is { } ik && IdKinds.IsInteger(ik))
                 itemKind = IdKinds.Widen(ik, itemRows.ItemIdKind);
         }
-        var quarantineUnknown = knownItems is not null && cfg.Ingest.UnknownItems == "quarantine";
+        var quarantineUnknown = knownItems is not null && cfg.Ingest.UnknownItems.IsQuarantine;
         var userRows =
             userFiles.Count > 0 ? await DatasetReader.ReadUsersAsync(userFiles, ct).ConfigureAwait(false) : null;
         var userProfiles = userRows?.Count ?? 0;

@@ -109,6 +109,7 @@ public static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new Configuration.ChoiceJsonConverter() },
     };
 
     /// <summary>Writes JSON to a temporary file beside <paramref name="path"/>, then renames it into place.</summary>

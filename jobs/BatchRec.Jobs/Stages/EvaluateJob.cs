@@ -34,7 +34,7 @@ public sealed class EvaluateJob(ILogger log)
                     "",
                     kind,
                     p.Split ?? "valid",
-                    config.Eval.StopMetric,
+                    config.Eval.StopMetric.Name,
                     config.Eval.StopK,
                     p.Valid,
                     MetricRow.Tuning,

@@ -61,7 +61,7 @@ public sealed class IngestJob(ILogger log)
                     log.Warning(
                         "{Rows} interactions have a negative weight: {Rule} (ingest.negativeWeights = {Setting})",
                         lineage.NegativeWeights,
-                        ingestRules.NegativeWeights == "quarantine"
+                        ingestRules.NegativeWeights.IsQuarantine
                             ? "quarantined as weight_negative"
                             : "kept as positive interactions",
                         ingestRules.NegativeWeights
@@ -70,7 +70,7 @@ public sealed class IngestJob(ILogger log)
                     log.Warning(
                         "{Rows} interactions have a zero weight: {Rule} (ingest.zeroWeights = {Setting})",
                         lineage.ZeroWeights,
-                        ingestRules.ZeroWeights == "quarantine"
+                        ingestRules.ZeroWeights.IsQuarantine
                             ? "quarantined as weight_zero"
                             : "kept as positive interactions",
                         ingestRules.ZeroWeights

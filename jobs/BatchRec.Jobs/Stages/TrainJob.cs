@@ -76,7 +76,7 @@ public sealed class TrainJob(ILogger log)
                 TrainedModel model;
                 FeatureStats featureStats;
                 AutoChoice? auto = null;
-                if (cfg.Model.Kind == "auto")
+                if (cfg.Model.Kind.IsAuto)
                     (model, featureStats, auto) = await TrainCandidatesAsync(
                         cfg,
                         device,
@@ -183,7 +183,7 @@ public sealed class TrainJob(ILogger log)
             cfg.Train.BatchSize,
             cfg.Train.LearningRate,
             cfg.Train.Loss,
-            cfg.Blend.ItemItem == "none" ? "" : ", blended with " + cfg.Blend.ItemItem
+            cfg.Blend.ItemItem.IsNone ? "" : ", blended with " + cfg.Blend.ItemItem.Name
         );
         var (features, featureStats) = await FeatureBuilder.BuildAsync(
             cfg,
@@ -267,7 +267,7 @@ public sealed class TrainJob(ILogger log)
             var note = "";
             if (ConfigModule.usesEase(candidate) && snapshot.NumItems > maxItems)
             {
-                if (candidate.Model.Kind == "ease")
+                if (candidate.Model.Kind.IsEase)
                 {
                     log.Warning(
                         "auto: candidate {Kind} left out: {Items} items need {GiB:F1} GiB, above ease.maxGiB {Max} (at most {MaxItems} items)",
@@ -296,7 +296,7 @@ public sealed class TrainJob(ILogger log)
             );
             var metrics = Pipeline.evaluate(candidate, device, graphs, model).ToList();
             var valid = metrics
-                .First(m => m.Split == "valid" && m.Metric == cfg.Eval.StopMetric && m.K == cfg.Eval.StopK)
+                .First(m => m.Split == "valid" && m.Metric == cfg.Eval.StopMetric.Name && m.K == cfg.Eval.StopK)
                 .Value;
             results.Add(
                 new CandidateResult(

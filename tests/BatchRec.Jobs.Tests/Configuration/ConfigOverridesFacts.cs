@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using BatchRec.Jobs.Configuration;
 using Microsoft.Extensions.Configuration;
 using Xunit;
@@ -55,7 +56,7 @@ public sealed class ConfigOverridesFacts : IDisposable
         Assert.Equal(13, loaded.Config.Train.Seed); // --set after the environment
         Assert.Equal(9, loaded.Config.Train.MaxEpochs); // the file's, untouched
         Assert.Equal(0.002, loaded.Config.Train.LearningRate); // env name upper-case, matched ignoring case
-        Assert.Equal("ease", loaded.Config.Model.Kind); // not JSON: a string
+        Assert.Equal(ModelKind.Ease, loaded.Config.Model.Kind); // not JSON: a string
         Assert.Equal([5, 10], loaded.Config.Eval.Ks);
         Assert.Equal("2024", loaded.DatasetName); // quoted: a string, not a number
         Assert.Equal(["gpu", "default"], loaded.Config.Jobs.Queues);
