@@ -165,60 +165,6 @@ type TextConfig =
         ItemText: bool
     }
 
-type ScheduleConfig = { Cron: string; TimeZone: string }
-
-type StorageConfig =
-    {
-        /// memory (embedded default) | postgresql
-        Kind: string
-        /// Name of the environment variable holding the PostgreSQL connection string.
-        ConnectionStringEnv: string
-        /// A file (outside the repository) holding the connection string, read when the variable is unset; "" = none.
-        ConnectionStringFile: string
-        Schema: string
-        /// Seconds after which a job fetched by a worker that stopped refreshing it (a dead process) is given to
-        /// another worker. The timeout slides: a live worker keeps refreshing it, so long stages are not re-queued.
-        InvisibilityTimeoutSeconds: int
-        /// How often idle workers poll the queues, in milliseconds.
-        QueuePollMs: int
-    }
-
-/// Retry policy and queue of one stage; `Retries = None` takes `jobs.retries`.
-type StagePolicy =
-    {
-        Retries: int option
-        BackoffSeconds: int
-        Queue: string
-    }
-
-type JobsConfig =
-    {
-        Workers: int
-        /// Automatic retries per stage (the default of every stage's policy).
-        Retries: int
-        /// Queues this host's workers listen to, in priority order (e.g. ["gpu"; "default"] on a GPU host).
-        Queues: string list
-        /// Per-stage policy, keyed by stage name (ingest, train, evaluate, score, publish).
-        Stages: Map<string, StagePolicy>
-        /// Scoring is split into this many user shards, each a job any worker may take.
-        ScoreShards: int
-        /// Runs of one dataset a backfill keeps in flight at once.
-        BackfillConcurrency: int
-        /// TEST HOOK: each scoring shard waits this many milliseconds before writing (0 in production). It makes
-        /// "a process dies in the middle of a shard" reproducible in tests.
-        TestShardDelayMs: int
-    }
-
-type DashboardConfig =
-    {
-        /// Read-only dashboard: no reruns, deletes or requeues from the UI.
-        ReadOnly: bool
-        /// Basic-auth user required when the dashboard listens on a non-loopback address; "" = none.
-        Username: string
-        /// Environment variable holding that user's password (never the password itself).
-        PasswordEnv: string
-    }
-
 type PublishConfig =
     {
         /// Compare the new model's validation NDCG@10 with the published (champion) model's on the same data.
@@ -273,10 +219,6 @@ type Config =
         Eval: EvalConfig
         Score: ScoreConfig
         Text: TextConfig
-        Schedule: ScheduleConfig
-        Storage: StorageConfig
-        Jobs: JobsConfig
-        Dashboard: DashboardConfig
         Publish: PublishConfig
         Ingest: IngestConfig
         /// `batchrec compare` only: per-model overrides of this config (raw JSON objects keyed by model kind), e.g.
@@ -301,7 +243,8 @@ module Config =
         int (max 1L (min (int64 userChunk) byBudget))
 
     /// Defaults: LightGCN 64×3 with RecBole's protocol (80/10/10, MRR@10 early stopping every 10 epochs,
-    /// patience 10 evaluations), top-20 output, nightly at 02:00 UTC, in-memory job storage.
+    /// patience 10 evaluations), top-20 output. The host's settings (schedule, storage, jobs, dashboard) are not here:
+    /// the host binds them (jobs/BatchRec.Jobs/Configuration/HostSettings.cs).
     let Default =
         {
             Dataset =
@@ -391,42 +334,6 @@ module Config =
                     UserText = true
                     ItemText = true
                 }
-            Schedule = { Cron = "0 2 * * *"; TimeZone = "UTC" }
-            Storage =
-                {
-                    Kind = "memory"
-                    ConnectionStringEnv = "BATCHREC_PG"
-                    ConnectionStringFile = ""
-                    Schema = "batchrec"
-                    InvisibilityTimeoutSeconds = 300
-                    QueuePollMs = 1000
-                }
-            Jobs =
-                {
-                    Workers = 2
-                    Retries = 0
-                    Queues = [ "default" ]
-                    Stages =
-                        Map
-                            [
-                                for s in [ "ingest"; "train"; "evaluate"; "score"; "publish" ] ->
-                                    s,
-                                    {
-                                        Retries = None
-                                        BackoffSeconds = 30
-                                        Queue = "default"
-                                    }
-                            ]
-                    ScoreShards = 4
-                    BackfillConcurrency = 2
-                    TestShardDelayMs = 0
-                }
-            Dashboard =
-                {
-                    ReadOnly = false
-                    Username = ""
-                    PasswordEnv = "BATCHREC_DASHBOARD_PASSWORD"
-                }
             Publish =
                 {
                     ChampionCheck = true
@@ -450,28 +357,6 @@ module Config =
                 }
             Compare = Map.empty
         }
-
-    /// The stage names that `jobs.stages` accepts, in chain order.
-    let stageNames = [ "ingest"; "train"; "evaluate"; "score"; "publish" ]
-
-    /// The effective policy of a stage: its own retries, else `jobs.retries`.
-    let stagePolicy (c: Config) (stage: string) : int * int * string =
-        let p =
-            c.Jobs.Stages
-            |> Map.tryFind stage
-            |> Option.defaultValue
-                {
-                    Retries = None
-                    BackoffSeconds = 30
-                    Queue = "default"
-                }
-
-        (defaultArg p.Retries c.Jobs.Retries, p.BackoffSeconds, p.Queue)
-
-    let private isQueueName (q: string) =
-        q <> ""
-        && q
-           |> Seq.forall (fun ch -> (Char.IsLower ch && ch < '\u0080') || Char.IsDigit ch || ch = '_' || ch = '-')
 
     /// The names of the model kinds that train one model (every kind but auto), for messages.
     let modelKinds = ModelKind.trainable |> List.map (fun k -> k.Name)
@@ -715,74 +600,6 @@ module Config =
         check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
         check (c.Score.Threads >= 0) "score.threads" (sprintf "must be >= 0, got %d" c.Score.Threads)
 
-        check
-            (c.Schedule.Cron.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length
-             |> fun n -> n = 5 || n = 6)
-            "schedule.cron"
-            (sprintf "must have 5 or 6 fields, got '%s'" c.Schedule.Cron)
-
-        check
-            (List.contains c.Storage.Kind [ "memory"; "postgresql" ])
-            "storage.kind"
-            (sprintf "must be memory or postgresql, got '%s'" c.Storage.Kind)
-
-        check (c.Jobs.Workers > 0) "jobs.workers" (sprintf "must be > 0, got %d" c.Jobs.Workers)
-        check (c.Jobs.Retries >= 0) "jobs.retries" (sprintf "must be >= 0, got %d" c.Jobs.Retries)
-
-        check
-            (not c.Jobs.Queues.IsEmpty && c.Jobs.Queues |> List.forall isQueueName)
-            "jobs.queues"
-            (sprintf
-                "must be a non-empty list of lower-case names (a-z, 0-9, '_', '-'), got [%s]"
-                (String.Join(", ", c.Jobs.Queues)))
-
-        for KeyValue(stage, p) in c.Jobs.Stages do
-            match p.Retries with
-            | Some r -> check (r >= 0) (sprintf "jobs.stages.%s.retries" stage) (sprintf "must be >= 0, got %d" r)
-            | None -> ()
-
-            check
-                (p.BackoffSeconds >= 0)
-                (sprintf "jobs.stages.%s.backoffSeconds" stage)
-                (sprintf "must be >= 0, got %d" p.BackoffSeconds)
-
-            check
-                (isQueueName p.Queue)
-                (sprintf "jobs.stages.%s.queue" stage)
-                (sprintf "must be a lower-case name (a-z, 0-9, '_', '-'), got '%s'" p.Queue)
-
-        check (c.Jobs.ScoreShards > 0) "jobs.scoreShards" (sprintf "must be > 0, got %d" c.Jobs.ScoreShards)
-
-        check
-            (c.Jobs.BackfillConcurrency > 0)
-            "jobs.backfillConcurrency"
-            (sprintf "must be > 0, got %d" c.Jobs.BackfillConcurrency)
-
-        check
-            (c.Jobs.TestShardDelayMs >= 0)
-            "jobs.testShardDelayMs"
-            (sprintf "must be >= 0, got %d" c.Jobs.TestShardDelayMs)
-
-        check
-            (c.Storage.InvisibilityTimeoutSeconds >= 5)
-            "storage.invisibilityTimeoutSeconds"
-            (sprintf "must be >= 5, got %d" c.Storage.InvisibilityTimeoutSeconds)
-
-        check
-            (c.Storage.QueuePollMs >= 50)
-            "storage.queuePollMs"
-            (sprintf "must be >= 50, got %d" c.Storage.QueuePollMs)
-
-        check (c.Storage.ConnectionStringEnv <> "") "storage.connectionStringEnv" "must not be empty"
-
-        check
-            (c.Storage.Schema <> ""
-             && c.Storage.Schema
-                |> Seq.forall (fun ch -> Char.IsAsciiLetterOrDigit ch || ch = '_'))
-            "storage.schema"
-            (sprintf "must be letters, digits or '_', got '%s'" c.Storage.Schema)
-
-        check (c.Dashboard.PasswordEnv <> "") "dashboard.passwordEnv" "must not be empty"
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
 
         check
@@ -889,26 +706,6 @@ module Config =
             ]
             "score", [ "k"; "userChunk"; "blockMiB"; "threads" ]
             "text", [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ]
-            "schedule", [ "cron"; "timeZone" ]
-            "storage",
-            [
-                "kind"
-                "connectionStringEnv"
-                "connectionStringFile"
-                "schema"
-                "invisibilityTimeoutSeconds"
-                "queuePollMs"
-            ]
-            "jobs",
-            [
-                "workers"
-                "retries"
-                "queues"
-                "stages"
-                "scoreShards"
-                "backfillConcurrency"
-                "testShardDelayMs"
-            ]
             "ingest",
             [
                 "maxBadFraction"
@@ -923,7 +720,6 @@ module Config =
                 "zeroWeights"
                 "duplicateItems"
             ]
-            "dashboard", [ "readOnly"; "username"; "passwordEnv" ]
             "publish", [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ]
         ]
 
@@ -936,9 +732,6 @@ module Config =
         |> List.tryFind (fun (s, _) -> s = section)
         |> Option.map snd
         |> Option.defaultValue []
-
-    /// The keys of one stage's policy in `jobs.stages.STAGE`.
-    let stagePolicyKeys: string list = [ "retries"; "backoffSeconds"; "queue" ]
 
     /// The Levenshtein distance between two names, ignoring case.
     /// evaluates to: Config.editDistance "maxEpoch" "MAXEPOCHS" = 1
@@ -1160,9 +953,15 @@ module Config =
 
                 dflt
 
-    /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`,
-    /// then validates. Unknown keys and wrongly typed values are errors naming the dotted key.
-    let rec parseOver (baseConfig: Config) (json: string) : Result<Config, ConfigError list> =
+    /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`, then validates.
+    /// Unknown keys and wrongly typed values are errors naming the dotted key. The top-level sections in `others`
+    /// belong to another reader (the host's settings): they are accepted and not read, and named when a misspelt
+    /// section is refused.
+    let rec parseOverIgnoring
+        (others: string list)
+        (baseConfig: Config)
+        (json: string)
+        : Result<Config, ConfigError list> =
         let errors = Collections.Generic.List<ConfigError>()
 
         let doc =
@@ -1189,7 +988,7 @@ module Config =
             let r = Reader(errors)
             let mutable c = baseConfig
 
-            r.Obj doc.RootElement "" sectionNames (fun key v ->
+            r.Obj doc.RootElement "" (sectionNames @ others) (fun key v ->
                 match key with
                 | "ease" ->
                     r.Obj v key (keysOf "ease") (fun k e ->
@@ -1519,68 +1318,6 @@ module Config =
                                             UserText = r.Bool k e t.UserText
                                         }
                             })
-                | "schedule" ->
-                    r.Obj v key (keysOf "schedule") (fun k e ->
-                        let s = c.Schedule
-
-                        c <-
-                            { c with
-                                Schedule =
-                                    if k = "schedule.cron" then
-                                        { s with Cron = r.Str k e s.Cron }
-                                    else
-                                        { s with
-                                            TimeZone = r.Str k e s.TimeZone
-                                        }
-                            })
-                | "storage" ->
-                    r.Obj v key (keysOf "storage") (fun k e ->
-                        let s = c.Storage
-
-                        c <-
-                            { c with
-                                Storage =
-                                    match k with
-                                    | "storage.kind" -> { s with Kind = r.Str k e s.Kind }
-                                    | "storage.connectionStringEnv" ->
-                                        { s with
-                                            ConnectionStringEnv = r.Str k e s.ConnectionStringEnv
-                                        }
-                                    | "storage.connectionStringFile" ->
-                                        { s with
-                                            ConnectionStringFile = r.Str k e s.ConnectionStringFile
-                                        }
-                                    | "storage.invisibilityTimeoutSeconds" ->
-                                        { s with
-                                            InvisibilityTimeoutSeconds = r.Int k e s.InvisibilityTimeoutSeconds
-                                        }
-                                    | "storage.queuePollMs" ->
-                                        { s with
-                                            QueuePollMs = r.Int k e s.QueuePollMs
-                                        }
-                                    | _ -> { s with Schema = r.Str k e s.Schema }
-                            })
-                | "dashboard" ->
-                    r.Obj v key (keysOf "dashboard") (fun k e ->
-                        let d = c.Dashboard
-
-                        c <-
-                            { c with
-                                Dashboard =
-                                    match k with
-                                    | "dashboard.readOnly" ->
-                                        { d with
-                                            ReadOnly = r.Bool k e d.ReadOnly
-                                        }
-                                    | "dashboard.username" ->
-                                        { d with
-                                            Username = r.Str k e d.Username
-                                        }
-                                    | _ ->
-                                        { d with
-                                            PasswordEnv = r.Str k e d.PasswordEnv
-                                        }
-                            })
                 | "publish" ->
                     r.Obj v key (keysOf "publish") (fun k e ->
                         let p = c.Publish
@@ -1659,55 +1396,7 @@ module Config =
                                             WindowDays = r.Int k e g.WindowDays
                                         }
                             })
-                | _ ->
-                    r.Obj v key (keysOf "jobs") (fun k e ->
-                        let j = c.Jobs
-
-                        match k with
-                        | "jobs.stages" ->
-                            r.Obj e k stageNames (fun sk se ->
-                                let name = sk.Substring(k.Length + 1)
-
-                                r.Obj se sk stagePolicyKeys (fun pk pe ->
-                                    let p = c.Jobs.Stages.[name]
-
-                                    let p =
-                                        match pk.Substring(sk.Length + 1) with
-                                        | "retries" -> { p with Retries = Some(r.Int pk pe 0) }
-                                        | "backoffSeconds" ->
-                                            { p with
-                                                BackoffSeconds = r.Int pk pe p.BackoffSeconds
-                                            }
-                                        | _ -> { p with Queue = r.Str pk pe p.Queue }
-
-                                    c <-
-                                        { c with
-                                            Jobs =
-                                                { c.Jobs with
-                                                    Stages = c.Jobs.Stages.Add(name, p)
-                                                }
-                                        }))
-                        | _ ->
-                            c <-
-                                { c with
-                                    Jobs =
-                                        match k with
-                                        | "jobs.workers" -> { j with Workers = r.Int k e j.Workers }
-                                        | "jobs.retries" -> { j with Retries = r.Int k e j.Retries }
-                                        | "jobs.queues" -> { j with Queues = r.Strs k e j.Queues }
-                                        | "jobs.scoreShards" ->
-                                            { j with
-                                                ScoreShards = r.Int k e j.ScoreShards
-                                            }
-                                        | "jobs.backfillConcurrency" ->
-                                            { j with
-                                                BackfillConcurrency = r.Int k e j.BackfillConcurrency
-                                            }
-                                        | _ ->
-                                            { j with
-                                                TestShardDelayMs = r.Int k e j.TestShardDelayMs
-                                            }
-                                }))
+                | _ -> ()) // another reader's section (parseOverIgnoring's others)
             // Every problem at once: the values that parsed are validated even when others did not (those keep their
             // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
             let parseErrors = List.ofSeq errors
@@ -1722,7 +1411,8 @@ module Config =
                     [
                         for KeyValue(m, raw) in valid.Compare do
                             match
-                                parseOver
+                                parseOverIgnoring
+                                    []
                                     { valid with
                                         Compare = Map.empty
                                         Model = { valid.Model with Kind = kindOf m }
@@ -1762,6 +1452,9 @@ module Config =
                 match overrideErrors @ candidateErrors with
                 | [] -> Ok valid
                 | es -> Error es
+
+    /// Parses a JSON config holding only the core's sections as overrides of `baseConfig`, then validates.
+    let parseOver (baseConfig: Config) (json: string) = parseOverIgnoring [] baseConfig json
 
     /// `parseOver Default`.
     let parse (json: string) = parseOver Default json

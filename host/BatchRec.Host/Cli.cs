@@ -390,7 +390,7 @@ public static class Cli
             date,
             config.InputDir,
             config.OutputDir,
-            config.Config.Storage.Kind
+            config.Host.Storage.Kind
         );
         var outcome = await RunOnce.ExecuteAsync(config, date, ct);
         if (outcome.Succeeded && outcome.State == RunState.Rejected)

@@ -28,7 +28,7 @@ public static class Serve
         ));
         DashboardCommands.Register();
         var app = builder.Build();
-        var readOnly = config.Config.Dashboard.ReadOnly;
+        var readOnly = config.Host.Dashboard.ReadOnly;
         app.UseHangfireDashboard(
             "/hangfire",
             new DashboardOptions
@@ -40,24 +40,24 @@ public static class Serve
         );
         app.MapGet("/", () => Results.Redirect("/hangfire"));
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Host.Schedule.TimeZone);
         var path = config.FilePath;
         string[] sets = [.. config.Sets];
         recurring.AddOrUpdate<NightlyJob>(
             $"nightly:{config.DatasetName}",
             j => j.Start(path, sets),
-            config.Config.Schedule.Cron,
+            config.Host.Schedule.Cron,
             new RecurringJobOptions { TimeZone = zone }
         );
         Log.Information(
             "Serving the Hangfire dashboard on {Urls}/hangfire ({Access}{ReadOnly}); workers {Workers} on queues {Queues}; nightly run of {Dataset} at '{Cron}' ({Zone})",
             urls,
-            config.Config.Dashboard.Username != "" ? "basic authentication" : "local requests only",
+            config.Host.Dashboard.Username != "" ? "basic authentication" : "local requests only",
             readOnly ? ", read-only" : "",
-            config.Config.Jobs.Workers,
-            config.Config.Jobs.Queues,
+            config.Host.Jobs.Workers,
+            config.Host.Jobs.Queues,
             config.DatasetName,
-            config.Config.Schedule.Cron,
+            config.Host.Schedule.Cron,
             zone.Id
         );
         await app.RunAsync(ct);

@@ -65,59 +65,37 @@ let ``invalid JSON is an error, not an exception`` () =
     | other -> failwithf "unexpected %A" other
 
 [<Fact>]
-let ``orchestration keys parse: queues, per-stage policies, shards, storage, dashboard, publish`` () =
-    let json =
-        """{ "jobs": { "retries": 2, "queues": ["gpu", "default"], "scoreShards": 6, "backfillConcurrency": 3,
-                      "stages": { "train": { "retries": 1, "backoffSeconds": 5, "queue": "gpu" } } },
-             "storage": { "kind": "postgresql", "connectionStringFile": "/etc/batchrec/pg", "invisibilityTimeoutSeconds": 60, "queuePollMs": 200 },
-             "dashboard": { "readOnly": true, "username": "ops" },
-             "publish": { "tolerance": 0.02, "championCheck": false } }"""
-
-    match Config.parse json with
+let ``publish keys parse and are checked`` () =
+    match Config.parse """{ "publish": { "tolerance": 0.02, "championCheck": false } }""" with
     | Ok c ->
-        Assert.Equal<string list>([ "gpu"; "default" ], c.Jobs.Queues)
-        Assert.Equal((1, 5, "gpu"), Config.stagePolicy c "train")
-        Assert.Equal((2, 30, "default"), Config.stagePolicy c "score") // jobs.retries is every stage's default
-        Assert.Equal(6, c.Jobs.ScoreShards)
-        Assert.Equal(3, c.Jobs.BackfillConcurrency)
-        Assert.Equal("/etc/batchrec/pg", c.Storage.ConnectionStringFile)
-        Assert.Equal(60, c.Storage.InvisibilityTimeoutSeconds)
-        Assert.Equal(200, c.Storage.QueuePollMs)
-        Assert.True(c.Dashboard.ReadOnly)
-        Assert.Equal("ops", c.Dashboard.Username)
         Assert.Equal(0.02, c.Publish.Tolerance)
         Assert.False(c.Publish.ChampionCheck)
     | Error e -> failwithf "%A" e
 
-[<Fact>]
-let ``bad orchestration keys are named with their value`` () =
-    let json =
-        """{ "jobs": { "queues": ["GPU"], "scoreShards": 0, "stages": { "trian": {}, "score": { "retries": -1, "queue": "" } } },
-             "storage": { "invisibilityTimeoutSeconds": 1, "schema": "a;b" },
-             "dashboard": { "readOnly": "yes" },
-             "publish": { "tolerance": -0.1 }, "eval": { "ks": [ 5 ] } }"""
-
-    match Config.parse json with
+    match Config.parse """{ "publish": { "tolerance": -0.1 }, "eval": { "ks": [ 5 ] } }""" with
     | Ok _ -> failwith "expected errors"
     | Error errs ->
-        let text = errs |> List.map string |> String.concat "\n"
-        Assert.Contains("jobs.stages.trian: unknown key", text)
-        Assert.Contains("dashboard.readOnly: must be true or false, got \"yes\"", text)
-        // type errors stop before range checks; fix them and the range errors appear
-        match Config.parse (json.Replace("\"trian\": {}, ", "").Replace("\"yes\"", "true")) with
-        | Ok _ -> failwith "expected errors"
-        | Error errs2 ->
-            let t2 = errs2 |> List.map string |> String.concat "\n"
-            Assert.Contains("jobs.queues: must be a non-empty list of lower-case names", t2)
-            Assert.Contains("GPU", t2)
-            Assert.Contains("jobs.scoreShards: must be > 0, got 0", t2)
-            Assert.Contains("jobs.stages.score.retries: must be >= 0, got -1", t2)
-            Assert.Contains("jobs.stages.score.queue", t2)
-            Assert.Contains("storage.invisibilityTimeoutSeconds: must be >= 5, got 1", t2)
-            Assert.Contains("storage.schema", t2)
-            Assert.Contains("'a;b'", t2)
-            Assert.Contains("publish.tolerance: must be >= 0, got -0.1", t2)
-            Assert.Contains("publish.championCheck: compares NDCG@10, so eval.ks must include 10", t2)
+        let t2 = errs |> List.map string |> String.concat "\n"
+        Assert.Contains("publish.tolerance: must be >= 0, got -0.1", t2)
+        Assert.Contains("publish.championCheck: compares NDCG@10, so eval.ks must include 10", t2)
+
+[<Fact>]
+let ``the host's sections belong to another reader: accepted unread when named, and suggested for a misspelt one`` () =
+    let json =
+        """{ "jobs": { "workers": "any" }, "storage": 5, "train": { "seed": 3 } }"""
+
+    match Config.parse json with
+    | Ok _ -> failwith "the core alone does not read the host's sections"
+    | Error errs -> Assert.Equal<string list>([ "jobs"; "storage" ], errs |> List.map _.Key)
+
+    match Config.parseOverIgnoring [ "jobs"; "storage" ] Config.Default json with
+    | Ok c -> Assert.Equal(3, c.Train.Seed)
+    | Error e -> failwithf "%A" e
+
+    match Config.parseOverIgnoring [ "storage" ] Config.Default """{ "storge": {} }""" with
+    | Ok _ -> failwith "accepted"
+    | Error [ e ] -> Assert.Contains("did you mean 'storage'?", e.Message)
+    | Error es -> failwithf "%A" es
 
 [<Fact>]
 let ``the ingest section overrides and validates its keys`` () =
@@ -367,8 +345,8 @@ let private badEntries =
         "score", "blockMiB", "0"
         "model", "kind", "\"svd\""
         "ingest", "windowDays", "-2"
-        "jobs", "workers", "0"
-        "storage", "kind", "\"redis\""
+        "eval", "maxUsers", "-1"
+        "train", "device", "\"gpu\""
         "publish", "tolerance", "-0.5"
         "dataset", "name", "\"a b\""
         "text", "batchSize", "[1]"
@@ -470,11 +448,7 @@ let ``the key table is exactly what the reader accepts`` () =
             "eval"
             "score"
             "text"
-            "schedule"
-            "storage"
-            "jobs"
             "ingest"
-            "dashboard"
             "publish"
             "compare"
         ],

@@ -237,9 +237,9 @@ public class ShippedConfigFacts
             ConfigLoader.Load(f); // throws with every problem named
         var gpu = ConfigLoader
             .Load(files.Single(f => f.EndsWith("production-gpu.json", StringComparison.Ordinal)))
-            .Config;
+            .Host;
         Assert.Equal(["gpu", "default"], gpu.Jobs.Queues);
-        Assert.Equal("gpu", Core.ConfigModule.stagePolicy(gpu, "train").Item3);
+        Assert.Equal("gpu", gpu.StagePolicy("train").Queue);
     }
 
     [Fact]

@@ -84,8 +84,7 @@ public static class TinyDataset
               "dataset": { "name": "tiny", "input": "{{input}}", "output": "out", "work": "work" },
               "model": { "kind": "lightgcn", "dim": 16, "layers": 2 },
               "train": { "maxEpochs": 30, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu" },
-              "score": { "k": 5, "userChunk": 7 },
-              "jobs": { "workers": 2, "retries": 0 }{{extra}}
+              "score": { "k": 5, "userChunk": 7 }{{extra}}
             }
             """;
         var path = dir.Sub("config.json");

@@ -62,7 +62,7 @@ public static class DashboardAccess
     public static IDashboardAuthorizationFilter[] Filters(LoadedConfig config, string urls)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var d = config.Config.Dashboard;
+        var d = config.Host.Dashboard;
         var password = Environment.GetEnvironmentVariable(d.PasswordEnv);
         if (d.Username != "")
         {

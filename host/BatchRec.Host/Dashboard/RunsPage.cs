@@ -296,7 +296,7 @@ public static class DashboardCommands
             return false;
         var state = State(context);
         var config = state.Config;
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Host.Schedule.TimeZone);
         var date = Form(context, "date")
             ?? DateOnly
                 .FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime)

@@ -132,13 +132,12 @@ public static class ConfigOverrides
 
     private static string Prefix(List<string> names) => names.Count == 0 ? "" : string.Join('.', names) + ".";
 
-    /// <summary>The names a key may take below <paramref name="path"/> (the core's table of sections and keys).</summary>
+    /// <summary>The names a key may take below <paramref name="path"/> (the core's table of sections and keys, the host's settings).</summary>
     private static IReadOnlyList<string> KnownKeys(List<string> path) =>
         path switch
         {
-            [] => [.. ConfigModule.sectionNames],
-            ["jobs", "stages"] => [.. ConfigModule.stageNames],
-            ["jobs", "stages", _] => [.. ConfigModule.stagePolicyKeys],
+            [] => [.. ConfigModule.sectionNames, .. HostSettings.Sections],
+            [var section, ..] when HostSettings.Sections.Contains(section) => HostSettings.KnownKeys(path),
             [var section] => [.. ConfigModule.keysOf(section)],
             _ => [],
         };

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using BatchRec.Core;
+using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
 
 namespace BatchRec.Jobs.Configuration;
@@ -16,6 +17,9 @@ public sealed record LoadedConfig(
     string WorkDir
 )
 {
+    /// <summary>The host's settings (schedule, storage, jobs, dashboard), bound from the same file and overrides.</summary>
+    public HostSettings Host { get; init; } = new();
+
     public string DatasetName => Config.Dataset.Name;
 
     /// <summary>The <c>--set</c> arguments it was loaded with; runs that a server launches load the file with them again.</summary>
@@ -84,11 +88,18 @@ public static class ConfigLoader
 
     private static LoadedConfig Parse(string json, string filePath, IReadOnlyList<string> overrideProblems)
     {
-        var result = ConfigModule.parse(json);
-        if (result.IsError || overrideProblems.Count > 0)
+        var hostProblems = new List<string>();
+        var host = HostSettings.Bind(json, hostProblems);
+        var result = ConfigModule.parseOverIgnoring(
+            ListModule.OfSeq(HostSettings.Sections),
+            ConfigModule.Default,
+            json
+        );
+        if (result.IsError || overrideProblems.Count > 0 || hostProblems.Count > 0)
         {
             var lines = overrideProblems
                 .Concat(result.IsError ? result.ErrorValue.Select(e => e.ToString()) : [])
+                .Concat(hostProblems)
                 .Select(l => "  " + l);
             throw new ConfigException(
                 $"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}"
@@ -109,6 +120,6 @@ public static class ConfigLoader
             throw new ConfigException(
                 $"Config file '{filePath}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, problems.Select(p => "  " + p))}"
             );
-        return new LoadedConfig(Path.GetFullPath(filePath), json, sha, config, input, output, work);
+        return new LoadedConfig(Path.GetFullPath(filePath), json, sha, config, input, output, work) { Host = host };
     }
 }

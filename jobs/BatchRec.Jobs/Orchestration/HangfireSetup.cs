@@ -34,8 +34,8 @@ public static class HangfireSetup
         if (server)
             services.AddHangfireServer(o =>
             {
-                o.WorkerCount = cfg.Jobs.Workers;
-                o.Queues = [.. cfg.Jobs.Queues];
+                o.WorkerCount = config.Host.Jobs.Workers;
+                o.Queues = [.. config.Host.Jobs.Queues];
                 o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
@@ -60,7 +60,7 @@ public static class HangfireSetup
     public static JobStorage CreateStorage(LoadedConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var s = config.Config.Storage;
+        var s = config.Host.Storage;
         switch (s.Kind)
         {
             case "memory":
@@ -90,7 +90,7 @@ public static class HangfireSetup
     public static string ConnectionString(LoadedConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var s = config.Config.Storage;
+        var s = config.Host.Storage;
         var fromEnv = Environment.GetEnvironmentVariable(s.ConnectionStringEnv);
         if (!string.IsNullOrWhiteSpace(fromEnv))
             return fromEnv.Trim();

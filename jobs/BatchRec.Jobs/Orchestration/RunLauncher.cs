@@ -67,7 +67,7 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
             );
         }
         var folder = RunFolder.Create(config, date, trigger, DateTimeOffset.UtcNow);
-        var shards = config.Config.Jobs.ScoreShards;
+        var shards = config.Host.Jobs.ScoreShards;
         var context = folder.ReadContext() with
         {
             Shards = shards,
@@ -200,7 +200,7 @@ public sealed class NightlyJob(RunLauncher launcher)
     public string Start(string configPath, string[] sets)
     {
         var config = ConfigLoader.Load(configPath, sets);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Config.Schedule.TimeZone);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(config.Host.Schedule.TimeZone);
         var date = DateOnly
             .FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime)
             .ToString("yyyy-MM-dd");
@@ -238,7 +238,7 @@ public sealed class BackfillJob(RunLauncher launcher, JobStorage storage, ILogge
             throw new ArgumentException($"Backfill needs from <= to as YYYY-MM-DD, got '{from}' and '{to}'.");
         if (end.DayNumber - start.DayNumber > 366)
             throw new ArgumentException($"Backfill of more than 366 days refused ({from} to {to}).");
-        var limit = config.Config.Jobs.BackfillConcurrency;
+        var limit = config.Host.Jobs.BackfillConcurrency;
         var mine = new List<RunFolder>();
         var started = 0;
         for (var d = start; d <= end; d = d.AddDays(1))

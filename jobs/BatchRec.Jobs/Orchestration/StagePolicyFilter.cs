@@ -42,7 +42,7 @@ public sealed class StagePolicyFilter(ILogger log) : JobFilterAttribute, IElectS
         string queue;
         try
         {
-            (attempts, backoff, queue) = ConfigModule.stagePolicy(new RunFolder(runDir).LoadConfig().Config, stage);
+            (attempts, backoff, queue) = new RunFolder(runDir).LoadConfig().Host.StagePolicy(stage);
         }
         catch (Exception e)
             when (e

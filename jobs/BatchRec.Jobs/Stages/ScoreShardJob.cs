@@ -54,8 +54,8 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
                 var info = SnapshotStore.ReadInfo(folder.SnapshotDir);
                 var modelName = AutoChoice.PublishedName(folder, model.Kind);
                 var (start, count) = Range(snapshot.UserIds.Count, shard, shards);
-                if (config.Config.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
-                    await Task.Delay(config.Config.Jobs.TestShardDelayMs, ct);
+                if (config.Host.Jobs.TestShardDelayMs > 0) // test hook (jobs.testShardDelayMs): makes "killed mid-shard" reproducible
+                    await Task.Delay(config.Host.Jobs.TestShardDelayMs, ct);
                 var part = Path.Combine(
                     folder.StagingDir,
                     Schema.Output.Recommendations,

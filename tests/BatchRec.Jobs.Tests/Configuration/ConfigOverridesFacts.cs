@@ -59,7 +59,7 @@ public sealed class ConfigOverridesFacts : IDisposable
         Assert.Equal(ModelKind.Ease, loaded.Config.Model.Kind); // not JSON: a string
         Assert.Equal([5, 10], loaded.Config.Eval.Ks);
         Assert.Equal("2024", loaded.DatasetName); // quoted: a string, not a number
-        Assert.Equal(["gpu", "default"], loaded.Config.Jobs.Queues);
+        Assert.Equal(["gpu", "default"], loaded.Host.Jobs.Queues);
         Assert.False(loaded.Config.Publish.ChampionCheck);
         Assert.Equal(8, loaded.Overrides.Count);
         Assert.Equal(["train.seed=13", "model.kind=ease", "eval.ks=[5, 10]", "dataset.name=\"2024\""], loaded.Sets);
