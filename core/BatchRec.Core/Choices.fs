@@ -26,7 +26,7 @@ module Choice =
 
 /// model.kind: what the train stage fits. To add a model kind: a case here with its name and its rows in the
 /// ModelKind module's matches (the compiler lists them), its construction in Trainer.createModel, and its section in
-/// docs/models.md (CONTRIBUTING.md).
+/// docs/models.md (README, "Changing the code").
 [<RequireQualifiedAccess>]
 type ModelKind =
     /// Items ranked by their number of training interactions (the same list for every user).
@@ -102,6 +102,17 @@ module ModelKind =
         | ModelKind.GatText -> true
         | ModelKind.Popularity
         | ModelKind.Ease
+        | ModelKind.Auto -> false
+
+    /// Kinds whose fit draws nothing at random (closed form or counts): `compare` fits them once for every seed.
+    let isSeedFree (k: ModelKind) =
+        match k with
+        | ModelKind.Popularity
+        | ModelKind.Ease -> true
+        | ModelKind.BprMf
+        | ModelKind.LightGcn
+        | ModelKind.Gat
+        | ModelKind.GatText
         | ModelKind.Auto -> false
 
 /// train.device: where TorchSharp runs.

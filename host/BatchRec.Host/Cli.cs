@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using BatchRec.Core;
 using BatchRec.Jobs.Bench;
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Ingest;
@@ -197,8 +198,9 @@ public static class Cli
             Description =
                 "comma-separated models: kinds, KIND:LABEL variants (their compare.KIND:LABEL overrides) or auto",
             HelpName = "LIST",
-            DefaultValueFactory = _ => ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"],
-            CustomParser = r => r.Tokens.Count == 0 ? ["popularity", "bpr-mf", "lightgcn", "gat", "gat-text"] : List(r),
+            // every model kind (ConfigModule.modelKinds), so the simplest baselines are always in the table
+            DefaultValueFactory = _ => [.. ConfigModule.modelKinds],
+            CustomParser = r => r.Tokens.Count == 0 ? [.. ConfigModule.modelKinds] : List(r),
         };
         var seeds = new Option<int[]?>("--seeds")
         {

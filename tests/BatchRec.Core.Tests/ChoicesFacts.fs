@@ -57,6 +57,11 @@ let ``the trainable kinds are every kind but auto, and the kinds' properties are
         ModelKind.trainable |> List.filter ModelKind.isFactorModel
     )
 
+    Assert.Equal<ModelKind list>(
+        [ ModelKind.Popularity; ModelKind.Ease ],
+        ModelKind.trainable |> List.filter ModelKind.isSeedFree
+    )
+
 [<Fact>]
 let ``a misspelt value names the key, the valid names and the nearest one`` () =
     match Config.parse """{ "model": { "kind": "gat-txt" }, "train": { "device": "gpu", "loss": 3 } }""" with

@@ -139,7 +139,7 @@ public static class Comparison
                     );
                 TrainedModel trained;
                 var reused = false; // nothing fitted for this row: its time and memory are the first seed's
-                if (cfg.Model.Kind.IsEase || cfg.Model.Kind.IsPopularity)
+                if (ModelKindModule.isSeedFree(cfg.Model.Kind))
                 {
                     reused = seedFree is not null;
                     trained = seedFree ??= Pipeline.trainTuned(cfg, device, graphs, features, _ => { }, Tuned, ct); // seed-independent

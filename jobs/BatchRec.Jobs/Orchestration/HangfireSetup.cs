@@ -40,11 +40,8 @@ public static class HangfireSetup
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
         services.AddSingleton(_ => Log.Logger);
-        services.AddTransient<IngestJob>();
-        services.AddTransient<TrainJob>();
-        services.AddTransient<EvaluateJob>();
-        services.AddTransient<ScoreShardJob>();
-        services.AddTransient<PublishJob>();
+        foreach (var stage in StageRegistry.Chain)
+            services.AddTransient(stage.JobType);
         services.AddTransient<NightlyJob>();
         services.AddTransient<BackfillJob>();
         services.AddSingleton<RunLauncher>();

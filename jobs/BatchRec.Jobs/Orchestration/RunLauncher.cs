@@ -34,9 +34,9 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
         if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", out _))
             throw new ArgumentException($"Run date must be YYYY-MM-DD, got '{date}'.", nameof(date));
         var first = StageNames.Chain.ToList().IndexOf(fromStage);
-        if (first < 0 || fromStage == StageNames.Publish)
+        if (!StageRegistry.Startable.Contains(fromStage))
             throw new ArgumentException(
-                $"A run can start from ingest, train, evaluate or score, got '{fromStage}'.",
+                $"A run can start from {string.Join(", ", StageRegistry.Startable)}, got '{fromStage}'.",
                 nameof(fromStage)
             );
         var key = $"{config.DatasetName}|{date}";
@@ -75,30 +75,24 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
             ReusedRun = source?.ReadContext().RunId,
         };
         if (source is not null)
-            CopyEarlierOutputs(source, folder, first);
+            CopyEarlierOutputs(source, folder, fromStage);
         folder.WriteContext(context);
 
         var dir = folder.Path;
         var ids = new Dictionary<string, string>();
         string? previous = null;
-        string Next<T>(System.Linq.Expressions.Expression<Func<T, Task>> call) =>
-            previous is null ? client.Enqueue(call) : client.ContinueJobWith(previous, call);
         // Each stage waits for the previous one to succeed; a failed stage leaves the rest awaiting (nothing published).
-        if (first <= 0)
-            previous = ids[StageNames.Ingest] = Next<IngestJob>(j => j.RunAsync(dir, CancellationToken.None));
-        if (first <= 1)
-            previous = ids[StageNames.Train] = Next<TrainJob>(j => j.RunAsync(dir, CancellationToken.None));
-        if (first <= 2)
-            previous = ids[StageNames.Evaluate] = Next<EvaluateJob>(j => j.RunAsync(dir, CancellationToken.None));
-        var afterEvaluate = previous;
-        for (var i = 0; i < shards; i++)
+        // A stage of several jobs (the scoring shards) is the last one started here: the jobs after it start themselves.
+        foreach (var stage in StageRegistry.Chain.Skip(first))
         {
-            var shard = i;
-            ids[$"{StageNames.Score}/{shard}"] = afterEvaluate is null
-                ? client.Enqueue<ScoreShardJob>(j => j.RunAsync(dir, shard, shards, CancellationToken.None))
-                : client.ContinueJobWith<ScoreShardJob>(afterEvaluate, j =>
-                    j.RunAsync(dir, shard, shards, CancellationToken.None)
-                );
+            if (stage.Start is null)
+                break;
+            var started = stage.Start(client, previous, dir, shards);
+            foreach (var (stageKey, id) in started)
+                ids[stageKey] = id;
+            if (started.Count != 1)
+                break;
+            previous = started[0].Id;
         }
         folder.WriteContext(folder.ReadContext() with { JobIds = ids });
         using (var tx = connection.CreateWriteTransaction())
@@ -136,34 +130,25 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
             .ToList();
     }
 
-    private static readonly string[][] OutputsBefore =
-    [
-        [], // ingest
-        ["snapshot", "ingest.json", "stages/ingest.json"], // train (ingest.json: the ingest lineage the manifest carries)
-        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json"], // evaluate
-        ["snapshot", "ingest.json", "stages/ingest.json", "model", "stages/train.json", "eval", "stages/evaluate.json"], // score
-    ];
-
     private static RunFolder FindSource(LoadedConfig config, string date, string fromStage, string? reuseRunId)
     {
-        var first = StageNames.Chain.ToList().IndexOf(fromStage);
+        var needed = StageRegistry.OutputsBefore(fromStage);
         bool HasOutputs(RunFolder f) =>
-            OutputsBefore[first]
-                .All(p => File.Exists(Path.Combine(f.Path, p)) || Directory.Exists(Path.Combine(f.Path, p)));
+            needed.All(p => File.Exists(Path.Combine(f.Path, p)) || Directory.Exists(Path.Combine(f.Path, p)));
         var candidates = Runs(config)
             .Where(f => reuseRunId is null ? f.ReadContext().Date == date : f.ReadContext().RunId == reuseRunId)
             .ToList();
         return candidates.FirstOrDefault(HasOutputs)
             ?? throw new ArgumentException(
                 reuseRunId is null
-                    ? $"No earlier run of {config.DatasetName} for {date} has the outputs a rerun from '{fromStage}' needs ({string.Join(", ", OutputsBefore[first])})."
+                    ? $"No earlier run of {config.DatasetName} for {date} has the outputs a rerun from '{fromStage}' needs ({string.Join(", ", needed)})."
                     : $"Run '{reuseRunId}' of {config.DatasetName} does not exist or lacks the outputs a rerun from '{fromStage}' needs."
             );
     }
 
-    private static void CopyEarlierOutputs(RunFolder source, RunFolder target, int first)
+    private static void CopyEarlierOutputs(RunFolder source, RunFolder target, string fromStage)
     {
-        foreach (var rel in OutputsBefore[first])
+        foreach (var rel in StageRegistry.OutputsBefore(fromStage))
         {
             var from = Path.Combine(source.Path, rel);
             var to = Path.Combine(target.Path, rel);

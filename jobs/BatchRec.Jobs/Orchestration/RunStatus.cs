@@ -38,15 +38,14 @@ public sealed record RunState(
         }
         var context = folder.ReadContext();
         var jobs = new List<(string Stage, string? Id)>();
-        foreach (var stage in StageNames.Chain)
+        foreach (var stage in StageRegistry.Chain.Select(s => s.Name))
         {
-            if (stage == StageNames.Score)
-                for (var i = 0; i < context.Shards; i++)
-                    jobs.Add((StageNames.Score, context.JobIds.GetValueOrDefault($"{StageNames.Score}/{i}")));
-            else if (stage == StageNames.Publish)
-                jobs.Add((stage, context.JobIds.GetValueOrDefault(stage) ?? folder.ReadPublishJobId()));
-            else if (context.JobIds.TryGetValue(stage, out var id))
+            if (context.JobIds.TryGetValue(stage, out var id))
                 jobs.Add((stage, id));
+            else if (stage == StageNames.Publish) // started by the last scoring shard, which records its id in the folder
+                jobs.Add((stage, folder.ReadPublishJobId()));
+            for (var i = 0; context.JobIds.TryGetValue($"{stage}/{i}", out var shardId); i++)
+                jobs.Add((stage, shardId));
         }
         var running = false;
         foreach (var (stage, id) in jobs)

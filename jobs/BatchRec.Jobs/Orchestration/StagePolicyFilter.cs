@@ -19,13 +19,7 @@ public sealed class StagePolicyFilter(ILogger log) : JobFilterAttribute, IElectS
     private const string RetryCountParameter = "RetryCount";
 
     /// <summary>The stage a BatchRec job belongs to, or null for other jobs.</summary>
-    public static string? StageOf(Type type) =>
-        type == typeof(IngestJob) ? StageNames.Ingest
-        : type == typeof(TrainJob) ? StageNames.Train
-        : type == typeof(EvaluateJob) ? StageNames.Evaluate
-        : type == typeof(ScoreShardJob) ? StageNames.Score
-        : type == typeof(PublishJob) ? StageNames.Publish
-        : null;
+    public static string? StageOf(Type type) => StageRegistry.Of(type)?.Name;
 
     public void OnStateElection(ElectStateContext context)
     {

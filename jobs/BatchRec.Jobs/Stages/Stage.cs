@@ -6,7 +6,7 @@ using Serilog.Context;
 
 namespace BatchRec.Jobs.Stages;
 
-/// <summary>The stage names, in chain order.</summary>
+/// <summary>The stage names; their order and jobs are in <see cref="StageRegistry"/>.</summary>
 public static class StageNames
 {
     public const string Ingest = "ingest";
@@ -14,7 +14,9 @@ public static class StageNames
     public const string Evaluate = "evaluate";
     public const string Score = "score";
     public const string Publish = "publish";
-    public static readonly IReadOnlyList<string> Chain = [Ingest, Train, Evaluate, Score, Publish];
+
+    /// <summary>The names in chain order (<see cref="StageRegistry.Chain"/>).</summary>
+    public static IReadOnlyList<string> Chain => [.. StageRegistry.Chain.Select(s => s.Name)];
 }
 
 /// <summary>

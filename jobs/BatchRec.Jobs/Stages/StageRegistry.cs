@@ -1,0 +1,109 @@
+using Hangfire;
+
+namespace BatchRec.Jobs.Stages;
+
+/// <summary>
+/// Starts a stage's jobs for a run: after the job <c>after</c> succeeds (null: at once), with the run's shard count;
+/// returns each job's key in the run's job ids (the stage name, or STAGE/SHARD) with its Hangfire id.
+/// </summary>
+public delegate IReadOnlyList<(string Key, string Id)> StartStage(
+    IBackgroundJobClient client,
+    string? after,
+    string runDir,
+    int shards
+);
+
+/// <summary>
+/// One stage of the chain: its name (logs, <c>jobs.stages.NAME</c>, the run's job ids), its Hangfire job class, what
+/// it leaves in the run folder for the stages after it (copied when a rerun starts after it), and how its jobs start
+/// (null: a job of the stage before starts it, as the last scoring shard starts publish).
+/// </summary>
+public sealed record StageInfo(string Name, Type JobType, IReadOnlyList<string> Outputs, StartStage? Start);
+
+/// <summary>
+/// The stages, in chain order: the one place that lists them. To add a stage: its job class (a file of its own, using
+/// <see cref="Stage.RunAsync"/>), its name in <see cref="StageNames"/> and its row here; the launcher, the stage
+/// policies, the run state and the dashboard's rerun form follow from this table (README, "Changing the code").
+/// </summary>
+public static class StageRegistry
+{
+    private static StartStage After<T>(string name, System.Linq.Expressions.Expression<Func<T, string, Task>> run) =>
+        (client, after, dir, _) =>
+        {
+            var call = Rebind(run, dir);
+            return [(name, after is null ? client.Enqueue(call) : client.ContinueJobWith(after, call))];
+        };
+
+    /// <summary>`run` with its run-folder argument fixed, as the expression Hangfire stores.</summary>
+    private static System.Linq.Expressions.Expression<Func<T, Task>> Rebind<T>(
+        System.Linq.Expressions.Expression<Func<T, string, Task>> run,
+        string dir
+    )
+    {
+        var job = run.Parameters[0];
+        var body = new Replace(run.Parameters[1], System.Linq.Expressions.Expression.Constant(dir)).Visit(run.Body)!;
+        return System.Linq.Expressions.Expression.Lambda<Func<T, Task>>(body, job);
+    }
+
+    private sealed class Replace(System.Linq.Expressions.Expression from, System.Linq.Expressions.Expression to)
+        : System.Linq.Expressions.ExpressionVisitor
+    {
+        public override System.Linq.Expressions.Expression? Visit(System.Linq.Expressions.Expression? node) =>
+            node == from ? to : base.Visit(node);
+    }
+
+    public static readonly IReadOnlyList<StageInfo> Chain =
+    [
+        new(
+            StageNames.Ingest,
+            typeof(IngestJob),
+            // ingest.json: the ingest lineage the manifest carries
+            ["snapshot", "ingest.json", "stages/ingest.json"],
+            After<IngestJob>(StageNames.Ingest, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+        ),
+        new(
+            StageNames.Train,
+            typeof(TrainJob),
+            ["model", "stages/train.json"],
+            After<TrainJob>(StageNames.Train, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+        ),
+        new(
+            StageNames.Evaluate,
+            typeof(EvaluateJob),
+            ["eval", "stages/evaluate.json"],
+            After<EvaluateJob>(StageNames.Evaluate, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+        ),
+        new(StageNames.Score, typeof(ScoreShardJob), [], (client, after, dir, shards) =>
+            [
+                .. Enumerable
+                    .Range(0, shards)
+                    .Select(shard =>
+                        (
+                            $"{StageNames.Score}/{shard}",
+                            after is null
+                                ? client.Enqueue<ScoreShardJob>(j =>
+                                    j.RunAsync(dir, shard, shards, CancellationToken.None)
+                                )
+                                : client.ContinueJobWith<ScoreShardJob>(after, j =>
+                                    j.RunAsync(dir, shard, shards, CancellationToken.None)
+                                )
+                        )
+                    ),
+            ]
+        ),
+        new(StageNames.Publish, typeof(PublishJob), [], Start: null),
+    ];
+
+    /// <summary>The stage a BatchRec job class runs, or null for other jobs.</summary>
+    public static StageInfo? Of(Type jobType) => Chain.FirstOrDefault(s => s.JobType == jobType);
+
+    /// <summary>The stage named <paramref name="name"/>, or null.</summary>
+    public static StageInfo? Named(string name) => Chain.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>The stages a run can start from (a rerun reuses the outputs of the stages before it).</summary>
+    public static IReadOnlyList<string> Startable => [.. Chain.Where(s => s.Start is not null).Select(s => s.Name)];
+
+    /// <summary>What the stages before <paramref name="name"/> leave in the run folder.</summary>
+    public static IReadOnlyList<string> OutputsBefore(string name) =>
+        [.. Chain.TakeWhile(s => s.Name != name).SelectMany(s => s.Outputs)];
+}
