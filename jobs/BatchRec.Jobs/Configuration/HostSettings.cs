@@ -18,8 +18,8 @@ namespace BatchRec.Jobs.Configuration;
 /// </summary>
 public sealed class HostSettings
 {
-    /// <summary>The config file's sections these settings read.</summary>
-    public static readonly IReadOnlyList<string> Sections = ["schedule", "storage", "jobs", "dashboard"];
+    /// <summary>The config file's sections these settings read: this class's properties.</summary>
+    public static readonly IReadOnlyList<string> Sections = KeysOf(typeof(HostSettings));
 
     public ScheduleSettings Schedule { get; set; } = new();
     public StorageSettings Storage { get; set; } = new();
@@ -38,16 +38,21 @@ public sealed class HostSettings
     /// under it), as the file spells them; empty when <paramref name="path"/> takes a value.
     /// </summary>
     public static IReadOnlyList<string> KnownKeys(IReadOnlyList<string> path) =>
+        path is ["jobs", "stages"] ? StageNames.Chain
+        : SettingsAt(path) is { } type ? KeysOf(type)
+        : [];
+
+    /// <summary>The settings class a path names (a section, or one stage's policy); null for a value or a map.</summary>
+    private static Type? SettingsAt(IReadOnlyList<string> path) =>
         path switch
         {
-            ["schedule"] => KeysOf(typeof(ScheduleSettings)),
-            ["storage"] => KeysOf(typeof(StorageSettings)),
-            ["jobs"] => KeysOf(typeof(JobsSettings)),
-            ["dashboard"] => KeysOf(typeof(DashboardSettings)),
-            ["jobs", "stages"] => StageNames.Chain,
-            ["jobs", "stages", _] => KeysOf(typeof(StagePolicySettings)),
-            _ => [],
+            ["jobs", "stages", _] => typeof(StagePolicySettings),
+            [var section] => PropertyOf(typeof(HostSettings), section)?.PropertyType,
+            _ => null,
         };
+
+    private static PropertyInfo? PropertyOf(Type type, string key) =>
+        type.GetProperty(key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
 
     /// <summary>
     /// Binds the host sections of a config JSON (the file with its overrides applied) over the defaults. Every problem
@@ -80,8 +85,7 @@ public sealed class HostSettings
             // the binder adds a list to the one already there: a file's queues replace the default instead
             if (configuration.GetSection("jobs:queues").GetChildren().Any())
                 settings.Jobs.Queues = [];
-            foreach (var section in Sections)
-                configuration.GetSection(section).Bind(Property(settings, section));
+            configuration.Bind(settings); // the document holds the host's sections only
         }
         Validate(settings, problems);
         return settings;
@@ -117,32 +121,11 @@ public sealed class HostSettings
         return buffer.ToArray();
     }
 
-    private static object Property(HostSettings s, string section) =>
-        section switch
-        {
-            "schedule" => s.Schedule,
-            "storage" => s.Storage,
-            "jobs" => s.Jobs,
-            _ => s.Dashboard,
-        };
-
     /// <summary>Names and types of a section's keys, checked before binding (the binder would stop at the first).</summary>
     private static void Check(IConfigurationSection node, List<string> path, ICollection<string> problems)
     {
         var known = KnownKeys(path);
-        var type = path switch
-        {
-            ["jobs", "stages", _] => typeof(StagePolicySettings),
-            [var s] => s switch
-            {
-                "schedule" => typeof(ScheduleSettings),
-                "storage" => typeof(StorageSettings),
-                "jobs" => typeof(JobsSettings),
-                _ => typeof(DashboardSettings),
-            },
-            _ => null,
-        };
-        if (node.Value is not null && node.GetChildren().Any() is false && path.Count >= 1)
+        if (node.Value is not null && !node.GetChildren().Any())
         {
             problems.Add($"{string.Join('.', path)}: must be an object, got '{node.Value}'");
             return;
@@ -161,16 +144,11 @@ public sealed class HostSettings
                 );
                 continue;
             }
+            // jobs.stages and each stage under it hold keys of their own
             if (path is ["jobs"] && name == "stages" || path is ["jobs", "stages"])
-            {
                 Check(child, [.. path, name], problems);
-                continue;
-            }
-            var property = type!.GetProperty(
-                name,
-                BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase
-            )!;
-            CheckValue(child, key, property.PropertyType, problems);
+            else
+                CheckValue(child, key, PropertyOf(SettingsAt(path)!, name)!.PropertyType, problems);
         }
     }
 

@@ -16,7 +16,7 @@ public static class StageNames
     public const string Publish = "publish";
 
     /// <summary>The names in chain order (<see cref="StageRegistry.Chain"/>).</summary>
-    public static IReadOnlyList<string> Chain => [.. StageRegistry.Chain.Select(s => s.Name)];
+    public static readonly IReadOnlyList<string> Chain = [.. StageRegistry.Chain.Select(s => s.Name)];
 }
 
 /// <summary>

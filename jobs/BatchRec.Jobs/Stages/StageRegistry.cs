@@ -27,30 +27,13 @@ public sealed record StageInfo(string Name, Type JobType, IReadOnlyList<string> 
 /// </summary>
 public static class StageRegistry
 {
-    private static StartStage After<T>(string name, System.Linq.Expressions.Expression<Func<T, string, Task>> run) =>
+    /// <summary>One job per run, after the job before it; <paramref name="run"/> gives the call for a run folder.</summary>
+    private static StartStage After<T>(
+        string name,
+        Func<string, System.Linq.Expressions.Expression<Func<T, Task>>> run
+    ) =>
         (client, after, dir, _) =>
-        {
-            var call = Rebind(run, dir);
-            return [(name, after is null ? client.Enqueue(call) : client.ContinueJobWith(after, call))];
-        };
-
-    /// <summary>`run` with its run-folder argument fixed, as the expression Hangfire stores.</summary>
-    private static System.Linq.Expressions.Expression<Func<T, Task>> Rebind<T>(
-        System.Linq.Expressions.Expression<Func<T, string, Task>> run,
-        string dir
-    )
-    {
-        var job = run.Parameters[0];
-        var body = new Replace(run.Parameters[1], System.Linq.Expressions.Expression.Constant(dir)).Visit(run.Body)!;
-        return System.Linq.Expressions.Expression.Lambda<Func<T, Task>>(body, job);
-    }
-
-    private sealed class Replace(System.Linq.Expressions.Expression from, System.Linq.Expressions.Expression to)
-        : System.Linq.Expressions.ExpressionVisitor
-    {
-        public override System.Linq.Expressions.Expression? Visit(System.Linq.Expressions.Expression? node) =>
-            node == from ? to : base.Visit(node);
-    }
+            [(name, after is null ? client.Enqueue(run(dir)) : client.ContinueJobWith(after, run(dir)))];
 
     public static readonly IReadOnlyList<StageInfo> Chain =
     [
@@ -59,19 +42,19 @@ public static class StageRegistry
             typeof(IngestJob),
             // ingest.json: the ingest lineage the manifest carries
             ["snapshot", "ingest.json", "stages/ingest.json"],
-            After<IngestJob>(StageNames.Ingest, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+            After<IngestJob>(StageNames.Ingest, dir => j => j.RunAsync(dir, CancellationToken.None))
         ),
         new(
             StageNames.Train,
             typeof(TrainJob),
             ["model", "stages/train.json"],
-            After<TrainJob>(StageNames.Train, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+            After<TrainJob>(StageNames.Train, dir => j => j.RunAsync(dir, CancellationToken.None))
         ),
         new(
             StageNames.Evaluate,
             typeof(EvaluateJob),
             ["eval", "stages/evaluate.json"],
-            After<EvaluateJob>(StageNames.Evaluate, (j, dir) => j.RunAsync(dir, CancellationToken.None))
+            After<EvaluateJob>(StageNames.Evaluate, dir => j => j.RunAsync(dir, CancellationToken.None))
         ),
         new(StageNames.Score, typeof(ScoreShardJob), [], (client, after, dir, shards) =>
             [
