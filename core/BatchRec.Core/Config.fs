@@ -117,6 +117,25 @@ type AutoConfig =
         StandardErrors: float
     }
 
+/// Nearest-neighbour search over item vectors (Nn/VectorSearch: the text-neighbour graph, similar items): exact
+/// cosine top-k for small sets, an HNSW graph (USearch) above.
+type SearchConfig =
+    {
+        /// Exact search when the number of candidate vectors is at most this; HNSW above it.
+        ExactBelow: int
+        /// HNSW connectivity M: links per node and layer (layer 0 holds 2M); more = better recall, more memory.
+        Connectivity: int
+        /// HNSW candidate list while inserting (efConstruction); more = better graph, slower build.
+        ExpansionAdd: int
+        /// HNSW candidate list while searching (ef); more = better recall, slower queries.
+        ExpansionSearch: int
+        /// Threads adding to the HNSW graph: 1 = one thread in row order (the same graph, neighbours and scores on
+        /// every run); 0 = one per core, N = N (capped at the cores). Above 1 the graph depends on the threads'
+        /// interleaving, so a neighbour list can differ between runs. Searches run on every core either way (they do
+        /// not change the graph, so their results do not depend on it).
+        Threads: int
+    }
+
 type SplitConfig = { Valid: float; Test: float }
 
 type EvalConfig =
@@ -148,6 +167,8 @@ type ScoreConfig =
         BlockMiB: int
         /// Threads of the CPU scoring kernels (the fused top-K and the reasons) in each scoring shard; 0 = one per core.
         Threads: int
+        /// Similar items per item in the similar_items table (Eval.SimilarItems); 0 = no table.
+        SimilarItems: int
     }
 
 type TextConfig =
@@ -215,6 +236,7 @@ type Config =
         Ease: EaseConfig
         Blend: BlendConfig
         Auto: AutoConfig
+        Search: SearchConfig
         Split: SplitConfig
         Eval: EvalConfig
         Score: ScoreConfig
@@ -307,6 +329,14 @@ module Config =
                     Candidates = [ "ease"; "gat-text" ]
                     StandardErrors = 1.0
                 }
+            Search =
+                {
+                    ExactBelow = 20000
+                    Connectivity = 16
+                    ExpansionAdd = 128
+                    ExpansionSearch = 64
+                    Threads = 1
+                }
             Split = { Valid = 0.1; Test = 0.1 }
             Eval =
                 {
@@ -325,6 +355,7 @@ module Config =
                     UserChunk = 2048
                     BlockMiB = 256
                     Threads = 0
+                    SimilarItems = 20
                 }
             Text =
                 {
@@ -600,6 +631,11 @@ module Config =
         check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
         check (c.Score.Threads >= 0) "score.threads" (sprintf "must be >= 0, got %d" c.Score.Threads)
 
+        check
+            (c.Score.SimilarItems >= 0)
+            "score.similarItems"
+            (sprintf "must be >= 0 (0 = no similar_items table), got %d" c.Score.SimilarItems)
+
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
 
         check
@@ -704,7 +740,7 @@ module Config =
                 "userChunk"
                 "maxUsers"
             ]
-            "score", [ "k"; "userChunk"; "blockMiB"; "threads" ]
+            "score", [ "k"; "userChunk"; "blockMiB"; "threads"; "similarItems" ]
             "text", [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ]
             "ingest",
             [
@@ -1290,6 +1326,10 @@ module Config =
                                             BlockMiB = r.Int k e s.BlockMiB
                                         }
                                     | "score.threads" -> { s with Threads = r.Int k e s.Threads }
+                                    | "score.similarItems" ->
+                                        { s with
+                                            SimilarItems = r.Int k e s.SimilarItems
+                                        }
                                     | _ ->
                                         { s with
                                             UserChunk = r.Int k e s.UserChunk

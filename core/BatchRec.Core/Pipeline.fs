@@ -216,6 +216,9 @@ module Pipeline =
     /// How the reason item of a recommendation is chosen for this model (the output's reason_kind):
     /// "item-contribution" with an item–item part (Explain.contributions), "none" for popularity, else
     /// "embedding-cosine" (Explain.reasons).
+    let similarItems (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) features =
+        SimilarItems.compute cfg.Search device graphs m features cfg.Score.SimilarItems
+
     let reasonKind (m: TrainedModel) =
         if m.ItemWeights.Length > 0 then "item-contribution"
         elif m.Kind = ModelKind.Popularity.Name then "none"

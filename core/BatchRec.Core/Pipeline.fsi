@@ -107,6 +107,16 @@ module Pipeline =
         device: TorchSharp.torch.Device -> m: Train.TrainedModel -> TorchSharp.torch.Tensor * TorchSharp.torch.Tensor
 
 
+    /// Every item's score.similarItems most similar items (Eval.SimilarItems.compute with search): the
+    /// similar_items table. `features` are the model's config's (text when it encodes text, attributes).
+    val similarItems:
+        cfg: Config ->
+        device: TorchSharp.torch.Device ->
+        graphs: Train.SplitGraphs ->
+        m: Train.TrainedModel ->
+        features: Graph.NodeFeatures ->
+            Eval.SimilarItems
+
     /// How the reason item of a recommendation is chosen for this model (the output's reason_kind):
     /// "item-contribution" with an item–item part (Explain.contributions), "none" for popularity, else
     /// "embedding-cosine" (Explain.reasons).

@@ -86,6 +86,16 @@ module Schema =
         [<Literal>]
         let Metrics = "metrics"
 
+        /// The item-to-item table: every item's most similar items.
+        [<Literal>]
+        let SimilarItems = "similar_items"
+
+        [<Literal>]
+        let SimilarItemId = "similar_item_id"
+
+        [<Literal>]
+        let SimilarityKind = "similarity_kind"
+
         [<Literal>]
         let Manifests = "manifests"
 

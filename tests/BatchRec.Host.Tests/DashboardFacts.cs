@@ -164,8 +164,8 @@ public class DashboardFacts
         var published = Publisher(config);
         Assert.EndsWith(secondOutcome.RunId, published); // the rerun's output replaced the first
 
-        // the Runs page, rendered by a real browser (the chart is drawn by the page's script)
-        var dom = await ChromiumDumpDomAsync($"{serving.BaseUrl}/hangfire/runs");
+        // the Runs page, rendered by a real browser: the NDCG chart with its axes, the dates and the values
+        var dom = await ChromiumAsync($"{serving.BaseUrl}/hangfire/runs", "--dump-dom");
         Assert.Contains($"data-run=\"{firstOutcome.RunId}\"", dom);
         Assert.Contains($"data-run=\"{secondOutcome.RunId}\"", dom);
         Assert.Equal(2, Regex.Matches(dom, "<tr class=\"run\"").Count);
@@ -173,13 +173,102 @@ public class DashboardFacts
         Assert.Equal(2, Regex.Matches(dom, "<circle class=\"ndcg-point\"").Count);
         Assert.Contains("<polyline class=\"ndcg-line\"", dom);
         Assert.Equal(2, Regex.Matches(dom, "data-state=\"published\"").Count);
+        Assert.Contains("class=\"x-axis\"", dom);
+        Assert.True(Regex.Matches(dom, "class=\"y-tick\"").Count >= 2);
+        Assert.Contains($">{Date}</text>", dom); // the x axis names the runs' date
+        var test = Champion(first);
+        Assert.Contains($">{test.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}</text>", dom); // value label
+        Assert.Contains($"href=\"/hangfire/runs/{firstOutcome.RunId}\"", dom);
+
+        // the first run's page
+        var url = $"{serving.BaseUrl}/hangfire/runs/{firstOutcome.RunId}";
+        var page = await ChromiumAsync(url, "--dump-dom");
+        Assert.Contains($"<h1 class=\"page-header\">Run {firstOutcome.RunId}</h1>", page);
+        Assert.Contains("data-state=\"published\"", page);
+        // timeline: ingest, train, evaluate, two scoring shards, the similar-items job and publish
+        Assert.Equal(7, Regex.Matches(page, "<rect class=\"stage-bar\"").Count);
+        foreach (
+            var stage in new[]
+            {
+                "ingest",
+                "train",
+                "evaluate",
+                "score shard 0",
+                "score shard 1",
+                "similar-items",
+                "publish",
+            }
+        )
+            Assert.Contains($"data-stage=\"{stage}\"", page);
+        // the training curve: one loss point per epoch, one validation point per evaluated epoch
+        var curves = BatchRec.Jobs.Stages.TrainingCurves.Read(first)!;
+        var epochs = Assert.Single(curves.Models).Epochs;
+        Assert.Equal(epochs.Count, Regex.Matches(page, "<circle class=\"loss-point\"").Count);
+        Assert.Equal(
+            epochs.Count(e => e.Valid is not null),
+            Regex.Matches(page, "<circle class=\"valid-point\"").Count
+        );
+        Assert.Matches("class=\"x-title\"[^>]*>epoch</text>", page);
+        // every model's metrics: the published model on valid and test
+        Assert.Contains("<tr class=\"candidate\" data-model=\"lightgcn\" data-split=\"valid\">", page);
+        Assert.Contains("<tr class=\"candidate\" data-model=\"lightgcn\" data-split=\"test\">", page);
+        Assert.Contains($"<td>{test.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}</td>", page);
+        // ingest counts
+        var lineage = BatchRec.Jobs.Ingest.IngestLineage.TryRead(first)!;
+        Assert.Contains(
+            $"<th>rows read</th><td>{lineage.Read.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}</td>",
+            page
+        );
+        // the published partitions: the first run's recommendations were replaced by the rerun's
+        foreach (var table in new[] { "recommendations", "similar_items", "metrics", "quarantine" })
+            Assert.Contains($"<tr class=\"partition\" data-table=\"{table}\">", page);
+        Assert.Contains("no (replaced)", page);
+        // three users' lists with titles and the history item each is explained by
+        Assert.Equal(3, Regex.Matches(page, "<div class=\"preview\"").Count);
+        Assert.Matches("<td class=\"item\">Item \\d+ <small>\\(\\d+\\)</small>", page);
+        Assert.Matches("because you watched Item \\d+", page);
+
+        // a screenshot of the page, kept as the test's artefact
+        var shot = Path.Combine(ArtefactDir(), "run-page.png");
+        File.Delete(shot);
+        await ChromiumAsync(url, $"--screenshot={shot}", "--window-size=1280,2600", "--hide-scrollbars");
+        Assert.True(new FileInfo(shot).Length > 10_000, $"no screenshot at {shot}");
+        var header = new byte[8];
+        using (var f = File.OpenRead(shot))
+            f.ReadExactly(header);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, header);
+
+        // an unknown run is a 404 page, not an error
+        using var missing = await serving.Http.GetAsync("/hangfire/runs/tiny-2026-11-28-20260101T000000Z-abcdef");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    /// <summary>The run's test NDCG@10 as its metrics record it.</summary>
+    private static double Champion(RunFolder folder) =>
+        BatchRec.Core.Champion.figure("test", BatchRec.Jobs.Stages.EvaluateJob.ReadMetrics(folder))!.Value;
+
+    /// <summary>Where tests leave files for people to look at: $BATCHREC_TEST_ARTEFACTS, else tests/artefacts in the checkout.</summary>
+    private static string ArtefactDir()
+    {
+        var dir = Environment.GetEnvironmentVariable("BATCHREC_TEST_ARTEFACTS");
+        if (string.IsNullOrEmpty(dir))
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "BatchRec.sln")))
+                root = root.Parent;
+            dir = Path.Combine(root?.FullName ?? Path.GetTempPath(), "tests", "artefacts");
+        }
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 
     private static string Publisher(LoadedConfig config) =>
         BatchRec.Jobs.Publishing.Publisher.CurrentVersion(Path.Combine(config.OutputDir, "recommendations"), Date)
         ?? throw new InvalidOperationException("nothing published");
 
-    private static async Task<string> ChromiumDumpDomAsync(string url)
+    /// <summary>Headless Chromium on <paramref name="url"/> with <paramref name="args"/> (--dump-dom: returns the DOM after
+    /// scripts ran; --screenshot=PATH: writes a PNG).</summary>
+    private static async Task<string> ChromiumAsync(string url, params string[] args)
     {
         var exe = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException(
@@ -195,7 +284,7 @@ public class DashboardFacts
                 "--disable-dev-shm-usage",
                 $"--user-data-dir={profile.Path}",
                 "--virtual-time-budget=5000",
-                "--dump-dom",
+                .. args,
                 url,
             ]
         )
@@ -209,7 +298,10 @@ public class DashboardFacts
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p.WaitForExitAsync(cts.Token);
         var dom = await stdout;
-        Assert.True(p.ExitCode == 0 && dom.Length > 0, $"chromium exited {p.ExitCode}: {await stderr}");
+        Assert.True(
+            p.ExitCode == 0 && (dom.Length > 0 || !args.Contains("--dump-dom")),
+            $"chromium exited {p.ExitCode}: {await stderr}"
+        );
         return dom;
     }
 }

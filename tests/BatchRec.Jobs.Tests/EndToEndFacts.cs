@@ -103,7 +103,11 @@ public class EndToEndFacts
         var manifest = Json.Read<Manifest>(manifestPath);
         Assert.Equal(rows, manifest.Rows["interactionsRead"]);
         Assert.Equal(TinyDataset.Users * 5, manifest.Rows["recommendations"]);
-        Assert.Equal(["evaluate", "ingest", "publish", "score", "train"], manifest.StageSeconds.Keys.Order());
+        Assert.Equal(
+            ["evaluate", "ingest", "publish", "score", "similar-items", "train"],
+            manifest.StageSeconds.Keys.Order()
+        );
+        Assert.Equal(["metrics", "recommendations", "similar_items"], manifest.Outputs.Keys.Order());
         Assert.Equal(2, manifest.Inputs.Count); // the interactions and the items file
         Assert.Equal(TinyDataset.Items, manifest.Rows["catalogueItems"]);
         Assert.Equal(config.Sha256, manifest.ConfigSha256);

@@ -113,8 +113,9 @@ public sealed record RunRow(
 
 /// <summary>
 /// The dashboard's "Runs" page: one row per run (id, dataset, date, state, per-stage seconds, row counts, NDCG@10,
-/// published/rejected with both figures) and a chart of test NDCG@10 over the last runs, drawn in the browser as SVG
-/// from the figures embedded in the page. Forms post to the rerun commands (hidden in read-only mode).
+/// published/rejected with both figures; the id links to the run's page, <see cref="RunPage"/>) and a chart of test
+/// NDCG@10 over the last runs by date, drawn on the server as SVG with its axes and values. Forms post to the rerun
+/// commands (hidden in read-only mode).
 /// </summary>
 public sealed class RunsPage : RazorPage
 {
@@ -139,47 +140,31 @@ public sealed class RunsPage : RazorPage
         var points = rows.Where(r => r.TestNdcg10 is not null)
             .Take(30)
             .Reverse()
-            .Select(r => new
-            {
-                run = r.RunId,
-                date = r.Date,
-                ndcg = r.TestNdcg10,
-                state = r.State,
-            })
+            .Select(r => (Run: r.RunId, r.Date, Ndcg: r.TestNdcg10!.Value))
             .ToList();
-        sb.Append("<h3>Test NDCG@10 over the last runs</h3><div id=\"ndcg-chart\" data-points=\"")
-            .Append(H(JsonSerializer.Serialize(points)))
-            .Append("\" style=\"width:640px;height:200px\"></div>");
-        sb.Append(
-            """
-            <script>
-            (function () {
-              var el = document.getElementById('ndcg-chart');
-              var pts = JSON.parse(el.getAttribute('data-points'));
-              var ns = 'http://www.w3.org/2000/svg', w = 640, h = 200, pad = 24;
-              var svg = document.createElementNS(ns, 'svg');
-              svg.setAttribute('width', w); svg.setAttribute('height', h); svg.setAttribute('id', 'ndcg-svg');
-              if (pts.length === 0) { el.textContent = 'No run has metrics yet.'; return; }
-              var max = Math.max.apply(null, pts.map(function (p) { return p.ndcg; })) || 1;
-              var x = function (i) { return pts.length === 1 ? w / 2 : pad + i * (w - 2 * pad) / (pts.length - 1); };
-              var y = function (v) { return h - pad - v / max * (h - 2 * pad); };
-              var line = document.createElementNS(ns, 'polyline');
-              line.setAttribute('class', 'ndcg-line'); line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#337ab7');
-              line.setAttribute('points', pts.map(function (p, i) { return x(i) + ',' + y(p.ndcg); }).join(' '));
-              svg.appendChild(line);
-              pts.forEach(function (p, i) {
-                var c = document.createElementNS(ns, 'circle');
-                c.setAttribute('class', 'ndcg-point'); c.setAttribute('data-run', p.run); c.setAttribute('data-ndcg', p.ndcg.toFixed(4));
-                c.setAttribute('cx', x(i)); c.setAttribute('cy', y(p.ndcg)); c.setAttribute('r', 4);
-                c.setAttribute('fill', p.state === 'rejected' ? '#d9534f' : '#5cb85c');
-                var t = document.createElementNS(ns, 'title'); t.textContent = p.date + ' ' + p.run + ': ' + p.ndcg.toFixed(4);
-                c.appendChild(t); svg.appendChild(c);
-              });
-              el.appendChild(svg);
-            })();
-            </script>
-            """
-        );
+        sb.Append("<h3>Test NDCG@10 over the last runs</h3><div id=\"ndcg-chart\">");
+        if (points.Count == 0)
+            sb.Append("<p>No run has metrics yet.</p>");
+        else
+            sb.Append(
+                Svg.LineChart(
+                    "ndcg-svg",
+                    "run date (oldest to newest)",
+                    "test NDCG@10",
+                    [
+                        new(
+                            "test NDCG@10",
+                            "ndcg",
+                            "#337ab7",
+                            [.. points.Select((p, i) => new ChartPoint(i, p.Ndcg, p.Ndcg.ToString("F4", inv), p.Run))]
+                        ),
+                    ],
+                    [.. points.Select((p, i) => ((double)i, p.Date))],
+                    width: 760,
+                    height: 260
+                )
+            );
+        sb.Append("</div>");
 
         sb.Append(
                 "<table class=\"table table-striped\" id=\"runs\"><thead><tr><th>Run</th><th>Dataset</th><th>Date</th><th>Trigger</th><th>State</th><th>Model</th>"
@@ -200,9 +185,11 @@ public sealed class RunsPage : RazorPage
                 .Append("\" data-state=\"")
                 .Append(H(r.State))
                 .Append("\">")
-                .Append("<td>")
+                .Append("<td><a href=\"")
+                .Append(H(Url.To(RunsPage.Path + "/" + r.RunId)))
+                .Append("\">")
                 .Append(H(r.RunId))
-                .Append("</td><td>")
+                .Append("</a></td><td>")
                 .Append(H(r.Dataset))
                 .Append("</td><td>")
                 .Append(H(r.Date))
@@ -277,6 +264,7 @@ public static class DashboardCommands
         });
         DashboardRoutes.Routes.AddCommand(TriggerPath, Trigger);
         DashboardRoutes.Routes.AddCommand(BackfillPath, Backfill);
+        DashboardRoutes.Routes.AddRazorPage(RunPage.Route, m => new RunPage(m.Groups["runId"].Value));
     }
 
     private static DashboardState State(DashboardContext context) =>

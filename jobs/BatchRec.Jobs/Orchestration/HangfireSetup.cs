@@ -40,8 +40,8 @@ public static class HangfireSetup
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
         services.AddSingleton(_ => Log.Logger);
-        foreach (var stage in StageRegistry.Chain)
-            services.AddTransient(stage.JobType);
+        foreach (var type in StageRegistry.Chain.SelectMany(s => s.JobTypes))
+            services.AddTransient(type);
         services.AddTransient<NightlyJob>();
         services.AddTransient<BackfillJob>();
         services.AddSingleton<RunLauncher>();

@@ -44,8 +44,10 @@ public sealed record RunState(
                 jobs.Add((stage, id));
             else if (stage == StageNames.Publish) // started by the last scoring shard, which records its id in the folder
                 jobs.Add((stage, folder.ReadPublishJobId()));
-            for (var i = 0; context.JobIds.TryGetValue($"{stage}/{i}", out var shardId); i++)
-                jobs.Add((stage, shardId));
+            // a stage of several jobs: STAGE/0, STAGE/1, … (the scoring shards) and STAGE/NAME (the similar-items job)
+            foreach (var (key, jobId) in context.JobIds.OrderBy(x => x.Key, StringComparer.Ordinal))
+                if (key.StartsWith(stage + "/", StringComparison.Ordinal))
+                    jobs.Add((stage, jobId));
         }
         var running = false;
         foreach (var (stage, id) in jobs)

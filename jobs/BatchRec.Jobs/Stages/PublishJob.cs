@@ -9,8 +9,8 @@ using Serilog;
 namespace BatchRec.Jobs.Stages;
 
 /// <summary>
-/// Makes the run's outputs visible: writes the metrics partition, swaps the recommendations and metrics partitions of
-/// the run's date to the new versions (see <see cref="Publisher"/>), then writes the run manifest. Safe to retry:
+/// Makes the run's outputs visible: writes the metrics partition, swaps the recommendations, similar_items (when
+/// score.similarItems is on) and metrics partitions of the run's date to the new versions (see <see cref="Publisher"/>), then writes the run manifest. Safe to retry:
 /// a partition this run already published is re-linked, not rewritten. It first checks that every scoring shard
 /// recorded its rows and that each part holds exactly those rows; a run the evaluate stage rejected (champion/challenger
 /// or the publish gate) publishes nothing and keeps the previous recommendations. A published run becomes the dataset's
@@ -28,6 +28,8 @@ public sealed class PublishJob(ILogger log)
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 await CheckShardsAsync(folder, context, ct);
+                if (config.Config.Score.SimilarItems > 0)
+                    await CheckSimilarItemsAsync(folder, context, ct);
                 var decision = EvaluateJob.ReadDecision(folder);
                 if (decision is { Publish: false })
                 {
@@ -84,15 +86,21 @@ public sealed class PublishJob(ILogger log)
                     Path.Combine(folder.StagingDir, Schema.Output.Recommendations),
                     context
                 );
+                var outputs = new Dictionary<string, string> { [Schema.Output.Recommendations] = recVersion };
+                if (config.Config.Score.SimilarItems > 0)
+                {
+                    var similarTable = Path.Combine(config.OutputDir, Schema.Output.SimilarItems);
+                    Directory.CreateDirectory(similarTable);
+                    outputs[Schema.Output.SimilarItems] = PublishTable(
+                        similarTable,
+                        Path.Combine(folder.StagingDir, Schema.Output.SimilarItems),
+                        context
+                    );
+                }
                 var metricVersion = PublishTable(metricTable, stagedMetrics, context);
+                outputs[Schema.Output.Metrics] = metricVersion;
 
-                var manifest = Manifest.Build(
-                    folder,
-                    config,
-                    context,
-                    DateTimeOffset.UtcNow,
-                    new Dictionary<string, string> { ["recommendations"] = recVersion, ["metrics"] = metricVersion }
-                );
+                var manifest = Manifest.Build(folder, config, context, DateTimeOffset.UtcNow, outputs);
                 manifest.StageSeconds[StageNames.Publish] = clock.Elapsed.TotalSeconds; // up to the manifest itself
                 Json.WriteAtomic(Path.Combine(folder.Path, "manifest.json"), manifest);
                 var manifestPath = Path.Combine(
@@ -145,6 +153,7 @@ public sealed class PublishJob(ILogger log)
                     ["state"] = "published",
                     ["recommendations"] = recVersion,
                     ["metrics"] = metricVersion,
+                    ["similarItems"] = outputs.GetValueOrDefault(Schema.Output.SimilarItems, ""),
                 };
             },
             ct
@@ -219,6 +228,34 @@ public sealed class PublishJob(ILogger log)
                 }
             )
         );
+    }
+
+    /// <summary>The similar-items job recorded its rows and its staged part holds exactly those (unless a retried
+    /// publish has already moved it).</summary>
+    private static async Task CheckSimilarItemsAsync(RunFolder folder, RunContext context, CancellationToken ct)
+    {
+        var path = Path.Combine(folder.StagesDir, StageNames.SimilarItems + ".json");
+        if (!File.Exists(path))
+            throw new InvalidOperationException(
+                $"The similar-items job of run {context.RunId} has not finished; nothing is published."
+            );
+        var record = Json.Read<StageRecord>(path);
+        var expected = record.Details.GetValueOrDefault("rows") is System.Text.Json.JsonElement e ? e.GetInt64() : 0;
+        var part = SimilarItemsJob.StagedPart(folder);
+        if (!Directory.Exists(Path.GetDirectoryName(part)))
+            return; // moved by an earlier attempt of this publish
+        if (!File.Exists(part))
+            throw new InvalidOperationException(
+                $"The similar-items job recorded {expected} rows but its part '{part}' is missing."
+            );
+        long actual = 0;
+        await using (var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct))
+            for (var g = 0; g < reader.RowGroupCount; g++)
+                actual += reader.OpenRowGroupReader(g).RowCount;
+        if (actual != expected)
+            throw new InvalidOperationException(
+                $"The similar-items part '{part}' holds {actual} rows, its record says {expected}."
+            );
     }
 
     private static bool AlreadyPublished(string table, RunContext context) =>

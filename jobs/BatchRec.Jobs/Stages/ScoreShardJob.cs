@@ -11,7 +11,8 @@ namespace BatchRec.Jobs.Stages;
 /// One scoring shard: top-K for the users [shard·⌈U/N⌉, …) over the items each has not interacted with, chunk by
 /// chunk (never users × items). The part is written to a temporary file outside the staged partition, then renamed to
 /// <c>staging/recommendations/part-NNNNN.parquet</c>, so a retried or re-queued shard replaces its own part and a
-/// killed attempt leaves nothing in the partition. The shard that finds every shard done enqueues the publish job.
+/// killed attempt leaves nothing in the partition. The job of the stage that finds them all done (the shards and the
+/// similar-items job) enqueues the publish job (<see cref="ScoringCompletion"/>).
 /// Nothing here is visible to consumers until publish.
 /// </summary>
 public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJobClient client)
@@ -117,7 +118,7 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
             ct,
             recordShard: shard
         );
-        EnqueuePublishWhenAllShardsDone(new RunFolder(runDir), shards);
+        ScoringCompletion.EnqueuePublishWhenDone(new RunFolder(runDir), storage, client, log);
     }
 
     /// <summary>
@@ -237,34 +238,5 @@ public sealed class ScoreShardJob(ILogger log, JobStorage storage, IBackgroundJo
         var size = (users + shards - 1) / shards;
         var start = Math.Min(users, shard * size);
         return (start, Math.Min(size, users - start));
-    }
-
-    /// <summary>
-    /// Under a storage-wide lock (held across processes), the shard that sees every shard's record enqueues the
-    /// publish job once and records its id in the run folder.
-    /// </summary>
-    private void EnqueuePublishWhenAllShardsDone(RunFolder folder, int shards)
-    {
-        var context = folder.ReadContext();
-        using var connection = storage.GetConnection();
-        using var publishLock = connection.AcquireDistributedLock(
-            $"batchrec:publish:{context.RunId}",
-            TimeSpan.FromMinutes(1)
-        );
-        if (folder.ReadPublishJobId() is not null)
-            return;
-        for (var i = 0; i < shards; i++)
-            if (folder.ReadShard(i) is null)
-                return;
-        var dir = folder.Path;
-        var id = client.Enqueue<PublishJob>(j => j.RunAsync(dir, CancellationToken.None));
-        File.WriteAllText(folder.PublishJobIdFile + ".tmp", id);
-        File.Move(folder.PublishJobIdFile + ".tmp", folder.PublishJobIdFile, overwrite: true);
-        log.Information(
-            "All {Shards} shards of run {RunId} are done; publish job {JobId} enqueued",
-            shards,
-            context.RunId,
-            id
-        );
     }
 }

@@ -15,6 +15,9 @@ public static class StageNames
     public const string Score = "score";
     public const string Publish = "publish";
 
+    /// <summary>The score stage's item-to-item job (<see cref="SimilarItemsJob"/>): its record's and logs' name.</summary>
+    public const string SimilarItems = "similar-items";
+
     /// <summary>The names in chain order (<see cref="StageRegistry.Chain"/>).</summary>
     public static readonly IReadOnlyList<string> Chain = [.. StageRegistry.Chain.Select(s => s.Name)];
 }

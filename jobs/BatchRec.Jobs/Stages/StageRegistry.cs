@@ -16,9 +16,20 @@ public delegate IReadOnlyList<(string Key, string Id)> StartStage(
 /// <summary>
 /// One stage of the chain: its name (logs, <c>jobs.stages.NAME</c>, the run's job ids), its Hangfire job class, what
 /// it leaves in the run folder for the stages after it (copied when a rerun starts after it), and how its jobs start
-/// (null: a job of the stage before starts it, as the last scoring shard starts publish).
+/// (null: a job of the stage before starts it, as the last job of the score stage starts publish), and the other job
+/// classes it runs (the score stage's similar-items job: its policies are the stage's).
 /// </summary>
-public sealed record StageInfo(string Name, Type JobType, IReadOnlyList<string> Outputs, StartStage? Start);
+public sealed record StageInfo(
+    string Name,
+    Type JobType,
+    IReadOnlyList<string> Outputs,
+    StartStage? Start,
+    IReadOnlyList<Type>? OtherJobTypes = null
+)
+{
+    /// <summary>Every job class of the stage.</summary>
+    public IEnumerable<Type> JobTypes => [JobType, .. OtherJobTypes ?? []];
+}
 
 /// <summary>
 /// The stages, in chain order: the one place that lists them. To add a stage: its job class (a file of its own, using
@@ -56,29 +67,51 @@ public static class StageRegistry
             ["eval", "stages/evaluate.json"],
             After<EvaluateJob>(StageNames.Evaluate, dir => j => j.RunAsync(dir, CancellationToken.None))
         ),
-        new(StageNames.Score, typeof(ScoreShardJob), [], (client, after, dir, shards) =>
-            [
-                .. Enumerable
-                    .Range(0, shards)
-                    .Select(shard =>
-                        (
-                            $"{StageNames.Score}/{shard}",
-                            after is null
-                                ? client.Enqueue<ScoreShardJob>(j =>
-                                    j.RunAsync(dir, shard, shards, CancellationToken.None)
-                                )
-                                : client.ContinueJobWith<ScoreShardJob>(after, j =>
-                                    j.RunAsync(dir, shard, shards, CancellationToken.None)
-                                )
-                        )
-                    ),
-            ]
+        new(
+            StageNames.Score,
+            typeof(ScoreShardJob),
+            [],
+            (client, after, dir, shards) =>
+                [
+                    .. Enumerable
+                        .Range(0, shards)
+                        .Select(shard =>
+                            (
+                                $"{StageNames.Score}/{shard}",
+                                after is null
+                                    ? client.Enqueue<ScoreShardJob>(j =>
+                                        j.RunAsync(dir, shard, shards, CancellationToken.None)
+                                    )
+                                    : client.ContinueJobWith<ScoreShardJob>(after, j =>
+                                        j.RunAsync(dir, shard, shards, CancellationToken.None)
+                                    )
+                            )
+                        ),
+                    .. SimilarItemsOn(dir)
+                        ?
+                        [
+                            (
+                                $"{StageNames.Score}/{StageNames.SimilarItems}",
+                                after is null
+                                    ? client.Enqueue<SimilarItemsJob>(j => j.RunAsync(dir, CancellationToken.None))
+                                    : client.ContinueJobWith<SimilarItemsJob>(after, j =>
+                                        j.RunAsync(dir, CancellationToken.None)
+                                    )
+                            ),
+                        ]
+                        : Array.Empty<(string, string)>(),
+                ],
+            [typeof(SimilarItemsJob)]
         ),
         new(StageNames.Publish, typeof(PublishJob), [], Start: null),
     ];
 
+    /// <summary>Whether the run in <paramref name="dir"/> writes the similar_items table (its score.similarItems).</summary>
+    private static bool SimilarItemsOn(string dir) =>
+        new Runs.RunFolder(dir).LoadConfig().Config.Score.SimilarItems > 0;
+
     /// <summary>The stage a BatchRec job class runs, or null for other jobs.</summary>
-    public static StageInfo? Of(Type jobType) => Chain.FirstOrDefault(s => s.JobType == jobType);
+    public static StageInfo? Of(Type jobType) => Chain.FirstOrDefault(s => s.JobTypes.Contains(jobType));
 
     /// <summary>The stage named <paramref name="name"/>, or null.</summary>
     public static StageInfo? Named(string name) => Chain.FirstOrDefault(s => s.Name == name);

@@ -47,6 +47,26 @@ public sealed record AutoChoice(
     public static string PublishedName(Runs.RunFolder folder, string kind) => Read(folder)?.Chosen ?? kind;
 }
 
+/// <summary>One epoch of a model's training as the run page draws it: the loss, and the validation metric when the epoch
+/// was evaluated.</summary>
+public sealed record EpochPoint(int Epoch, double Loss, double? Valid, double Seconds, bool Improved);
+
+/// <summary>The training of one model (each model.kind auto candidate has one): its epochs and the settings it tried.</summary>
+public sealed record CurveRecord(string Model, IReadOnlyList<EpochPoint> Epochs, IReadOnlyList<TuningPoint> Tuning);
+
+/// <summary>Every model the train stage trained, in order, with the metric its validation figures are
+/// (<c>model/curves.json</c>).</summary>
+public sealed record TrainingCurves(string Metric, IReadOnlyList<CurveRecord> Models)
+{
+    public const string FileName = "curves.json";
+
+    public static TrainingCurves? Read(Runs.RunFolder folder)
+    {
+        var path = Path.Combine(folder.ModelDir, FileName);
+        return File.Exists(path) ? Runs.Json.Read<TrainingCurves>(path) : null;
+    }
+}
+
 /// <summary>
 /// Trains the configured model on the snapshot's train split (GPU when present) and stores it. With model.kind auto
 /// every candidate of auto.candidates is trained and evaluated on the same split, the best by validation (never
@@ -76,6 +96,7 @@ public sealed class TrainJob(ILogger log)
                 TrainedModel model;
                 FeatureStats featureStats;
                 AutoChoice? auto = null;
+                var curves = new List<CurveRecord>();
                 if (cfg.Model.Kind.IsAuto)
                     (model, featureStats, auto) = await TrainCandidatesAsync(
                         cfg,
@@ -85,6 +106,7 @@ public sealed class TrainJob(ILogger log)
                         snapshot,
                         config.TextCacheDir,
                         metric,
+                        curves,
                         ct
                     );
                 else
@@ -96,6 +118,8 @@ public sealed class TrainJob(ILogger log)
                         snapshot,
                         config.TextCacheDir,
                         metric,
+                        curves,
+                        cfg.Model.Kind.Name,
                         ct
                     );
                 var trainSeconds = trainWatch.Elapsed.TotalSeconds;
@@ -105,6 +129,10 @@ public sealed class TrainJob(ILogger log)
                     Runs.Json.WriteAtomic(autoPath, auto);
                 else if (File.Exists(autoPath))
                     File.Delete(autoPath);
+                Runs.Json.WriteAtomic(
+                    Path.Combine(folder.ModelDir, TrainingCurves.FileName),
+                    new TrainingCurves(metric, curves)
+                );
                 log.Information(
                     "Trained {Model}: {Epochs} epochs ({PerEpoch:F3} s/epoch); best valid {Metric} {Best:F4} at epoch {BestEpoch}{Early}",
                     model.Kind,
@@ -170,9 +198,12 @@ public sealed class TrainJob(ILogger log)
         Snapshot snapshot,
         string textCacheDir,
         string metric,
+        List<CurveRecord> curves,
+        string name,
         CancellationToken ct
     )
     {
+        var epochs = new List<EpochPoint>();
         log.Information(
             "Training {Model} (dim {Dim}, {Layers} layers) on {Device} for at most {Epochs} epochs, batch {Batch}, lr {Lr}, loss {Loss}{Blend}",
             cfg.Model.Kind,
@@ -212,6 +243,7 @@ public sealed class TrainJob(ILogger log)
             features,
             r =>
             {
+                epochs.Add(new EpochPoint(r.Epoch, r.Loss, r.Valid?.Value, r.Seconds, r.Improved));
                 if (r.Valid is { } v)
                     log.Information(
                         "Epoch {Epoch} loss {Loss:F4} in {Seconds:F3} s; valid {Metric} {Valid:F4}{Best}",
@@ -236,6 +268,7 @@ public sealed class TrainJob(ILogger log)
                 ),
             ct
         );
+        curves.Add(new CurveRecord(name, epochs, [.. model.Tuning]));
         return (model, featureStats);
     }
 
@@ -254,6 +287,7 @@ public sealed class TrainJob(ILogger log)
         Snapshot snapshot,
         string textCacheDir,
         string metric,
+        List<CurveRecord> curves,
         CancellationToken ct
     )
     {
@@ -292,6 +326,8 @@ public sealed class TrainJob(ILogger log)
                 snapshot,
                 textCacheDir,
                 metric,
+                curves,
+                kind,
                 ct
             );
             var metrics = Pipeline.evaluate(candidate, device, graphs, model).ToList();

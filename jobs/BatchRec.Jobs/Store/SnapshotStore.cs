@@ -49,6 +49,10 @@ public static class SnapshotStore
 
     public static SnapshotInfo ReadInfo(string dir) => Runs.Json.Read<SnapshotInfo>(Path.Combine(dir, InfoFile));
 
+    /// <summary>The item ids in index order (what the run page needs to name items, without the interactions).</summary>
+    public static async Task<string[]> ReadItemIdsAsync(string dir, CancellationToken ct) =>
+        (string[])(await ColumnarFile.ReadAsync(Path.Combine(dir, ItemsFile), ct))["item_id"];
+
     public static async Task<Snapshot> ReadAsync(string dir, CancellationToken ct)
     {
         var inter = await ColumnarFile.ReadAsync(Path.Combine(dir, InteractionsFile), ct);

@@ -15,6 +15,8 @@ public sealed class StageRegistryFacts
             StageRegistry.Chain.Select(s => s.JobType)
         );
         Assert.Equal("score", StagePolicyFilter.StageOf(typeof(ScoreShardJob)));
+        Assert.Equal("score", StagePolicyFilter.StageOf(typeof(SimilarItemsJob))); // the score stage's other job
+        Assert.Equal([typeof(ScoreShardJob), typeof(SimilarItemsJob)], StageRegistry.Named("score")!.JobTypes);
         Assert.Null(StagePolicyFilter.StageOf(typeof(NightlyJob))); // not a stage: no stage policy
         Assert.Equal(["ingest", "train", "evaluate", "score"], StageRegistry.Startable); // publish follows the shards
     }
