@@ -155,6 +155,32 @@ public partial class MetricsFacts
     }
 
     [Fact]
+    public async Task ARunThePublishGateRejects_IsCountedAsRejected_WithTheGateAsReason_AndPublishesNoRows()
+    {
+        using var dir = new TempDir();
+        await TinyDataset.WriteAsync(dir.Sub("input"));
+        var config = PublishGateFacts.Config(dir);
+        using var recorder = new MetricsRecorder();
+
+        var first = await RunOnce.ExecuteAsync(config, "2026-11-27", CancellationToken.None);
+        Assert.Equal(RunState.Published, first.State);
+        await PublishGateFacts.CollapseToOneUserAsync(dir.Sub("input"));
+        var second = await RunOnce.ExecuteAsync(config, Date, CancellationToken.None);
+        Assert.Equal(RunState.Rejected, second.State);
+
+        var published = Assert.Single(recorder.Of("batchrec.runs.published"));
+        Assert.Equal(1, published.Value);
+        var rejected = Assert.Single(recorder.Of("batchrec.runs.rejected"));
+        Assert.Equal(
+            (1.0, "publish_gate", "tiny"),
+            (rejected.Value, rejected.Tags["reason"], rejected.Tags["dataset"])
+        );
+        var rows = Assert.Single(recorder.Of("batchrec.recommendations.published"));
+        Assert.Equal(TinyDataset.Users * 5, rows.Value); // the first night's rows only (score.k = 5)
+        Assert.Equal(2, recorder.Of("batchrec.stage.duration", ("stage", "publish"), ("outcome", "succeeded")).Count);
+    }
+
+    [Fact]
     public async Task WithCredentialsConfigured_AScrapeWithoutThemGets401_AndWithThem200()
     {
         using var dir = new TempDir();

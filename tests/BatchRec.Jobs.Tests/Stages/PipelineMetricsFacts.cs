@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using BatchRec.Jobs.Runs;
 using BatchRec.Jobs.Stages;
 using Xunit;
@@ -11,42 +10,6 @@ public sealed class PipelineMetricsFacts : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Every measurement of the BatchRec meter while it is alive: instrument name, value, tags.</summary>
-    private sealed class Recorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        public List<(string Name, double Value, Dictionary<string, string?> Tags)> Seen { get; } = [];
-
-        public Recorder()
-        {
-            _listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == PipelineMetrics.MeterName)
-                    l.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Add(i, v, tags));
-            _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i, v, tags));
-            _listener.Start();
-        }
-
-        private void Add(Instrument i, double v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var t = new Dictionary<string, string?>();
-            foreach (var (k, x) in tags)
-                t[k] = x?.ToString();
-            lock (Seen)
-                Seen.Add((i.Name, v, t));
-        }
-
-        public List<(string Name, double Value, Dictionary<string, string?> Tags)> Of(string name, string stage)
-        {
-            lock (Seen)
-                return [.. Seen.Where(m => m.Name == name && m.Tags.GetValueOrDefault("stage") == stage)];
-        }
-
-        public void Dispose() => _listener.Dispose();
-    }
-
     private RunFolder NewRun()
     {
         var config = TinyDataset.Config(_dir, "input");
@@ -57,7 +20,7 @@ public sealed class PipelineMetricsFacts : IDisposable
     public async Task AStageBodyThatThrows_IsCountedAsFailed_AndTheExceptionStillPropagates()
     {
         var folder = NewRun();
-        using var recorder = new Recorder();
+        using var recorder = new MetricsRecorder();
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Stage.RunAsync(
@@ -74,11 +37,11 @@ public sealed class PipelineMetricsFacts : IDisposable
         );
 
         Assert.Equal("boom", e.Message);
-        var failure = Assert.Single(recorder.Of("batchrec.stage.failures", "metrics-test-failing"));
+        var failure = Assert.Single(recorder.Of("batchrec.stage.failures", ("stage", "metrics-test-failing")));
         Assert.Equal(1, failure.Value);
         Assert.Equal("System.InvalidOperationException", failure.Tags["error.type"]);
         Assert.Equal("tiny", failure.Tags["dataset"]);
-        var duration = Assert.Single(recorder.Of("batchrec.stage.duration", "metrics-test-failing"));
+        var duration = Assert.Single(recorder.Of("batchrec.stage.duration", ("stage", "metrics-test-failing")));
         Assert.Equal("failed", duration.Tags["outcome"]);
         Assert.InRange(duration.Value, 0.015, 60); // seconds, not milliseconds
         Assert.Empty(folder.ReadStages()); // a failed stage leaves no record
@@ -88,7 +51,7 @@ public sealed class PipelineMetricsFacts : IDisposable
     public async Task AStageBodyThatSucceeds_IsTimedAsSucceeded_AndNotCountedAsAFailure()
     {
         var folder = NewRun();
-        using var recorder = new Recorder();
+        using var recorder = new MetricsRecorder();
 
         await Stage.RunAsync(
             folder.Path,
@@ -102,8 +65,8 @@ public sealed class PipelineMetricsFacts : IDisposable
             CancellationToken.None
         );
 
-        Assert.Empty(recorder.Of("batchrec.stage.failures", "metrics-test-passing"));
-        var duration = Assert.Single(recorder.Of("batchrec.stage.duration", "metrics-test-passing"));
+        Assert.Empty(recorder.Of("batchrec.stage.failures", ("stage", "metrics-test-passing")));
+        var duration = Assert.Single(recorder.Of("batchrec.stage.duration", ("stage", "metrics-test-passing")));
         Assert.Equal("succeeded", duration.Tags["outcome"]);
         var record = Assert.Single(folder.ReadStages());
         Assert.Equal(record.Seconds, duration.Value, 0.05); // the stage record's own timing
