@@ -18,7 +18,7 @@ public class DashboardFacts
     private const string PasswordEnv = "BATCHREC_TEST_DASHBOARD_PASSWORD";
 
     /// <summary>Serves <paramref name="config"/> on <paramref name="urls"/> until the returned handle is disposed.</summary>
-    private sealed class Serving : IAsyncDisposable
+    internal sealed class Serving : IAsyncDisposable
     {
         private readonly CancellationTokenSource _cts = new(TimeSpan.FromMinutes(5));
         private readonly Task _task;
@@ -60,7 +60,7 @@ public class DashboardFacts
         }
     }
 
-    private static AuthenticationHeaderValue Basic(string user, string password) =>
+    internal static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class PublishGateFacts
         Night2 = "2026-11-28";
 
     /// <summary>The tiny dataset with the champion check off, so that only the gate can reject; <paramref name="publish"/> adds publish keys.</summary>
-    private static LoadedConfig Config(TempDir dir, string publish = "") =>
+    internal static LoadedConfig Config(TempDir dir, string publish = "") =>
         TinyDataset.Config(
             dir,
             "input",
@@ -26,7 +26,7 @@ public sealed class PublishGateFacts
         );
 
     /// <summary>Rewrites the interactions partition with only the rows of the first user (an upstream export with one user left).</summary>
-    private static async Task CollapseToOneUserAsync(string input)
+    internal static async Task CollapseToOneUserAsync(string input)
     {
         var (u, i, t, w) = TinyDataset.Interactions();
         var keep = Enumerable.Range(0, u.Length).Where(r => u[r] == u[0]).ToArray();

@@ -7,18 +7,33 @@ using Hangfire.Dashboard;
 namespace BatchRec.Host.Dashboard;
 
 /// <summary>
-/// HTTP Basic authentication for the dashboard. Hangfire answers 401 when a filter refuses an unauthenticated request;
-/// the WWW-Authenticate header makes browsers ask for the credentials. Use it behind TLS (a reverse proxy) when the
-/// dashboard is reachable from other machines.
+/// Who may use the host's HTTP endpoints (the dashboard and the metrics endpoint): one check both use. With credentials,
+/// HTTP Basic authentication: a refused request gets the WWW-Authenticate header, which makes browsers ask for the
+/// credentials (use it behind TLS, a reverse proxy, when the host is reachable from other machines). Without them,
+/// local requests only: from a loopback address, or from the address the request came in on.
 /// </summary>
-public sealed class BasicAuthFilter(string username, string password) : IDashboardAuthorizationFilter
+public sealed class AccessRule
 {
-    private readonly byte[] _expected = Encoding.UTF8.GetBytes($"{username}:{password}");
+    private readonly byte[]? _expected;
 
-    public bool Authorize(DashboardContext context)
+    private AccessRule(byte[]? expected) => _expected = expected;
+
+    /// <summary>Requests carrying these Basic credentials.</summary>
+    public static AccessRule Basic(string username, string password) =>
+        new(Encoding.UTF8.GetBytes($"{username}:{password}"));
+
+    /// <summary>Requests from this machine.</summary>
+    public static AccessRule LocalOnly { get; } = new(null);
+
+    /// <summary>True when the rule asks for credentials (a refusal then means "401, log in").</summary>
+    public bool RequiresCredentials => _expected is not null;
+
+    /// <summary>Whether the request may pass; a refused one gets the WWW-Authenticate header when credentials are required.</summary>
+    public bool Allows(HttpContext http)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var http = context.GetHttpContext();
+        ArgumentNullException.ThrowIfNull(http);
+        if (_expected is null)
+            return IsLocal(http.Connection);
         var header = http.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
@@ -36,6 +51,19 @@ public sealed class BasicAuthFilter(string username, string password) : IDashboa
         }
         http.Response.Headers.WWWAuthenticate = "Basic realm=\"BatchRec\", charset=\"UTF-8\"";
         return false;
+    }
+
+    private static bool IsLocal(ConnectionInfo c) =>
+        c.RemoteIpAddress is { } remote && (IPAddress.IsLoopback(remote) || remote.Equals(c.LocalIpAddress));
+}
+
+/// <summary>The dashboard's side of the <see cref="AccessRule"/>: Hangfire answers 401 when it refuses a request.</summary>
+public sealed class AccessRuleFilter(AccessRule rule) : IDashboardAuthorizationFilter
+{
+    public bool Authorize(DashboardContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return rule.Allows(context.GetHttpContext());
     }
 }
 
@@ -55,11 +83,11 @@ public static class DashboardAccess
             });
 
     /// <summary>
-    /// The dashboard's authorization: Basic credentials when configured (dashboard.username and the password in the
-    /// environment variable dashboard.passwordEnv); otherwise local requests only, and listening on anything but
-    /// loopback without credentials is refused with a message saying what to set.
+    /// The host's access rule (dashboard and metrics endpoint): Basic credentials when configured (dashboard.username
+    /// and the password in the environment variable dashboard.passwordEnv); otherwise local requests only, and
+    /// listening on anything but loopback without credentials is refused with a message saying what to set.
     /// </summary>
-    public static IDashboardAuthorizationFilter[] Filters(LoadedConfig config, string urls)
+    public static AccessRule Rule(LoadedConfig config, string urls)
     {
         ArgumentNullException.ThrowIfNull(config);
         var d = config.Host.Dashboard;
@@ -70,12 +98,12 @@ public static class DashboardAccess
                 throw new ConfigException(
                     $"dashboard.username is set but the environment variable '{d.PasswordEnv}' (dashboard.passwordEnv) holding its password is not."
                 );
-            return [new BasicAuthFilter(d.Username, password)];
+            return AccessRule.Basic(d.Username, password);
         }
         if (!LoopbackOnly(urls))
             throw new ConfigException(
                 $"The dashboard would listen on '{urls}', which is not loopback only: set dashboard.username and the password in the environment variable '{d.PasswordEnv}', or listen on 127.0.0.1."
             );
-        return [new LocalRequestsOnlyAuthorizationFilter()];
+        return AccessRule.LocalOnly;
     }
 }

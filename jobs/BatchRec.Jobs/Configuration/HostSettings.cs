@@ -259,6 +259,17 @@ public sealed class HostSettings
         );
         Check(s.Jobs.TestShardDelayMs >= 0, "jobs.testShardDelayMs", $"must be >= 0, got {s.Jobs.TestShardDelayMs}");
         Check(s.Dashboard.PasswordEnv != "", "dashboard.passwordEnv", "must not be empty");
+        var metrics = s.Dashboard.MetricsPath;
+        Check(
+            metrics == ""
+                || metrics.Length > 1
+                    && metrics[0] == '/'
+                    && metrics.Skip(1).All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '/' or '_' or '-' or '.')
+                    && !metrics.TrimEnd('/').Equals("/hangfire", StringComparison.OrdinalIgnoreCase)
+                    && !metrics.StartsWith("/hangfire/", StringComparison.OrdinalIgnoreCase),
+            "dashboard.metricsPath",
+            $"must be \"\" (no metrics endpoint) or a path such as /metrics (letters, digits, '/', '_', '-', '.'), outside /hangfire, got '{metrics}'"
+        );
     }
 }
 
@@ -345,4 +356,10 @@ public sealed class DashboardSettings
 
     /// <summary>Environment variable holding that user's password (never the password itself).</summary>
     public string PasswordEnv { get; set; } = "BATCHREC_DASHBOARD_PASSWORD";
+
+    /// <summary>
+    /// Path of the Prometheus scraping endpoint on the dashboard's listener, behind the same access rule; "" = no
+    /// metrics endpoint.
+    /// </summary>
+    public string MetricsPath { get; set; } = "/metrics";
 }

@@ -38,6 +38,7 @@ public sealed class IngestJob(ILogger log)
                 );
                 var lineage = result.Lineage with { QuarantineVersion = quarantineVersion };
                 Json.WriteAtomic(IngestLineage.PathIn(folder), lineage);
+                PipelineMetrics.Ingested(config.DatasetName, lineage); // a run failing the bad-row ceiling counts too
                 if (Directory.Exists(scratch))
                     Directory.Delete(scratch, recursive: true);
 

@@ -52,6 +52,7 @@ public sealed class PublishJob(ILogger log)
                         context.RunId,
                         decision.Reason
                     );
+                    PipelineMetrics.Rejected(config.DatasetName, decision);
                     return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
                 }
                 var model = ModelStore.ReadInfo(folder.ModelDir);
@@ -148,6 +149,7 @@ public sealed class PublishJob(ILogger log)
                     recVersion,
                     metricVersion
                 );
+                PipelineMetrics.Published(config.DatasetName, manifest.Rows["recommendations"]);
                 return new Dictionary<string, object>
                 {
                     ["state"] = "published",

@@ -25,7 +25,8 @@ public static class StageNames
 /// <summary>
 /// Runs one stage body with the run's context: logging scope, timing, and the stage record (with the process's peak
 /// RSS on Linux: during the stage, <c>peakRssMiB</c>, when ProcessMemory.StageWindows is set, else since the process
-/// started, <c>processPeakRssMiB</c>).
+/// started, <c>processPeakRssMiB</c>). Every attempt is measured (<see cref="PipelineMetrics.StageFinished"/>): its
+/// duration with outcome succeeded or failed, and a body that throws is counted as a failure, then rethrown.
 /// </summary>
 public static class Stage
 {
@@ -53,8 +54,18 @@ public static class Stage
         var peakWindow = ProcessMemory.StageWindows && ProcessMemory.ResetPeak();
         var sw = Stopwatch.StartNew();
         log.Information("Stage {Stage} of run {RunId} started", stage, context.RunId);
-        var details = await body(folder, config, context);
+        Dictionary<string, object> details;
+        try
+        {
+            details = await body(folder, config, context);
+        }
+        catch (Exception e)
+        {
+            PipelineMetrics.StageFinished(config.DatasetName, stage, sw.Elapsed, e);
+            throw;
+        }
         sw.Stop();
+        PipelineMetrics.StageFinished(config.DatasetName, stage, sw.Elapsed, null);
         if (ProcessMemory.PeakBytes() is { } peak)
             details[peakWindow ? "peakRssMiB" : "processPeakRssMiB"] = Math.Round(peak / 1048576.0, 1);
         var record = new StageRecord(stage, started, DateTimeOffset.UtcNow, sw.Elapsed.TotalSeconds, details);

@@ -44,6 +44,30 @@ public sealed class HostSettingsFacts : IDisposable
         );
     }
 
+    [Theory]
+    [InlineData(null, "/metrics")]
+    [InlineData("\"\"", "")]
+    [InlineData("\"/ops/metrics\"", "/ops/metrics")]
+    public void TheMetricsPath_DefaultsToMetrics_AndMayBeMovedOrTurnedOff(string? value, string expected)
+    {
+        var s = Bind(value is null ? "{}" : $$"""{ "dashboard": { "metricsPath": {{value}} } }""", out var problems);
+        Assert.Empty(problems);
+        Assert.Equal(expected, s.Dashboard.MetricsPath);
+    }
+
+    [Theory]
+    [InlineData("metrics")]
+    [InlineData("/")]
+    [InlineData("/hangfire/metrics")]
+    [InlineData("/met rics")]
+    public void AMetricsPath_NotAPathOfItsOwn_IsRefused(string value)
+    {
+        Bind($$"""{ "dashboard": { "metricsPath": "{{value}}" } }""", out var problems);
+        var problem = Assert.Single(problems);
+        Assert.StartsWith("dashboard.metricsPath: must be", problem);
+        Assert.Contains($"got '{value}'", problem);
+    }
+
     [Fact]
     public void TheFilesKeys_AreBound_QueuesReplacingTheDefault_AndStagesTakingJobsRetries()
     {
