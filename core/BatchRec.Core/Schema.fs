@@ -1,6 +1,5 @@
 namespace BatchRec.Core
 
-/// Column and folder names of every table BatchRec reads or writes: the one place they are spelled.
 [<RequireQualifiedAccess>]
 module Schema =
     [<RequireQualifiedAccess>]
@@ -38,11 +37,9 @@ module Schema =
         [<Literal>]
         let Tags = "tags"
 
-        /// Optional precomputed item vectors (list<float>), used instead of encoding the item's text.
         [<Literal>]
         let Embedding = "embedding"
 
-    /// The quarantine table (ingest issue): bad input rows with their original values as strings.
     [<RequireQualifiedAccess>]
     module Quarantine =
         [<Literal>]
@@ -132,8 +129,6 @@ module Schema =
         [<Literal>]
         let Value = "value"
 
-        /// metrics: published (the published model's figures), candidate (another model.kind auto candidate) or
-        /// tuning (a setting a model tried on validation, named in `setting`).
         [<Literal>]
         let Role = "role"
 

@@ -5,12 +5,6 @@ open TorchSharp
 open BatchRec.Core.Eval
 open BatchRec.Core.Train
 
-/// The benchmark's lower bound for scoring (which adds masking, top-K, reasons and writing): the bare user × item
-/// score product U·Iᵀ of the model's factors. Made once (factor tensors, one reused output buffer); each Run
-/// computes U·Iᵀ and discards it, so a Run times the matrix products alone: no tensor creation, no fresh output
-/// pages. Two shapes: `tiled` false, `chunk` users × all items per product into one [chunk × I] buffer, on
-/// libtorch's threads; `tiled` true, the CPU scorer's own products (Ranking.cpuProducts: each worker its blocks
-/// of users × 1024 items into its own buffer, on the CPU only), i.e. the scorer without its selection.
 type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool) =
     do
         if chunk <= 0 then
@@ -33,7 +27,6 @@ type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool)
 
     new(device, m, chunk) = new BareProduct(device, m, chunk, false)
 
-    /// Computes every product; returns the number of scores computed.
     member _.Run() : int64 =
         if tiled then
             Ranking.cpuProducts ue ie

@@ -12,26 +12,17 @@ open TorchSharp
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 
-/// How many threads a CPU kernel of scoring (the fused top-K, the reasons) runs on: `threads` > 0 caps them
-/// (score.threads), 0 = one per core.
 [<RequireQualifiedAccess>]
 module Workers =
-    /// The Parallel.For options for at most `threads` workers (0: one per core, the scheduler's default).
     let options (threads: int) =
         Threading.Tasks.ParallelOptions(MaxDegreeOfParallelism = (if threads > 0 then threads else -1))
 
-    /// The number of workers `threads` gives.
     let count (threads: int) =
         if threads > 0 then
             threads
         else
             max 1 Environment.ProcessorCount
 
-/// MKL's single-precision matrix product (Fortran `sgemm_`) and its per-thread thread count
-/// (`MKL_Set_Num_Threads_Local`), as libtorch's CPU library exports them: the sgemm under libtorch's own addmm, callable
-/// from any thread with one MKL thread each, so each worker computes its own block of scores (Ranking's sgemm path).
-/// `gemm` is None where the library or a symbol is missing, where a check product comes out wrong, or where the
-/// environment sets BATCHREC_CPU_BLAS=0; then Ranking uses libtorch's addmm.
 [<RequireQualifiedAccess>]
 module CpuBlas =
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
@@ -55,10 +46,6 @@ module CpuBlas =
     [<UnmanagedFunctionPointer(CallingConvention.Cdecl)>]
     type SetThreadsLocalFn = delegate of int -> int
 
-    /// One worker thread's use of sgemm: its MKL thread count set to 1 for this thread only (restored on Dispose,
-    /// which must run on the same thread), a 64-byte aligned score buffer of `floats` floats, and the argument block
-    /// that Fortran's convention passes by pointer (8-byte slots, zero above the value: right for 32- and 64-bit
-    /// integer interfaces alike).
     type Worker(sgemm: SgemmFn, setLocal: SetThreadsLocalFn, floats: int) =
         let previous = setLocal.Invoke 1
 
@@ -75,12 +62,8 @@ module CpuBlas =
         let put (slot: int) (value: int64) =
             Marshal.WriteInt64(args, slot * 8, value)
 
-        /// The score buffer.
         member _.Buffer = buffer
 
-        /// Buffer[t · cn + j] = Σ_d u[t, d] · items[j, d] for t < rows, j < cn: u and items row-major with `dim`
-        /// columns, rows · cn ≤ floats. In column-major terms the buffer is Sᵀ (cn × rows) = items (cn × dim) · Uᵀ
-        /// (dim × rows), and the row-major items are the column-major dim × cn matrix, hence transa = 'T'.
         member _.Scores(u: nativeint, rows: int, items: nativeint, cn: int, dim: int) =
             if rows * cn > floats then
                 invalidArg "rows" (sprintf "%d × %d scores do not fit the buffer of %d" rows cn floats)
@@ -121,7 +104,6 @@ module CpuBlas =
                     NativeMemory.AlignedFree(NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> buffer))
                     NativeMemory.Free(NativePtr.toVoidPtr (NativePtr.ofNativeInt<byte> args))
 
-    /// The resolved functions; Open makes a Worker on the calling thread.
     type Gemm(sgemm: SgemmFn, setLocal: SetThreadsLocalFn) =
         member _.Open(floats: int) = new Worker(sgemm, setLocal, floats)
 
@@ -142,7 +124,6 @@ module CpuBlas =
             pu.Free()
             pi.Free()
 
-    /// sgemm and the thread count from the loaded libtorch CPU library, checked; None where unavailable.
     let gemm: Lazy<Gemm option> =
         lazy
             if Environment.GetEnvironmentVariable "BATCHREC_CPU_BLAS" = "0" then

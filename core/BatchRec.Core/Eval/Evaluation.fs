@@ -12,15 +12,11 @@ open TorchSharp
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 
-/// One averaged metric value.
 type MetricValue =
     { Metric: string; K: int; Value: float }
 
 [<RequireQualifiedAccess>]
 module Evaluation =
-    /// The users evaluated against `truth`: every user with at least one truth item, or, when maxUsers > 0 and
-    /// there are more, a uniform sample of maxUsers of them drawn with a fixed seed (so every model and training
-    /// seed is evaluated on the same users). Ascending.
     let sampleUsers (truth: Csr) (maxUsers: int) : int[] =
         let users =
             [|
@@ -84,9 +80,6 @@ module Evaluation =
                                 Csr.contains truth u block.Items.[p]
                         |]
 
-    /// Full-ranking evaluation of the given users: each ranks all items except `exclude`; every metric in
-    /// Metrics.names at every k in ks is averaged over the users with at least one truth item; in chunks of
-    /// `chunk` users, so memory is O(chunk × items).
     let evaluateUsersWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -133,8 +126,6 @@ module Evaluation =
                         }
         ]
 
-    /// One metric at k for each of `users` (in that order), ranked as evaluateUsersWith ranks them; a user without
-    /// truth items scores 0. The per-user values model.kind auto's paired comparison reads.
     let perUserWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -153,7 +144,6 @@ module Evaluation =
 
         values
 
-    /// evaluateUsersWith without an item–item part.
     let evaluateUsers
         (userEmb: Tensor)
         (itemEmb: Tensor)
@@ -165,7 +155,6 @@ module Evaluation =
         : MetricValue list =
         evaluateUsersWith None userEmb itemEmb exclude truth ks chunk users
 
-    /// evaluateUsersWith over `sampleUsers truth maxUsers`.
     let evaluateSampleWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -178,7 +167,6 @@ module Evaluation =
         : MetricValue list =
         evaluateUsersWith ii userEmb itemEmb exclude truth ks chunk (sampleUsers truth maxUsers)
 
-    /// evaluateUsers over `sampleUsers truth maxUsers`.
     let evaluateSample
         (userEmb: Tensor)
         (itemEmb: Tensor)
@@ -190,8 +178,6 @@ module Evaluation =
         : MetricValue list =
         evaluateSampleWith None userEmb itemEmb exclude truth ks chunk maxUsers
 
-    /// Full-ranking evaluation: each user with at least one `truth` item ranks all items except `exclude`;
-    /// every metric in Metrics.names at every k in ks is averaged over those users.
     let evaluate
         (userEmb: Tensor)
         (itemEmb: Tensor)

@@ -12,8 +12,6 @@ open TorchSharp
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 
-/// Top-K lists for a block of users, CSR-like: user Users.[b]'s items are Items/Scores[Offsets.[b] .. Offsets.[b+1]-1],
-/// best first, scores non-increasing, excluded items never present (so a user may get fewer than K).
 type TopK =
     {
         Users: int[]
@@ -22,13 +20,8 @@ type TopK =
         Scores: float32[]
     }
 
-/// The item–item part of a score (EASE's B, alone or beside factors): s(u, j) += Σ_{i ∈ History(u)} Weights[i, j].
-/// Weights is a float32 tensor [History.Cols, items ranked], row-major (row i = what history item i adds to every
-/// ranked item; EASE's B is square), on the device the scores are computed on; History the users' item rows
-/// (users × history items, binary: stored values are ignored).
 type ItemItem = { Weights: torch.Tensor; History: Csr }
 
-/// Full ranking over all items, chunked over users so memory is O(chunk × items), never users × items.
 [<RequireQualifiedAccess>]
 module Ranking =
     let inline private worse (s1: float32) (i1: int) (s2: float32) (i2: int) = s1 < s2 || (s1 = s2 && i1 > i2)
@@ -239,8 +232,6 @@ module Ranking =
 
                 j <- j + 1
 
-    /// Whether the selection keeps k entries in unordered slots (scanSlots: 512-bit vectors and k ≤ 32, one or two
-    /// vectors of slots) rather than in a heap (scanSegment: any k, any vector width).
     let slotKernel (k: int) =
         Vector512.IsHardwareAccelerated && k <= 32
 
@@ -529,14 +520,10 @@ module Ranking =
 
         selection.Result()
 
-    /// The rows of one worker's block in productSelectBlas (at most) with `threads` workers (Workers.count):
-    /// ⌈n / (2 · workers)⌉, so each worker gets about two blocks, between 8 and 256 rows (256 rows × 1024 items =
-    /// 1 MiB of scores, inside one core's cache).
     let blasBlockRowsFor (threads: int) (count: int) =
         let workers = Workers.count threads
         max 8 (min 256 ((count + 2 * workers - 1) / (2 * workers)))
 
-    /// blasBlockRowsFor with one worker per core.
     let blasBlockRows (count: int) = blasBlockRowsFor 0 count
 
     /// productSelectTorch with the products fused into the workers: the rows are cut into blocks of blockRows, and
@@ -666,9 +653,6 @@ module Ranking =
             k
             users
 
-    /// How the CPU top-K selection runs: products by MKL's sgemm on each worker's own thread, fused with the scan
-    /// (Blas), or by libtorch's addmm per tile; kept entries in unordered slots (Slots, k ≤ 32 with AVX-512) or in a
-    /// heap. `Default k` is what topKUsers uses.
     type CpuSelect =
         {
             Blas: bool
@@ -698,8 +682,6 @@ module Ranking =
         | Some gemm -> productSelectBlas [| 0L |] gemm true how.Slots rowTile colTile rows itemEmb ii exclude k users
         | None -> productSelectTorch [| 0L |] true how.Slots rowTile colTile rows itemEmb ii exclude k users
 
-    /// topKUsers on any device: the excluded pairs set to -∞ in the score block, then libtorch's topk, dropping -∞
-    /// entries. The reference the CPU selection is tested against, and the path for CUDA (scores stay on the GPU).
     let topKUsersTorchWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -788,7 +770,6 @@ module Ranking =
             Scores = outScores.ToArray()
         }
 
-    /// topKUsersTorchWith without an item–item part.
     let topKUsersTorch (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         topKUsersTorchWith None userEmb itemEmb exclude k users
 
@@ -799,8 +780,6 @@ module Ranking =
     /// sizes".
     let private rowTile, colTile = 1024, 1024
 
-    /// topKUsers on the CPU, chosen path and explicit tile sizes (rows × items of scores per product; on the sgemm
-    /// path, rows per worker block × items): for tests and tuning.
     let topKUsersCpuWith
         (how: CpuSelect)
         (rowTile: int)
@@ -819,7 +798,6 @@ module Ranking =
         use rows = userEmb.index_select (0L, index)
         productSelect how rowTile colTile rows itemEmb ii exclude k users
 
-    /// topKUsersCpuWith without an item–item part.
     let topKUsersCpu
         (how: CpuSelect)
         (rowTile: int)
@@ -832,7 +810,6 @@ module Ranking =
         : TopK =
         topKUsersCpuWith how rowTile colTile None userEmb itemEmb exclude k users
 
-    /// topKUsersCpu with the default path for k.
     let topKUsersTiled
         (rowTile: int)
         (colTile: int)
@@ -851,10 +828,6 @@ module Ranking =
         else
             rowTile
 
-    /// For the given users (row r = users.[r]): scores = U[users] · Iᵀ ([n, I]) and the top k items of each row
-    /// that the user's row of `exclude` does not hold. On the CPU the products a cache-sized tile at a time (by MKL's
-    /// sgemm on each worker thread where libtorch exports it, else libtorch's addmm), seen items set to -∞ in the
-    /// tile, one scan per row (no index tensors, never the whole n × I block); elsewhere topKUsersTorch. O(n · I · d).
     let topKUsersWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -877,11 +850,9 @@ module Ranking =
                 k
                 users
 
-    /// topKUsersWith without an item–item part.
     let topKUsers (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (users: int[]) : TopK =
         topKUsersWith None userEmb itemEmb exclude k users
 
-    /// topKUsersWith for the users [start, start+count) (a view of the user rows, no copy).
     let topKBlockWith
         (ii: ItemItem option)
         (userEmb: Tensor)
@@ -899,18 +870,11 @@ module Ranking =
             use rows = userEmb.narrow (0L, int64 start, int64 count)
             productSelect (CpuSelect.Default k) (defaultRowTile count) colTile rows itemEmb ii exclude k users
 
-    /// topKBlockWith without an item–item part.
     let topKBlock (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (start: int) (count: int) : TopK =
         topKBlockWith None userEmb itemEmb exclude k start count
 
-    /// Whether the CPU top-K multiplies with MKL's sgemm (found in libtorch's CPU library, CpuBlas): then
-    /// topKBlockArrays can read the factor arrays in place.
     let blasAvailable () = CpuBlas.gemm.Value.IsSome
 
-    /// topKBlock on the CPU's sgemm path straight from the factor arrays (row-major, userFactors [U × dim],
-    /// itemFactors [I × dim], pinned while it runs), on at most `threads` workers (0: one per core; score.threads):
-    /// the same lists, without copying the factors into tensors first. Throws InvalidOperationException where sgemm
-    /// is not available (blasAvailable), ArgumentException for a range outside the users.
     let topKBlockArraysWith
         (threads: int)
         (numUsers: int)
@@ -990,7 +954,6 @@ module Ranking =
             pi.Free()
             pw.Free()
 
-    /// topKBlockArraysWith for factors alone (dim > 0).
     let topKBlockArrays
         (threads: int)
         (userFactors: float32[])
@@ -1024,8 +987,6 @@ module Ranking =
             start
             count
 
-    /// The CPU top-K path's products alone, for every row of userEmb against every item (no masking, no selection):
-    /// the benchmark's "scorer's own products". Returns the number of scores computed.
     let cpuProducts (userEmb: Tensor) (itemEmb: Tensor) : int64 =
         let count = int userEmb.shape.[0]
         let numItems = int itemEmb.shape.[0]
@@ -1055,7 +1016,6 @@ module Ranking =
 
         computed.[0]
 
-    /// topKBlock over all users in chunks of `chunk`, lazily.
     let topK (userEmb: Tensor) (itemEmb: Tensor) (exclude: Csr) (k: int) (chunk: int) : seq<TopK> =
         if chunk <= 0 then
             invalidArg "chunk" (sprintf "must be > 0, got %d" chunk)

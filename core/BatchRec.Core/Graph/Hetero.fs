@@ -3,8 +3,6 @@ namespace BatchRec.Core.Graph
 open System
 open BatchRec.Core
 
-/// What the catalogue and the language model add to the nodes, aligned with the snapshot's canonical indices.
-/// Text vectors are row-major float32 [n × TextDim]; a row whose Has flag is false is all zeros (no text).
 type NodeFeatures =
     {
         TextDim: int
@@ -12,7 +10,6 @@ type NodeFeatures =
         ItemHasText: bool[]
         UserText: float32[]
         UserHasText: bool[]
-        /// item → attribute incidence, [numItems × NumAttributes], binary (from items.tags).
         ItemAttributes: Csr
         AttributeNames: string[]
     }
@@ -21,7 +18,6 @@ type NodeFeatures =
 
 [<RequireQualifiedAccess>]
 module NodeFeatures =
-    /// No text, no attributes.
     let none (numUsers: int) (numItems: int) =
         {
             TextDim = 0
@@ -33,8 +29,6 @@ module NodeFeatures =
             AttributeNames = [||]
         }
 
-    /// Attributes from each item's tag list: distinct tags (trimmed, case kept) sorted ordinally become attribute
-    /// indices. O(T log T) for T tag occurrences.
     let attributesOfTags (tags: string[][]) : Csr * string[] =
         let names =
             tags
@@ -67,20 +61,13 @@ module NodeFeatures =
         },
         names
 
-/// The user–item–attribute graph the GAT propagates over, with optional item–item edges (gat-text's text
-/// neighbours). Node layout: users [0, U), items [U, U+I), attributes [U+I, U+I+A). Edges are undirected (stored
-/// both ways), so the pattern is symmetric.
 type HeteroGraph =
     {
         NumUsers: int
         NumItems: int
         NumAttributes: int
-        /// LightGCN's Â = D^{-1/2} A D^{-1/2} of the binary adjacency (the attention's prior), [N, N].
         Norm: Csr
-        /// The edge weight w of each stored entry (same positions as Norm): the transformed interaction weight
-        /// (summed over repeats) for user–item edges, 1 for item–attribute and item–item edges.
         EdgeWeight: float32[]
-        /// For the entry p = (r, c): the position of (c, r).
         Transpose: int[]
     }
 
@@ -88,14 +75,12 @@ type HeteroGraph =
 
 [<RequireQualifiedAccess>]
 module HeteroGraph =
-    /// The weight transform of model.edgeWeight: one → 1, weight → w, log1p → log(1 + max(w, 0)).
     let transform (kind: EdgeWeight) (w: float32) =
         match kind with
         | EdgeWeight.One -> 1.0f
         | EdgeWeight.Weight -> w
         | EdgeWeight.Log1p -> float32 (Math.Log(1.0 + float (max w 0.0f)))
 
-    /// Position of each entry's mirror in a CSR with a symmetric pattern. O(nnz log degree).
     let transposePositions (m: Csr) : int[] =
         Array.init m.Nnz (fun _ -> -1)
         |> fun t ->
@@ -113,8 +98,6 @@ module HeteroGraph =
 
             t
 
-    /// The distinct undirected item–item pairs (a, b), a < b, of the given directed pairs (self-pairs dropped), in
-    /// order of first appearance. Throws when an item is outside 0..numItems-1.
     let itemPairs (numItems: int) (src: int[]) (dst: int[]) : (int * int)[] =
         if src.Length <> dst.Length then
             invalidArg "dst" "item–item sources and targets must have the same length"
@@ -135,9 +118,6 @@ module HeteroGraph =
                         yield lo, hi
         |]
 
-    /// Builds the graph from training interactions (user, item, raw weight), item–attribute edges (when
-    /// `itemAttributes` has columns) and item–item edges (`itemSrc`, `itemDst`: e.g. TextKnn's text neighbours;
-    /// stored once per unordered pair, both ways, weight 1). O(E log E).
     let buildWithItemEdges
         (numUsers: int)
         (numItems: int)
@@ -217,7 +197,6 @@ module HeteroGraph =
             Transpose = transposePositions binary
         }
 
-    /// The graph of training interactions and item–attribute edges only (no item–item edges).
     let build
         (numUsers: int)
         (numItems: int)

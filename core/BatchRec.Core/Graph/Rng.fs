@@ -3,16 +3,6 @@ namespace BatchRec.Core.Graph
 open System
 open System.Numerics
 
-/// The training's random draws (shuffling, negatives, neighbour sampling): xoshiro256** (Blackman & Vigna,
-/// "Scrambled linear pseudorandom number generators", 2021), its 256-bit state filled from the seed by SplitMix64,
-/// as a System.Random so the samplers take either. Integers in [0, n) by Lemire's multiply-and-reject (exactly
-/// uniform); doubles from the top 53 bits.
-///
-/// Why not `System.Random(seed)`: a seeded System.Random is .NET's legacy subtractive generator, kept for
-/// compatibility (an unseeded one is xoshiro256**). Its outputs obey x_n = x_{n-55} − x_{n-34} (mod 2³¹ − 1), so
-/// draws 34 and 55 apart are tied (RngFacts shows it on Next(97)); what replacing it did to the trained models,
-/// against an independent PyTorch reference, is in bench/HISTORY.md. The split (Splitting) still draws from
-/// System.Random(seed), so every split stays the one the published figures were measured on.
 [<Sealed>]
 type Xoshiro256(seed: int64) =
     inherit Random()
@@ -36,7 +26,6 @@ type Xoshiro256(seed: int64) =
         s2 <- splitMix ()
         s3 <- splitMix ()
 
-    /// The next 64 random bits.
     member _.NextUInt64() : uint64 =
         let result = (BitOperations.RotateLeft(s1 * 5UL, 7)) * 9UL
         let t = s1 <<< 17

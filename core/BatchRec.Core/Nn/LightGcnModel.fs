@@ -5,7 +5,6 @@ open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
 
-/// LightGCN (layers ≥ 1) and BPR-MF (layers = 0: the id tables are the embeddings).
 [<Sealed>]
 type LightGcnModel(device: torch.Device, adj: Propagator option, numUsers: int, numItems: int, dim: int, layers: int) =
     let users, items = LightGcn.init device numUsers numItems dim

@@ -10,23 +10,13 @@ open Microsoft.FSharp.NativeInterop
 open TorchSharp
 open BatchRec.Core.Graph
 
-/// Sparse × dense products for graph propagation.
-///
-///     Y = Â X,   Y[r, :] = Σ_{p ∈ row r} Â_{r, col p} · X[col p, :]        Â: CSR [N, N], X: [N, d]
-///
-/// On the CPU a vectorised, multi-threaded CSR kernel runs over the tensors' memory (no copies); it beats
-/// libtorch's COO path about 3× here because the rows are already sorted and unique (no per-call coalesce).
-/// Â must be symmetric (it is for Normalize.symmetric of the bipartite adjacency), so the backward pass is
-/// the same product: ∂L/∂X = Âᵀ ∂L/∂Y = Â ∂L/∂Y. On CUDA the sparse COO tensor's mm (and its autograd) is used.
 [<RequireQualifiedAccess>]
 module SpMM =
-    /// The address of a CPU tensor's first element (the tensor must stay alive and contiguous while it is used).
     let internal address (t: torch.Tensor) : nativeint =
         let span = t.bytes
         use p = fixed span
         NativePtr.toNativeInt p
 
-    /// ⟨a, b⟩ over equal-length spans, vectorised.
     let internal dot (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>) : float32 =
         let av = MemoryMarshal.Cast<float32, Vector<float32>> a
         let bv = MemoryMarshal.Cast<float32, Vector<float32>> b
@@ -42,8 +32,6 @@ module SpMM =
 
         s
 
-    /// Y[r] = Σ_{p ∈ row r} values[perm p] · X[col p] on the CPU, for the pattern of a CSR A [R, C] with the given
-    /// per-entry values (perm = None: values[p]); X float32 [C, d]; returns a new [R, d] tensor. O(nnz · d).
     let internal multiplyValues (a: Csr) (values: float32[]) (perm: int[] option) (x: torch.Tensor) : torch.Tensor =
         if x.dim () <> 2L || int x.shape.[0] <> a.Cols then
             invalidArg "x" (sprintf "must be [%d, d], got %A" a.Cols x.shape)
@@ -92,14 +80,11 @@ module SpMM =
 
         y
 
-    /// Y = A X on the CPU for a CSR A [R, C] and a float32 X [C, d]; returns a new [R, d] tensor. O(nnz · d).
     let multiply (a: Csr) (x: torch.Tensor) : torch.Tensor = multiplyValues a a.Values None x
 
-/// Holds the CSR operand so it travels through autograd's context as data, not as a tensor input.
 type internal CsrOperand(a: Csr) =
     member _.Csr = a
 
-/// Autograd node for Y = Â X with a symmetric Â (backward: Â · grad).
 type internal SymmetricSpMMFunction() =
     inherit torch.autograd.SingleTensorFunction<SymmetricSpMMFunction>()
     override _.Name = "SymmetricSpMM"
@@ -112,10 +97,8 @@ type internal SymmetricSpMMFunction() =
         let a = (ctx.get_data "a" :?> CsrOperand).Csr
         Collections.Generic.List<torch.Tensor>([ Unchecked.defaultof<torch.Tensor>; SpMM.multiply a grad ]) // one gradient per input: none for the CSR operand
 
-/// A normalised adjacency ready to propagate on one device.
 [<Sealed>]
 type Propagator private (csr: Csr, sparse: torch.Tensor option) =
-    /// Â X, differentiable in X. X: [N, d] → [N, d]. Result belongs to the caller's dispose scope.
     member _.Apply(x: torch.Tensor) : torch.Tensor =
         match sparse with
         | Some s -> s.mm x
@@ -127,8 +110,6 @@ type Propagator private (csr: Csr, sparse: torch.Tensor option) =
         member _.Dispose() =
             sparse |> Option.iter (fun s -> s.Dispose())
 
-    /// For a symmetric Â (checked: throws ArgumentException naming `a` if not): the CPU kernel on CPU,
-    /// libtorch's sparse COO tensor elsewhere.
     static member Create(device: torch.Device, a: Csr) =
         if a.Rows <> a.Cols || Csr.transpose a <> a then
             invalidArg "a" "the adjacency must be square and symmetric"
