@@ -83,7 +83,6 @@ module Schema =
         [<Literal>]
         let Metrics = "metrics"
 
-        /// The item-to-item table: every item's most similar items.
         [<Literal>]
         let SimilarItems = "similar_items"
 

@@ -92,6 +92,16 @@ module Schema =
         [<Literal>]
         val Metrics: string = "metrics"
 
+        /// The item-to-item table: every item's most similar items.
+        [<Literal>]
+        val SimilarItems: string = "similar_items"
+
+        [<Literal>]
+        val SimilarItemId: string = "similar_item_id"
+
+        [<Literal>]
+        val SimilarityKind: string = "similarity_kind"
+
         [<Literal>]
         val Manifests: string = "manifests"
 
