@@ -389,7 +389,7 @@ let ``an unknown key names the nearest valid one, and none when nothing is close
         let text = errs |> List.map string |> String.concat "\n"
         Assert.Contains("trian: unknown key (did you mean 'train'?", text)
         Assert.Contains("model.kidn: unknown key (did you mean 'kind'?", text)
-        Assert.Contains("score.zzzzzzzz: unknown key (known: k, userChunk, blockMiB, threads)", text)
+        Assert.Contains("score.zzzzzzzz: unknown key (known: k, userChunk, blockMiB, threads, similarItems)", text)
 
 [<Fact>]
 let ``edit distances and nearest names worked out by hand`` () =
@@ -454,3 +454,15 @@ let ``the key table is exactly what the reader accepts`` () =
         ],
         Config.sectionNames
     )
+
+[<Fact>]
+let ``score.similarItems defaults to 20, 0 turns the table off, a negative count is refused`` () =
+    Assert.Equal(20, Config.Default.Score.SimilarItems)
+
+    match Config.parse """{ "score": { "similarItems": 0 } }""" with
+    | Ok c -> Assert.Equal(0, c.Score.SimilarItems)
+    | Error e -> failwithf "%A" e
+
+    match Config.parse """{ "score": { "similarItems": -1 } }""" with
+    | Ok _ -> failwith "expected an error"
+    | Error errs -> Assert.Contains("score.similarItems", errs |> List.map string |> String.concat "\n")
