@@ -117,6 +117,25 @@ type AutoConfig =
         StandardErrors: float
     }
 
+/// Nearest-neighbour search over item vectors (Nn/VectorSearch: the text-neighbour graph, similar items): exact
+/// cosine top-k for small sets, an HNSW graph (USearch) above.
+type SearchConfig =
+    {
+        /// Exact search when the number of candidate vectors is at most this; HNSW above it.
+        ExactBelow: int
+        /// HNSW connectivity M: links per node and layer (layer 0 holds 2M); more = better recall, more memory.
+        Connectivity: int
+        /// HNSW candidate list while inserting (efConstruction); more = better graph, slower build.
+        ExpansionAdd: int
+        /// HNSW candidate list while searching (ef); more = better recall, slower queries.
+        ExpansionSearch: int
+        /// Threads adding to the HNSW graph: 1 = one thread in row order (the same graph, neighbours and scores on
+        /// every run); 0 = one per core, N = N (capped at the cores). Above 1 the graph depends on the threads'
+        /// interleaving, so a neighbour list can differ between runs. Searches run on every core either way (they do
+        /// not change the graph, so their results do not depend on it).
+        Threads: int
+    }
+
 type SplitConfig = { Valid: float; Test: float }
 
 type EvalConfig =
@@ -215,6 +234,7 @@ type Config =
         Ease: EaseConfig
         Blend: BlendConfig
         Auto: AutoConfig
+        Search: SearchConfig
         Split: SplitConfig
         Eval: EvalConfig
         Score: ScoreConfig
@@ -306,6 +326,14 @@ module Config =
                 {
                     Candidates = [ "ease"; "gat-text" ]
                     StandardErrors = 1.0
+                }
+            Search =
+                {
+                    ExactBelow = 20000
+                    Connectivity = 16
+                    ExpansionAdd = 128
+                    ExpansionSearch = 64
+                    Threads = 1
                 }
             Split = { Valid = 0.1; Test = 0.1 }
             Eval =
@@ -600,6 +628,28 @@ module Config =
         check (c.Score.BlockMiB > 0) "score.blockMiB" (sprintf "must be > 0, got %d" c.Score.BlockMiB)
         check (c.Score.Threads >= 0) "score.threads" (sprintf "must be >= 0, got %d" c.Score.Threads)
 
+        check
+            (c.Search.ExactBelow >= 0)
+            "search.exactBelow"
+            (sprintf "must be >= 0 (0 = always HNSW), got %d" c.Search.ExactBelow)
+
+        check
+            (c.Search.Connectivity >= 2 && c.Search.Connectivity <= 256)
+            "search.connectivity"
+            (sprintf "must be within [2, 256], got %d" c.Search.Connectivity)
+
+        check (c.Search.ExpansionAdd >= 1) "search.expansionAdd" (sprintf "must be >= 1, got %d" c.Search.ExpansionAdd)
+
+        check
+            (c.Search.ExpansionSearch >= 1)
+            "search.expansionSearch"
+            (sprintf "must be >= 1, got %d" c.Search.ExpansionSearch)
+
+        check
+            (c.Search.Threads >= 0)
+            "search.threads"
+            (sprintf "must be >= 0 (0 = one per core), got %d" c.Search.Threads)
+
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
 
         check
@@ -692,6 +742,7 @@ module Config =
             ]
             "blend", [ "itemItem"; "weights" ]
             "auto", [ "candidates"; "standardErrors" ]
+            "search", [ "exactBelow"; "connectivity"; "expansionAdd"; "expansionSearch"; "threads" ]
             "split", [ "valid"; "test" ]
             "eval",
             [
@@ -1042,6 +1093,32 @@ module Config =
                                         { a with
                                             StandardErrors = r.Float k e a.StandardErrors
                                         }
+                            })
+                | "search" ->
+                    r.Obj v key (keysOf "search") (fun k e ->
+                        let s = c.Search
+
+                        c <-
+                            { c with
+                                Search =
+                                    match k with
+                                    | "search.exactBelow" ->
+                                        { s with
+                                            ExactBelow = r.Int k e s.ExactBelow
+                                        }
+                                    | "search.connectivity" ->
+                                        { s with
+                                            Connectivity = r.Int k e s.Connectivity
+                                        }
+                                    | "search.expansionAdd" ->
+                                        { s with
+                                            ExpansionAdd = r.Int k e s.ExpansionAdd
+                                        }
+                                    | "search.expansionSearch" ->
+                                        { s with
+                                            ExpansionSearch = r.Int k e s.ExpansionSearch
+                                        }
+                                    | _ -> { s with Threads = r.Int k e s.Threads }
                             })
                 | "blend" ->
                     r.Obj v key (keysOf "blend") (fun k e ->
