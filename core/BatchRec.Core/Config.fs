@@ -636,6 +636,28 @@ module Config =
             "score.similarItems"
             (sprintf "must be >= 0 (0 = no similar_items table), got %d" c.Score.SimilarItems)
 
+        check
+            (c.Search.ExactBelow >= 0)
+            "search.exactBelow"
+            (sprintf "must be >= 0 (0 = always HNSW), got %d" c.Search.ExactBelow)
+
+        check
+            (c.Search.Connectivity >= 2 && c.Search.Connectivity <= 256)
+            "search.connectivity"
+            (sprintf "must be within [2, 256], got %d" c.Search.Connectivity)
+
+        check (c.Search.ExpansionAdd >= 1) "search.expansionAdd" (sprintf "must be >= 1, got %d" c.Search.ExpansionAdd)
+
+        check
+            (c.Search.ExpansionSearch >= 1)
+            "search.expansionSearch"
+            (sprintf "must be >= 1, got %d" c.Search.ExpansionSearch)
+
+        check
+            (c.Search.Threads >= 0)
+            "search.threads"
+            (sprintf "must be >= 0 (0 = one per core), got %d" c.Search.Threads)
+
         check (c.Publish.Tolerance >= 0.0) "publish.tolerance" (sprintf "must be >= 0, got %g" c.Publish.Tolerance)
 
         check
@@ -728,6 +750,7 @@ module Config =
             ]
             "blend", [ "itemItem"; "weights" ]
             "auto", [ "candidates"; "standardErrors" ]
+            "search", [ "exactBelow"; "connectivity"; "expansionAdd"; "expansionSearch"; "threads" ]
             "split", [ "valid"; "test" ]
             "eval",
             [
@@ -1078,6 +1101,32 @@ module Config =
                                         { a with
                                             StandardErrors = r.Float k e a.StandardErrors
                                         }
+                            })
+                | "search" ->
+                    r.Obj v key (keysOf "search") (fun k e ->
+                        let s = c.Search
+
+                        c <-
+                            { c with
+                                Search =
+                                    match k with
+                                    | "search.exactBelow" ->
+                                        { s with
+                                            ExactBelow = r.Int k e s.ExactBelow
+                                        }
+                                    | "search.connectivity" ->
+                                        { s with
+                                            Connectivity = r.Int k e s.Connectivity
+                                        }
+                                    | "search.expansionAdd" ->
+                                        { s with
+                                            ExpansionAdd = r.Int k e s.ExpansionAdd
+                                        }
+                                    | "search.expansionSearch" ->
+                                        { s with
+                                            ExpansionSearch = r.Int k e s.ExpansionSearch
+                                        }
+                                    | _ -> { s with Threads = r.Int k e s.Threads }
                             })
                 | "blend" ->
                     r.Obj v key (keysOf "blend") (fun k e ->

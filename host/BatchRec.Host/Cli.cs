@@ -14,7 +14,7 @@ using Serilog;
 namespace BatchRec.Host;
 
 /// <summary>
-/// The command-line verbs (run, serve, ingest, import-movielens, compare, synth, bench, bench-text) on
+/// The command-line verbs (run, serve, ingest, import-movielens, compare, synth, bench, bench-text, bench-ann) on
 /// System.CommandLine: help per verb (<c>batchrec VERB --help</c>), unknown verbs and options refused with the nearest
 /// valid name, and every parse error reported in words with exit code 2 before anything runs.
 /// </summary>
@@ -379,7 +379,124 @@ public static class Cli
             }
         );
 
-        foreach (var verb in new[] { run, serve, ingest, import, compare, synth, bench, benchText })
+        var annItems = new Option<int[]>("--items")
+        {
+            Description = "comma-separated catalogue sizes, one synthetic matrix each",
+            HelpName = "LIST",
+            DefaultValueFactory = _ => [100_000, 1_000_000],
+            CustomParser = r => Positives(r, "--items", [100_000, 1_000_000]),
+        };
+        var annDim = WholeNumber("--dim", "dimensions of the vectors (default 384, the text encoder's)", 65_536);
+        var annQueries = WholeNumber(
+            "--queries",
+            "sampled rows searched by both methods for recall and timing (default 1000)",
+            int.MaxValue
+        );
+        var annK = WholeNumber("--k", "neighbours per query (default 10)", 10_000);
+        var annSeed = WholeNumber("--seed", "the vectors' and the sample's seed (default 2020)", int.MaxValue);
+        var d = ConfigModule.Default;
+        var defaults = d.Search;
+        var annM = WholeNumber("--connectivity", $"HNSW M (default search.connectivity, {defaults.Connectivity})", 256);
+        var annEfAdd = WholeNumber(
+            "--expansion-add",
+            $"HNSW efConstruction (default search.expansionAdd, {defaults.ExpansionAdd})",
+            int.MaxValue
+        );
+        var annEfSearch = WholeNumber(
+            "--expansion-search",
+            $"HNSW ef (default search.expansionSearch, {defaults.ExpansionSearch})",
+            int.MaxValue
+        );
+        var annThreads = WholeNumber(
+            "--threads",
+            $"threads building the graph, 0 = one per core (default search.threads, {defaults.Threads})",
+            4096
+        );
+        var annOut = new Option<string>("--out")
+        {
+            Description = "the results folder (bench.csv and one Parquet file per size)",
+            DefaultValueFactory = _ => Path.Combine("bench", "results"),
+            HelpName = "DIR",
+        };
+        var benchAnn = new Command(
+            "bench-ann",
+            "HNSW vs exact cosine k-NN on synthetic clustered vectors: build and search seconds, recall@k, peak RSS"
+        )
+        {
+            annItems,
+            annDim,
+            annQueries,
+            annK,
+            annSeed,
+            annM,
+            annEfAdd,
+            annEfSearch,
+            annThreads,
+            annOut,
+            label,
+        };
+        benchAnn.SetAction(
+            async (r, token) =>
+            {
+                var search = new SearchConfig(
+                    0,
+                    (int)(r.GetValue(annM) ?? defaults.Connectivity),
+                    (int)(r.GetValue(annEfAdd) ?? defaults.ExpansionAdd),
+                    (int)(r.GetValue(annEfSearch) ?? defaults.ExpansionSearch),
+                    (int)(r.GetValue(annThreads) ?? defaults.Threads)
+                );
+                // the options are the search section's keys: the config's ranges apply
+                var valid = ConfigModule.validate(
+                    new Config(
+                        d.Dataset,
+                        d.Model,
+                        d.Train,
+                        d.Ease,
+                        d.Blend,
+                        d.Auto,
+                        search,
+                        d.Split,
+                        d.Eval,
+                        d.Score,
+                        d.Text,
+                        d.Publish,
+                        d.Ingest,
+                        d.Compare
+                    )
+                );
+                if (valid.IsError)
+                {
+                    foreach (var e in valid.ErrorValue)
+                        Console.Error.WriteLine($"batchrec: {e}");
+                    return UsageError;
+                }
+                var spec = new AnnBenchSpec(
+                    r.GetRequiredValue(annItems),
+                    (int)(r.GetValue(annDim) ?? 384),
+                    (int)(r.GetValue(annQueries) ?? 1000),
+                    (int)(r.GetValue(annK) ?? 10),
+                    (int)(r.GetValue(annSeed) ?? 2020),
+                    search
+                );
+                if (spec.Dim < 1 || spec.Queries < 1 || spec.K < 1)
+                {
+                    Console.Error.WriteLine("batchrec: --dim, --queries and --k must be at least 1");
+                    return UsageError;
+                }
+                var name = r.GetValue(label) ?? "ann";
+                var dir = Path.GetFullPath(r.GetRequiredValue(annOut));
+                var rows = await AnnBench.RunAsync(spec, name, command, dir, Log.Logger, token);
+                Log.Information(
+                    "Benchmark {Label}: {Rows} figures appended to {Results}",
+                    name,
+                    rows.Count,
+                    Path.Combine(dir, "bench.csv")
+                );
+                return 0;
+            }
+        );
+
+        foreach (var verb in new[] { run, serve, ingest, import, compare, synth, bench, benchText, benchAnn })
             root.Subcommands.Add(verb);
         return root;
     }
@@ -443,6 +560,23 @@ public static class Cli
                 t.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             )
             .ToArray();
+
+    private static int[] Positives(ArgumentResult r, string name, int[] fallback)
+    {
+        if (r.Tokens.Count == 0)
+            return fallback;
+        var values = new List<int>();
+        foreach (var s in List(r))
+        {
+            if (int.TryParse(s.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0)
+                values.Add(v);
+            else
+                r.AddError($"{name}: '{s}' is not a whole number above 0");
+        }
+        if (values.Count == 0)
+            r.AddError($"{name} must name at least one number");
+        return values.ToArray();
+    }
 
     private static int[]? ParseSeeds(ArgumentResult r)
     {

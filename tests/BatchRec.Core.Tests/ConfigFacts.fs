@@ -444,6 +444,7 @@ let ``the key table is exactly what the reader accepts`` () =
             "ease"
             "blend"
             "auto"
+            "search"
             "split"
             "eval"
             "score"

@@ -169,6 +169,8 @@ public sealed class CliProcessFacts : IDisposable
     [InlineData(new[] { "run" }, "Option '--config' is required.")]
     [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "1,two" }, "--seeds: 'two' is not an integer")]
     [InlineData(new[] { "compare", "--config", "x.json", "--seeds", "," }, "--seeds must name at least one seed")]
+    [InlineData(new[] { "bench-ann", "--items", "1000,ten" }, "--items: 'ten' is not a whole number above 0")]
+    [InlineData(new[] { "bench-ann", "--connectivity", "1" }, "search.connectivity: must be within [2, 256], got 1")]
     public async Task Exits2InWords_ForAnUnknownVerbAMissingOptionOrABadList(string[] args, string expected)
     {
         var (exit, output) = await BatchRecAsync(args);
@@ -184,7 +186,20 @@ public sealed class CliProcessFacts : IDisposable
     [InlineData(new[] { "synth", "-h" }, new[] { "--interactions <N> (REQUIRED)", "--users <N>", "--seed <N>" })]
     [InlineData(
         new[] { "--help" },
-        new[] { "run", "serve", "ingest", "import-movielens", "compare", "synth", "bench", "bench-text" }
+        new[] { "run", "serve", "ingest", "import-movielens", "compare", "synth", "bench", "bench-text", "bench-ann" }
+    )]
+    [InlineData(
+        new[] { "bench-ann", "--help" },
+        new[]
+        {
+            "--items <LIST>",
+            "--dim <N>",
+            "--queries <N>",
+            "--k <N>",
+            "--seed <N>",
+            "--threads <N>",
+            "--out <DIR>",
+        }
     )]
     public async Task Help_Exits0ListingTheVerbsOrTheVerbsOptions(string[] args, string[] expected)
     {

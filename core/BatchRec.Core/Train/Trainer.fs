@@ -131,7 +131,13 @@ module Trainer =
 
             let kSrc, kDst =
                 if ModelKind.readsText m.Kind && m.TextNeighbours > 0 && features.TextDim > 0 then
-                    TextKnn.neighbours device features.TextDim features.ItemText features.ItemHasText m.TextNeighbours
+                    TextKnn.neighboursWith
+                        cfg.Search
+                        device
+                        features.TextDim
+                        features.ItemText
+                        features.ItemHasText
+                        m.TextNeighbours
                 else
                     [||], [||]
 

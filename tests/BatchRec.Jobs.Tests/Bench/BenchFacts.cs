@@ -1,3 +1,4 @@
+using BatchRec.Core;
 using BatchRec.Jobs.Bench;
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Io;
@@ -192,6 +193,43 @@ public class BenchFacts
         Assert.Contains($"0 encoded, {TinyDataset.Items} hits", rows[1].Notes);
         Assert.False(Directory.Exists(config.TextCacheDir), "the configured text cache is not written");
         Assert.Equal(3, File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv")).Length);
+    }
+
+    [Fact]
+    public async Task BenchAnn_MeasuresHnswAgainstExactSearch_PerSize()
+    {
+        using var dir = new TempDir();
+        var spec = new AnnBenchSpec([2000, 3000], 16, 200, 10, 7, ConfigModule.Default.Search);
+        var rows = await AnnBench.RunAsync(
+            spec,
+            "tiny-ann",
+            "batchrec bench-ann (test)",
+            dir.Sub("results"),
+            Log.Logger,
+            CancellationToken.None
+        );
+        string[] stages = ["ann-build", "ann-search", "ann-recall", "exact-sample", "exact-all-extrapolated"];
+        Assert.Equal([.. stages, .. stages], rows.Select(r => r.Stage));
+        foreach (var n in new[] { 2000, 3000 })
+        {
+            var size = rows.Where(r => r.Items == n).ToDictionary(r => r.Stage);
+            Assert.Equal(n / size["ann-build"].Seconds, size["ann-build"].Rate, 6);
+            Assert.InRange(size["ann-recall"].Rate, 0.9, 1.0);
+            Assert.Equal("recall@10", size["ann-recall"].Unit);
+            Assert.Equal(size["exact-sample"].Seconds * n / 200, size["exact-all-extrapolated"].Seconds, 6);
+            Assert.Contains("extrapolated", size["exact-all-extrapolated"].Notes);
+        }
+        Assert.Equal(11, File.ReadAllLines(Path.Combine(dir.Sub("results"), "bench.csv")).Length);
+        Assert.Equal(2, Directory.GetFiles(dir.Sub("results"), "tiny-ann-*.parquet").Length);
+    }
+
+    [Fact]
+    public void AnnBench_Vectors_AreTheSameForTheSameSeed_AndDifferForAnother()
+    {
+        var a = AnnBench.Vectors(500, 8, 1);
+        Assert.Equal(500 * 8, a.Length);
+        Assert.Equal(a, AnnBench.Vectors(500, 8, 1));
+        Assert.NotEqual(a, AnnBench.Vectors(500, 8, 2));
     }
 
     [Fact]
