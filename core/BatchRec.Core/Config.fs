@@ -331,10 +331,10 @@ module Config =
                 }
             Search =
                 {
-                    ExactBelow = 20000
+                    ExactBelow = 50000
                     Connectivity = 16
                     ExpansionAdd = 128
-                    ExpansionSearch = 64
+                    ExpansionSearch = 128
                     Threads = 1
                 }
             Split = { Valid = 0.1; Test = 0.1 }
