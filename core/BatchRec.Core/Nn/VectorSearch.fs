@@ -39,9 +39,14 @@ module internal Rows =
 
 [<Sealed>]
 type HnswIndex internal (index: USearchIndex, dim: int, vectors: float32[], count: int) =
+    let mutable disposed = false
+
     member _.Count = count
 
     member _.Search(queries: int[], k: int) : Neighbours =
+        if disposed then
+            raise (ObjectDisposedException(nameof HnswIndex))
+
         if k < 0 then
             invalidArg "k" (sprintf "must be >= 0, got %d" k)
 
@@ -92,7 +97,9 @@ type HnswIndex internal (index: USearchIndex, dim: int, vectors: float32[], coun
         result
 
     interface IDisposable with
-        member _.Dispose() = index.Dispose()
+        member _.Dispose() =
+            disposed <- true
+            index.Dispose()
 
 [<RequireQualifiedAccess>]
 module VectorSearch =

@@ -182,6 +182,17 @@ let ``HNSW: rows of zeros are never returned and get no neighbours; k beyond the
     Assert.Equal<int[]>([| 2; 0 |], fst (row nb 2))
 
 [<Fact>]
+let ``a disposed graph refuses searches`` () =
+    let v = clustered 2 50 4 3
+    let index = VectorSearch.build settings 4 v (Array.create 50 true)
+    Assert.Equal(50, index.Count)
+    Assert.Equal(3, index.Search([| 0 |], 3).Items |> Array.filter (fun j -> j >= 0) |> Array.length)
+    (index :> IDisposable).Dispose()
+
+    Assert.Throws<ObjectDisposedException>(fun () -> index.Search([| 0 |], 3) |> ignore)
+    |> ignore
+
+[<Fact>]
 let ``nearest is exact up to exactBelow candidates and HNSW above`` () =
     let n, dim = 200, 8
     let v = clustered 3 n dim 5
