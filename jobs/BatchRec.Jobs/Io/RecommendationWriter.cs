@@ -366,7 +366,8 @@ public sealed class RecommendationWriter : IAsyncDisposable
         Rows += n;
     }
 
-    private static async Task WriteGatheredAsync(
+    /// <summary>Writes the ids of <paramref name="rows"/> (indices into <paramref name="ids"/>) as the next column.</summary>
+    internal static async Task WriteGatheredAsync(
         ParquetRowGroupWriter group,
         DataField field,
         OutputIds ids,
@@ -412,7 +413,8 @@ public sealed class RecommendationWriter : IAsyncDisposable
         }
     }
 
-    private static DataField IdField(string name, IdKind kind) =>
+    /// <summary>An id column in the output type of <paramref name="kind"/> (required).</summary>
+    internal static DataField IdField(string name, IdKind kind) =>
         kind switch
         {
             IdKind.Int64 => new DataField<long>(name),

@@ -30,9 +30,9 @@ public static class SimilarItemsWriter
         ArgumentNullException.ThrowIfNull(items);
         if (items.Count != similar.NumItems)
             throw new ArgumentException($"{items.Count} item ids for {similar.NumItems} items", nameof(items));
-        var itemId = IdField(Schema.Input.ItemId, items.Kind);
+        var itemId = RecommendationWriter.IdField(Schema.Input.ItemId, items.Kind);
         var rank = new DataField<int>(Schema.Output.Rank);
-        var similarId = IdField(Schema.Output.SimilarItemId, items.Kind);
+        var similarId = RecommendationWriter.IdField(Schema.Output.SimilarItemId, items.Kind);
         var score = new DataField<float>(Schema.Output.Score);
         var kind = ParquetOutput.RequiredString(Schema.Output.SimilarityKind);
         var modelField = ParquetOutput.RequiredString(Schema.Output.Model);
@@ -69,9 +69,13 @@ public static class SimilarItemsWriter
                     if (src.Count == 0)
                         continue;
                     using var group = writer.CreateRowGroup();
-                    await WriteIdsAsync(group, itemId, items, src, ct).ConfigureAwait(false);
+                    await RecommendationWriter
+                        .WriteGatheredAsync(group, itemId, items, [.. src], ct)
+                        .ConfigureAwait(false);
                     await group.WriteAsync<int>(rank, ranks.ToArray(), cancellationToken: ct).ConfigureAwait(false);
-                    await WriteIdsAsync(group, similarId, items, dst, ct).ConfigureAwait(false);
+                    await RecommendationWriter
+                        .WriteGatheredAsync(group, similarId, items, [.. dst], ct)
+                        .ConfigureAwait(false);
                     await group.WriteAsync<float>(score, scores.ToArray(), cancellationToken: ct).ConfigureAwait(false);
                     await ParquetOutput
                         .WriteStringsAsync(group, kind, [.. kinds], 0, kinds.Count, ct)
@@ -87,43 +91,4 @@ public static class SimilarItemsWriter
             .ConfigureAwait(false);
         return rows;
     }
-
-    private static async Task WriteIdsAsync(
-        ParquetRowGroupWriter group,
-        DataField field,
-        OutputIds ids,
-        List<int> rows,
-        CancellationToken ct
-    )
-    {
-        switch (ids.Kind)
-        {
-            case IdKind.Int64:
-                var longs = ids.Longs;
-                await group
-                    .WriteAsync<long>(field, rows.Select(r => longs[r]).ToArray(), cancellationToken: ct)
-                    .ConfigureAwait(false);
-                break;
-            case IdKind.Int32:
-                var ints = ids.Ints;
-                await group
-                    .WriteAsync<int>(field, rows.Select(r => ints[r]).ToArray(), cancellationToken: ct)
-                    .ConfigureAwait(false);
-                break;
-            default:
-                var strings = ids.Strings;
-                await ParquetOutput
-                    .WriteCharsAsync(group, field, rows.Count, p => strings[rows[p]], ct)
-                    .ConfigureAwait(false);
-                break;
-        }
-    }
-
-    private static DataField IdField(string name, IdKind kind) =>
-        kind switch
-        {
-            IdKind.Int64 => new DataField<long>(name),
-            IdKind.Int32 => new DataField<int>(name),
-            _ => ParquetOutput.RequiredString(name),
-        };
 }

@@ -192,10 +192,7 @@ public sealed class PublishJob(ILogger log)
                     throw new InvalidOperationException(
                         $"Scoring shard {i} recorded {expected} rows but its part '{part}' is missing."
                     );
-                long actual = 0;
-                await using (var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct))
-                    for (var g = 0; g < reader.RowGroupCount; g++)
-                        actual += reader.OpenRowGroupReader(g).RowCount;
+                var actual = await RowsInAsync(part, ct);
                 if (actual != expected)
                     throw new InvalidOperationException(
                         $"Scoring shard {i}'s part '{part}' holds {actual} rows, its record says {expected}."
@@ -250,14 +247,21 @@ public sealed class PublishJob(ILogger log)
             throw new InvalidOperationException(
                 $"The similar-items job recorded {expected} rows but its part '{part}' is missing."
             );
-        long actual = 0;
-        await using (var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct))
-            for (var g = 0; g < reader.RowGroupCount; g++)
-                actual += reader.OpenRowGroupReader(g).RowCount;
+        var actual = await RowsInAsync(part, ct);
         if (actual != expected)
             throw new InvalidOperationException(
                 $"The similar-items part '{part}' holds {actual} rows, its record says {expected}."
             );
+    }
+
+    /// <summary>The rows of a Parquet file, from its row groups' metadata.</summary>
+    private static async Task<long> RowsInAsync(string part, CancellationToken ct)
+    {
+        long rows = 0;
+        await using var reader = await Parquet.ParquetReader.CreateAsync(part, cancellationToken: ct);
+        for (var g = 0; g < reader.RowGroupCount; g++)
+            rows += reader.OpenRowGroupReader(g).RowCount;
+        return rows;
     }
 
     private static bool AlreadyPublished(string table, RunContext context) =>
