@@ -67,7 +67,7 @@ public static class Svg
     /// A line chart with numeric axes (or the x ticks given, e.g. dates), one polyline per series (class
     /// <c>CLASS-line</c>) and one circle per point (class <c>CLASS-point</c>, <c>data-value</c>, a tooltip); values are
     /// written beside the points when a series has at most <paramref name="maxLabels"/> points, else beside its first,
-    /// last and highest.
+    /// last and highest. Points whose coordinates are not finite are left out.
     /// </summary>
     public static string LineChart(
         string id,
@@ -80,6 +80,16 @@ public static class Svg
         int maxLabels = 12
     )
     {
+        // a point that is not a finite number (a diverged loss) has no place on the axes: it is left out
+        series =
+        [
+            .. series.Select(s =>
+                s with
+                {
+                    Points = [.. s.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))],
+                }
+            ),
+        ];
         var points = series.SelectMany(s => s.Points).ToList();
         var sb = new StringBuilder();
         sb.Append(
