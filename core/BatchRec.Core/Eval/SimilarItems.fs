@@ -157,7 +157,8 @@ module SimilarItems =
 
         found
 
-    /// Copies a Neighbours result for `queries` into their rows; returns how many each got.
+    /// Copies a Neighbours result for `queries` into their rows, positive similarities only (a cosine at or below 0
+    /// is no likeness); returns how many each got.
     let private copyNeighbours (k: int) (items: int[]) (scores: float32[]) (queries: int[]) (n: Neighbours) =
         queries
         |> Array.mapi (fun q i ->
@@ -166,7 +167,7 @@ module SimilarItems =
             for r in 0 .. min k n.K - 1 do
                 let j = n.Items.[q * n.K + r]
 
-                if j >= 0 then
+                if j >= 0 && n.Scores.[q * n.K + r] > 0.0f then
                     items.[i * k + c] <- j
                     scores.[i * k + c] <- n.Scores.[q * n.K + r]
                     c <- c + 1
@@ -189,6 +190,9 @@ module SimilarItems =
         if graphs.Train.Cols <> n then
             invalidArg "graphs" (sprintf "has %d items, the model %d" graphs.Train.Cols n)
 
+        if int64 n * int64 k > int64 Array.MaxLength then
+            invalidArg "k" (sprintf "%d items × %d similar items do not fit in one array" n k)
+
         let items = Array.create (n * k) -1
         let scores = Array.create (n * k) Single.NaN
         let kinds = Array.create n SimilarityKind.Popularity
@@ -209,7 +213,7 @@ module SimilarItems =
         let found = Array.zeroCreate<int> n
 
         // items with training interactions: the model's own similarity
-        if m.ItemWeights.Length = n * n && n > 0 then
+        if m.ItemWeights.Length > 0 && int64 m.ItemWeights.Length = int64 n * int64 n then
             let w = m.ItemWeights
 
             Parallel.For(
@@ -225,10 +229,15 @@ module SimilarItems =
             )
             |> ignore
         elif m.Dim > 1 && m.ItemFactors.Length = n * m.Dim then
-            // items without training interactions carry embeddings learnt from their content only in the GAT models
+            // items without training interactions carry embeddings learnt from their content only in the GAT models,
+            // and only when they have content (text or attributes): else their vector is the same for all of them
             let candidates =
                 if ModelKind.isGat (Config.kindOf m.Kind) then
-                    Array.create n true
+                    Array.init n (fun i ->
+                        warm.[i]
+                        || (features.ItemHasText.Length = n && features.ItemHasText.[i])
+                        || (features.ItemAttributes.Rows = n
+                            && features.ItemAttributes.RowPtr.[i + 1] > features.ItemAttributes.RowPtr.[i]))
                 else
                     warm
 
@@ -291,21 +300,33 @@ module SimilarItems =
         let rest = needsContent ()
 
         if rest.Length > 0 && warmItems.Length > 0 then
+            // the k + 1 most popular items once (one may be the item itself)
             let top = float32 (Array.max counts)
+            let popularItems = Array.create (k + 1) -1
+            let popularScores = Array.create (k + 1) Single.NaN
+
+            let got =
+                bestInto
+                    (k + 1)
+                    popularItems
+                    popularScores
+                    0
+                    -1
+                    warmItems.Length
+                    (fun c -> warmItems.[c])
+                    (fun c -> float32 counts.[warmItems.[c]] / top)
+                    (fun _ -> true)
 
             for i in rest do
-                found.[i] <-
-                    bestInto
-                        k
-                        items
-                        scores
-                        i
-                        i
-                        warmItems.Length
-                        (fun c -> warmItems.[c])
-                        (fun c -> float32 counts.[warmItems.[c]] / top)
-                        (fun _ -> true)
+                let mutable c = 0
 
+                for r in 0 .. got - 1 do
+                    if c < k && popularItems.[r] <> i then
+                        items.[i * k + c] <- popularItems.[r]
+                        scores.[i * k + c] <- popularScores.[r]
+                        c <- c + 1
+
+                found.[i] <- c
                 kinds.[i] <- SimilarityKind.Popularity
 
         {

@@ -11,13 +11,13 @@ type SimilarityKind =
     /// The model's item–item weights (EASE's B, a blend's EASE part): W[i, j], what having item i adds to item j's
     /// score; only positive weights are listed.
     | ItemWeights
-    /// Cosine similarity of the model's item embeddings.
+    /// Cosine similarity of the model's item embeddings (positive only).
     | EmbeddingCosine
     /// Cosine similarity of the items' sets of users in the train split (the popularity model has no item
     /// representation of its own).
     | CoOccurrence
     /// Cosine similarity of the language-model vectors of the items' text: items with no training interaction (or
-    /// none of the model's neighbours), when the model's config encodes text.
+    /// none of the model's neighbours), when the model's config encodes text; positive only.
     | Text
     /// Cosine similarity of the items' attribute sets (tags, genres): items without training interaction or text.
     | Attributes
@@ -33,7 +33,7 @@ type SimilarityKind =
     /// Every kind, in the order above.
     static member Names: SimilarityKind list
 
-/// Every item's k most similar items: row i is Items.[i*K .. i*K+K-1] (item indices, best first, equal scores to the
+/// Every item's (up to) k most similar items: row i is Items.[i*K .. i*K+K-1] (item indices, best first, equal scores to the
 /// lower index), padded with -1 (score NaN) where fewer exist; Kinds.[i] says how row i was found.
 type SimilarItems =
     {
@@ -57,9 +57,10 @@ type SimilarItems =
 [<RequireQualifiedAccess>]
 module SimilarItems =
     /// O(I²) for item–item weights, VectorSearch's cost for embeddings and text, O(Σ co-occurrences) for sparse sets.
-    /// Candidates for the embedding cosine are the warm items, plus the cold ones for the GAT models (whose
-    /// embeddings of new items come from their text and attributes). Throws ArgumentException for k < 1 or a model
-    /// of another item count than the graphs.
+    /// Candidates for the embedding cosine are the warm items, plus, for the GAT models, the cold ones with text or
+    /// attributes (whose embeddings come from them). An item falls back to the next kind only when the one before
+    /// found nothing for it, so a list can be shorter than k. Throws ArgumentException for k < 1, a model of another
+    /// item count than the graphs, or items × k beyond one array.
     val compute:
         search: SearchConfig ->
         device: TorchSharp.torch.Device ->

@@ -143,10 +143,10 @@ public sealed record RunDetails(
         if (Directory.Exists(folder.SnapshotDir))
         {
             var ids = await SnapshotStore.ReadItemIdsAsync(folder.SnapshotDir, CancellationToken.None);
-            var catalogue = await Catalogue.ReadAsync(folder.SnapshotDir, CancellationToken.None);
-            for (var i = 0; i < ids.Length && i < catalogue.Items.Count; i++)
-                if (!string.IsNullOrWhiteSpace(catalogue.Items[i].Title))
-                    titles[ids[i]] = catalogue.Items[i].Title!;
+            var names = await Catalogue.ReadTitlesAsync(folder.SnapshotDir, CancellationToken.None);
+            for (var i = 0; i < ids.Length && i < names.Length; i++)
+                if (!string.IsNullOrWhiteSpace(names[i]))
+                    titles[ids[i]] = names[i]!;
         }
         string? Title(string? id) => id is not null && titles.TryGetValue(id, out var t) ? t : null;
         return

@@ -80,7 +80,19 @@ public sealed class RunPage(string runId) : RazorPage
     private static void TimelineSection(StringBuilder sb, RunDetails d)
     {
         sb.Append("<h3>Stages</h3>");
-        var records = d.Stages.Where(s => s.Stage != StageNames.Score || d.Shards.Count == 0).ToList();
+        // a rerun's copied records of the stages before its first are the reused run's, with its times: not drawn
+        var chain = StageNames.Chain.ToList();
+        var first = Math.Max(0, chain.IndexOf(d.Context.FirstStage));
+        var records = d
+            .Stages.Where(s => s.Stage != StageNames.Score || d.Shards.Count == 0)
+            .Where(s => chain.IndexOf(s.Stage) is var i && (i < 0 || i >= first))
+            .ToList();
+        if (first > 0)
+            sb.Append("<p class=\"reused\">")
+                .Append(H(string.Join(", ", chain.Take(first))))
+                .Append(": reused from run ")
+                .Append(H(d.Context.ReusedRun))
+                .Append(" (not drawn).</p>");
         var spans = new List<(string Label, StageRecord Record)>();
         spans.AddRange(records.Select(r => (r.Stage, r)));
         spans.AddRange(d.Shards.Select((r, i) => ($"{StageNames.Score} shard {i}", r)));

@@ -87,6 +87,18 @@ public sealed record Catalogue(
         Runs.Json.WriteAtomic(Path.Combine(dir, InfoFile), new Info(HasItemsTable, HasEmbeddings));
     }
 
+    /// <summary>Only the items' titles, in index order (null where an item has none): what naming items needs, without
+    /// their text, tags, vectors or the user profiles.</summary>
+    public static async Task<string?[]> ReadTitlesAsync(string dir, CancellationToken ct)
+    {
+        await using var source = await Io.ParquetSource.OpenAsync(Path.Combine(dir, ItemsFile), ct);
+        var title = source.Require(nameof(CatalogueRow.Title), "string", Io.ColumnType.String);
+        var titles = new List<string?>();
+        foreach (var group in source.RowGroups())
+            titles.AddRange(await group.ReadStringsAsync(title, ct));
+        return [.. titles];
+    }
+
     public static async Task<Catalogue> ReadAsync(string dir, CancellationToken ct)
     {
         var info = Runs.Json.Read<Info>(Path.Combine(dir, InfoFile));

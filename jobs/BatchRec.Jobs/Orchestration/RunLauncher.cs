@@ -14,7 +14,7 @@ public sealed record LaunchResult(RunFolder Folder, bool Started, string Message
 
 /// <summary>
 /// Starts a run keyed by (dataset, date): creates its folder and enqueues ingest → train → evaluate → N scoring shards
-/// as continuations (the last shard to finish enqueues publish). Under a lock held in the job storage (so across every
+/// and the similar-items job as continuations (the last of those to finish enqueues publish). Under a lock held in the job storage (so across every
 /// host on the database) it first looks for a run of the same dataset and date that is still going; if there is one,
 /// nothing new starts and the result says which run it is.
 /// </summary>
@@ -71,6 +71,7 @@ public sealed class RunLauncher(IBackgroundJobClient client, JobStorage storage,
         var context = folder.ReadContext() with
         {
             Shards = shards,
+            SimilarItems = config.Config.Score.SimilarItems,
             FirstStage = fromStage,
             ReusedRun = source?.ReadContext().RunId,
         };

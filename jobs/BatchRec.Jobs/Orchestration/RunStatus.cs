@@ -42,7 +42,7 @@ public sealed record RunState(
         {
             if (context.JobIds.TryGetValue(stage, out var id))
                 jobs.Add((stage, id));
-            else if (stage == StageNames.Publish) // started by the last scoring shard, which records its id in the folder
+            else if (stage == StageNames.Publish) // started by the score stage's last job, which records its id in the folder
                 jobs.Add((stage, folder.ReadPublishJobId()));
             // a stage of several jobs: STAGE/0, STAGE/1, … (the scoring shards) and STAGE/NAME (the similar-items job)
             foreach (var (key, jobId) in context.JobIds.OrderBy(x => x.Key, StringComparer.Ordinal))

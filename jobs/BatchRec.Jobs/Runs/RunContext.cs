@@ -18,6 +18,11 @@ public sealed record RunContext(
     /// <summary>Number of scoring shards; their job ids are <c>JobIds["score/N"]</c>.</summary>
     public int Shards { get; init; } = 1;
 
+    /// <summary>Similar items per item this run writes (its score.similarItems when it was launched; 0: no
+    /// similar-items job, as for runs launched before the table existed). Fixed at launch, so the score stage's jobs
+    /// and publish agree on whether to wait for it whatever defaults a later version has.</summary>
+    public int SimilarItems { get; init; }
+
     /// <summary>For a rerun from a stage: the run whose earlier stages' outputs this run reuses.</summary>
     public string? ReusedRun { get; init; }
 

@@ -38,7 +38,7 @@ public sealed class RunFolder
     /// <summary>How the run ended: published or rejected (written by the publish stage).</summary>
     public string OutcomeJson => Combine("outcome.json");
 
-    /// <summary>The id of the publish job, written by the shard that found every shard done.</summary>
+    /// <summary>The id of the publish job, written by the score stage's job that found the stage done.</summary>
     public string PublishJobIdFile => Combine("publish.jobid");
 
     private string Combine(params string[] names) => System.IO.Path.Combine([Path, .. names]);

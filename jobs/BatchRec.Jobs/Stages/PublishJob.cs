@@ -28,7 +28,7 @@ public sealed class PublishJob(ILogger log)
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 await CheckShardsAsync(folder, context, ct);
-                if (config.Config.Score.SimilarItems > 0)
+                if (context.SimilarItems > 0)
                     await CheckSimilarItemsAsync(folder, context, ct);
                 var decision = EvaluateJob.ReadDecision(folder);
                 if (decision is { Publish: false })
@@ -88,7 +88,7 @@ public sealed class PublishJob(ILogger log)
                     context
                 );
                 var outputs = new Dictionary<string, string> { [Schema.Output.Recommendations] = recVersion };
-                if (config.Config.Score.SimilarItems > 0)
+                if (context.SimilarItems > 0)
                 {
                     var similarTable = Path.Combine(config.OutputDir, Schema.Output.SimilarItems);
                     Directory.CreateDirectory(similarTable);
@@ -242,7 +242,15 @@ public sealed class PublishJob(ILogger log)
         var expected = record.Details.GetValueOrDefault("rows") is System.Text.Json.JsonElement e ? e.GetInt64() : 0;
         var part = SimilarItemsJob.StagedPart(folder);
         if (!Directory.Exists(Path.GetDirectoryName(part)))
-            return; // moved by an earlier attempt of this publish
+        {
+            // moved by an earlier attempt of this publish: next to the table, or already published
+            var table = Path.Combine(folder.LoadConfig().OutputDir, Schema.Output.SimilarItems);
+            if (!AlreadyPublished(table, context) && !Directory.Exists(Path.Combine(table, ".staging", context.RunId)))
+                throw new InvalidOperationException(
+                    $"The similar-items part of run {context.RunId} is neither staged nor published; rerun the run from the score stage."
+                );
+            return;
+        }
         if (!File.Exists(part))
             throw new InvalidOperationException(
                 $"The similar-items job recorded {expected} rows but its part '{part}' is missing."
@@ -272,6 +280,8 @@ public sealed class PublishJob(ILogger log)
         if (!Directory.Exists(staged) && AlreadyPublished(table, context))
             return Publisher.Relink(table, context.Date, context.RunId);
         var nearTable = Path.Combine(table, ".staging", context.RunId);
+        if (!Directory.Exists(staged) && Directory.Exists(nearTable)) // an earlier attempt moved it and stopped there
+            return Publisher.PublishPartition(table, context.Date, nearTable, context.RunId);
         if (Directory.Exists(nearTable))
             Directory.Delete(nearTable, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(nearTable)!);

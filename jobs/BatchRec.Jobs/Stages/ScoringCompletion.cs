@@ -8,14 +8,15 @@ namespace BatchRec.Jobs.Stages;
 /// job) each call this when they finish, and the one that finds them all done enqueues publish.</summary>
 public static class ScoringCompletion
 {
-    /// <summary>Whether every job of the score stage has recorded its result (<paramref name="similarItems"/>: the run's
-    /// score.similarItems).</summary>
-    public static bool Done(RunFolder folder, RunContext context, int similarItems)
+    /// <summary>Whether every job of the score stage has recorded its result: every shard, and the similar-items job
+    /// when the run has one (<see cref="RunContext.SimilarItems"/>).</summary>
+    public static bool Done(RunFolder folder, RunContext context)
     {
         for (var i = 0; i < context.Shards; i++)
             if (folder.ReadShard(i) is null)
                 return false;
-        return similarItems == 0 || File.Exists(Path.Combine(folder.StagesDir, StageNames.SimilarItems + ".json"));
+        return context.SimilarItems == 0
+            || File.Exists(Path.Combine(folder.StagesDir, StageNames.SimilarItems + ".json"));
     }
 
     /// <summary>
@@ -30,13 +31,12 @@ public static class ScoringCompletion
     )
     {
         var context = folder.ReadContext();
-        var similarItems = folder.LoadConfig().Config.Score.SimilarItems;
         using var connection = storage.GetConnection();
         using var publishLock = connection.AcquireDistributedLock(
             $"batchrec:publish:{context.RunId}",
             TimeSpan.FromMinutes(1)
         );
-        if (folder.ReadPublishJobId() is not null || !Done(folder, context, similarItems))
+        if (folder.ReadPublishJobId() is not null || !Done(folder, context))
             return;
         var dir = folder.Path;
         var id = client.Enqueue<PublishJob>(j => j.RunAsync(dir, CancellationToken.None));
@@ -46,7 +46,7 @@ public static class ScoringCompletion
             "Every job of the score stage of run {RunId} is done ({Shards} shards{Similar}); publish job {JobId} enqueued",
             context.RunId,
             context.Shards,
-            similarItems > 0 ? ", similar items" : "",
+            context.SimilarItems > 0 ? ", similar items" : "",
             id
         );
     }

@@ -56,15 +56,20 @@ public sealed class SimilarItemsJob(ILogger log, JobStorage storage, IBackground
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var similar = Pipeline.similarItems(config.Config, device, graphs, model, features);
                 var computeSeconds = watch.Elapsed.TotalSeconds;
+                // written outside the staged partition and renamed into it, so a killed attempt leaves nothing there
                 var part = StagedPart(folder);
+                Directory.CreateDirectory(folder.ShardTmpDir);
+                var tmp = Path.Combine(folder.ShardTmpDir, $"similar-items.{Guid.NewGuid():N}.parquet");
                 var rows = await SimilarItemsWriter.WriteAsync(
-                    part,
+                    tmp,
                     similar,
                     OutputIds.Of(snapshot.ItemIds, info.ItemIdKind, "item"),
                     modelName,
                     context.RunId,
                     ct
                 );
+                Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+                File.Move(tmp, part, overwrite: true); // rename(2): the part is whole or absent
                 var byKind = similar
                     .Kinds.GroupBy(k => k.Name)
                     .OrderBy(g => g.Key, StringComparer.Ordinal)

@@ -106,9 +106,8 @@ public static class StageRegistry
         new(StageNames.Publish, typeof(PublishJob), [], Start: null),
     ];
 
-    /// <summary>Whether the run in <paramref name="dir"/> writes the similar_items table (its score.similarItems).</summary>
-    private static bool SimilarItemsOn(string dir) =>
-        new Runs.RunFolder(dir).LoadConfig().Config.Score.SimilarItems > 0;
+    /// <summary>Whether the run in <paramref name="dir"/> writes the similar_items table (fixed at its launch).</summary>
+    private static bool SimilarItemsOn(string dir) => new Runs.RunFolder(dir).ReadContext().SimilarItems > 0;
 
     /// <summary>The stage a BatchRec job class runs, or null for other jobs.</summary>
     public static StageInfo? Of(Type jobType) => Chain.FirstOrDefault(s => s.JobTypes.Contains(jobType));

@@ -129,27 +129,32 @@ let ``embeddings: cosine of the item factors among warm items; a new item gets t
     let f = features 5 2 text (Array.create 5 true) (Array.create 5 [||])
     let s = SimilarItems.compute search cpu g (model "lightgcn" 5 2 factors [||]) f 2
     let r2 = 1.0 / sqrt 2.0
-    // item 4's untrained factors (5, 5) are no candidate of a non-GAT model
-    near [ 1, r2; 2, 0.0 ] (row s 0)
+    // item 4's untrained factors (5, 5) are no candidate of a non-GAT model; a cosine of 0 or below is no likeness
+    near [ 1, r2 ] (row s 0)
     near [ 0, r2; 2, r2 ] (row s 1)
-    near [ 2, 0.0; 1, -r2 ] (row s 3)
     Assert.Equal(SimilarityKind.EmbeddingCosine, s.Kinds.[0])
+    // item 3 (-1, 0) has no positive cosine, neither of its factors nor of its text (-1, 0): the most popular items
+    // (items 0..3 have one interaction each: the lower two)
+    near [ 0, 1.0; 1, 1.0 ] (row s 3)
+    Assert.Equal(SimilarityKind.Popularity, s.Kinds.[3])
     // text cosines of item 4 (1, 0.1): item 0 0.995, item 2 0.774, item 1 0.0995
     near [ 0, 1.0 / sqrt 1.01; 2, 1.1 / (sqrt 1.01 * sqrt 2.0) ] (row s 4)
     Assert.Equal(SimilarityKind.Text, s.Kinds.[4])
 
 [<Fact>]
-let ``the GAT models' cold items are candidates too: their embeddings come from their content`` () =
-    let g = graphsOf 2 3 [ 0, 0; 1, 1 ]
-    let factors = [| 1.0f; 0.0f; 0.0f; 1.0f; 0.9f; 0.1f |]
-
-    let s =
-        SimilarItems.compute search cpu g (model "gat-text" 3 2 factors [||]) (none 3) 1
-
-    Assert.Equal<int list>([ 2 ], row s 0 |> List.map fst)
-    // item 2 itself is cold: no text, no attributes here, so popularity (items 0 and 1 tie: the lower)
+let ``the GAT models' cold items with content are candidates: their embeddings come from it; contentless ones are not``
+    ()
+    =
+    // items 0 and 1 warm; item 2 new with a tag; item 3 new with nothing (its vector is the model's constant part)
+    let g = graphsOf 2 4 [ 0, 0; 1, 1 ]
+    let factors = [| 1.0f; 0.0f; 0.0f; 1.0f; 0.9f; 0.1f; 1.0f; 0.0f |]
+    let f = features 4 0 [||] (Array.zeroCreate 4) [| [||]; [||]; [| "x" |]; [||] |]
+    let s = SimilarItems.compute search cpu g (model "gat-text" 4 2 factors [||]) f 2
+    Assert.Equal<int list>([ 2 ], row s 0 |> List.map fst) // not item 3, though its vector equals item 0's
+    Assert.Equal(SimilarityKind.EmbeddingCosine, s.Kinds.[0])
+    // the new items themselves: item 2 by its tag (nobody shares it) falls to popularity, as does item 3
     Assert.Equal(SimilarityKind.Popularity, s.Kinds.[2])
-    Assert.Equal<int list>([ 0 ], row s 2 |> List.map fst)
+    Assert.Equal<int list>([ 0; 1 ], row s 3 |> List.map fst)
 
 [<Fact>]
 let ``popularity model: co-occurrence cosine of the items' users; cold items by shared attributes, then popularity``

@@ -238,6 +238,12 @@ public class DashboardFacts
             f.ReadExactly(header);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, header);
 
+        // the rerun's page draws only the stages it ran, and names the run it reused the others from
+        var rerun = await ChromiumAsync($"{serving.BaseUrl}/hangfire/runs/{secondOutcome.RunId}", "--dump-dom");
+        Assert.Contains($"ingest, train, evaluate: reused from run {firstOutcome.RunId}", rerun);
+        Assert.Equal(4, Regex.Matches(rerun, "<rect class=\"stage-bar\"").Count); // two shards, similar items, publish
+        Assert.DoesNotContain("data-stage=\"train\"", rerun);
+
         // an unknown run is a 404 page, not an error
         using var missing = await serving.Http.GetAsync("/hangfire/runs/tiny-2026-11-28-20260101T000000Z-abcdef");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
