@@ -217,7 +217,7 @@ module Pipeline =
     /// "item-contribution" with an item–item part (Explain.contributions), "none" for popularity, else
     /// "embedding-cosine" (Explain.reasons).
     let similarItems (cfg: Config) (device: torch.Device) (graphs: SplitGraphs) (m: TrainedModel) features =
-        SimilarItems.compute cfg.Search device graphs m features cfg.Score.SimilarItems
+        SimilarItems.compute cfg.Search cfg.Score.Threads device graphs m features cfg.Score.SimilarItems
 
     let reasonKind (m: TrainedModel) =
         if m.ItemWeights.Length > 0 then "item-contribution"

@@ -106,12 +106,22 @@ module SimilarItems =
 
     /// Cosine of sparse binary sets: for each source item, the items sharing an element of its set (`sets`: item ×
     /// element, `members`: element × item), counted and divided by √(|A| · |B|).
-    let private sparseCosine (k: int) (items: int[]) (scores: float32[]) (sets: Csr) (members: Csr) (sources: int[]) =
+    let private sparseCosine
+        (options: ParallelOptions)
+        (k: int)
+        (items: int[])
+        (scores: float32[])
+        (sets: Csr)
+        (members: Csr)
+        (sources: int[])
+        =
+
         let found = Array.zeroCreate sources.Length
 
         Parallel.For(
             0,
             sources.Length,
+            options,
             (fun () -> Array.zeroCreate<float32> sets.Rows, Collections.Generic.List<int>()),
             (fun s _ (acc: float32[], touched: Collections.Generic.List<int>) ->
                 let i = sources.[s]
@@ -176,6 +186,7 @@ module SimilarItems =
 
     let compute
         (search: SearchConfig)
+        (threads: int)
         (device: TorchSharp.torch.Device)
         (graphs: SplitGraphs)
         (m: TrainedModel)
@@ -186,6 +197,7 @@ module SimilarItems =
             invalidArg "k" (sprintf "must be >= 1, got %d" k)
 
         let n = m.NumItems
+        let options = Workers.options threads
 
         if graphs.Train.Cols <> n then
             invalidArg "graphs" (sprintf "has %d items, the model %d" graphs.Train.Cols n)
@@ -219,6 +231,7 @@ module SimilarItems =
             Parallel.For(
                 0,
                 warmItems.Length,
+                options,
                 fun s ->
                     let i = warmItems.[s]
                     let off = i * n
@@ -252,7 +265,7 @@ module SimilarItems =
                 kinds.[i] <- SimilarityKind.EmbeddingCosine)
         else
             let itemUsers = Csr.transpose graphs.Train
-            let got = sparseCosine k items scores itemUsers graphs.Train warmItems
+            let got = sparseCosine options k items scores itemUsers graphs.Train warmItems
 
             warmItems
             |> Array.iteri (fun q i ->
@@ -289,7 +302,9 @@ module SimilarItems =
 
             if queries.Length > 0 then
                 let members = Csr.transpose features.ItemAttributes
-                let got = sparseCosine k items scores features.ItemAttributes members queries
+
+                let got =
+                    sparseCosine options k items scores features.ItemAttributes members queries
 
                 queries
                 |> Array.iteri (fun q i ->

@@ -60,9 +60,11 @@ module SimilarItems =
     /// Candidates for the embedding cosine are the warm items, plus, for the GAT models, the cold ones with text or
     /// attributes (whose embeddings come from them). An item falls back to the next kind only when the one before
     /// found nothing for it, so a list can be shorter than k. Throws ArgumentException for k < 1, a model of another
-    /// item count than the graphs, or items × k beyond one array.
+    /// item count than the graphs, or items × k beyond one array. The sparse and item–item loops run on at most
+    /// `threads` workers (0: one per core; score.threads); the vector searches on VectorSearch's.
     val compute:
         search: SearchConfig ->
+        threads: int ->
         device: TorchSharp.torch.Device ->
         graphs: SplitGraphs ->
         m: TrainedModel ->

@@ -99,7 +99,7 @@ let ``item weights: the positive weights of each row, best first, ties to the lo
             0.0f // row 3: one
         |]
 
-    let s = SimilarItems.compute search cpu g (model "ease" 4 0 [||] w) (none 4) 2
+    let s = SimilarItems.compute search 0 cpu g (model "ease" 4 0 [||] w) (none 4) 2
     near [ 1, 0.5; 2, 0.2 ] (row s 0)
     near [ 0, 0.3; 2, 0.3 ] (row s 1)
     // popularity: item 1 (2 of 2), then items 0 and 3 (1 of 2) tie and go to the lower
@@ -127,7 +127,7 @@ let ``embeddings: cosine of the item factors among warm items; a new item gets t
     let factors = [| 1.0f; 0.0f; 1.0f; 1.0f; 0.0f; 1.0f; -1.0f; 0.0f; 5.0f; 5.0f |]
     let text = [| 1.0f; 0.0f; 0.0f; 1.0f; 1.0f; 1.0f; -1.0f; 0.0f; 1.0f; 0.1f |]
     let f = features 5 2 text (Array.create 5 true) (Array.create 5 [||])
-    let s = SimilarItems.compute search cpu g (model "lightgcn" 5 2 factors [||]) f 2
+    let s = SimilarItems.compute search 0 cpu g (model "lightgcn" 5 2 factors [||]) f 2
     let r2 = 1.0 / sqrt 2.0
     // item 4's untrained factors (5, 5) are no candidate of a non-GAT model; a cosine of 0 or below is no likeness
     near [ 1, r2 ] (row s 0)
@@ -149,7 +149,7 @@ let ``the GAT models' cold items with content are candidates: their embeddings c
     let g = graphsOf 2 4 [ 0, 0; 1, 1 ]
     let factors = [| 1.0f; 0.0f; 0.0f; 1.0f; 0.9f; 0.1f; 1.0f; 0.0f |]
     let f = features 4 0 [||] (Array.zeroCreate 4) [| [||]; [||]; [| "x" |]; [||] |]
-    let s = SimilarItems.compute search cpu g (model "gat-text" 4 2 factors [||]) f 2
+    let s = SimilarItems.compute search 0 cpu g (model "gat-text" 4 2 factors [||]) f 2
     Assert.Equal<int list>([ 2 ], row s 0 |> List.map fst) // not item 3, though its vector equals item 0's
     Assert.Equal(SimilarityKind.EmbeddingCosine, s.Kinds.[0])
     // the new items themselves: item 2 by its tag (nobody shares it) falls to popularity, as does item 3
@@ -166,7 +166,7 @@ let ``popularity model: co-occurrence cosine of the items' users; cold items by 
     let f = features 6 0 [||] (Array.zeroCreate 6) tags
 
     let s =
-        SimilarItems.compute search cpu g (model "popularity" 6 1 (Array.zeroCreate 6) [||]) f 2
+        SimilarItems.compute search 0 cpu g (model "popularity" 6 1 (Array.zeroCreate 6) [||]) f 2
 
     near [ 1, 1.0; 2, 0.5 ] (row s 0) // items 0 and 1 share both users; 0 and 2 one of 2 × 2
     near [ 2, 1.0 / sqrt 2.0 ] (row s 3) // item 3 shares its one user with item 2 only
@@ -181,11 +181,11 @@ let ``k below 1 and a model of another size are refused`` () =
     let g = graphsOf 1 2 [ 0, 0; 0, 1 ]
     let m = model "ease" 2 0 [||] (Array.zeroCreate 4)
 
-    Assert.Throws<ArgumentException>(fun () -> SimilarItems.compute search cpu g m (none 2) 0 |> ignore)
+    Assert.Throws<ArgumentException>(fun () -> SimilarItems.compute search 0 cpu g m (none 2) 0 |> ignore)
     |> ignore
 
     Assert.Throws<ArgumentException>(fun () ->
-        SimilarItems.compute search cpu (graphsOf 1 3 [ 0, 0 ]) m (none 3) 1 |> ignore)
+        SimilarItems.compute search 0 cpu (graphsOf 1 3 [ 0, 0 ]) m (none 3) 1 |> ignore)
     |> ignore
 
 [<Property(MaxTest = 60)>]
@@ -196,7 +196,7 @@ let ``item weights: every row is the brute-force top k of its positive off-diago
     // every item warm; weights from a few levels so that ties happen
     let g = graphsOf n n [ for i in 0 .. n - 1 -> i, i ]
     let w = Array.init (n * n) (fun _ -> float32 (rng.Next(-3, 4)) / 4.0f)
-    let s = SimilarItems.compute search cpu g (model "ease" n 0 [||] w) (none n) k
+    let s = SimilarItems.compute search 0 cpu g (model "ease" n 0 [||] w) (none n) k
 
     [ 0 .. n - 1 ]
     |> List.forall (fun i ->
