@@ -28,8 +28,6 @@ public sealed class PublishJob(ILogger log)
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 await CheckShardsAsync(folder, context, ct);
-                if (context.SimilarItems > 0)
-                    await CheckSimilarItemsAsync(folder, context, ct);
                 var decision = EvaluateJob.ReadDecision(folder);
                 if (decision is { Publish: false })
                 {
@@ -55,6 +53,8 @@ public sealed class PublishJob(ILogger log)
                     PipelineMetrics.Rejected(config.DatasetName, decision);
                     return new Dictionary<string, object> { ["state"] = "rejected", ["reason"] = decision.Reason };
                 }
+                if (context.SimilarItems > 0) // a rejected run's similar-items job wrote nothing
+                    await CheckSimilarItemsAsync(folder, context, ct);
                 var model = ModelStore.ReadInfo(folder.ModelDir);
                 var metrics = EvaluateJob.ReadMetrics(folder);
                 var stagedMetrics = Path.Combine(folder.StagingDir, Schema.Output.Metrics);
