@@ -27,15 +27,6 @@ type SimilarityKind =
 
     override this.ToString() = this.Name
 
-    static member Names =
-        [
-            SimilarityKind.ItemWeights
-            SimilarityKind.EmbeddingCosine
-            SimilarityKind.CoOccurrence
-            SimilarityKind.Text
-            SimilarityKind.Attributes
-            SimilarityKind.Popularity
-        ]
 
 type SimilarItems =
     {

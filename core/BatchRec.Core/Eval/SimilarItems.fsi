@@ -30,9 +30,6 @@ type SimilarityKind =
 
     override ToString: unit -> string
 
-    /// Every kind, in the order above.
-    static member Names: SimilarityKind list
-
 /// Every item's (up to) k most similar items: row i is Items.[i*K .. i*K+K-1] (item indices, best first, equal scores to the
 /// lower index), padded with -1 (score NaN) where fewer exist; Kinds.[i] says how row i was found.
 type SimilarItems =

@@ -20,18 +20,25 @@ module TextKnn =
 
         src.ToArray(), dst.ToArray()
 
-    let private check (dim: int) (text: float32[]) (hasText: bool[]) (k: int) =
+    /// The (item, neighbour) pairs of `search` over the items with text, after the argument checks.
+    let private via (search: int[] -> Neighbours) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) =
         if k < 0 then
             invalidArg "k" (sprintf "must be >= 0, got %d" k)
 
         if text.Length <> hasText.Length * dim then
             invalidArg "text" (sprintf "has %d values, expected %d items × %d" text.Length hasText.Length dim)
 
-        [|
-            for i in 0 .. hasText.Length - 1 do
-                if hasText.[i] then
-                    yield i
-        |]
+        let items =
+            [|
+                for i in 0 .. hasText.Length - 1 do
+                    if hasText.[i] then
+                        yield i
+            |]
+
+        if k = 0 || items.Length = 0 then
+            [||], [||]
+        else
+            pairs items (search items)
 
     let neighboursInBlocks
         (blockValues: int)
@@ -41,12 +48,7 @@ module TextKnn =
         (hasText: bool[])
         (k: int)
         : int[] * int[] =
-        let items = check dim text hasText k
-
-        if k = 0 || items.Length = 0 then
-            [||], [||]
-        else
-            pairs items (VectorSearch.exactInBlocks blockValues device dim text hasText items k)
+        via (fun items -> VectorSearch.exactInBlocks blockValues device dim text hasText items k) dim text hasText k
 
     let neighboursWith
         (settings: SearchConfig)
@@ -56,12 +58,7 @@ module TextKnn =
         (hasText: bool[])
         (k: int)
         : int[] * int[] =
-        let items = check dim text hasText k
-
-        if k = 0 || items.Length = 0 then
-            [||], [||]
-        else
-            pairs items (VectorSearch.nearest settings device dim text hasText items k)
+        via (fun items -> VectorSearch.nearest settings device dim text hasText items k) dim text hasText k
 
     let neighbours (device: torch.Device) (dim: int) (text: float32[]) (hasText: bool[]) (k: int) : int[] * int[] =
         neighboursWith Config.Default.Search device dim text hasText k
