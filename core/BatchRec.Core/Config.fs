@@ -2,6 +2,8 @@ namespace BatchRec.Core
 
 open System
 open System.Text.Json
+open Microsoft.Extensions.Configuration
+open Microsoft.FSharp.Reflection
 
 type DatasetConfig =
     {
@@ -146,18 +148,10 @@ type Config =
         Eval: EvalConfig
         Score: ScoreConfig
         Text: TextConfig
-        Publish: PublishConfig
         Ingest: IngestConfig
+        Publish: PublishConfig
         Compare: Map<string, string>
     }
-
-type ConfigError =
-    {
-        Key: string
-        Message: string
-    }
-
-    override this.ToString() = sprintf "%s: %s" this.Key this.Message
 
 [<RequireQualifiedAccess>]
 module Config =
@@ -577,86 +571,13 @@ module Config =
 
         if errs.Count = 0 then Ok c else Error(List.ofSeq errs)
 
-    // ---- JSON overrides: a config file names only what differs from Default ----
+    // ---- reading: a config file names only what differs from Default ----
 
     let sectionKeys: (string * string list) list =
         [
-            "dataset", [ "name"; "input"; "output"; "work" ]
-            "model",
-            [
-                "kind"
-                "dim"
-                "layers"
-                "heads"
-                "dropout"
-                "attributes"
-                "edgeWeight"
-                "finalMlp"
-                "layerMlp"
-                "attention"
-                "idDropout"
-                "fusion"
-                "textNeighbours"
-                "score"
-            ]
-            "train",
-            [
-                "maxEpochs"
-                "batchSize"
-                "learningRate"
-                "l2"
-                "evalEvery"
-                "patience"
-                "seed"
-                "device"
-                "threads"
-                "fanout"
-                "loss"
-                "negatives"
-                "temperature"
-            ]
-            "ease",
-            [
-                "lambdas"
-                "maxGiB"
-                "tagWeights"
-                "textWeights"
-                "coldItems"
-                "contentRidges"
-                "coldScales"
-            ]
-            "blend", [ "itemItem"; "weights" ]
-            "auto", [ "candidates"; "standardErrors" ]
-            "search", [ "exactBelow"; "connectivity"; "expansionAdd"; "expansionSearch"; "threads" ]
-            "split", [ "valid"; "test" ]
-            "eval",
-            [
-                "mode"
-                "coldFraction"
-                "coldKs"
-                "ks"
-                "stopMetric"
-                "stopK"
-                "userChunk"
-                "maxUsers"
-            ]
-            "score", [ "k"; "userChunk"; "blockMiB"; "threads"; "similarItems" ]
-            "text", [ "encoder"; "cache"; "batchSize"; "userText"; "itemText" ]
-            "ingest",
-            [
-                "maxBadFraction"
-                "unknownItems"
-                "minTimestamp"
-                "maxTimestamp"
-                "timestampUnit"
-                "maxIdLength"
-                "windowDays"
-                "readAhead"
-                "negativeWeights"
-                "zeroWeights"
-                "duplicateItems"
-            ]
-            "publish", [ "championCheck"; "tolerance"; "minUsersFraction"; "minRowsFraction" ]
+            for f in FSharpType.GetRecordFields typeof<Config> do
+                if FSharpType.IsRecord f.PropertyType then
+                    ConfigBinding.keyOf f, ConfigBinding.keysOf f.PropertyType
         ]
 
     let sectionNames: string list = (sectionKeys |> List.map fst) @ [ "compare" ]
@@ -667,220 +588,81 @@ module Config =
         |> Option.map snd
         |> Option.defaultValue []
 
-    let editDistance (a: string) (b: string) : int =
-        let a, b = a.ToLowerInvariant(), b.ToLowerInvariant()
-        let mutable prev = Array.init (b.Length + 1) id
+    /// The document without its compare section (for the configuration provider), and compare's entries as raw JSON.
+    let private splitCompare (errors: Collections.Generic.List<ConfigError>) (root: JsonElement) =
+        let mutable compare = Map.empty
+        use buffer = new IO.MemoryStream()
 
-        for i in 1 .. a.Length do
-            let cur = Array.zeroCreate (b.Length + 1)
-            cur.[0] <- i
+        do
+            use writer = new Utf8JsonWriter(buffer)
+            writer.WriteStartObject()
 
-            for j in 1 .. b.Length do
-                let cost = if a.[i - 1] = b.[j - 1] then 0 else 1
-                cur.[j] <- min (min (prev.[j] + 1) (cur.[j - 1] + 1)) (prev.[j - 1] + cost)
+            for p in root.EnumerateObject() do
+                if p.Name <> "compare" then
+                    p.WriteTo writer
+                elif p.Value.ValueKind <> JsonValueKind.Object then
+                    errors.Add
+                        {
+                            Key = "compare"
+                            Message = sprintf "must be an object, got %s" (p.Value.GetRawText())
+                        }
+                else
+                    for m in p.Value.EnumerateObject() do
+                        let k = "compare." + m.Name
 
-            prev <- cur
-
-        prev.[b.Length]
-
-    let nearestName (known: string seq) (name: string) : string option =
-        known
-        |> Seq.map (fun k -> k, editDistance k name)
-        |> Seq.filter (fun (_, d) -> d <= max 2 (name.Length / 3))
-        |> Seq.sortBy snd
-        |> Seq.tryHead
-        |> Option.map fst
-
-    type private Reader(errors: Collections.Generic.List<ConfigError>) =
-        member _.Obj (el: JsonElement) (key: string) (known: string list) (f: string -> JsonElement -> unit) =
-            if el.ValueKind <> JsonValueKind.Object then
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an object, got %s" (el.GetRawText())
-                    }
-            else
-                for p in el.EnumerateObject() do
-                    let full = if key = "" then p.Name else key + "." + p.Name
-
-                    if List.contains p.Name known then
-                        f full p.Value
-                    else
-                        errors.Add
-                            {
-                                Key = full
-                                Message =
-                                    match nearestName known p.Name with
-                                    | Some n ->
+                        if not (isModelName m.Name) then
+                            errors.Add
+                                {
+                                    Key = k
+                                    Message =
                                         sprintf
-                                            "unknown key (did you mean '%s'? known: %s)"
-                                            n
-                                            (String.Join(", ", known))
-                                    | None -> sprintf "unknown key (known: %s)" (String.Join(", ", known))
-                            }
+                                            "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')"
+                                            (String.Join(", ", modelKinds))
+                                }
+                        elif m.Value.ValueKind = JsonValueKind.Object then
+                            compare <- compare.Add(m.Name, m.Value.GetRawText())
+                        else
+                            errors.Add
+                                {
+                                    Key = k
+                                    Message =
+                                        sprintf "must be an object of config overrides, got %s" (m.Value.GetRawText())
+                                }
 
-        member _.Str (key: string) (el: JsonElement) (dflt: string) =
-            if el.ValueKind = JsonValueKind.String then
-                el.GetString()
+            writer.WriteEndObject()
+
+        buffer.ToArray(), compare
+
+    /// The configuration tree of a JSON document (Microsoft.Extensions.Configuration's JSON provider) and its compare
+    /// entries, or the document's problems.
+    let private readDocument (errors: Collections.Generic.List<ConfigError>) (json: string) =
+        let fileError message =
+            errors.Add { Key = "(file)"; Message = message }
+            None
+
+        try
+            use doc =
+                JsonDocument.Parse(
+                    json,
+                    JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)
+                )
+
+            if doc.RootElement.ValueKind <> JsonValueKind.Object then
+                fileError (
+                    sprintf "must be a JSON object, got %s" (doc.RootElement.ValueKind.ToString().ToLowerInvariant())
+                )
             else
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be a string, got %s" (el.GetRawText())
-                    }
+                let rest, compare = splitCompare errors doc.RootElement
 
-                dflt
+                try
+                    let configuration =
+                        ConfigurationBuilder().AddJsonStream(new IO.MemoryStream(rest)).Build()
 
-        /// A value of a closed set: one of the names in `table` (Choices.fs).
-        member this.Choice (key: string) (el: JsonElement) (table: ('T * string) list) (dflt: 'T) : 'T =
-            if el.ValueKind <> JsonValueKind.String then
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be %s, got %s" (Choice.sentence table) (el.GetRawText())
-                    }
-
-                dflt
-            else
-                let name = el.GetString()
-
-                match Choice.tryParse table name with
-                | Some v -> v
-                | None ->
-                    let hint =
-                        match nearestName (List.map snd table) name with
-                        | Some n -> sprintf " (did you mean '%s'?)" n
-                        | None -> ""
-
-                    errors.Add
-                        {
-                            Key = key
-                            Message = sprintf "must be %s, got '%s'%s" (Choice.sentence table) name hint
-                        }
-
-                    dflt
-
-        member _.Int (key: string) (el: JsonElement) (dflt: int) =
-            match el.ValueKind with
-            | JsonValueKind.Number ->
-                match el.TryGetInt32() with
-                | true, v -> v
-                | _ ->
-                    errors.Add
-                        {
-                            Key = key
-                            Message = sprintf "must be an integer, got %s" (el.GetRawText())
-                        }
-
-                    dflt
-            | _ ->
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an integer, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member _.Bool (key: string) (el: JsonElement) (dflt: bool) =
-            match el.ValueKind with
-            | JsonValueKind.True -> true
-            | JsonValueKind.False -> false
-            | _ ->
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be true or false, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member _.IntList (key: string) (el: JsonElement) (dflt: int list) =
-            if el.ValueKind = JsonValueKind.Array then
-                [
-                    for x in el.EnumerateArray() ->
-                        (if x.ValueKind = JsonValueKind.Number then
-                             (match x.TryGetInt32() with
-                              | true, v -> v
-                              | _ ->
-                                  (errors.Add
-                                      {
-                                          Key = key
-                                          Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
-                                      }
-
-                                   0))
-                         else
-                             (errors.Add
-                                 {
-                                     Key = key
-                                     Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
-                                 }
-
-                              0))
-                ]
-            else
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an array of integers, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member _.Int64 (key: string) (el: JsonElement) (dflt: int64) =
-            match
-                el.ValueKind,
-                (if el.ValueKind = JsonValueKind.Number then
-                     el.TryGetInt64()
-                 else
-                     (false, 0L))
-            with
-            | JsonValueKind.Number, (true, v) -> v
-            | _ ->
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an integer, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member this.FloatList (key: string) (el: JsonElement) (dflt: float list) =
-            if el.ValueKind = JsonValueKind.Array then
-                [ for x in el.EnumerateArray() -> this.Float key x 0.0 ]
-            else
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an array of numbers, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member _.Float (key: string) (el: JsonElement) (dflt: float) =
-            if el.ValueKind = JsonValueKind.Number then
-                el.GetDouble()
-            else
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be a number, got %s" (el.GetRawText())
-                    }
-
-                dflt
-
-        member this.Strs (key: string) (el: JsonElement) (dflt: string list) =
-            if el.ValueKind = JsonValueKind.Array then
-                [ for x in el.EnumerateArray() -> this.Str key x "" ]
-            else
-                errors.Add
-                    {
-                        Key = key
-                        Message = sprintf "must be an array of strings, got %s" (el.GetRawText())
-                    }
-
-                dflt
+                    Some(configuration :> IConfiguration, compare)
+                with :? FormatException as e ->
+                    fileError e.Message // a key named twice in one object (names ignore case)
+        with :? JsonException as e ->
+            fileError (sprintf "not valid JSON: %s" e.Message)
 
     let rec parseOverIgnoring
         (others: string list)
@@ -889,469 +671,17 @@ module Config =
         : Result<Config, ConfigError list> =
         let errors = Collections.Generic.List<ConfigError>()
 
-        let doc =
-            try
-                Some(
-                    JsonDocument.Parse(
-                        json,
-                        JsonDocumentOptions(CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)
-                    )
-                )
-            with :? JsonException as e ->
-                errors.Add
-                    {
-                        Key = "(file)"
-                        Message = sprintf "not valid JSON: %s" e.Message
-                    }
-
-                None
-
-        match doc with
+        match readDocument errors json with
         | None -> Error(List.ofSeq errors)
-        | Some doc ->
-            use doc = doc
-            let r = Reader(errors)
-            let mutable c = baseConfig
+        | Some(configuration, compare) ->
+            let bound, bindErrors = ConfigBinding.bindOver baseConfig others configuration
 
-            r.Obj doc.RootElement "" (sectionNames @ others) (fun key v ->
-                match key with
-                | "ease" ->
-                    r.Obj v key (keysOf "ease") (fun k e ->
-                        let ea = c.Ease
+            let c =
+                { bound with
+                    Compare = Map.fold (fun acc k v -> Map.add k v acc) bound.Compare compare
+                }
 
-                        c <-
-                            { c with
-                                Ease =
-                                    match k with
-                                    | "ease.coldItems" ->
-                                        { ea with
-                                            ColdItems = r.Choice k e NewItems.Names ea.ColdItems
-                                        }
-                                    | "ease.contentRidges" ->
-                                        { ea with
-                                            ContentRidges = r.FloatList k e ea.ContentRidges
-                                        }
-                                    | "ease.coldScales" ->
-                                        { ea with
-                                            ColdScales = r.FloatList k e ea.ColdScales
-                                        }
-                                    | "ease.lambdas" ->
-                                        { ea with
-                                            Lambdas = r.FloatList k e ea.Lambdas
-                                        }
-                                    | "ease.tagWeights" ->
-                                        { ea with
-                                            TagWeights = r.FloatList k e ea.TagWeights
-                                        }
-                                    | "ease.textWeights" ->
-                                        { ea with
-                                            TextWeights = r.FloatList k e ea.TextWeights
-                                        }
-                                    | _ ->
-                                        { ea with
-                                            MaxGiB = r.Float k e ea.MaxGiB
-                                        }
-                            })
-                | "auto" ->
-                    r.Obj v key (keysOf "auto") (fun k e ->
-                        let a = c.Auto
-
-                        c <-
-                            { c with
-                                Auto =
-                                    if k = "auto.candidates" then
-                                        { a with
-                                            Candidates = r.Strs k e a.Candidates
-                                        }
-                                    else
-                                        { a with
-                                            StandardErrors = r.Float k e a.StandardErrors
-                                        }
-                            })
-                | "search" ->
-                    r.Obj v key (keysOf "search") (fun k e ->
-                        let s = c.Search
-
-                        c <-
-                            { c with
-                                Search =
-                                    match k with
-                                    | "search.exactBelow" ->
-                                        { s with
-                                            ExactBelow = r.Int k e s.ExactBelow
-                                        }
-                                    | "search.connectivity" ->
-                                        { s with
-                                            Connectivity = r.Int k e s.Connectivity
-                                        }
-                                    | "search.expansionAdd" ->
-                                        { s with
-                                            ExpansionAdd = r.Int k e s.ExpansionAdd
-                                        }
-                                    | "search.expansionSearch" ->
-                                        { s with
-                                            ExpansionSearch = r.Int k e s.ExpansionSearch
-                                        }
-                                    | _ -> { s with Threads = r.Int k e s.Threads }
-                            })
-                | "blend" ->
-                    r.Obj v key (keysOf "blend") (fun k e ->
-                        let b = c.Blend
-
-                        c <-
-                            { c with
-                                Blend =
-                                    if k = "blend.itemItem" then
-                                        { b with
-                                            ItemItem = r.Choice k e ItemItemPart.Names b.ItemItem
-                                        }
-                                    else
-                                        { b with
-                                            Weights = r.FloatList k e b.Weights
-                                        }
-                            })
-                | "compare" ->
-                    if v.ValueKind <> JsonValueKind.Object then
-                        errors.Add
-                            {
-                                Key = key
-                                Message = sprintf "must be an object, got %s" (v.GetRawText())
-                            }
-                    else
-                        for p in v.EnumerateObject() do
-                            let k = key + "." + p.Name
-
-                            if not (isModelName p.Name) then
-                                errors.Add
-                                    {
-                                        Key = k
-                                        Message =
-                                            sprintf
-                                                "unknown model (known: %s, or KIND:LABEL for a variant of one, LABEL of a-z, 0-9 and '-')"
-                                                (String.Join(", ", modelKinds))
-                                    }
-                            elif p.Value.ValueKind = JsonValueKind.Object then
-                                c <-
-                                    { c with
-                                        Compare = c.Compare.Add(p.Name, p.Value.GetRawText())
-                                    }
-                            else
-                                errors.Add
-                                    {
-                                        Key = k
-                                        Message =
-                                            sprintf
-                                                "must be an object of config overrides, got %s"
-                                                (p.Value.GetRawText())
-                                    }
-                | "dataset" ->
-                    r.Obj v key (keysOf "dataset") (fun k e ->
-                        let d = c.Dataset
-
-                        c <-
-                            { c with
-                                Dataset =
-                                    match k with
-                                    | "dataset.name" -> { d with Name = r.Str k e d.Name }
-                                    | "dataset.input" -> { d with Input = r.Str k e d.Input }
-                                    | "dataset.output" -> { d with Output = r.Str k e d.Output }
-                                    | _ -> { d with Work = r.Str k e d.Work }
-                            })
-                | "model" ->
-                    r.Obj v key (keysOf "model") (fun k e ->
-                        let m = c.Model
-
-                        c <-
-                            { c with
-                                Model =
-                                    match k with
-                                    | "model.kind" ->
-                                        { m with
-                                            Kind = r.Choice k e ModelKind.Names m.Kind
-                                        }
-                                    | "model.dim" -> { m with Dim = r.Int k e m.Dim }
-                                    | "model.heads" -> { m with Heads = r.Int k e m.Heads }
-                                    | "model.dropout" ->
-                                        { m with
-                                            Dropout = r.Float k e m.Dropout
-                                        }
-                                    | "model.attributes" ->
-                                        { m with
-                                            Attributes = r.Bool k e m.Attributes
-                                        }
-                                    | "model.edgeWeight" ->
-                                        { m with
-                                            EdgeWeight = r.Choice k e EdgeWeight.Names m.EdgeWeight
-                                        }
-                                    | "model.finalMlp" ->
-                                        { m with
-                                            FinalMlp = r.Bool k e m.FinalMlp
-                                        }
-                                    | "model.layerMlp" ->
-                                        { m with
-                                            LayerMlp = r.Bool k e m.LayerMlp
-                                        }
-                                    | "model.attention" ->
-                                        { m with
-                                            Attention = r.Bool k e m.Attention
-                                        }
-                                    | "model.idDropout" ->
-                                        { m with
-                                            IdDropout = r.Float k e m.IdDropout
-                                        }
-                                    | "model.fusion" ->
-                                        { m with
-                                            Fusion = r.Choice k e Fusion.Names m.Fusion
-                                        }
-                                    | "model.textNeighbours" ->
-                                        { m with
-                                            TextNeighbours = r.Int k e m.TextNeighbours
-                                        }
-                                    | "model.score" ->
-                                        { m with
-                                            Score = r.Choice k e ScoreFunction.Names m.Score
-                                        }
-                                    | _ -> { m with Layers = r.Int k e m.Layers }
-                            })
-                | "train" ->
-                    r.Obj v key (keysOf "train") (fun k e ->
-                        let t = c.Train
-
-                        c <-
-                            { c with
-                                Train =
-                                    match k with
-                                    | "train.maxEpochs" ->
-                                        { t with
-                                            MaxEpochs = r.Int k e t.MaxEpochs
-                                        }
-                                    | "train.batchSize" ->
-                                        { t with
-                                            BatchSize = r.Int k e t.BatchSize
-                                        }
-                                    | "train.learningRate" ->
-                                        { t with
-                                            LearningRate = r.Float k e t.LearningRate
-                                        }
-                                    | "train.l2" -> { t with L2 = r.Float k e t.L2 }
-                                    | "train.evalEvery" ->
-                                        { t with
-                                            EvalEvery = r.Int k e t.EvalEvery
-                                        }
-                                    | "train.patience" ->
-                                        { t with
-                                            Patience = r.Int k e t.Patience
-                                        }
-                                    | "train.seed" -> { t with Seed = r.Int k e t.Seed }
-                                    | "train.device" ->
-                                        { t with
-                                            Device = r.Choice k e DeviceChoice.Names t.Device
-                                        }
-                                    | "train.fanout" ->
-                                        { t with
-                                            Fanout = r.IntList k e t.Fanout
-                                        }
-                                    | "train.loss" ->
-                                        { t with
-                                            Loss = r.Choice k e LossKind.Names t.Loss
-                                        }
-                                    | "train.negatives" ->
-                                        { t with
-                                            Negatives = r.Int k e t.Negatives
-                                        }
-                                    | "train.temperature" ->
-                                        { t with
-                                            Temperature = r.Float k e t.Temperature
-                                        }
-                                    | _ -> { t with Threads = r.Int k e t.Threads }
-                            })
-                | "split" ->
-                    r.Obj v key (keysOf "split") (fun k e ->
-                        let s = c.Split
-
-                        c <-
-                            { c with
-                                Split =
-                                    if k = "split.valid" then
-                                        { s with Valid = r.Float k e s.Valid }
-                                    else
-                                        { s with Test = r.Float k e s.Test }
-                            })
-                | "eval" ->
-                    r.Obj v key (keysOf "eval") (fun k e ->
-                        let ev = c.Eval
-
-                        c <-
-                            { c with
-                                Eval =
-                                    match k with
-                                    | "eval.mode" ->
-                                        { ev with
-                                            Mode = r.Choice k e EvalMode.Names ev.Mode
-                                        }
-                                    | "eval.coldFraction" ->
-                                        { ev with
-                                            ColdFraction = r.Float k e ev.ColdFraction
-                                        }
-                                    | "eval.coldKs" ->
-                                        { ev with
-                                            ColdKs = r.IntList k e ev.ColdKs
-                                        }
-                                    | "eval.ks" ->
-                                        if e.ValueKind = JsonValueKind.Array then
-                                            { ev with
-                                                Ks = [ for x in e.EnumerateArray() -> r.Int k x 0 ]
-                                            }
-                                        else
-                                            errors.Add
-                                                {
-                                                    Key = k
-                                                    Message =
-                                                        sprintf
-                                                            "must be an array of integers, got %s"
-                                                            (e.GetRawText())
-                                                }
-
-                                            ev
-                                    | "eval.stopMetric" ->
-                                        { ev with
-                                            StopMetric = r.Choice k e RankingMetric.Names ev.StopMetric
-                                        }
-                                    | "eval.stopK" -> { ev with StopK = r.Int k e ev.StopK }
-                                    | "eval.maxUsers" ->
-                                        { ev with
-                                            MaxUsers = r.Int k e ev.MaxUsers
-                                        }
-                                    | _ ->
-                                        { ev with
-                                            UserChunk = r.Int k e ev.UserChunk
-                                        }
-                            })
-                | "score" ->
-                    r.Obj v key (keysOf "score") (fun k e ->
-                        let s = c.Score
-
-                        c <-
-                            { c with
-                                Score =
-                                    match k with
-                                    | "score.k" -> { s with K = r.Int k e s.K }
-                                    | "score.blockMiB" ->
-                                        { s with
-                                            BlockMiB = r.Int k e s.BlockMiB
-                                        }
-                                    | "score.threads" -> { s with Threads = r.Int k e s.Threads }
-                                    | "score.similarItems" ->
-                                        { s with
-                                            SimilarItems = r.Int k e s.SimilarItems
-                                        }
-                                    | _ ->
-                                        { s with
-                                            UserChunk = r.Int k e s.UserChunk
-                                        }
-                            })
-                | "text" ->
-                    r.Obj v key (keysOf "text") (fun k e ->
-                        let t = c.Text
-
-                        c <-
-                            { c with
-                                Text =
-                                    match k with
-                                    | "text.encoder" -> { t with Encoder = r.Str k e t.Encoder }
-                                    | "text.cache" -> { t with Cache = r.Str k e t.Cache }
-                                    | "text.batchSize" ->
-                                        { t with
-                                            BatchSize = r.Int k e t.BatchSize
-                                        }
-                                    | "text.itemText" ->
-                                        { t with
-                                            ItemText = r.Bool k e t.ItemText
-                                        }
-                                    | _ ->
-                                        { t with
-                                            UserText = r.Bool k e t.UserText
-                                        }
-                            })
-                | "publish" ->
-                    r.Obj v key (keysOf "publish") (fun k e ->
-                        let p = c.Publish
-
-                        c <-
-                            { c with
-                                Publish =
-                                    match k with
-                                    | "publish.championCheck" ->
-                                        { p with
-                                            ChampionCheck = r.Bool k e p.ChampionCheck
-                                        }
-                                    | "publish.minUsersFraction" ->
-                                        { p with
-                                            MinUsersFraction = r.Float k e p.MinUsersFraction
-                                        }
-                                    | "publish.minRowsFraction" ->
-                                        { p with
-                                            MinRowsFraction = r.Float k e p.MinRowsFraction
-                                        }
-                                    | _ ->
-                                        { p with
-                                            Tolerance = r.Float k e p.Tolerance
-                                        }
-                            })
-                | "ingest" ->
-                    r.Obj v key (keysOf "ingest") (fun k e ->
-                        let g = c.Ingest
-
-                        c <-
-                            { c with
-                                Ingest =
-                                    match k with
-                                    | "ingest.maxBadFraction" ->
-                                        { g with
-                                            MaxBadFraction = r.Float k e g.MaxBadFraction
-                                        }
-                                    | "ingest.unknownItems" ->
-                                        { g with
-                                            UnknownItems = r.Choice k e RowPolicy.Names g.UnknownItems
-                                        }
-                                    | "ingest.minTimestamp" ->
-                                        { g with
-                                            MinTimestamp = r.Int64 k e g.MinTimestamp
-                                        }
-                                    | "ingest.maxTimestamp" ->
-                                        { g with
-                                            MaxTimestamp = r.Int64 k e g.MaxTimestamp
-                                        }
-                                    | "ingest.timestampUnit" ->
-                                        { g with
-                                            TimestampUnit = r.Choice k e TimestampUnit.Names g.TimestampUnit
-                                        }
-                                    | "ingest.maxIdLength" ->
-                                        { g with
-                                            MaxIdLength = r.Int k e g.MaxIdLength
-                                        }
-                                    | "ingest.readAhead" ->
-                                        { g with
-                                            ReadAhead = r.Int k e g.ReadAhead
-                                        }
-                                    | "ingest.negativeWeights" ->
-                                        { g with
-                                            NegativeWeights = r.Choice k e RowPolicy.Names g.NegativeWeights
-                                        }
-                                    | "ingest.zeroWeights" ->
-                                        { g with
-                                            ZeroWeights = r.Choice k e RowPolicy.Names g.ZeroWeights
-                                        }
-                                    | "ingest.duplicateItems" ->
-                                        { g with
-                                            DuplicateItems = r.Choice k e DuplicateItems.Names g.DuplicateItems
-                                        }
-                                    | _ ->
-                                        { g with
-                                            WindowDays = r.Int k e g.WindowDays
-                                        }
-                            })
-                | _ -> ()) // another reader's section (parseOverIgnoring's others)
+            errors.AddRange bindErrors
             // Every problem at once: the values that parsed are validated even when others did not (those keep their
             // defaults meanwhile), and a key already reported as unknown or wrongly typed is not reported again.
             let parseErrors = List.ofSeq errors

@@ -278,26 +278,14 @@ type Config =
         Score: ScoreConfig
         /// text.*
         Text: TextConfig
-        /// publish.*
-        Publish: PublishConfig
         /// ingest.*
         Ingest: IngestConfig
+        /// publish.*
+        Publish: PublishConfig
         /// `batchrec compare` only: per-model overrides of this config (raw JSON objects keyed by model kind), e.g.
         /// a model's own learning rate. The run chain ignores them.
         Compare: Map<string, string>
     }
-
-/// One problem in a config: the dotted key and what is wrong, quoting the bad value.
-type ConfigError =
-    {
-        /// The dotted key ("train.seed"; "(file)" when the file is not valid JSON).
-        Key: string
-        /// What is wrong.
-        Message: string
-    }
-
-    /// "KEY: MESSAGE".
-    override ToString: unit -> string
 
 /// The defaults, validation and JSON reader of Config, and what a config implies (model names, EASE's limits,
 /// text features), plus model.kind auto's choice among its candidates.
@@ -356,8 +344,9 @@ module Config =
     /// overrides are not checked here (parseOverIgnoring checks them).
     val validate: c: Config -> Result<Config, ConfigError list>
 
-    /// Each section's keys as a config file spells them, in the reference's order (docs/configuration.md); `compare`
-    /// is keyed by model name instead. The reader accepts exactly these; overrides and suggestions are named from them.
+    /// Each section's keys as a config file spells them: the section records' fields in camelCase, in field order (the
+    /// reference's, docs/configuration.md); `compare` is keyed by model name instead. The reader accepts exactly these
+    /// (ignoring case); overrides and suggestions are named from them.
     val sectionKeys: (string * string list) list
 
     /// The top-level sections a config file may hold: those of sectionKeys, then "compare".
@@ -367,18 +356,11 @@ module Config =
     /// evaluates to: Config.keysOf "split" = [ "valid"; "test" ]
     val keysOf: section: string -> string list
 
-    /// The Levenshtein distance between two names, ignoring case. O(|a| · |b|).
-    /// evaluates to: Config.editDistance "maxEpoch" "MAXEPOCHS" = 1
-    val editDistance: a: string -> b: string -> int
-
-    /// The known name nearest to `name` (fewest edits, ignoring case; the earlier of equals) when it is a likely typo:
-    /// at most max(2, length / 3) edits away. None otherwise. O(Σ |known| · |name|).
-    /// evaluates to: Config.nearestName [ "maxEpochs"; "batchSize" ] "maxEpoch" = Some "maxEpochs"
-    val nearestName: known: string seq -> name: string -> string option
-
-    /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`, then validates.
-    /// Unknown keys and wrongly typed values are errors naming the dotted key (unknown ones with the nearest known
-    /// name); JSON that does not parse is one error keyed "(file)". Every problem is reported at once: the values
+    /// Parses a JSON config (comments and trailing commas allowed) as overrides of `baseConfig`, then validates. The
+    /// document is read by Microsoft.Extensions.Configuration's JSON provider and bound by ConfigBinding (keys ignore
+    /// case; a number written as a string reads as the number). Unknown keys and wrongly typed values are errors
+    /// naming the dotted key (unknown ones with the nearest known name); JSON that does not parse, or a key named
+    /// twice in one object, is one error keyed "(file)". Every problem is reported at once: the values
     /// that parsed are validated even when others did not. Once the result is valid, each compare.NAME override must
     /// give a valid config with its kind, and with model.kind auto so must each candidate without overrides. The
     /// top-level sections in `others` belong to another reader (the host's settings): they are accepted and not

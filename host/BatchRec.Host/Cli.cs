@@ -459,8 +459,8 @@ public static class Cli
                         d.Eval,
                         d.Score,
                         d.Text,
-                        d.Publish,
                         d.Ingest,
+                        d.Publish,
                         d.Compare
                     )
                 );

@@ -139,12 +139,12 @@ let ``the ingest section overrides and validates its keys`` () =
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         // the unknown key, the values outside their closed sets and the range errors, all at once (the reader's
-        // first, in file order, then the ranges')
+        // first, in the configuration's key order, then the ranges')
         Assert.Equal<string list>(
             [
-                "ingest.unknownItems"
-                "ingest.timestampUnit"
                 "ingest.ceiling"
+                "ingest.timestampUnit"
+                "ingest.unknownItems"
                 "ingest.maxBadFraction"
                 "ingest.minTimestamp"
                 "ingest.maxIdLength"
@@ -163,8 +163,8 @@ let ``the ingest section overrides and validates its keys`` () =
 
         Assert.Equal<string list>(
             [
-                "ingest.unknownItems"
                 "ingest.timestampUnit"
+                "ingest.unknownItems"
                 "ingest.maxBadFraction"
                 "ingest.minTimestamp"
                 "ingest.maxIdLength"
@@ -183,7 +183,7 @@ let ``the ingest section overrides and validates its keys`` () =
     | Ok _ -> failwith "expected errors"
     | Error errs ->
         Assert.Equal<string list>(
-            [ "ingest.negativeWeights"; "ingest.zeroWeights"; "ingest.duplicateItems" ],
+            [ "ingest.duplicateItems"; "ingest.negativeWeights"; "ingest.zeroWeights" ],
             errs |> List.map _.Key
         )
 
@@ -191,10 +191,15 @@ let ``the ingest section overrides and validates its keys`` () =
         Assert.Contains("must be keep or quarantine, got 'drop'", text)
         Assert.Contains("must be first or fail, got 'last'", text)
 
-    match Config.parse """{ "ingest": { "maxTimestamp": "2100" } }""" with
+    // the configuration's values are text: a number written as a string reads as the number, other text is refused
+    match Config.parse """{ "ingest": { "minTimestamp": "2100" } }""" with
+    | Ok c -> Assert.Equal(2100L, c.Ingest.MinTimestamp)
+    | Error e -> failwithf "%A" e
+
+    match Config.parse """{ "ingest": { "maxTimestamp": "year 2100" } }""" with
     | Error [ e ] ->
         Assert.Equal("ingest.maxTimestamp", e.Key)
-        Assert.Contains("\"2100\"", e.Message)
+        Assert.Equal("must be an integer, got \"year 2100\"", e.Message)
     | other -> failwithf "unexpected %A" other
 
 [<Fact>]
@@ -393,23 +398,23 @@ let ``an unknown key names the nearest valid one, and none when nothing is close
 
 [<Fact>]
 let ``edit distances and nearest names worked out by hand`` () =
-    Assert.Equal(0, Config.editDistance "" "")
-    Assert.Equal(3, Config.editDistance "" "abc")
-    Assert.Equal(1, Config.editDistance "maxEpoch" "MAXEPOCHS") // one insertion, case ignored
-    Assert.Equal(2, Config.editDistance "trian" "train") // two substitutions
-    Assert.Equal(3, Config.editDistance "kitten" "sitting")
-    Assert.Equal(Some "maxEpochs", Config.nearestName [ "maxEpochs"; "batchSize" ] "maxepoch")
-    Assert.Equal(Some "k", Config.nearestName [ "k"; "userChunk" ] "kk") // 1 edit ≤ max(2, 0)
-    Assert.Equal(None, Config.nearestName [ "userChunk"; "blockMiB" ] "seed") // every name is more than 2 edits away
-    Assert.Equal(Some "ks", Config.nearestName [ "coldKs"; "ks" ] "kz") // fewest edits wins over order
-    Assert.Equal(None, Config.nearestName [] "anything")
+    Assert.Equal(0, ConfigBinding.editDistance "" "")
+    Assert.Equal(3, ConfigBinding.editDistance "" "abc")
+    Assert.Equal(1, ConfigBinding.editDistance "maxEpoch" "MAXEPOCHS") // one insertion, case ignored
+    Assert.Equal(2, ConfigBinding.editDistance "trian" "train") // two substitutions
+    Assert.Equal(3, ConfigBinding.editDistance "kitten" "sitting")
+    Assert.Equal(Some "maxEpochs", ConfigBinding.nearestName [ "maxEpochs"; "batchSize" ] "maxepoch")
+    Assert.Equal(Some "k", ConfigBinding.nearestName [ "k"; "userChunk" ] "kk") // 1 edit ≤ max(2, 0)
+    Assert.Equal(None, ConfigBinding.nearestName [ "userChunk"; "blockMiB" ] "seed") // every name is more than 2 edits away
+    Assert.Equal(Some "ks", ConfigBinding.nearestName [ "coldKs"; "ks" ] "kz") // fewest edits wins over order
+    Assert.Equal(None, ConfigBinding.nearestName [] "anything")
 
 [<Property(MaxTest = 200)>]
 let ``edit distance is a metric that ignores case`` (a: string) (b: string) (c: string) =
     let a, b, c =
         (defaultArg (Option.ofObj a) ""), (defaultArg (Option.ofObj b) ""), (defaultArg (Option.ofObj c) "")
 
-    let d = Config.editDistance
+    let d = ConfigBinding.editDistance
 
     d a a = 0
     && d a b = d b a

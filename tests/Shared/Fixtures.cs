@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using BatchRec.Jobs.Configuration;
 using BatchRec.Jobs.Io;
 
@@ -77,6 +79,30 @@ public static class TinyDataset
         return u.Length;
     }
 
+    /// <summary>
+    /// The config with <paramref name="extra"/> (more top-level members, e.g. <c>, "train": { "seed": 5 }</c>) laid over
+    /// it key by key: a config file names each key once.
+    /// </summary>
+    public static string Overlay(string json, string extra)
+    {
+        if (string.IsNullOrWhiteSpace(extra))
+            return json;
+        var root = JsonNode.Parse(json)!.AsObject();
+        Merge(root, JsonNode.Parse("{" + extra.Trim().TrimStart(',') + "}")!.AsObject());
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+        static void Merge(JsonObject into, JsonObject over)
+        {
+            foreach (var (key, value) in over.ToList())
+            {
+                if (into[key] is JsonObject a && value is JsonObject b)
+                    Merge(a, b);
+                else
+                    into[key] = value?.DeepClone();
+            }
+        }
+    }
+
     public static LoadedConfig Config(TempDir dir, string input, string extra = "")
     {
         var json = $$"""
@@ -84,11 +110,11 @@ public static class TinyDataset
               "dataset": { "name": "tiny", "input": "{{input}}", "output": "out", "work": "work" },
               "model": { "kind": "lightgcn", "dim": 16, "layers": 2 },
               "train": { "maxEpochs": 30, "batchSize": 64, "learningRate": 0.05, "evalEvery": 5, "patience": 3, "device": "cpu" },
-              "score": { "k": 5, "userChunk": 7 }{{extra}}
+              "score": { "k": 5, "userChunk": 7 }
             }
             """;
         var path = dir.Sub("config.json");
-        File.WriteAllText(path, json);
+        File.WriteAllText(path, Overlay(json, extra));
         return ConfigLoader.Load(path);
     }
 }

@@ -107,7 +107,7 @@ public static class ConfigOverrides
             if (name is null)
             {
                 var where = names.Count == 0 ? "section" : $"key of {string.Join('.', names)}";
-                var nearest = ConfigModule.nearestName(known, segment);
+                var nearest = ConfigBinding.nearestName(known, segment);
                 return $"unknown {where} '{segment}'"
                     + (nearest is null ? "" : $" (did you mean '{Prefix(names)}{nearest.Value}'?)")
                     + $"; known: {string.Join(", ", known)}";

@@ -136,7 +136,7 @@ public sealed class HostSettings
             var key = string.Join('.', path.Append(child.Key));
             if (name is null)
             {
-                var nearest = ConfigModule.nearestName(known, child.Key);
+                var nearest = ConfigBinding.nearestName(known, child.Key);
                 problems.Add(
                     $"{key}: unknown key ("
                         + (nearest is null ? "" : $"did you mean '{nearest.Value}'? ")
@@ -212,7 +212,7 @@ public sealed class HostSettings
             "storage.kind",
             $"must be {string.Join(" or ", StorageSettings.Kinds)}, got '{s.Storage.Kind}'"
                 + (
-                    ConfigModule.nearestName(StorageSettings.Kinds, s.Storage.Kind) is { } n
+                    ConfigBinding.nearestName(StorageSettings.Kinds, s.Storage.Kind) is { } n
                         ? $" (did you mean '{n.Value}'?)"
                         : ""
                 )
