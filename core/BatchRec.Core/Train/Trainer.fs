@@ -208,7 +208,6 @@ module Trainer =
         =
         let t = cfg.Train
         let numUsers, numItems = graphs.Train.Rows, graphs.Train.Cols
-        torch.manual_seed (int64 t.Seed) |> ignore
         let rng = Xoshiro256(int64 t.Seed)
         // training positives: (user, item) of the train CSR
         let posU, posI, _ = Csr.toEdges graphs.Train
@@ -1047,11 +1046,6 @@ module Trainer =
         let weights, _, easePoints = easeWeights cfg device graphs features onTuning ct
         blendWith cfg device graphs m weights easePoints onTuning ct
 
-    /// One training at a time per process: libtorch's random generator (initialisation, dropout), which
-    /// epochLoop seeds, is one per process, so two trainings at once (two runs of a backfill on one host's
-    /// workers, or parallel tests) would interleave their draws and neither would be reproducible.
-    let private oneTraining = new SemaphoreSlim(1, 1)
-
     let trainWith
         (cfg: Config)
         (device: torch.Device)
@@ -1073,13 +1067,10 @@ module Trainer =
             if cfg.Blend.ItemItem = ItemItemPart.Ease then
                 checkEaseBudget cfg graphs.Train.Cols
 
-            oneTraining.Wait ct
-
+            // libtorch's generator, seeded with train.seed, held for the whole training (TorchRandom)
             let m =
-                try
-                    epochLoop cfg device graphs features onEpoch ct
-                finally
-                    oneTraining.Release() |> ignore
+                TorchRandom.exclusive (int64 cfg.Train.Seed) ct (fun () ->
+                    epochLoop cfg device graphs features onEpoch ct)
 
             match cfg.Blend.ItemItem with
             | ItemItemPart.Ease -> blendWithEase cfg device graphs features m onTuning ct

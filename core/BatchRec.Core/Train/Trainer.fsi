@@ -213,7 +213,7 @@ module Trainer =
 
     /// Trains the configured model on the snapshot's train split. Deterministic for a config and seed on
     /// one device, also when other trainings are requested in the same process: they wait for this one
-    /// (oneTraining). Throws OperationCanceledException when `ct` is cancelled (while waiting, or checked per batch).
+    /// (TorchRandom). Throws OperationCanceledException when `ct` is cancelled (while waiting, or checked per batch).
     val trainWith:
         cfg: Config ->
         device: torch.Device ->

@@ -309,7 +309,7 @@ public static class Comparison
 
     /// <summary>
     /// model.kind auto in the comparison: for each seed, the rows of the candidate (auto.candidates) model.kind auto
-    /// would choose from the candidates' per-user validation eval.stopMetric@stopK (Config.chooseCandidate with
+    /// would choose from the candidates' per-user validation eval.stopMetric@stopK (CandidateChoice.chooseCandidate with
     /// auto.standardErrors), as model "auto" with the candidate in Note.
     /// </summary>
     public static IEnumerable<ComparisonRow> AutoRows(
@@ -322,7 +322,7 @@ public static class Comparison
         foreach (var seed in seeds)
         {
             var scores = config.Auto.Candidates.Select(c => Tuple.Create(c, validScores[(c, seed)]));
-            var chosen = ConfigModule.chooseCandidate(
+            var chosen = CandidateChoice.chooseCandidate(
                 config.Auto.StandardErrors,
                 Microsoft.FSharp.Collections.ListModule.OfSeq(scores)
             );

@@ -11,7 +11,7 @@ namespace BatchRec.Jobs.Stages;
 
 /// <summary>One model.kind auto candidate: its validation score (eval.stopMetric@stopK), every metric, its training, and the
 /// best candidate's paired per-user validation difference from it with that difference's standard error
-/// (Config.pairedDifference; 0 and 0 for the best itself).</summary>
+/// (CandidateChoice.pairedDifference; 0 and 0 for the best itself).</summary>
 public sealed record CandidateResult(
     string Kind,
     double Valid,
@@ -274,7 +274,7 @@ public sealed class TrainJob(ILogger log)
 
     /// <summary>
     /// model.kind auto: every candidate trained (its config = <see cref="ConfigModule.forModel"/>) and evaluated on this
-    /// split; the one returned is Config.chooseCandidate's over the per-user validation eval.stopMetric@stopK: the
+    /// split; the one returned is CandidateChoice.chooseCandidate's over the per-user validation eval.stopMetric@stopK: the
     /// earliest candidate within auto.standardErrors standard errors of the best. A candidate whose EASE part would
     /// exceed ease.maxGiB is left out (ease) or trained without it (a blend). Every candidate's model is kept until the
     /// choice is made.
@@ -360,12 +360,12 @@ public sealed class TrainJob(ILogger log)
         if (results.Count == 0)
             throw new InvalidOperationException("model.kind auto trained no candidate (every candidate was left out)");
         var scores = ListModule.OfSeq(results.Select((r, i) => Tuple.Create(r.Kind, trained[i].Scores)));
-        var chosen = ConfigModule.chooseCandidate(cfg.Auto.StandardErrors, scores);
-        var best = ConfigModule.chooseCandidate(0.0, scores);
+        var chosen = CandidateChoice.chooseCandidate(cfg.Auto.StandardErrors, scores);
+        var best = CandidateChoice.chooseCandidate(0.0, scores);
         var bestScores = trained[results.FindIndex(r => r.Kind == best)].Scores;
         for (var i = 0; i < results.Count; i++)
         {
-            var (diff, se) = ConfigModule.pairedDifference(bestScores, trained[i].Scores);
+            var (diff, se) = CandidateChoice.pairedDifference(bestScores, trained[i].Scores);
             results[i] = results[i] with { BestMinusThis = diff, StandardError = se };
         }
         var at = results.FindIndex(r => r.Kind == chosen);
