@@ -25,8 +25,8 @@ module Choice =
         | last :: rest -> String.Join(", ", List.rev rest) + " or " + last
 
 /// model.kind: what the train stage fits. To add a model kind: a case here with its name and its rows in the
-/// ModelKind module's matches (the compiler lists them), its construction in Trainer.createModel, and its section in
-/// docs/models.md (README, "Changing the code").
+/// ModelKind module's matches (the compiler lists them), its construction in FactorTraining.createModel (a factor
+/// model) or its fit in Trainer.trainWith, and its section in docs/models.md (README, "Changing the code").
 [<RequireQualifiedAccess>]
 type ModelKind =
     /// Items ranked by their number of training interactions (the same list for every user).

@@ -71,7 +71,8 @@ module ModelKind =
     val readsText: k: ModelKind -> bool
 
     /// Kinds trained by gradient descent on user and item embeddings (score ⟨h_u, h_i⟩): the ones blend.itemItem can
-    /// join an EASE part to, and the ones model.score and the losses apply to.
+    /// join an EASE part to, and the ones model.score and the losses apply to. Trainer.trainWith routes them to
+    /// FactorTraining (built by its createModel); the others have a fit of their own there.
     val isFactorModel: k: ModelKind -> bool
 
     /// Kinds whose fit draws nothing at random (closed form or counts): `compare` fits them once for every seed.

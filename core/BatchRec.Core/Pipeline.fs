@@ -148,7 +148,7 @@ module Pipeline =
         =
         Trainer.trainWith cfg device graphs features onEpoch.Invoke onTuning.Invoke ct
 
-    /// EASE's B for `cfg` (Trainer.easeWeights: λ and side information chosen on validation): the weights and every
+    /// EASE's B for `cfg` (EaseFit.easeWeights: λ and side information chosen on validation): the weights and every
     /// setting scored. It depends on the split and the features, not on train.seed.
     let easeWeights
         (cfg: Config)
@@ -159,11 +159,11 @@ module Pipeline =
         (ct: CancellationToken)
         =
         let weights, _, points =
-            Trainer.easeWeights cfg device graphs features onTuning.Invoke ct
+            EaseFit.easeWeights cfg device graphs features onTuning.Invoke ct
 
         struct (weights, points)
 
-    /// A trained factor model joined with EASE weights (Trainer.blendWith: the blend weight chosen on validation).
+    /// A trained factor model joined with EASE weights (Blend.blendWith: the blend weight chosen on validation).
     let blendWith
         (cfg: Config)
         (device: torch.Device)
@@ -174,7 +174,7 @@ module Pipeline =
         (onTuning: Action<TuningPoint>)
         (ct: CancellationToken)
         =
-        Trainer.blendWith cfg device graphs m weights easePoints onTuning.Invoke ct
+        Blend.blendWith cfg device graphs m weights easePoints onTuning.Invoke ct
 
     /// Items with no training interaction: their embeddings come from text and attributes only (cold start).
     let coldItems (graphs: SplitGraphs) : bool[] =

@@ -29,7 +29,7 @@ let ``the sampled softmax is log(e^pos + sum e^neg) - pos, a negative equal to t
     let c = cfgOf """{ "train": { "loss": "softmax", "temperature": 1.0 } }"""
 
     let loss =
-        Trainer.batchLoss
+        FactorTraining.batchLoss
             c.Train
             false
             (t [| [| 1f; 0f |] |])
@@ -47,7 +47,7 @@ let ``the softmax divides by the temperature and averages over the batch`` () =
     let c = cfgOf """{ "train": { "loss": "softmax", "temperature": 0.5 } }"""
 
     let loss =
-        Trainer.batchLoss
+        FactorTraining.batchLoss
             c.Train
             false
             (t [| [| 1f; 0f |]; [| 0f; 1f |] |])
@@ -71,7 +71,7 @@ let ``BPR with cosine scores compares cosines divided by the temperature`` () =
     let noItems: int64[] = [||]
 
     let loss =
-        Trainer.batchLoss
+        FactorTraining.batchLoss
             c.Train
             true
             (t [| [| 2f; 0f |] |])
@@ -146,7 +146,7 @@ let ``blendWith keeps the weight that scores best on validation and folds it int
     let seen = Collections.Generic.List<TuningPoint>()
 
     let b =
-        Trainer.blendWith c torch.CPU g m w [] seen.Add Threading.CancellationToken.None
+        Blend.blendWith c torch.CPU g m w [] seen.Add Threading.CancellationToken.None
 
     Assert.Equal<string list>([ "blend=0.01"; "blend=100" ], [ for p in seen -> p.Setting ])
     Assert.True(seen.[1].Valid > seen.[0].Valid)
@@ -396,10 +396,10 @@ let ``easeMaxItems is the largest catalogue whose two float32 items-squared matr
 [<Fact>]
 let ``ease refuses more items than B can hold whatever the budget, naming the limit`` () =
     let c = cfgOf """{ "model": { "kind": "ease" }, "ease": { "maxGiB": 64 } }"""
-    Trainer.checkEaseBudget c 23170 // 4.0 GiB, inside 64
+    EaseFit.checkEaseBudget c 23170 // 4.0 GiB, inside 64
 
     let e =
-        Assert.Throws<InvalidOperationException>(fun () -> Trainer.checkEaseBudget c 23171)
+        Assert.Throws<InvalidOperationException>(fun () -> EaseFit.checkEaseBudget c 23171)
 
     Assert.Contains("at most 23170 items", e.Message)
     Assert.Contains("23171", e.Message)

@@ -126,7 +126,9 @@ public class AutoFacts
         // leads the chosen one by at most one standard error of the per-user differences, and every earlier one by more
         var best = auto.Candidates.First(c =>
             c.Kind
-            == CandidateChoice.bestCandidate(ListModule.OfSeq(auto.Candidates.Select(x => Tuple.Create(x.Kind, x.Valid))))
+            == CandidateChoice.bestCandidate(
+                ListModule.OfSeq(auto.Candidates.Select(x => Tuple.Create(x.Kind, x.Valid)))
+            )
         );
         Assert.Equal((0.0, 0.0), (best.BestMinusThis, best.StandardError));
         // the per-user scores are the validation figures' users: their mean difference is the difference of the figures

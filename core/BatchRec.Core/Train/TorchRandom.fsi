@@ -1,4 +1,4 @@
-namespace BatchRec.Core
+namespace BatchRec.Core.Train
 
 open System.Threading
 

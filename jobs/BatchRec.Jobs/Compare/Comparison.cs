@@ -95,7 +95,7 @@ public static class Comparison
         Pipeline.setThreads(config.Config.Train.Threads);
         var device = Pipeline.chooseDevice(config.Config.Train.Device);
         foreach (var cfg in configs.Values.Where(ConfigModule.usesEase))
-            BatchRec.Core.Train.Trainer.checkEaseBudget(cfg, graphs.Train.Cols); // refused before anything trains
+            BatchRec.Core.Train.EaseFit.checkEaseBudget(cfg, graphs.Train.Cols); // refused before anything trains
         var rows = new List<ComparisonRow>();
         var factorModels = new Dictionary<string, TrainedModel>(StringComparer.Ordinal); // (config without blend, seed) → model
         var easeParts = new Dictionary<

@@ -307,7 +307,7 @@ let ``the ease trainer scores every lambda on validation and keeps the best one'
     let seen = ResizeArray()
 
     let m =
-        Trainer.ease cfg torch.CPU g (NodeFeatures.none users items) seen.Add Threading.CancellationToken.None
+        EaseFit.fit cfg torch.CPU g (NodeFeatures.none users items) seen.Add Threading.CancellationToken.None
 
     Assert.Equal<string list>(
         [ "lambda=1"; "lambda=1000"; "lambda=5" ],
@@ -344,12 +344,12 @@ let ``the ease trainer refuses a catalogue above ease.maxGiB, naming the items a
         easeConfig """{ "model": { "kind": "ease" }, "ease": { "maxGiB": 0.5 } }"""
 
     let e =
-        Assert.Throws<InvalidOperationException>(fun () -> Trainer.checkEaseBudget cfg 10000)
+        Assert.Throws<InvalidOperationException>(fun () -> EaseFit.checkEaseBudget cfg 10000)
     // 8 · 10,000² bytes = 0.75 GiB
     Assert.Contains("10000 items", e.Message)
     Assert.Contains("0.75 GiB", e.Message)
     Assert.Contains("ease.maxGiB = 0.5", e.Message)
-    Trainer.checkEaseBudget cfg 8000 // 0.48 GiB: fits
+    EaseFit.checkEaseBudget cfg 8000 // 0.48 GiB: fits
 
 [<Property(Arbitrary = [| typeof<EaseArbs> |], MaxTest = 60)>]
 let ``the content map solves its normal equations: A (F_wᵀF_w + μI) = (P G)[:, warm] F_w``
@@ -455,12 +455,12 @@ let ``with ease.coldItems content a new item's column comes from its features an
             """{ "model": { "kind": "ease" }, "ease": { "lambdas": [5], "coldItems": "content", "contentRidges": [1, 10] } }"""
 
     let b0, _, _ =
-        Trainer.easeWeights plain torch.CPU g features ignore Threading.CancellationToken.None
+        EaseFit.easeWeights plain torch.CPU g features ignore Threading.CancellationToken.None
 
     let seen = ResizeArray<TuningPoint>()
 
     let b1, _, points =
-        Trainer.easeWeights withContent torch.CPU g features seen.Add Threading.CancellationToken.None
+        EaseFit.easeWeights withContent torch.CPU g features seen.Add Threading.CancellationToken.None
 
     Assert.Equal<string list>(
         [
@@ -498,7 +498,7 @@ let ``with ease.coldItems content a new item's column comes from its features an
             """{ "model": { "kind": "ease" }, "ease": { "lambdas": [5], "coldItems": "content", "contentRidges": [1, 10], "coldScales": [0.5] } }"""
 
     let b2, _, _ =
-        Trainer.easeWeights half torch.CPU g features ignore Threading.CancellationToken.None
+        EaseFit.easeWeights half torch.CPU g features ignore Threading.CancellationToken.None
 
     Assert.Equal<float32[]>(col b1 9 |> Array.map (fun v -> 0.5f * v), col b2 9)
 

@@ -193,7 +193,7 @@ let ``a never-clicked item's embedding draws on its text neighbour's id embeddin
             }
 
         let model, owned =
-            BatchRec.Core.Train.Trainer.createModel cfg torch.CPU graphs features
+            BatchRec.Core.Train.FactorTraining.createModel cfg torch.CPU graphs features
 
         use _m = model
         let gat = model :?> GatModel

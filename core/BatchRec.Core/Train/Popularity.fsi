@@ -1,0 +1,18 @@
+namespace BatchRec.Core.Train
+
+open System
+open System.Diagnostics
+open System.Threading
+open TorchSharp
+open BatchRec.Core
+open BatchRec.Core.Graph
+open BatchRec.Core.Nn
+open BatchRec.Core.Eval
+
+/// The popularity model (model.kind popularity): counted, not trained.
+[<RequireQualifiedAccess>]
+module Popularity =
+
+    /// Popularity: every user gets the items with the most training interactions (as 1-dim factors: user 1,
+    /// item = its training count, so ranking and scoring need no special case).
+    val fit: cfg: Config -> graphs: SplitGraphs -> TrainedModel
