@@ -2,6 +2,7 @@ module BatchRec.Core.Tests.Generators
 
 open FsCheck
 open FsCheck.FSharp
+open TorchSharp
 
 /// A random edge list over a small rows × cols grid (duplicates likely), with small positive weights.
 type EdgeList =
@@ -56,3 +57,50 @@ type Arbs =
 /// interleave, so the assembly's tests run one at a time.
 [<assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)>]
 do ()
+
+/// Random factors (continuous values, so ties are improbable) and a random exclusion pattern.
+type RankCase =
+    {
+        Users: int
+        Items: int
+        Dim: int
+        K: int
+        U: float32[]
+        I: float32[]
+        ExU: int[]
+        ExI: int[]
+    }
+
+type RankArbs =
+    static member RankCase() =
+        gen {
+            let! users = Gen.choose (1, 9)
+            let! items = Gen.choose (1, 70) // crosses several SIMD vectors and tails
+            let! dim = Gen.choose (1, 20)
+            let! k = Gen.choose (1, 40) // reasons: up to 4 SIMD vectors in registers, more in the array path
+
+            let floats n =
+                Gen.arrayOfLength n (Gen.choose (-100000, 100000) |> Gen.map (fun x -> float32 x / 1000.0f))
+
+            let! u = floats (users * dim)
+            let! i = floats (items * dim)
+            let! n = Gen.choose (0, users * items)
+            let! exU = Gen.arrayOfLength n (Gen.choose (0, users - 1))
+            let! exI = Gen.arrayOfLength n (Gen.choose (0, items - 1))
+
+            return
+                {
+                    Users = users
+                    Items = items
+                    Dim = dim
+                    K = k
+                    U = u
+                    I = i
+                    ExU = exU
+                    ExI = exI
+                }
+        }
+        |> Arb.fromGen
+
+let tensors (c: RankCase) =
+    torch.tensor(c.U).reshape(int64 c.Users, int64 c.Dim), torch.tensor(c.I).reshape(int64 c.Items, int64 c.Dim)

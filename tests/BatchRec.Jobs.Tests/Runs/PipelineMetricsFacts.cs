@@ -2,7 +2,7 @@ using BatchRec.Jobs.Runs;
 using BatchRec.Jobs.Stages;
 using Xunit;
 
-namespace BatchRec.Jobs.Tests.Stages;
+namespace BatchRec.Jobs.Tests.Runs;
 
 public sealed class PipelineMetricsFacts : IDisposable
 {

@@ -1,4 +1,5 @@
-module BatchRec.Core.Tests.ScoreRangeFacts
+/// Scoring a range of users (Pipeline.scoreRange) and the bare product benchmark kernel.
+module BatchRec.Core.Tests.PipelineFacts
 
 open System
 open System.Threading
