@@ -350,7 +350,7 @@ module Pipeline =
             ie
             graphs.Train
             graphs.Valid
-            cfg.Eval.StopMetric.Name
+            cfg.Eval.StopMetric
             cfg.Eval.StopK
             (Config.blockUsers cfg.Eval.UserChunk cfg.Score.BlockMiB (int ie.shape.[0]))
             (Evaluation.sampleUsers graphs.Valid cfg.Eval.MaxUsers)

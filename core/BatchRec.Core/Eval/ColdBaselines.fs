@@ -46,7 +46,7 @@ module ColdBaselines =
                             "random",
                             {
                                 Split = "cold"
-                                Metric = "recall"
+                                Metric = RankingMetric.Recall.Name
                                 K = k
                                 Value = recall
                             }
@@ -55,7 +55,7 @@ module ColdBaselines =
                             "random",
                             {
                                 Split = "cold"
-                                Metric = "ndcg"
+                                Metric = RankingMetric.Ndcg.Name
                                 K = k
                                 Value = ndcg
                             }

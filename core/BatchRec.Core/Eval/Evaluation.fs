@@ -3,6 +3,7 @@ namespace BatchRec.Core.Eval
 #nowarn "9" // native pointers: the top-K selection reads the score tiles in place
 
 open System
+open BatchRec.Core
 open System.Numerics
 open System.Runtime.CompilerServices
 open System.Runtime.Intrinsics
@@ -90,13 +91,13 @@ module Evaluation =
         (chunk: int)
         (users: int[])
         : MetricValue list =
-        let sums = Collections.Generic.Dictionary<string * int, float>()
+        let sums = Collections.Generic.Dictionary<RankingMetric * int, float>()
         let evaluated = ref 0
 
         forEachRanked ii userEmb itemEmb exclude truth (List.max ks) chunk users (fun _ nRel hits ->
             evaluated.Value <- evaluated.Value + 1
 
-            for m in Metrics.names do
+            for m in Metrics.all do
                 for k in ks do
                     let v = Metrics.compute m k hits nRel
 
@@ -107,7 +108,7 @@ module Evaluation =
                         + v)
 
         [
-            for m in Metrics.names do
+            for m in Metrics.all do
                 for k in ks do
                     let s =
                         match sums.TryGetValue((m, k)) with
@@ -116,7 +117,7 @@ module Evaluation =
 
                     yield
                         {
-                            Metric = m
+                            Metric = m.Name
                             K = k
                             Value =
                                 if evaluated.Value = 0 then
@@ -132,7 +133,7 @@ module Evaluation =
         (itemEmb: Tensor)
         (exclude: Csr)
         (truth: Csr)
-        (metric: string)
+        (metric: RankingMetric)
         (k: int)
         (chunk: int)
         (users: int[])

@@ -1,6 +1,7 @@
 namespace BatchRec.Core.Eval
 
 open System
+open BatchRec.Core
 open System.Numerics
 open System.Runtime.CompilerServices
 open System.Runtime.Intrinsics
@@ -24,7 +25,7 @@ module Evaluation =
     val sampleUsers: truth: Csr -> maxUsers: int -> int array
 
     /// Full-ranking evaluation of the given users: each ranks all items except `exclude`; every metric in
-    /// Metrics.names at every k in ks is averaged over the users with at least one truth item; in chunks of
+    /// Metrics.all at every k in ks is averaged over the users with at least one truth item; in chunks of
     /// `chunk` users, so memory is O(chunk × items).
     val evaluateUsersWith:
         ii: ItemItem option ->
@@ -45,7 +46,7 @@ module Evaluation =
         itemEmb: Tensor ->
         exclude: Csr ->
         truth: Csr ->
-        metric: string ->
+        metric: RankingMetric ->
         k: int ->
         chunk: int ->
         users: int array ->
@@ -86,7 +87,7 @@ module Evaluation =
             MetricValue list
 
     /// Full-ranking evaluation: each user with at least one `truth` item ranks all items except `exclude`;
-    /// every metric in Metrics.names at every k in ks is averaged over those users.
+    /// every metric in Metrics.all at every k in ks is averaged over those users.
     val evaluate:
         userEmb: Tensor ->
         itemEmb: Tensor ->

@@ -1,6 +1,7 @@
 namespace BatchRec.Core.Eval
 
 open System
+open BatchRec.Core
 
 [<RequireQualifiedAccess>]
 module Metrics =
@@ -49,13 +50,19 @@ module Metrics =
 
         dcg / idcg
 
-    let names = [ "recall"; "ndcg"; "mrr"; "hit"; "precision" ]
+    let all =
+        [
+            RankingMetric.Recall
+            RankingMetric.Ndcg
+            RankingMetric.Mrr
+            RankingMetric.Hit
+            RankingMetric.Precision
+        ]
 
-    let compute (name: string) (k: int) (hits: bool[]) (nRelevant: int) =
-        match name with
-        | "recall" -> recall k hits nRelevant
-        | "ndcg" -> ndcg k hits nRelevant
-        | "mrr" -> mrr k hits
-        | "hit" -> hit k hits
-        | "precision" -> precision k hits
-        | other -> invalidArg "name" (sprintf "unknown metric '%s'" other)
+    let compute (metric: RankingMetric) (k: int) (hits: bool[]) (nRelevant: int) =
+        match metric with
+        | RankingMetric.Recall -> recall k hits nRelevant
+        | RankingMetric.Ndcg -> ndcg k hits nRelevant
+        | RankingMetric.Mrr -> mrr k hits
+        | RankingMetric.Hit -> hit k hits
+        | RankingMetric.Precision -> precision k hits

@@ -1,5 +1,7 @@
 namespace BatchRec.Core.Eval
 
+open BatchRec.Core
+
 /// Top-K ranking metrics for one user, from the ranked list's hit flags, with RecBole's definitions.
 /// hits.[r] is true when the item at rank r + 1 is relevant; nRelevant is the size of the user's ground truth.
 /// Averaging over users is Evaluation.evaluate's job.
@@ -23,8 +25,8 @@ module Metrics =
     /// evaluates to: ndcg 2 [|false; true|] 1 = 1 / log2 3
     val ndcg: k: int -> hits: bool[] -> nRelevant: int -> float
 
-    /// The metric names in the order they are reported: recall, ndcg, mrr, hit, precision.
-    val names: string list
+    /// The metrics in the order they are reported: recall, ndcg, mrr, hit, precision (every RankingMetric).
+    val all: RankingMetric list
 
-    /// One named metric at k for one user. Throws ArgumentException naming `name` for an unknown metric.
-    val compute: name: string -> k: int -> hits: bool[] -> nRelevant: int -> float
+    /// One metric at k for one user.
+    val compute: metric: RankingMetric -> k: int -> hits: bool[] -> nRelevant: int -> float

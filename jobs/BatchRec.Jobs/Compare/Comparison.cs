@@ -54,6 +54,20 @@ public static class Comparison
 {
     public const string TableName = Schema.Output.Comparison;
 
+    /// <summary>The table's headline figure, test NDCG@10, as the log and the summary name it.</summary>
+    private static readonly string Headline = RankingMetric.Ndcg.Name;
+
+    private const int HeadlineK = 10;
+
+    /// <summary>The metrics the markdown table shows a column for.</summary>
+    private static readonly string[] TableMetrics =
+    [
+        RankingMetric.Ndcg.Name,
+        RankingMetric.Recall.Name,
+        RankingMetric.Mrr.Name,
+        RankingMetric.Hit.Name,
+    ];
+
     public static async Task<IReadOnlyList<ComparisonRow>> RunAsync(
         LoadedConfig config,
         IReadOnlyList<string> models,
@@ -234,7 +248,7 @@ public static class Comparison
                     );
                 await WriteAsync(outDir, rows, ct); // after every model × seed: a long comparison stopped half-way keeps what it measured
                 var ndcg = rows.LastOrDefault(r =>
-                    r.Model == model && r.Seed == seed && r.Split == "test" && r.Metric == "ndcg" && r.K == 10
+                    r.Model == model && r.Seed == seed && r.Split == "test" && r.Metric == Headline && r.K == HeadlineK
                 );
                 log.Information(
                     "Comparison: {Model} seed {Seed}: test ndcg@10 {Ndcg:F4} after {Epochs} epochs (best {Best}, {PerEpoch:F2} s/epoch, {Seconds:F0} s)",
@@ -383,7 +397,7 @@ public static class Comparison
         var columns = figures
             .Select(r => (r.Split, r.Metric, r.K))
             .Distinct()
-            .Where(c => c.Split != "valid" && c.Metric is "ndcg" or "recall" or "mrr" or "hit")
+            .Where(c => c.Split != "valid" && TableMetrics.Contains(c.Metric))
             .OrderBy(c => c.Split == "test" ? 0 : 1)
             .ThenBy(c => c.K)
             .ThenBy(c => c.Metric, StringComparer.Ordinal)
@@ -415,7 +429,7 @@ public static class Comparison
                 $"| {g.Key} | {seeds} | {string.Join(" | ", cells)} | {first.Average(r => r.Epochs):F0} ({first.Average(r => r.BestEpoch):F0}) | {first.Average(r => r.SecondsPerEpoch):F2} | {fitCell} | {peakCell} |\n"
             );
         }
-        var ndcg = figures.Where(r => r.Split == "test" && r.Metric == "ndcg" && r.K == 10).ToList();
+        var ndcg = figures.Where(r => r.Split == "test" && r.Metric == Headline && r.K == HeadlineK).ToList();
         if (ndcg.Count == 0)
             return sb.ToString();
         var baseline = Baseline(figures);

@@ -13,6 +13,9 @@ open BatchRec.Core.Eval
 
 open BatchRec.Core.Tests.Generators
 
+let private metricOf (name: string) =
+    (Choice.tryParse RankingMetric.Names name).Value
+
 [<Property>]
 let ``the evaluation sample is a fixed, ascending subset of the users with truth``
     (pairs: (byte * byte) list)
@@ -81,10 +84,16 @@ let ``the per-user values average to the evaluation's figure for every metric`` 
 
     for m in figures do
         // chunks of 4 users: the per-user values do not depend on how users are grouped
-        let perUser = Evaluation.perUserWith None ue ie history truth m.Metric m.K 4 sample
+        let perUser =
+            Evaluation.perUserWith None ue ie history truth (metricOf m.Metric) m.K 4 sample
+
         Assert.Equal(sample.Length, perUser.Length)
         Assert.Equal(m.Value, Array.average perUser, 12)
-        Assert.Equal<float[]>(perUser, Evaluation.perUserWith None ue ie history truth m.Metric m.K 100 sample)
+
+        Assert.Equal<float[]>(
+            perUser,
+            Evaluation.perUserWith None ue ie history truth (metricOf m.Metric) m.K 100 sample
+        )
 
 [<Fact>]
 let ``a user without truth items scores 0 per user`` () =
@@ -94,4 +103,4 @@ let ``a user without truth items scores 0 per user`` () =
     let ie = torch.tensor([| 3.0f; 2.0f; 1.0f |]).reshape(3L, 1L)
     let truth = Bipartite.userItems 2 3 [| 0 |] [| 1 |]
     let none = Csr.ofEdges 2 3 [||] [||] [||]
-    Assert.Equal<float[]>([| 0.5; 0.0 |], Evaluation.perUserWith None ue ie none truth "mrr" 3 8 [| 0; 1 |])
+    Assert.Equal<float[]>([| 0.5; 0.0 |], Evaluation.perUserWith None ue ie none truth RankingMetric.Mrr 3 8 [| 0; 1 |])
