@@ -1,26 +1,12 @@
 /// model.kind auto's choice among its candidates (CandidateChoice).
 module BatchRec.Core.Tests.CandidateChoiceFacts
 
-
 open System
 open Xunit
 open FsCheck
 open FsCheck.FSharp
 open FsCheck.Xunit
-open TorchSharp
 open BatchRec.Core
-open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
-open BatchRec.Core.Train
-
-let private cfgOf (json: string) =
-    match Config.parse json with
-    | Ok c -> c
-    | Error es -> failwithf "%A" es
-
-let private t (rows: float32[][]) =
-    torch.tensor(Array.concat rows).reshape(int64 rows.Length, int64 rows.[0].Length)
 
 [<Fact>]
 let ``the best candidate is the highest validation score, the earlier of equals`` () =

@@ -104,3 +104,9 @@ type RankArbs =
 
 let tensors (c: RankCase) =
     torch.tensor(c.U).reshape(int64 c.Users, int64 c.Dim), torch.tensor(c.I).reshape(int64 c.Items, int64 c.Dim)
+
+/// A config parsed from JSON over the defaults; a test's own config, so a problem in it fails the test at once.
+let cfgOf (json: string) : BatchRec.Core.Config =
+    match BatchRec.Core.Config.parse json with
+    | Ok c -> c
+    | Error es -> failwithf "%A" es

@@ -1,26 +1,10 @@
 /// The config of model variants, model.kind auto and what a model kind reads (Config.forModel, Config.validate).
 module BatchRec.Core.Tests.ModelConfigFacts
 
-
 open System
 open Xunit
-open FsCheck
-open FsCheck.FSharp
-open FsCheck.Xunit
-open TorchSharp
 open BatchRec.Core
-open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
-open BatchRec.Core.Train
-
-let private cfgOf (json: string) =
-    match Config.parse json with
-    | Ok c -> c
-    | Error es -> failwithf "%A" es
-
-let private t (rows: float32[][]) =
-    torch.tensor(Array.concat rows).reshape(int64 rows.Length, int64 rows.[0].Length)
+open BatchRec.Core.Tests.Generators
 
 [<Fact>]
 let ``a variant KIND:LABEL takes its kind and only its own overrides`` () =

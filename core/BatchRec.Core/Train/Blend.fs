@@ -89,25 +89,8 @@ module Blend =
                     let t = Stopwatch.StartNew()
                     use scaled = u .* scaleOf blend
 
-                    let v =
-                        Evaluation.evaluateSampleWith
-                            (Some { Weights = w; History = graphs.Train })
-                            scaled
-                            i
-                            graphs.Train
-                            graphs.Valid
-                            [ cfg.Eval.StopK ]
-                            chunk
-                            cfg.Eval.MaxUsers
-                        |> List.find (fun x -> x.Metric = cfg.Eval.StopMetric.Name)
-
                     let point =
-                        {
-                            Setting = sprintf "blend=%g" blend
-                            Split = "valid"
-                            Valid = v.Value
-                            Seconds = t.Elapsed.TotalSeconds
-                        }
+                        Validation.point cfg graphs chunk (Some w) scaled i (sprintf "blend=%g" blend) t
 
                     onTuning point
                     yield blend, point

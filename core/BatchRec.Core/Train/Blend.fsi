@@ -6,7 +6,6 @@ open System.Threading
 open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
-open BatchRec.Core.Nn
 open BatchRec.Core.Eval
 
 /// blend.itemItem ease: a factor model joined with an EASE item–item part, the weight chosen on validation.

@@ -275,31 +275,14 @@ module EaseFit =
                 let t = Stopwatch.StartNew()
                 use b = Ease.fit (gramOf tags text) lambda
 
-                let v =
-                    Evaluation.evaluateSampleWith
-                        (Some { Weights = b; History = graphs.Train })
-                        noUsers
-                        noItems
-                        graphs.Train
-                        graphs.Valid
-                        [ cfg.Eval.StopK ]
-                        chunk
-                        cfg.Eval.MaxUsers
-                    |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
-
                 let point =
-                    {
-                        Setting = name setting
-                        Split = "valid"
-                        Valid = v.Value
-                        Seconds = t.Elapsed.TotalSeconds
-                    }
+                    Validation.point cfg graphs chunk (Some b) noUsers noItems (name setting) t
 
                 onTuning point
 
                 if
                     keepBest
-                    && (points.Count = 0 || points |> Seq.forall (fun (_, p) -> v.Value > p.Valid))
+                    && (points.Count = 0 || points |> Seq.forall (fun (_, p) -> point.Valid > p.Valid))
                 then
                     kept <- Tensors.toArray b
 
@@ -389,25 +372,8 @@ module EaseFit =
                         let t = Stopwatch.StartNew()
                         setCold s
 
-                        let v =
-                            Evaluation.evaluateSampleWith
-                                (Some { Weights = p; History = graphs.Train })
-                                noUsers
-                                noItems
-                                graphs.Train
-                                graphs.Valid
-                                [ cfg.Eval.StopK ]
-                                chunk
-                                cfg.Eval.MaxUsers
-                            |> List.find (fun m -> m.Metric = cfg.Eval.StopMetric.Name)
-
                         let point =
-                            {
-                                Setting = sprintf "new items x%g" s
-                                Split = "valid"
-                                Valid = v.Value
-                                Seconds = t.Elapsed.TotalSeconds
-                            }
+                            Validation.point cfg graphs chunk (Some p) noUsers noItems (sprintf "new items x%g" s) t
 
                         onTuning point
                         yield s, point

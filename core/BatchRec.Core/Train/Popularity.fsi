@@ -1,13 +1,6 @@
 namespace BatchRec.Core.Train
 
-open System
-open System.Diagnostics
-open System.Threading
-open TorchSharp
 open BatchRec.Core
-open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
 
 /// The popularity model (model.kind popularity): counted, not trained.
 [<RequireQualifiedAccess>]

@@ -1,13 +1,7 @@
 namespace BatchRec.Core.Train
 
-open System
-open System.Diagnostics
-open System.Threading
-open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
 
 /// What the trainer reports after each epoch (the shell logs it).
 type EpochReport =

@@ -1,13 +1,9 @@
 namespace BatchRec.Core.Train
 
-open System
-open System.Diagnostics
 open System.Threading
 open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
 
 /// The registry of model kinds' training: each kind to its fit (FactorTraining, EaseFit, Popularity), then the
 /// blend of its EASE part when blend.itemItem is ease.

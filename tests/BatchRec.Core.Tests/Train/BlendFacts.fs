@@ -1,26 +1,15 @@
 /// The blend of a factor model with EASE (Blend.blendWith).
 module BatchRec.Core.Tests.BlendFacts
 
-
 open System
 open Xunit
-open FsCheck
-open FsCheck.FSharp
-open FsCheck.Xunit
 open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 open BatchRec.Core.Eval
 open BatchRec.Core.Train
-
-let private cfgOf (json: string) =
-    match Config.parse json with
-    | Ok c -> c
-    | Error es -> failwithf "%A" es
-
-let private t (rows: float32[][]) =
-    torch.tensor(Array.concat rows).reshape(int64 rows.Length, int64 rows.[0].Length)
+open BatchRec.Core.Tests.Generators
 
 [<Fact>]
 let ``blendWith keeps the weight that scores best on validation and folds it into the user factors`` () =

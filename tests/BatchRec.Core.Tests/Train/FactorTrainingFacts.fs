@@ -1,23 +1,12 @@
 /// The losses beyond BPR (FactorTraining.batchLoss).
 module BatchRec.Core.Tests.FactorTrainingFacts
 
-
 open System
 open Xunit
-open FsCheck
-open FsCheck.FSharp
-open FsCheck.Xunit
 open TorchSharp
 open BatchRec.Core
-open BatchRec.Core.Graph
-open BatchRec.Core.Nn
-open BatchRec.Core.Eval
 open BatchRec.Core.Train
-
-let private cfgOf (json: string) =
-    match Config.parse json with
-    | Ok c -> c
-    | Error es -> failwithf "%A" es
+open BatchRec.Core.Tests.Generators
 
 let private t (rows: float32[][]) =
     torch.tensor(Array.concat rows).reshape(int64 rows.Length, int64 rows.[0].Length)
