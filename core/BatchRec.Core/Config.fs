@@ -598,7 +598,7 @@ module Config =
             writer.WriteStartObject()
 
             for p in root.EnumerateObject() do
-                if p.Name <> "compare" then
+                if not (p.Name.Equals("compare", StringComparison.OrdinalIgnoreCase)) then
                     p.WriteTo writer
                 elif p.Value.ValueKind <> JsonValueKind.Object then
                     errors.Add

@@ -177,3 +177,17 @@ let ``closed sets are read through their Names table`` () =
 
     Assert.Equal(None, ConfigBinding.choiceTable typeof<ConfigError>)
     Assert.Equal<string list>([ "valid"; "test" ], ConfigBinding.keysOf typeof<SplitConfig>)
+
+[<Fact>]
+let ``a config file's names ignore case, compare's too, and a key named twice is refused`` () =
+    match Config.parse """{ "TRAIN": { "Seed": 5 }, "Compare": { "ease": { "ease": { "lambdas": [ 100 ] } } } }""" with
+    | Ok c ->
+        Assert.Equal(5, c.Train.Seed)
+        Assert.True(c.Compare.ContainsKey "ease")
+    | Error e -> failwithf "%A" e
+
+    match Config.parse """{ "train": { "seed": 5, "Seed": 6 } }""" with
+    | Error [ e ] ->
+        Assert.Equal("(file)", e.Key)
+        Assert.Contains("duplicate key", e.Message)
+    | other -> failwithf "unexpected %A" other
