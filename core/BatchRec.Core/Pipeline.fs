@@ -360,7 +360,7 @@ module Pipeline =
     /// computes its rows' reason items (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim
     /// factors carry no similarity), so a caller can write a block's other columns while its reasons are computed.
     /// The reason functions need no tensor and stay valid after enumeration ends. On the CPU's sgemm path the top-K
-    /// reads the model's factor arrays in place (Ranking.topKBlockArrays); elsewhere factor tensors are made once and
+    /// reads the model's factor arrays in place (TopK.topKBlockArrays); elsewhere factor tensors are made once and
     /// held until enumeration ends. Throws ArgumentException when the range is not inside 0..users.
     let scoreRangeDeferred
         (cfg: Config)
@@ -377,7 +377,7 @@ module Pipeline =
 
         seq {
             // on the CPU's sgemm path the top-K reads the factor arrays in place; elsewhere they become tensors once
-            let inPlace = device.``type`` = DeviceType.CPU && Ranking.blasAvailable ()
+            let inPlace = device.``type`` = DeviceType.CPU && TopK.blasAvailable ()
             let ue, ie = if inPlace then null, null else factorTensors device m
             use _ue = ue
             use _ie = ie
@@ -405,7 +405,7 @@ module Pipeline =
 
                 let block =
                     if inPlace then
-                        Ranking.topKBlockArraysWith
+                        TopK.topKBlockArraysWith
                             cfg.Score.Threads
                             m.NumUsers
                             m.NumItems
@@ -419,7 +419,7 @@ module Pipeline =
                             s
                             n
                     else
-                        Ranking.topKBlockWith ii ue ie graphs.All cfg.Score.K s n
+                        TopK.topKBlockWith ii ue ie graphs.All cfg.Score.K s n
 
                 let reasons () =
                     match reasonKind with

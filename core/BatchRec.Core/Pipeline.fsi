@@ -150,7 +150,7 @@ module Pipeline =
     /// computes its rows' reason items (Explain.reasons over the user's whole history; -1 for popularity, whose 1-dim
     /// factors carry no similarity), so a caller can write a block's other columns while its reasons are computed.
     /// The reason functions need no tensor and stay valid after enumeration ends. On the CPU's sgemm path the top-K
-    /// reads the model's factor arrays in place (Ranking.topKBlockArrays); elsewhere factor tensors are made once and
+    /// reads the model's factor arrays in place (TopK.topKBlockArrays); elsewhere factor tensors are made once and
     /// held until enumeration ends. Throws ArgumentException when the range is not inside 0..users.
     val scoreRangeDeferred:
         cfg: Config ->

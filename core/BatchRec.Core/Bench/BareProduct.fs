@@ -29,7 +29,7 @@ type BareProduct(device: torch.Device, m: TrainedModel, chunk: int, tiled: bool)
 
     member _.Run() : int64 =
         if tiled then
-            Ranking.cpuProducts ue ie
+            TopK.cpuProducts ue ie
         else
             let mutable n = 0L
 

@@ -9,7 +9,7 @@ open BatchRec.Core.Train
 /// score product U·Iᵀ of the model's factors. Made once (factor tensors, one reused output buffer); each Run
 /// computes U·Iᵀ and discards it, so a Run times the matrix products alone: no tensor creation, no fresh output
 /// pages. Two shapes: `tiled` false, `chunk` users × all items per product into one [chunk × I] buffer, on
-/// libtorch's threads; `tiled` true, the CPU scorer's own products (Ranking.cpuProducts: each worker its blocks
+/// libtorch's threads; `tiled` true, the CPU scorer's own products (TopK.cpuProducts: each worker its blocks
 /// of users × 1024 items into its own buffer, on the CPU only), i.e. the scorer without its selection.
 type BareProduct =
     interface IDisposable

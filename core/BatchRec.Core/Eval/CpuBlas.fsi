@@ -23,9 +23,9 @@ module Workers =
 
 /// MKL's single-precision matrix product (Fortran `sgemm_`) and its per-thread thread count
 /// (`MKL_Set_Num_Threads_Local`), as libtorch's CPU library exports them: the sgemm under libtorch's own addmm, callable
-/// from any thread with one MKL thread each, so each worker computes its own block of scores (Ranking's sgemm path).
+/// from any thread with one MKL thread each, so each worker computes its own block of scores (TopK's sgemm path).
 /// `gemm` is None where the library or a symbol is missing, where a check product comes out wrong, or where the
-/// environment sets BATCHREC_CPU_BLAS=0; then Ranking uses libtorch's addmm.
+/// environment sets BATCHREC_CPU_BLAS=0; then TopK uses libtorch's addmm.
 [<RequireQualifiedAccess>]
 module CpuBlas =
 

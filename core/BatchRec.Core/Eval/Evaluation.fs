@@ -60,7 +60,7 @@ module Evaluation =
 
         for start in 0..chunk .. users.Length - 1 do
             let block =
-                Ranking.topKUsersWith
+                TopK.topKUsersWith
                     ii
                     userEmb
                     itemEmb

@@ -59,7 +59,7 @@ module Explain =
             int array
 
     /// The reason item of every row of a top-K block for a model with an item–item part W (row-major
-    /// [history items × items], Ranking.ItemItem): the user's history item i with the largest contribution W[i, r] to
+    /// [history items × items], TopK.ItemItem): the user's history item i with the largest contribution W[i, r] to
     /// the recommended item r's score. For EASE, whose score is the sum of these contributions, that is exact: the
     /// history item that added the most. Ties go to the earlier (lower) history item; -1 when the user has no history
     /// or no history item adds a positive amount. Users in parallel on at most `threads` workers (0: one per core).

@@ -23,7 +23,7 @@ type TopK =
 type ItemItem = { Weights: torch.Tensor; History: Csr }
 
 [<RequireQualifiedAccess>]
-module Ranking =
+module TopK =
     let inline private worse (s1: float32) (i1: int) (s2: float32) (i2: int) = s1 < s2 || (s1 = s2 && i1 > i2)
 
     /// Restores the min-heap property below position c of a heap of n entries (root = the worst kept).

@@ -28,7 +28,7 @@ type ItemItem = { Weights: torch.Tensor; History: Csr }
 
 /// Full ranking over all items, chunked over users so memory is O(chunk × items), never users × items.
 [<RequireQualifiedAccess>]
-module Ranking =
+module TopK =
 
     /// Whether the selection keeps k entries in unordered slots (scanSlots: 512-bit vectors and k ≤ 32, one or two
     /// vectors of slots) rather than in a heap (scanSegment: any k, any vector width).

@@ -20,7 +20,7 @@ let ``reasons are the most cosine-similar history item (float64 reference, clear
     let ue, ie = tensors c
     let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
-    let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
+    let block = TopK.topKUsers ue ie none c.K (Array.init c.Users id)
 
     let reasons =
         Explain.reasons 0 c.I (Explain.inverseNorms c.I c.Dim) c.Dim history block
@@ -84,7 +84,7 @@ let ``the 512-bit reasons kernel gives the portable kernel's items, ties include
     let ue, ie = tensors c
     let history = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let none = Csr.ofEdges c.Users c.Items [||] [||] [||]
-    let block = Ranking.topKUsers ue ie none c.K (Array.init c.Users id)
+    let block = TopK.topKUsers ue ie none c.K (Array.init c.Users id)
     let inv = Explain.inverseNorms c.I c.Dim
     // (the portable kernel on one thread, the 512-bit one on every core: the thread count changes nothing either)
     Explain.reasons 0 c.I inv c.Dim history block = Explain.reasonsPortable 1 c.I inv c.Dim history block

@@ -19,8 +19,8 @@ let ``the CPU top-K selection gives the same lists as masking and libtorch's top
     let ue, ie = tensors c
     let exclude = Bipartite.userItems c.Users c.Items c.ExU c.ExI
     let users = Array.init c.Users id |> Array.rev // any order of users
-    let cpu = Ranking.topKUsers ue ie exclude c.K users
-    let reference = Ranking.topKUsersTorch ue ie exclude c.K users
+    let cpu = TopK.topKUsers ue ie exclude c.K users
+    let reference = TopK.topKUsersTorch ue ie exclude c.K users
     // libtorch's topk orders equal scores arbitrarily (and two products may round near-ties apart), so a position
     // may hold another item only when both items score the same (float64 from the factors); the exact tie rule
     // (lower item first) is the tiled property's, on exact integer scores
@@ -68,7 +68,7 @@ let ``tiled selection is the exact top-K whatever the tile sizes, ties to the lo
     let users = Array.init c.Users id |> Array.rev
 
     let tiled =
-        Ranking.topKUsersTiled (1 + rowTile.Get % 4) (1 + colTile.Get % 19) ue ie exclude c.K users
+        TopK.topKUsersTiled (1 + rowTile.Get % 4) (1 + colTile.Get % 19) ue ie exclude c.K users
 
     let expected =
         [|
@@ -127,7 +127,7 @@ let ``every CPU path (sgemm or libtorch products, slots or heap) gives the same 
     let rt, ct = 1 + rowTile.Get % 5, 1 + colTile.Get % 200
 
     let run blas slots =
-        Ranking.topKUsersCpu { Blas = blas; Slots = slots } rt ct ue ie exclude c.K users
+        TopK.topKUsersCpu { Blas = blas; Slots = slots } rt ct ue ie exclude c.K users
 
     let reference = run false false
 
@@ -149,7 +149,7 @@ let ``the top-K read in place from the factor arrays gives topKBlock's lists for
     // of the same factors; ties and a NaN score as above
     use scope = torch.NewDisposeScope()
 
-    if not (Ranking.blasAvailable ()) then
+    if not (TopK.blasAvailable ()) then
         true
     else
         let coarse (xs: float32[]) =
@@ -165,8 +165,8 @@ let ``the top-K read in place from the factor arrays gives topKBlock's lists for
         let exclude = Bipartite.userItems c.Users c.Items c.ExU c.ExI
         let start = a.Get % (c.Users + 1)
         let count = b.Get % (c.Users - start + 1)
-        let expected = Ranking.topKBlock ue ie exclude c.K start count
-        let actual = Ranking.topKBlockArrays (t.Get % 4) u i c.Dim exclude c.K start count
+        let expected = TopK.topKBlock ue ie exclude c.K start count
+        let actual = TopK.topKBlockArrays (t.Get % 4) u i c.Dim exclude c.K start count
 
         actual.Users = expected.Users
         && actual.Offsets = expected.Offsets
@@ -180,7 +180,7 @@ let ``MKL's sgemm is found in libtorch on Linux x64, so the scorer's fused path 
         && Runtime.InteropServices.RuntimeInformation.ProcessArchitecture = Runtime.InteropServices.Architecture.X64
     then
         Assert.True(CpuBlas.gemm.Value.IsSome)
-        Assert.True((Ranking.CpuSelect.Default 20).Blas)
+        Assert.True((TopK.CpuSelect.Default 20).Blas)
 
 [<Fact>]
 let ``equal scores keep the lower item first across tiles too`` () =
@@ -197,7 +197,7 @@ let ``equal scores keep the lower item first across tiles too`` () =
     let none = Csr.ofEdges 1 20 [||] [||] [||]
 
     for colTile in [ 1; 3; 8; 20 ] do
-        let top = Ranking.topKUsersTiled 1 colTile ue ie none 12 [| 0 |]
+        let top = TopK.topKUsersTiled 1 colTile ue ie none 12 [| 0 |]
         Assert.Equal<int[]>([| 1; 3; 7; 9; 11; 13; 15; 17; 19; 0; 2; 4 |], top.Items)
 
 [<Fact>]
@@ -214,6 +214,6 @@ let ``equal scores keep the lower item first, and NaN scores are never selected`
 
     let ie = torch.tensor(vals).reshape(20L, 1L)
     let none = Csr.ofEdges 1 20 [||] [||] [||]
-    let top = Ranking.topKUsers ue ie none 12 [| 0 |]
+    let top = TopK.topKUsers ue ie none 12 [| 0 |]
     // the nine 2s (odd items except 5), then the 1s in index order
     Assert.Equal<int[]>([| 1; 3; 7; 9; 11; 13; 15; 17; 19; 0; 2; 4 |], top.Items)

@@ -159,10 +159,10 @@ let ``the top-K with an item-item part is the exact top-K of factors plus the hi
     let ii = Some { Weights = wt; History = history }
 
     let cpu =
-        Ranking.topKUsersCpuWith
+        TopK.topKUsersCpuWith
             {
-                Blas = blas && Ranking.blasAvailable ()
-                Slots = Ranking.slotKernel k
+                Blas = blas && TopK.blasAvailable ()
+                Slots = TopK.slotKernel k
             }
             2
             7
@@ -173,7 +173,7 @@ let ``the top-K with an item-item part is the exact top-K of factors plus the hi
             k
             users
 
-    let torchPath = Ranking.topKUsersTorchWith ii ue ie history k users
+    let torchPath = TopK.topKUsersTorchWith ii ue ie history k users
 
     let same (t: TopK) =
         t.Offsets = Array.scan (+) 0 (expected |> Array.map Array.length)
@@ -187,7 +187,7 @@ let ``the top-K with an item-item part is the exact top-K of factors plus the hi
 let ``the in-place scorer adds the item-item part: each score is the sum of the history's rows`` () =
     use scope = torch.NewDisposeScope()
 
-    if Ranking.blasAvailable () then
+    if TopK.blasAvailable () then
         let users, items = 5, 9
         let rng = Random(7)
         let w = Array.init (items * items) (fun _ -> float32 (rng.Next(-5, 6)))
@@ -195,7 +195,7 @@ let ``the in-place scorer adds the item-item part: each score is the sum of the 
         // users 1..3 (user 3 has no history: nine tied zeros, the lower items first) against the sums by hand; not
         // against libtorch's path, whose topk keeps an arbitrary subset of items tied at the cut
         let actual =
-            Ranking.topKBlockArraysWith 0 users items [||] [||] 0 w history history 4 1 3
+            TopK.topKBlockArraysWith 0 users items [||] [||] 0 w history history 4 1 3
 
         let byHand =
             [|
@@ -327,7 +327,7 @@ let ``the ease trainer scores every lambda on validation and keeps the best one'
         torch.zeros ([| int64 n; 0L |], dtype = torch.float32)
 
     let top =
-        Ranking.topKUsersWith
+        TopK.topKUsersWith
             (Some { Weights = b; History = g.Train })
             (none users)
             (none items)

@@ -83,7 +83,7 @@ let ``top-K never returns excluded items and ranks by score`` (dev: string) =
     let ue = torch.tensor([| 1.0f; -1.0f |], device = device).reshape(2L, 1L)
     let ie = torch.tensor([| 4.0f; 3.0f; 2.0f; 1.0f |], device = device).reshape(4L, 1L)
     let exclude = Bipartite.userItems 2 4 [| 0; 1; 1; 1 |] [| 0; 1; 2; 3 |]
-    let blocks = Ranking.topK ue ie exclude 3 1 |> List.ofSeq
+    let blocks = TopK.topK ue ie exclude 3 1 |> List.ofSeq
     Assert.Equal(2, blocks.Length)
     Assert.Equal<int[]>([| 1; 2; 3 |], blocks.[0].Items) // item 0 excluded for user 0
     Assert.Equal<float32[]>([| 3f; 2f; 1f |], blocks.[0].Scores)

@@ -100,7 +100,7 @@ let ``blendWith keeps the weight that scores best on validation and folds it int
         |> Array.maxBy (score 0)
 
     let top =
-        Ranking.topKUsersWith
+        TopK.topKUsersWith
             (Some
                 {
                     Weights = torch.tensor(w).reshape(int64 items, int64 items)
