@@ -110,3 +110,50 @@ let cfgOf (json: string) : BatchRec.Core.Config =
     match BatchRec.Core.Config.parse json with
     | Ok c -> c
     | Error es -> failwithf "%A" es
+
+/// Every device present, as theory data: CPU always, CUDA when TorchSharp sees one.
+type Devices =
+    static member All: obj[] seq =
+        seq {
+            yield [| box "cpu" |]
+
+            if torch.cuda.is_available () then
+                yield [| box "cuda" |]
+        }
+
+/// A tiny world with structure: two taste groups, each liking its own half of the items.
+let tinySnapshot () =
+    let users, items =
+        [|
+            for u in 0..39 do
+                let group = u % 2
+
+                for i in 0..19 do
+                    if (i % 2 = group) && ((u * 7 + i * 3) % 5 <> 0) then
+                        yield u, i
+        |]
+        |> Array.unzip
+
+    let cfg =
+        { BatchRec.Core.Config.Default with
+            Model =
+                { BatchRec.Core.Config.Default.Model with
+                    Dim = 8
+                    Layers = 2
+                }
+        }
+
+    let uMap = BatchRec.Core.IdMap.ofIds [ for u in 0..39 -> string u ]
+    let iMap = BatchRec.Core.IdMap.ofIds [ for i in 0..19 -> string i ]
+
+    let snap =
+        BatchRec.Core.Pipeline.buildSnapshot
+            cfg
+            uMap
+            iMap
+            users
+            items
+            (Array.init users.Length int64)
+            (Array.create users.Length 1f)
+
+    cfg, snap

@@ -9,10 +9,11 @@ open BatchRec.Core
 open BatchRec.Core.Graph
 open BatchRec.Core.Eval
 open BatchRec.Core.Train
+open BatchRec.Core.Tests.Generators
 
 [<Fact>]
 let ``shards of the user range together give exactly the rows of a full scoring`` () =
-    let cfg0, snap = NnFacts.tinySnapshot ()
+    let cfg0, snap = tinySnapshot ()
 
     let cfg =
         { cfg0 with
@@ -70,7 +71,7 @@ let ``shards of the user range together give exactly the rows of a full scoring`
 
 [<Fact>]
 let ``a range outside the users is an argument error`` () =
-    let cfg0, snap = NnFacts.tinySnapshot ()
+    let cfg0, snap = tinySnapshot ()
 
     let cfg =
         { cfg0 with
@@ -123,3 +124,51 @@ let ``the bare product, whole or in the scorer's tiles, computes every user × i
 
     Assert.Throws<ArgumentException>(fun () -> new BareProduct(torch.CPU, m, 0, true) |> ignore)
     |> ignore
+
+[<Fact>]
+let ``every user is scored over items they never interacted with`` () =
+    let cfg0, snap = tinySnapshot ()
+
+    let cfg =
+        { cfg0 with
+            Train =
+                { cfg0.Train with
+                    MaxEpochs = 5
+                    Device = DeviceChoice.Cpu
+                }
+            Score = { cfg0.Score with K = 5; UserChunk = 7 }
+        }
+
+    let graphs = Pipeline.splitGraphs snap
+
+    let m =
+        Pipeline.train
+            cfg
+            torch.CPU
+            graphs
+            (NodeFeatures.none snap.NumUsers snap.NumItems)
+            (Action<EpochReport>(ignore))
+            CancellationToken.None
+
+    let seen = Collections.Generic.HashSet<int>()
+
+    for scored in Pipeline.score cfg torch.CPU graphs m do
+        let c = scored.TopK
+
+        for b in 0 .. c.Users.Length - 1 do
+            let u = c.Users.[b]
+            Assert.True(seen.Add u)
+            let items = c.Items.[c.Offsets.[b] .. c.Offsets.[b + 1] - 1]
+            let scores = c.Scores.[c.Offsets.[b] .. c.Offsets.[b + 1] - 1]
+            Assert.Equal(5, items.Length)
+            Assert.Equal(items.Length, (Array.distinct items).Length)
+            Assert.All(items, fun i -> Assert.False(Csr.contains graphs.All u i))
+            Assert.True(scores |> Array.pairwise |> Array.forall (fun (a, b) -> a >= b))
+            // every row is explained by an item of the user's own history
+            for p in c.Offsets.[b] .. c.Offsets.[b + 1] - 1 do
+                Assert.True(
+                    Csr.contains graphs.All u scored.Reasons.[p],
+                    sprintf "reason %d of user %d" scored.Reasons.[p] u
+                )
+
+    Assert.Equal(snap.NumUsers, seen.Count)

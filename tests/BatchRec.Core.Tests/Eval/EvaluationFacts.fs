@@ -104,3 +104,25 @@ let ``a user without truth items scores 0 per user`` () =
     let truth = Bipartite.userItems 2 3 [| 0 |] [| 1 |]
     let none = Csr.ofEdges 2 3 [||] [||] [||]
     Assert.Equal<float[]>([| 0.5; 0.0 |], Evaluation.perUserWith None ue ie none truth RankingMetric.Mrr 3 8 [| 0; 1 |])
+
+[<Fact>]
+let ``evaluation averages hand-derived per-user metrics over users with ground truth`` () =
+    use scope = torch.NewDisposeScope()
+    // 3 users; scores rank items 0 > 1 > 2 > 3 for everyone
+    let ue = torch.ones ([| 3L; 1L |])
+    let ie = torch.tensor([| 4.0f; 3.0f; 2.0f; 1.0f |]).reshape(4L, 1L)
+    let exclude = Bipartite.userItems 3 4 [| 0 |] [| 0 |] // user 0 trained on item 0
+    // truth: user 0 → {2} (ranked 2nd after masking item 0); user 1 → {0, 3}; user 2 → none
+    let truth = Bipartite.userItems 3 4 [| 0; 1; 1 |] [| 2; 0; 3 |]
+    let ms = Evaluation.evaluate ue ie exclude truth [ 1; 2 ] 2
+
+    let get m k =
+        (ms |> List.find (fun x -> x.Metric = m && x.K = k)).Value
+
+    Assert.Equal((0.0 + 1.0) / 2.0, get "hit" 1, 12)
+    Assert.Equal((1.0 / 2.0 + 1.0) / 2.0, get "mrr" 2, 12)
+    Assert.Equal((1.0 + 0.5) / 2.0, get "recall" 2, 12) // user 0: 1/1, user 1: 1/2
+    Assert.Equal((0.5 + 0.5) / 2.0, get "precision" 2, 12)
+    let ndcgU0 = (1.0 / Math.Log2 3.0) / 1.0
+    let ndcgU1 = 1.0 / (1.0 + 1.0 / Math.Log2 3.0)
+    Assert.Equal((ndcgU0 + ndcgU1) / 2.0, get "ndcg" 2, 12)

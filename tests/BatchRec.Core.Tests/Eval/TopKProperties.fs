@@ -12,6 +12,7 @@ open BatchRec.Core.Graph
 open BatchRec.Core.Eval
 
 open BatchRec.Core.Tests.Generators
+open BatchRec.Core.Nn
 
 [<Property(Arbitrary = [| typeof<RankArbs> |], MaxTest = 200)>]
 let ``the CPU top-K selection gives the same lists as masking and libtorch's topk`` (c: RankCase) =
@@ -217,3 +218,20 @@ let ``equal scores keep the lower item first, and NaN scores are never selected`
     let top = TopK.topKUsers ue ie none 12 [| 0 |]
     // the nine 2s (odd items except 5), then the 1s in index order
     Assert.Equal<int[]>([| 1; 3; 7; 9; 11; 13; 15; 17; 19; 0; 2; 4 |], top.Items)
+
+[<Theory; MemberData(nameof Devices.All, MemberType = typeof<Devices>)>]
+let ``top-K never returns excluded items and ranks by score`` (dev: string) =
+    let device =
+        Tensors.chooseDevice (Option.get (Choice.tryParse DeviceChoice.Names dev))
+
+    use scope = torch.NewDisposeScope()
+    // 2 users, 4 items, 1-dim factors: score = user * item
+    let ue = torch.tensor([| 1.0f; -1.0f |], device = device).reshape(2L, 1L)
+    let ie = torch.tensor([| 4.0f; 3.0f; 2.0f; 1.0f |], device = device).reshape(4L, 1L)
+    let exclude = Bipartite.userItems 2 4 [| 0; 1; 1; 1 |] [| 0; 1; 2; 3 |]
+    let blocks = TopK.topK ue ie exclude 3 1 |> List.ofSeq
+    Assert.Equal(2, blocks.Length)
+    Assert.Equal<int[]>([| 1; 2; 3 |], blocks.[0].Items) // item 0 excluded for user 0
+    Assert.Equal<float32[]>([| 3f; 2f; 1f |], blocks.[0].Scores)
+    Assert.Equal<int[]>([| 0 |], blocks.[1].Items) // user 1 has only item 0 left
+    Assert.Equal<int[]>([| 0; 1 |], blocks.[1].Offsets)

@@ -9,6 +9,7 @@ open BatchRec.Core
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
 open BatchRec.Core.Train
+open BatchRec.Core.Tests.Generators
 
 let private binary (m: Csr) =
     { m with
@@ -297,7 +298,7 @@ let ``sampled forward rejects blocks for another depth`` () =
 
 [<Fact>]
 let ``GAT smoke with fan-out 3,3: training lowers the loss, learns the groups and is reproducible`` () =
-    let cfg0, snap = NnFacts.tinySnapshot ()
+    let cfg0, snap = tinySnapshot ()
 
     let cfg =
         { cfg0 with
