@@ -11,18 +11,23 @@ open BatchRec.Core.Eval
 open BatchRec.Core.Train
 open BatchRec.Core.Tests.Generators
 
-[<Fact>]
-let ``shards of the user range together give exactly the rows of a full scoring`` () =
+/// The tiny world's LightGCN trained on the CPU for `epochs` epochs, scoring `k` items per user in chunks of `chunk`:
+/// the config, the split graphs and the model.
+let private trainedTiny (epochs: int) (k: int) (chunk: int) =
     let cfg0, snap = tinySnapshot ()
 
     let cfg =
         { cfg0 with
             Train =
                 { cfg0.Train with
-                    MaxEpochs = 3
+                    MaxEpochs = epochs
                     Device = DeviceChoice.Cpu
                 }
-            Score = { cfg0.Score with K = 4; UserChunk = 3 }
+            Score =
+                { cfg0.Score with
+                    K = k
+                    UserChunk = chunk
+                }
         }
 
     let graphs = Pipeline.splitGraphs snap
@@ -35,6 +40,12 @@ let ``shards of the user range together give exactly the rows of a full scoring`
             (NodeFeatures.none snap.NumUsers snap.NumItems)
             (Action<EpochReport>(ignore))
             CancellationToken.None
+
+    cfg, snap, graphs, m
+
+[<Fact>]
+let ``shards of the user range together give exactly the rows of a full scoring`` () =
+    let cfg, snap, graphs, m = trainedTiny 3 4 3
 
     let rows (blocks: seq<ScoredBlock>) =
         [
@@ -71,27 +82,8 @@ let ``shards of the user range together give exactly the rows of a full scoring`
 
 [<Fact>]
 let ``a range outside the users is an argument error`` () =
-    let cfg0, snap = tinySnapshot ()
-
-    let cfg =
-        { cfg0 with
-            Train =
-                { cfg0.Train with
-                    MaxEpochs = 1
-                    Device = DeviceChoice.Cpu
-                }
-        }
-
-    let graphs = Pipeline.splitGraphs snap
-
-    let m =
-        Pipeline.train
-            cfg
-            torch.CPU
-            graphs
-            (NodeFeatures.none snap.NumUsers snap.NumItems)
-            (Action<EpochReport>(ignore))
-            CancellationToken.None
+    let cfg, snap, graphs, m =
+        trainedTiny 1 Config.Default.Score.K Config.Default.Score.UserChunk
 
     Assert.Throws<ArgumentException>(fun () -> Pipeline.scoreRange cfg torch.CPU graphs m 35 10 |> Seq.length |> ignore)
     |> ignore
@@ -127,28 +119,7 @@ let ``the bare product, whole or in the scorer's tiles, computes every user × i
 
 [<Fact>]
 let ``every user is scored over items they never interacted with`` () =
-    let cfg0, snap = tinySnapshot ()
-
-    let cfg =
-        { cfg0 with
-            Train =
-                { cfg0.Train with
-                    MaxEpochs = 5
-                    Device = DeviceChoice.Cpu
-                }
-            Score = { cfg0.Score with K = 5; UserChunk = 7 }
-        }
-
-    let graphs = Pipeline.splitGraphs snap
-
-    let m =
-        Pipeline.train
-            cfg
-            torch.CPU
-            graphs
-            (NodeFeatures.none snap.NumUsers snap.NumItems)
-            (Action<EpochReport>(ignore))
-            CancellationToken.None
+    let cfg, snap, graphs, m = trainedTiny 5 5 7
 
     let seen = Collections.Generic.HashSet<int>()
 

@@ -2,15 +2,9 @@
 module BatchRec.Core.Tests.AdamFacts
 
 open System
-open System.Threading
 open Xunit
 open TorchSharp
-open BatchRec.Core
-open BatchRec.Core.Graph
 open BatchRec.Core.Nn
-open BatchRec.Core.Eval
-open BatchRec.Core.Train
-open BatchRec.Core.Tests.Generators
 
 [<Fact>]
 let ``RootedAdam takes torch.optim.Adam's steps bit for bit, skipping a parameter without a gradient as it does`` () =

@@ -2,14 +2,11 @@
 module BatchRec.Core.Tests.SpMMFacts
 
 open System
-open System.Threading
 open Xunit
 open TorchSharp
 open BatchRec.Core
 open BatchRec.Core.Graph
 open BatchRec.Core.Nn
-open BatchRec.Core.Eval
-open BatchRec.Core.Train
 open BatchRec.Core.Tests.Generators
 
 [<Theory; MemberData(nameof Devices.All, MemberType = typeof<Devices>)>]

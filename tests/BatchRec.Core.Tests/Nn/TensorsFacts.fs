@@ -1,16 +1,9 @@
 /// Copying tensors out (Tensors.toArray).
 module BatchRec.Core.Tests.TensorsFacts
 
-open System
-open System.Threading
 open Xunit
 open TorchSharp
-open BatchRec.Core
-open BatchRec.Core.Graph
 open BatchRec.Core.Nn
-open BatchRec.Core.Eval
-open BatchRec.Core.Train
-open BatchRec.Core.Tests.Generators
 
 [<Fact>]
 let ``toArray copies views, transposes and empty tensors in row-major order`` () =
