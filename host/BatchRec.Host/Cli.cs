@@ -638,30 +638,8 @@ public static class Cli
         var candidates = token.StartsWith('-')
             ? command.Options.Where(o => !o.Hidden).Select(o => o.Name)
             : command.Subcommands.Select(c => c.Name);
-        var best = candidates
-            .Select(c => (Name: c, Distance: Distance(token, c)))
-            .OrderBy(c => c.Distance)
-            .FirstOrDefault();
-        return best.Name is not null && best.Distance <= Math.Max(2, token.Length / 3)
-            ? $" (did you mean '{best.Name}'?)"
-            : "";
-    }
-
-    /// <summary>Levenshtein distance.</summary>
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
+        // the config reader's rule for a likely typo (ConfigBinding.nearestName)
+        var best = ConfigBinding.nearestName(candidates, token);
+        return best is null ? "" : $" (did you mean '{best.Value}'?)";
     }
 }
