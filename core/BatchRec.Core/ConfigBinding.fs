@@ -62,12 +62,6 @@ module ConfigBinding =
                             parts.[0], (parts.[1] :?> string)
                     ]
 
-    let private sentence (names: string list) =
-        match List.rev names with
-        | [] -> ""
-        | [ only ] -> only
-        | last :: rest -> String.Join(", ", List.rev rest) + " or " + last
-
     /// The children of a node in index order when they are an array's ("0", "1", …), else in the provider's order.
     let private children (node: IConfigurationSection) : IConfigurationSection list =
         let all = node.GetChildren() |> List.ofSeq
@@ -95,36 +89,47 @@ module ConfigBinding =
     let private isScalar (node: IConfigurationSection) =
         node.Value <> null && Seq.isEmpty (node.GetChildren())
 
+    /// The reader of a scalar field type: its name in messages (one value, an array of them) and its parse. Throws
+    /// InvalidOperationException for a type without one (a programming error, whatever the file holds).
+    let private scalarReader (t: Type) : string * string * (string -> obj option) =
+        let parsedWith (ok: bool, v: 'a) = if ok then Some(box v) else None
+
+        if t = typeof<string> then
+            "a string", "an array of strings", (fun v -> Some(box v))
+        elif t = typeof<int> then
+            "an integer",
+            "an array of integers",
+            (fun v -> parsedWith (Int32.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)))
+        elif t = typeof<int64> then
+            "an integer",
+            "an array of integers",
+            (fun v -> parsedWith (Int64.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)))
+        elif t = typeof<float> then
+            "a number",
+            "an array of numbers",
+            (fun v ->
+                match Double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture) with
+                | true, x when Double.IsFinite x -> Some(box x)
+                | _ -> None)
+        elif t = typeof<bool> then
+            "true or false",
+            "an array of true or false",
+            (fun v ->
+                match v.ToLowerInvariant() with
+                | "true" -> Some(box true)
+                | "false" -> Some(box false)
+                | _ -> None)
+        else
+            invalidOp (sprintf "ConfigBinding: no reader for a field of type %s" t.Name)
+
     type private Binder(errors: Generic.List<ConfigError>) =
         member _.Fail (key: string) (message: string) =
             errors.Add { Key = key; Message = message }
 
         /// One scalar value of type t, or None with the problem recorded against `key`.
-        member this.Scalar (t: Type) (key: string) (node: IConfigurationSection) (what: string) : obj option =
-            let parsed: obj option =
-                if not (isScalar node) then
-                    None
-                elif t = typeof<string> then
-                    Some(box node.Value)
-                elif t = typeof<int> then
-                    match Int32.TryParse(node.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) with
-                    | true, v -> Some(box v)
-                    | _ -> None
-                elif t = typeof<int64> then
-                    match Int64.TryParse(node.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) with
-                    | true, v -> Some(box v)
-                    | _ -> None
-                elif t = typeof<float> then
-                    match Double.TryParse(node.Value, NumberStyles.Float, CultureInfo.InvariantCulture) with
-                    | true, v when Double.IsFinite v -> Some(box v)
-                    | _ -> None
-                elif t = typeof<bool> then
-                    match node.Value.ToLowerInvariant() with
-                    | "true" -> Some(box true)
-                    | "false" -> Some(box false)
-                    | _ -> None
-                else
-                    invalidOp (sprintf "ConfigBinding: no reader for %s (%s)" t.Name key)
+        member this.Scalar (t: Type) (key: string) (node: IConfigurationSection) : obj option =
+            let what, _, parse = scalarReader t
+            let parsed = if isScalar node then parse node.Value else None
 
             if parsed.IsNone then
                 this.Fail key (sprintf "must be %s, got %s" what (shown node))
@@ -133,7 +138,7 @@ module ConfigBinding =
 
         member this.Choice (table: (obj * string) list) (key: string) (node: IConfigurationSection) : obj option =
             let names = table |> List.map snd
-            let what = sentence names
+            let what = Choice.sentence table
 
             if not (isScalar node) then
                 this.Fail key (sprintf "must be %s, got %s" what (shown node))
@@ -157,35 +162,26 @@ module ConfigBinding =
 
         /// An F# list of scalars: the node's array ("0", "1", …; the JSON provider gives an empty array as "").
         member this.List (t: Type) (key: string) (node: IConfigurationSection) : obj option =
-            let element = t.GetGenericArguments().[0]
-
-            let what =
-                if element = typeof<int> then "an array of integers"
-                elif element = typeof<float> then "an array of numbers"
-                else "an array of strings"
-
+            let _, what, parse = scalarReader (t.GetGenericArguments().[0])
             let items = children node
 
             let isArray =
                 (items.IsEmpty && node.Value = "")
                 || (not items.IsEmpty && items |> List.forall (fun c -> fst (Int32.TryParse c.Key)))
 
-            if not isArray then
+            let values =
+                if isArray then
+                    items |> List.map (fun c -> if isScalar c then parse c.Value else None)
+                else
+                    [ None ]
+
+            if values |> List.exists Option.isNone then
                 this.Fail key (sprintf "must be %s, got %s" what (shown node))
                 None
             else
-                let ignored = Generic.List<ConfigError>()
-                let quiet = Binder(ignored)
-                let values = items |> List.map (fun c -> quiet.Scalar element key c what)
-
-                if ignored.Count > 0 then
-                    this.Fail key (sprintf "must be %s, got %s" what (shown node))
-                    None
-                else
-                    let cons = t.GetMethod("Cons")
-                    let empty = t.GetProperty("Empty").GetValue null
-
-                    Some(List.foldBack (fun (v: obj option) acc -> cons.Invoke(null, [| v.Value; acc |])) values empty)
+                let cons = t.GetMethod("Cons")
+                let empty = t.GetProperty("Empty").GetValue null
+                Some(List.foldBack (fun (v: obj option) acc -> cons.Invoke(null, [| v.Value; acc |])) values empty)
 
         /// A record over `current`: each field the nodes name is read (recursively for records), the others keep
         /// their current value; an unknown key is refused with the nearest field's name. Keys in `ignored` are
@@ -237,14 +233,7 @@ module ConfigBinding =
             else
                 match choiceTable t with
                 | Some table -> this.Choice table key node
-                | None ->
-                    let what =
-                        if t = typeof<int> || t = typeof<int64> then "an integer"
-                        elif t = typeof<float> then "a number"
-                        elif t = typeof<bool> then "true or false"
-                        else "a string"
-
-                    this.Scalar t key node what
+                | None -> this.Scalar t key node
 
     let bindOver<'T> (current: 'T) (ignored: string list) (configuration: IConfiguration) : 'T * ConfigError list =
         let errors = Generic.List<ConfigError>()
