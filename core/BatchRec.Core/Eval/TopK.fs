@@ -708,19 +708,7 @@ module TopK =
         match ii with
         | Some ii ->
             // + H[users] · W: the users' binary history rows as a sparse [count, I] matrix
-            let src = ResizeArray<int>()
-            let dst = ResizeArray<int>()
-
-            users
-            |> Array.iteri (fun r u ->
-                for p in ii.History.RowPtr.[u] .. ii.History.RowPtr.[u + 1] - 1 do
-                    (src.Add r
-                     dst.Add ii.History.ColIdx.[p]))
-
-            let h =
-                Tensors.sparse
-                    device
-                    (Csr.ofEdges count ii.History.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f))
+            let h = Tensors.sparse device (Csr.binaryRows ii.History users)
 
             addInPlace scores (h.mm (ii.Weights)) |> ignore
         | None -> ()

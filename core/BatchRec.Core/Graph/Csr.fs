@@ -109,6 +109,18 @@ module Csr =
     let row (m: Csr) (r: int) =
         Array.sub m.ColIdx m.RowPtr.[r] (m.RowPtr.[r + 1] - m.RowPtr.[r])
 
+    let binaryRows (m: Csr) (rows: int[]) =
+        let src = ResizeArray<int>()
+        let dst = ResizeArray<int>()
+
+        rows
+        |> Array.iteri (fun k r ->
+            for p in m.RowPtr.[r] .. m.RowPtr.[r + 1] - 1 do
+                src.Add k
+                dst.Add m.ColIdx.[p])
+
+        ofEdges rows.Length m.Cols (src.ToArray()) (dst.ToArray()) (Array.create src.Count 1.0f)
+
     let contains (m: Csr) (r: int) (c: int) =
         let lo, hi = m.RowPtr.[r], m.RowPtr.[r + 1]
         hi > lo && Array.BinarySearch(m.ColIdx, lo, hi - lo, c) >= 0

@@ -35,6 +35,11 @@ module Csr =
     /// Column indices of row r, ascending (a copy). O(degree).
     val row: m: Csr -> r: int -> int[]
 
+    /// The rows `rows` of m, in that order, as a binary rows.Length × m.Cols matrix (row k = m's row rows[k], every
+    /// stored value 1). O(Σ degree).
+    /// evaluates to: binaryRows (ofEdges 3 2 [|0; 2|] [|1; 0|] [|5f; 7f|]) [|2; 0|] = ofEdges 2 2 [|0; 1|] [|0; 1|] [|1f; 1f|]
+    val binaryRows: m: Csr -> rows: int[] -> Csr
+
     /// Whether (r, c) is stored. O(log degree).
     val contains: m: Csr -> r: int -> c: int -> bool
 

@@ -31,24 +31,7 @@ module Blend =
             |]
             |> Array.truncate 256
 
-        let src = ResizeArray<int>()
-        let dst = ResizeArray<int>()
-
-        users
-        |> Array.iteri (fun r user ->
-            for p in graphs.Train.RowPtr.[user] .. graphs.Train.RowPtr.[user + 1] - 1 do
-                (src.Add r
-                 dst.Add graphs.Train.ColIdx.[p]))
-
-        let h =
-            Tensors.sparse
-                device
-                (Csr.ofEdges
-                    users.Length
-                    graphs.Train.Cols
-                    (src.ToArray())
-                    (dst.ToArray())
-                    (Array.create src.Count 1.0f))
+        let h = Tensors.sparse device (Csr.binaryRows graphs.Train users)
 
         let f = u.index_select(0L, Tensors.indices device users).mm(i.t ())
         let e = h.mm (w)

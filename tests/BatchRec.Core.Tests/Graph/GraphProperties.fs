@@ -39,6 +39,17 @@ let ``transpose twice is the identity`` (g: EdgeList) =
     let m = Csr.ofEdges g.Rows g.Cols g.Src g.Dst g.Values
     Csr.transpose (Csr.transpose m) = m
 
+[<Property(Arbitrary = [| typeof<Arbs> |])>]
+let ``binaryRows holds the chosen rows in their order, each stored value 1`` (g: EdgeList) (picks: int list) =
+    let m = Csr.ofEdges g.Rows g.Cols g.Src g.Dst g.Values
+    let rows = picks |> List.map (fun p -> abs (p % g.Rows)) |> Array.ofList
+    let b = Csr.binaryRows m rows
+
+    b.Rows = rows.Length
+    && b.Cols = m.Cols
+    && (rows |> Array.mapi (fun k r -> Csr.row b k = Csr.row m r) |> Array.forall id)
+    && (b.Values |> Array.forall (fun v -> v = 1.0f))
+
 [<Fact>]
 let ``ofEdges names the parameter of an out-of-range edge`` () =
     let ex =
