@@ -54,11 +54,6 @@ public static class Comparison
 {
     public const string TableName = Schema.Output.Comparison;
 
-    /// <summary>The table's headline figure, test NDCG@10, as the log and the summary name it.</summary>
-    private static readonly string Headline = RankingMetric.Ndcg.Name;
-
-    private const int HeadlineK = 10;
-
     /// <summary>The metrics the markdown table shows a column for.</summary>
     private static readonly string[] TableMetrics =
     [
@@ -247,8 +242,13 @@ public static class Comparison
                         }
                     );
                 await WriteAsync(outDir, rows, ct); // after every model × seed: a long comparison stopped half-way keeps what it measured
+                // the headline figure is test NDCG@10, the figure the champion rule and the README's tables use
                 var ndcg = rows.LastOrDefault(r =>
-                    r.Model == model && r.Seed == seed && r.Split == "test" && r.Metric == Headline && r.K == HeadlineK
+                    r.Model == model
+                    && r.Seed == seed
+                    && r.Split == "test"
+                    && r.Metric == Champion.Metric
+                    && r.K == Champion.K
                 );
                 log.Information(
                     "Comparison: {Model} seed {Seed}: test ndcg@10 {Ndcg:F4} after {Epochs} epochs (best {Best}, {PerEpoch:F2} s/epoch, {Seconds:F0} s)",
@@ -429,7 +429,7 @@ public static class Comparison
                 $"| {g.Key} | {seeds} | {string.Join(" | ", cells)} | {first.Average(r => r.Epochs):F0} ({first.Average(r => r.BestEpoch):F0}) | {first.Average(r => r.SecondsPerEpoch):F2} | {fitCell} | {peakCell} |\n"
             );
         }
-        var ndcg = figures.Where(r => r.Split == "test" && r.Metric == Headline && r.K == HeadlineK).ToList();
+        var ndcg = figures.Where(r => r.Split == "test" && r.Metric == Champion.Metric && r.K == Champion.K).ToList();
         if (ndcg.Count == 0)
             return sb.ToString();
         var baseline = Baseline(figures);
